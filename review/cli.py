@@ -1,0 +1,173 @@
+"""The `review` command: a thin layer over the library (every command calls one service)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from review import __version__
+from review.errors import ReviewError
+from review.importing import KINDS, SourceInfo, import_files
+from review.project import create_review, review_info
+from review.store import Store
+from review.store import records as store_records
+from review.tabular import FORMATS, render
+
+RECORD_COLUMNS = ("id", "source", "year", "authors", "title", "journal", "doi", "pmid")
+RECORD_WIDTHS = {"authors": 24, "title": 60, "journal": 28, "doi": 30, "source": 22}
+SOURCE_COLUMNS = ("id", "name", "kind", "file_name", "format", "encoding", "record_count",
+                  "searched_on", "imported_at", "imported_by")
+
+
+class _Group(click.Group):
+    """Turns ReviewError into a plain message and exit status 1: no tracebacks for users."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ReviewError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _actor() -> str:
+    return os.environ.get("REVIEW_USER") or getpass.getuser()
+
+
+def db_option(func: Callable) -> Callable:
+    return click.option("--db", envvar="REVIEW_DB", default=None, metavar="PATH|URL",
+                        help="Review database: an SQLite file path or an SQLAlchemy URL "
+                             "(postgresql://...). Default: $REVIEW_DB, else ./review.db.")(func)
+
+
+def format_option(func: Callable) -> Callable:
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                        show_default=True, help="Output format.")(func)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="review")
+def main() -> None:
+    """Systematic reviews: import database exports, deduplicate, screen, extract, report."""
+
+
+@main.command()
+@click.option("--protocol", "protocol", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The review protocol (TOML), e.g. protocols/peer-support-self-harm.toml.")
+@db_option
+def init(protocol: str, db: str | None) -> None:
+    """Create a review from a protocol."""
+    store = create_review(protocol, db, actor=_actor())
+    info = review_info(store)
+    click.echo(f"Created review {info.title!r} in {info.database}")
+
+
+@main.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--source", required=True,
+              help='Where the search ran, e.g. "PsycINFO (Ovid)". One source row per file.')
+@click.option("--kind", type=click.Choice(KINDS), default="database", show_default=True,
+              help="Kind of source, as PRISMA 2020 counts them.")
+@click.option("--searched", metavar="YYYY-MM-DD", help="Date the search was run.")
+@click.option("--query-file", type=click.Path(exists=True, dir_okay=False),
+              help="A text file with the search strategy, stored with the source.")
+@click.option("--encoding", help="Read the files with this encoding (default: detected).")
+@db_option
+def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None,
+            query_file: str | None, encoding: str | None, db: str | None) -> None:
+    """Import export files; all of them land, or none."""
+    store = Store.open(db)
+    query = Path(query_file).read_text(encoding="utf-8") if query_file else None
+    info = SourceInfo(name=source, kind=kind, searched_on=searched, query=query)
+    with click.progressbar(length=len(files), label="Reading", file=sys.stderr,
+                           item_show_func=lambda item: item) as bar:
+        def step(name: str) -> None:
+            bar.update(1, Path(name).name)
+        imported = import_files(store, files, info, actor=_actor(), encoding=encoding,
+                                progress=step)
+    for item in imported:
+        click.echo(f"{item.file_name}: {item.records} records ({item.format}, {item.encoding})")
+    total = sum(item.records for item in imported)
+    click.echo(f"Imported {total} records from {len(imported)} file(s) as source {source!r}.")
+
+
+@main.command()
+@format_option
+@click.option("--by-name", is_flag=True, help="One row per source name (files added up).")
+@db_option
+def sources(fmt: str, by_name: bool, db: str | None) -> None:
+    """List imported sources with their record counts."""
+    store = Store.open(db)
+    if by_name:
+        rows = store_records.source_counts(store)
+        click.echo(render(rows, ("name", "kind", "files", "records"), fmt), nl=False)
+        return
+    rows = store_records.list_sources(store)
+    click.echo(render(rows, SOURCE_COLUMNS, fmt), nl=False)
+    if fmt == "table":
+        click.echo(f"{len(rows)} source file(s), {sum(r['record_count'] for r in rows)} records")
+
+
+@main.command()
+@click.option("--search", help="Words that must all appear (title, authors, journal, DOI, "
+                               "keywords, year or abstract; accents ignored).")
+@click.option("--source-id", type=int, help="Only records of this source (see 'review sources').")
+@click.option("--limit", type=int, default=None, help="At most this many records.")
+@click.option("--offset", type=int, default=0, help="Skip this many records first.")
+@click.option("--all-fields", is_flag=True, help="Every normalised field (CSV/JSON).")
+@format_option
+@db_option
+def records(search: str | None, source_id: int | None, limit: int | None, offset: int,
+            all_fields: bool, fmt: str, db: str | None) -> None:
+    """List imported records (ids are what other commands take)."""
+    store = Store.open(db)
+    rows = store_records.list_records(store, search=search, source_id=source_id, limit=limit,
+                                      offset=offset)
+    columns: tuple[str, ...] = RECORD_COLUMNS
+    if all_fields:
+        columns = ("id", "source", "source_id", "position", "source_line") + tuple(
+            c for c in rows[0] if c not in {"id", "source", "source_id", "position",
+                                            "source_line", "raw", "search_text", "format"}
+        ) if rows else RECORD_COLUMNS
+    click.echo(render(rows, columns, fmt, widths=RECORD_WIDTHS), nl=False)
+
+
+@main.command()
+@click.argument("record_id", type=int)
+@click.option("--raw/--no-raw", default=True, help="Show the tags as exported.")
+@db_option
+def record(record_id: int, raw: bool, db: str | None) -> None:
+    """Show one record: normalised fields, provenance and the raw tags (JSON)."""
+    store = Store.open(db)
+    row = store_records.get_record(store, record_id)
+    if row is None:
+        raise ReviewError(f"no record {record_id}; 'review records' lists the ids")
+    row.pop("search_text", None)
+    if not raw:
+        row.pop("raw", None)
+    click.echo(json.dumps(row, ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.option("--db", default="demo/review.db", show_default=True, metavar="PATH",
+              help="Where to build the demo review (SQLite).")
+@click.option("--rebuild", is_flag=True, help="Delete and build it again.")
+def demo(db: str, rebuild: bool) -> None:
+    """Build the demo review from sample_refs/ and the example protocol."""
+    from review.demo import build_demo
+
+    store = build_demo(db, rebuild=rebuild)
+    counts = store_records.source_counts(store)
+    for row in counts:
+        click.echo(f"{row['name']} ({row['kind']}): {row['records']} records")
+    click.echo(f"Demo review ready in {store.display_url}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

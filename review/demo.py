@@ -1,0 +1,39 @@
+"""The demo review: the example protocol and every sample export, imported as their manifest
+says (source name, kind, search date), so the demo shows what a real review looks like."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from review.importing import SourceInfo, import_files
+from review.project import create_review
+from review.store import Store, resolve_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_refs"
+PROTOCOL = ROOT / "protocols" / "peer-support-self-harm.toml"
+DEMO_ACTOR = "demo"
+
+
+def sample_manifest(samples: Path = SAMPLES) -> list[dict[str, str]]:
+    with open(samples / "manifest.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def build_demo(db: str | Path, *, samples: Path = SAMPLES, protocol: Path = PROTOCOL,
+               rebuild: bool = False) -> Store:
+    """Create the demo review at `db` (an SQLite path); with rebuild, start from scratch."""
+    url = resolve_url(db)
+    path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    if path is not None and path.exists():
+        if not rebuild:
+            return Store.open(db)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    store = create_review(protocol, db, actor=DEMO_ACTOR)
+    for row in sample_manifest(samples):
+        source = SourceInfo(name=row["source"], kind=row["kind"],
+                            searched_on=row.get("searched") or None)
+        import_files(store, [samples / row["file"]], source, actor=DEMO_ACTOR)
+    return store

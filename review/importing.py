@@ -1,0 +1,124 @@
+"""Import exports into a review: every file parsed and checked before anything is written, then
+all of them land in one transaction, so an import is whole or absent, never half-done."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from review.errors import InputError, ReviewError, StoreError
+from review.io import ParsedFile, read_bytes
+from review.store import Store, utc_now
+from review.store.records import audit, insert_records, insert_source, known_hashes
+
+KINDS = ("database", "register", "website", "organisation", "citation", "other")
+KIND_LABELS = {
+    "database": "Databases", "register": "Registers", "website": "Websites",
+    "organisation": "Organisations", "citation": "Citation searching", "other": "Other methods",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """Where a search was run; PRISMA reports identification counts by these."""
+
+    name: str
+    kind: str
+    searched_on: str | None = None
+    query: str | None = None
+
+    def checked(self) -> SourceInfo:
+        name = " ".join(self.name.split())
+        if not name:
+            raise ReviewError("a source name is required, e.g. --source \"PsycINFO (Ovid)\"")
+        if self.kind not in KINDS:
+            raise ReviewError(f"unknown source kind {self.kind!r}; choose one of "
+                              + ", ".join(KINDS))
+        if self.searched_on is not None:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.searched_on):
+                raise ReviewError(f"search date {self.searched_on!r} is not YYYY-MM-DD")
+            try:
+                day = date.fromisoformat(self.searched_on)
+            except ValueError:
+                raise ReviewError(f"search date {self.searched_on!r} is not a real date") from None
+            if day > date.today():
+                raise ReviewError(f"search date {self.searched_on} is in the future")
+        return SourceInfo(name, self.kind, self.searched_on, self.query)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedFile:
+    source_id: int
+    file_name: str
+    format: str
+    encoding: str
+    records: int
+
+
+def import_parsed(store: Store, files: Sequence[ParsedFile], source: SourceInfo, *,
+                  actor: str) -> list[ImportedFile]:
+    """Write already-parsed files as one source row each, all in one transaction.
+
+    Refuses bytes already imported (by sha256), whether in this review or twice in this call.
+    """
+    source = source.checked()
+    seen: dict[str, str] = {}
+    for parsed in files:
+        if parsed.sha256 in seen:
+            raise InputError(parsed.name, f"the same bytes as {seen[parsed.sha256]} in this import")
+        seen[parsed.sha256] = parsed.name
+    done: list[ImportedFile] = []
+    try:
+        with store.write() as conn:
+            already = known_hashes(store, conn, seen)
+            for parsed in files:
+                if parsed.sha256 in already:
+                    old = already[parsed.sha256]
+                    raise StoreError(
+                        f"{parsed.name}: already imported as {old['file_name']!r} (source "
+                        f"{old['name']!r}, {old['record_count']} records, {old['imported_at']}); "
+                        "nothing was imported")
+                source_id = insert_source(store, conn, {
+                    "name": source.name, "kind": source.kind,
+                    "file_name": Path(parsed.name).name, "sha256": parsed.sha256,
+                    "format": parsed.format, "encoding": parsed.encoding,
+                    "line_endings": parsed.line_endings, "size_bytes": parsed.size,
+                    "searched_on": source.searched_on, "search_query": source.query,
+                    "imported_at": utc_now(), "imported_by": actor,
+                    "record_count": len(parsed.records),
+                })
+                insert_records(store, conn, source_id, parsed.records)
+                audit(store, conn, actor=actor, action="import", entity="source",
+                      entity_id=str(source_id),
+                      detail={"file": Path(parsed.name).name, "sha256": parsed.sha256,
+                              "records": len(parsed.records), "source": source.name,
+                              "kind": source.kind, "format": parsed.format})
+                done.append(ImportedFile(source_id, Path(parsed.name).name, parsed.format,
+                                         parsed.encoding, len(parsed.records)))
+    except sa.exc.IntegrityError as exc:  # a concurrent import of the same bytes won the race
+        raise StoreError("import refused by the database, nothing was imported: "
+                         f"{exc.orig}") from None
+    return done
+
+
+def import_files(store: Store, paths: Sequence[str | Path], source: SourceInfo, *,
+                 actor: str, encoding: str | None = None,
+                 progress: Callable[[str], None] | None = None) -> list[ImportedFile]:
+    """Parse every file (any error names file and line, and nothing is written), then import
+    them together."""
+    source = source.checked()
+    parsed: list[ParsedFile] = []
+    for path in paths:
+        if progress:
+            progress(str(path))
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(str(path), f"cannot be read: {exc.strerror or exc}") from None
+        parsed.append(read_bytes(data, str(path), encoding=encoding))
+    return import_parsed(store, parsed, source, actor=actor)

@@ -1,0 +1,123 @@
+"""CSV exports: Scopus, Embase, Google Scholar (Publish or Perish), Web of Science tab-delimited,
+and the plain layout (record_id, author, year, title, journal, volume, number, pages, doi, isbn,
+abstract) that ASySD and scripts use.
+
+Columns are recognised by their header names, so one reader serves every layout; every column
+is kept in the raw fields under its own header, so a script's record_id comes back unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from review.errors import InputError
+from review.records import Candidates, Raw, Record, build_record
+
+# normalised field -> header names (lower case) in order of preference
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "title": ("title", "article title", "document title", "ti", "primary title"),
+    "authors": ("authors", "author", "author names", "author full names", "au", "creator"),
+    "year": ("year", "publication year", "py", "pubyear", "date", "publication date"),
+    "journal": ("journal", "source title", "source", "journal title", "publication title",
+                "journal/book", "secondary title", "so", "publication"),
+    "journal_abbrev": ("abbreviated source title", "journal abbreviation", "ji", "j9"),
+    "volume": ("volume", "vl"),
+    "issue": ("issue", "number", "is"),
+    "pages_start": ("pages", "page start", "first page", "start page", "bp", "page", "art. no."),
+    "pages_end": ("page end", "last page", "end page", "ep"),
+    "doi": ("doi", "di", "link", "url"),
+    "pmid": ("pmid", "pubmed id", "medline pmid", "pm"),
+    "issn": ("issn", "sn", "eissn", "ei"),
+    "isbn": ("isbn", "bn"),
+    "abstract": ("abstract", "ab"),
+    "keywords": ("keywords", "author keywords", "index keywords", "de", "id", "emtree terms"),
+    "url": ("url", "link", "articleurl", "fulltexturl"),
+    "language": ("language of original document", "language", "la"),
+    "pub_type": ("document type", "publication type", "type", "dt", "item type"),
+    "publisher": ("publisher", "pu"),
+    "accession": ("eid", "embase accession id", "accession number", "ut", "ut (unique wos id)"),
+}
+_AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s+and\s+")
+# 'Wilson L.N., Gardner J.D.' (older Scopus, ASySD): commas between authors, none inside
+_COMMA_AUTHORS = re.compile(r"[^,;]+ [A-Z][A-Z.\- ]*(?:, [^,;]+ [A-Z][A-Z.\- ]*)+")
+
+
+def _split_authors(value: str) -> list[str]:
+    if _COMMA_AUTHORS.fullmatch(value.strip()):
+        return value.split(", ")
+    return [a for a in _AUTHOR_SPLIT.split(value) if a.strip()]
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", "\t", ";")}
+    return max(counts, key=lambda d: counts[d])
+
+
+def looks_like_csv(lines: list[str]) -> bool:
+    """A header row naming a title column, in a comma, tab or semicolon separated file."""
+    header = next((line for line in lines if line.strip()), "")
+    delimiter = _sniff_delimiter(header)
+    try:
+        names = next(csv.reader([header], delimiter=delimiter))
+    except csv.Error:
+        return False
+    lowered = {n.strip().lower() for n in names}
+    return len(names) >= 2 and bool(lowered & set(COLUMNS["title"]))
+
+
+def parse_csv(text: str, file: str) -> list[Record]:
+    stream = io.StringIO(text, newline="")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    reader = csv.reader(stream, delimiter=_sniff_delimiter(first), strict=True)
+    header: list[str] | None = None
+    records: list[Record] = []
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = [h.strip() for h in row]
+                _check_header(header, file, reader.line_num)
+                continue
+            if len(row) > len(header):
+                raise InputError(file, f"{len(row)} fields where the header has {len(header)}: "
+                                       "a stray delimiter or quote?", line=reader.line_num)
+            raw: Raw = {name: [value] for name, value in zip(header, row, strict=False) if value.strip()}
+            start = reader.line_num - row_newlines(row)
+            records.append(build_record(raw, csv_candidates(raw), format="csv", line=start))
+    except csv.Error as exc:
+        raise InputError(file, f"CSV cannot be parsed ({exc}); an unclosed quote?",
+                         line=reader.line_num) from None
+    return records
+
+
+def row_newlines(row: list[str]) -> int:
+    return sum(cell.count("\n") for cell in row)
+
+
+def _check_header(header: list[str], file: str, line: int) -> None:
+    lowered = [h.lower() for h in header]
+    if not set(lowered) & set(COLUMNS["title"]):
+        raise InputError(file, "CSV header has no title column (expected one of: "
+                               + ", ".join(COLUMNS["title"]) + ")", line=line)
+    seen = set()
+    for name in lowered:
+        if name in seen and name:
+            raise InputError(file, f"CSV header repeats the column {name!r}", line=line)
+        seen.add(name)
+
+
+def csv_candidates(raw: Raw) -> Candidates:
+    by_lower = {name.lower(): values for name, values in raw.items()}
+    candidates: Candidates = {}
+    for fieldname, names in COLUMNS.items():
+        values = [v for name in names for v in by_lower.get(name, [])]
+        if fieldname == "authors":
+            values = [a for v in values[:1] for a in _split_authors(v)]
+            values = [re.sub(r"\s*\(\d+\)$", "", a) for a in values]  # Scopus author ids
+        elif fieldname == "keywords":
+            values = [k for v in values for k in re.split(r"\s*;\s*", v) if k]
+        candidates[fieldname] = values
+    return candidates

@@ -1,0 +1,59 @@
+"""A review as a whole: created from a protocol, which is stored inside the database so the
+review carries the exact criteria it was screened against."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from review.errors import StoreError
+from review.protocol import Protocol, load_protocol, parse_protocol
+from review.store import Store, utc_now
+from review.store.records import audit
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewInfo:
+    title: str
+    protocol_file: str
+    protocol_sha256: str
+    created_at: str
+    database: str
+
+
+def create_review(protocol_path: str | Path, db: str | os.PathLike[str] | None = None, *,
+                  actor: str) -> Store:
+    """Validate the protocol first, so a bad protocol leaves no database behind."""
+    protocol = load_protocol(protocol_path)
+    store = Store.create(db)
+    with store.write() as conn:
+        conn.execute(store.table("review").insert().values(
+            id=1, title=protocol.title, protocol_file=Path(protocol_path).name,
+            protocol_text=protocol.text, protocol_sha256=protocol.sha256,
+            created_at=utc_now()))
+        audit(store, conn, actor=actor, action="create review", entity="review", entity_id="1",
+              detail={"protocol": Path(protocol_path).name, "sha256": protocol.sha256})
+    return store
+
+
+def review_info(store: Store) -> ReviewInfo:
+    with store.read() as conn:
+        row = conn.execute(sa.select(store.table("review"))).mappings().first()
+    if row is None:
+        raise StoreError(f"{store.display_url} has no review row; was 'review init' interrupted?")
+    return ReviewInfo(title=row["title"], protocol_file=row["protocol_file"],
+                      protocol_sha256=row["protocol_sha256"], created_at=row["created_at"],
+                      database=store.display_url)
+
+
+def review_protocol(store: Store) -> Protocol:
+    """The protocol as stored with the review (not the file on disk, which may have moved on)."""
+    with store.read() as conn:
+        row = conn.execute(sa.select(store.table("review").c.protocol_text,
+                                     store.table("review").c.protocol_file)).first()
+    if row is None:
+        raise StoreError(f"{store.display_url} has no protocol stored")
+    return parse_protocol(row.protocol_text, file=row.protocol_file)

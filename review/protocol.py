@@ -1,0 +1,635 @@
+"""The review protocol: one TOML file that fixes the rules before screening starts.
+
+Screening, extraction and the PRISMA counts all read their settings from here, so the file is
+validated strictly up front: a typo should stop the review at load time, naming the key, rather
+than surface weeks later as a silently ignored setting. Rules are parsed by a tiny parser of
+our own (never eval) because protocols are shared between teams and stored in the database.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+import operator
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NoReturn
+
+from review.errors import ProtocolError, ReviewError
+
+RULE_FIELDS = ("year", "language", "pub_type", "title", "abstract", "journal")
+TEXT_FIELDS = RULE_FIELDS[1:]
+OPERATORS = (">=", "<=", ">", "<", "==", "!=", "in", "not in", "contains")
+FIELD_TYPES = ("text", "number", "choice", "multi_choice", "yes_no", "country")
+THEME_KINDS = ("benefits", "risks", "mitigations")
+MAYBE_POLICIES = ("include", "conflict", "exclude")
+DEFAULT_ANSWERS = ("yes", "no", "can't tell")
+DEFAULT_RATINGS = ("high", "moderate", "low")
+_NOUNS = {"pub_type": "publication type"}
+_ORDERING = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_TOKEN = re.compile(r'\s*(?:(?P<num>-?\d+)(?![\w.])|(?P<str>"(?:[^"\\]|\\.)*")'
+                    r"|(?P<op>>=|<=|==|!=|>|<|=)|(?P<punct>[\[\],])|(?P<word>[A-Za-z_]\w*))")
+
+
+class UnknownStage(ReviewError, KeyError):
+    """Asked for a stage the protocol does not define; a KeyError so lookups read naturally."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class FieldValueError(ReviewError, ValueError):
+    """An extracted value that does not fit its field; the message is for the extractor."""
+
+    def __init__(self, field_id: str, message: str) -> None:
+        self.field_id = field_id
+        self.detail = message
+        super().__init__(f"{field_id}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    passed: bool | None  # None: a field the rule needs is missing, so a person must decide
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    field: str
+    op: str
+    value: int | str | tuple[int | str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.op} {_literal(self.value)}"
+
+    def check(self, fields: Mapping[str, object]) -> RuleResult:
+        raw = fields.get(self.field)
+        noun = _NOUNS.get(self.field, self.field)
+        if raw is None or raw == "" or raw == [] or raw == ():
+            return RuleResult(None, f"{noun} not given; cannot check {self}")
+        if self.field == "year":
+            found = re.search(r"\d{4}", str(raw)) if not isinstance(raw, int) else None
+            year = raw if isinstance(raw, int) else int(found.group()) if found else None
+            if year is None or isinstance(year, bool):
+                return RuleResult(None, f'year "{raw}" is not a year; cannot check {self}')
+            have, shown = [year], f"published {year}"
+        else:
+            many = isinstance(raw, list | tuple | set | frozenset)
+            items = [str(item) for item in raw] if many else [str(raw)]  # type: ignore[union-attr]
+            have = [item.strip().casefold() for item in items]
+            shown = f"{noun} is " + ", ".join(_clip(item) for item in items)
+        want = self.value
+        if isinstance(want, str):
+            want = want.casefold()
+        elif isinstance(want, tuple):
+            want = tuple(w.casefold() if isinstance(w, str) else w for w in want)
+        if self.op == "contains":
+            passed = any(want in item for item in have)  # type: ignore[operator]
+            shown = f'{noun} {"contains" if passed else "does not contain"} {_literal(self.value)}'
+        elif self.op in _ORDERING:
+            passed = all(_ORDERING[self.op](item, want) for item in have)
+        elif self.op in ("==", "in"):
+            passed = any(item == want if self.op == "==" else item in want for item in have)
+        else:  # != and not in: no value may match
+            passed = not any(item == want if self.op == "!=" else item in want for item in have)
+        verdict = "meets" if passed else "the protocol requires"
+        return RuleResult(passed, f"{shown}; {verdict} {self}")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Comparisons joined by `and`; a criterion's rule states what an eligible record satisfies."""
+
+    comparisons: tuple[Comparison, ...]
+
+    def __str__(self) -> str:
+        return " and ".join(str(c) for c in self.comparisons)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.field for c in self.comparisons))
+
+    def evaluate(self, fields: Mapping[str, object]) -> RuleResult:
+        """A failed comparison decides; a missing field only leaves the question open."""
+        results = [c.check(fields) for c in self.comparisons]
+        for outcome in (False, None, True):
+            chosen = [r.reason for r in results if r.passed is outcome]
+            if chosen:
+                return RuleResult(outcome, ". ".join(chosen))
+        raise AssertionError("a rule has at least one comparison")
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def parse_rule(text: str, *, file: str = "<rule>", key: str = "rule") -> Rule:
+    """Parse the rule language; types are checked here so a bad rule never reaches screening."""
+
+    def fail(message: str) -> NoReturn:
+        raise ProtocolError(file, key, message)
+
+    tokens: list[tuple[str, str]] = []
+    pos, text = 0, text.rstrip()
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if not match or not match.lastgroup:
+            start = len(text) - len(text[pos:].lstrip())
+            fail(f"cannot read {text[start:start + 20]!r} at character {start + 1}")
+        tokens.append((match.lastgroup, match.group(match.lastgroup)))
+        pos = match.end()
+    if not tokens:
+        fail("the rule is empty")
+    tokens.append(("end", "end of rule"))
+    at = 0
+
+    def take() -> tuple[str, str]:
+        nonlocal at
+        at += 1
+        return tokens[at - 1]
+
+    def literal(allow_list: bool = True) -> int | str | tuple[int | str, ...]:
+        kind, raw = take()
+        if kind == "num":
+            return int(raw)
+        if kind == "str":
+            return re.sub(r"\\(.)", r"\1", raw[1:-1])
+        if raw == "[" and allow_list:
+            if tokens[at][1] == "]":
+                fail("a list needs at least one value")
+            items = [literal(allow_list=False)]
+            while (sep := take())[1] == ",":
+                items.append(literal(allow_list=False))
+            if sep[1] != "]":
+                fail(f'expected "," or "]" in the list, got {sep[1]!r}')
+            if len({type(i) for i in items}) > 1:
+                fail("a list must hold only numbers or only quoted text")
+            return tuple(items)
+        fail(f'expected a number or "quoted text"{" or a list" if allow_list else ""}, '
+             f"got {raw!r}")
+
+    comparisons = []
+    while True:
+        kind, name = take()
+        if kind == "end":
+            fail('expected a field after "and"')
+        if name not in RULE_FIELDS:
+            fail(f"unknown field {name!r}; fields are: {', '.join(RULE_FIELDS)}")
+        kind, op = take()
+        if op == "not" and tokens[at][1] == "in":
+            op = "not " + take()[1]
+        if op not in OPERATORS:
+            fail(f"expected an operator after {name} ({', '.join(OPERATORS)}), got {op!r}")
+        value = literal()
+        sample = value[0] if isinstance(value, tuple) else value
+        if op in ("in", "not in") and not isinstance(value, tuple):
+            fail(f'"{op}" needs a list, like {name} {op} ["English", "German"]')
+        if op not in ("in", "not in") and isinstance(value, tuple):
+            fail(f'"{op}" compares with one value; use "in" or "not in" for a list')
+        if op == "contains" and name == "year":
+            fail('"contains" works only on text fields: ' + ", ".join(TEXT_FIELDS))
+        if op in _ORDERING and name != "year":
+            fail(f'"{op}" works only on year; compare {name} with ==, !=, in, not in or contains')
+        if name == "year" and not isinstance(sample, int):
+            fail(f"year compares with whole numbers, not text ({_literal(sample)})")
+        if name != "year" and not isinstance(sample, str):
+            fail(f'{name} compares with "quoted text", not a number ({sample})')
+        comparisons.append(Comparison(name, op, value))
+        kind, joiner = take()
+        if kind == "end":
+            return Rule(tuple(comparisons))
+        if joiner != "and":
+            fail(f'expected "and" between comparisons, got {joiner!r} (only "and" is supported)')
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    id: str
+    label: str
+    votes_required: int = 2
+    exclusion_reason_required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    id: str
+    label: str
+    description: str
+    stages: tuple[str, ...]
+    rule: Rule | None = None
+    automatic: bool = False  # True: the rule decides, and PRISMA counts it as automation
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    include_terms: tuple[str, ...] = ()
+    exclude_terms: tuple[str, ...] = ()
+
+    @property
+    def include_regex(self) -> re.Pattern[str] | None:
+        return terms_regex(self.include_terms)
+
+    @property
+    def exclude_regex(self) -> re.Pattern[str] | None:
+        return terms_regex(self.exclude_terms)
+
+
+@lru_cache(maxsize=64)
+def terms_regex(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Whole words, any case, any spacing; `*` stands for any word characters (moderat*)."""
+    if not terms:
+        return None
+    parts = []
+    for term in sorted(terms, key=len, reverse=True):  # longest first: "peer support" > "peer"
+        body = r"\w*".join(r"\s+".join(map(re.escape, p.split())) for p in term.split("*"))
+        parts.append(rf"(?<!\w){body}" + ("" if term.endswith("*") else r"(?!\w)"))
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    id: str
+    label: str
+    type: str
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    help: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    id: str
+    label: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionForm:
+    fields: tuple[FieldSpec, ...] = ()
+    themes: Mapping[str, tuple[Theme, ...]] = dc_field(
+        default_factory=lambda: MappingProxyType({k: () for k in THEME_KINDS}), hash=False)
+    dual: bool = True
+
+    def field(self, field_id: str) -> FieldSpec:
+        for spec in self.fields:
+            if spec.id == field_id:
+                return spec
+        known = ", ".join(f.id for f in self.fields) or "none"
+        raise FieldValueError(field_id, f"no such field in the extraction form (fields: {known})")
+
+    def validate_value(self, field_id: str, value: object) -> object:
+        """Normalise before storing, so the two extractors' answers compare like with like."""
+        spec = self.field(field_id)
+        if value is None or (isinstance(value, str | list | tuple | set | frozenset)
+                             and not (value.strip() if isinstance(value, str) else value)):
+            if spec.required:
+                raise FieldValueError(field_id, f"{spec.label} is required")
+            return None
+        return _NORMALISE[spec.type](spec, value)
+
+
+def _text(spec: FieldSpec, value: object) -> str:
+    if not isinstance(value, str):
+        raise FieldValueError(spec.id, f"expected text, got {_kind(value)}")
+    return value.strip()
+
+
+def _number(spec: FieldSpec, value: object) -> int | float:
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+(\.\d+)?", value.strip()):
+        value = float(value) if "." in value else int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise FieldValueError(spec.id, f"expected a number, like 42 or 3.5, got {value!r}")
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _choice(spec: FieldSpec, value: object) -> str:
+    text = _text(spec, value).casefold()
+    for choice in spec.choices:
+        if choice.casefold() == text:
+            return choice
+    raise FieldValueError(spec.id, f"expected one of: {', '.join(spec.choices)}; got {value!r}")
+
+
+def _multi_choice(spec: FieldSpec, value: object) -> tuple[str, ...]:
+    if not isinstance(value, str | list | tuple | set | frozenset):
+        raise FieldValueError(spec.id, f"expected a list of choices, got {_kind(value)}")
+    picked = {_choice(spec, item) for item in ([value] if isinstance(value, str) else value)}
+    return tuple(c for c in spec.choices if c in picked)  # protocol order, no repeats
+
+
+def _yes_no(spec: FieldSpec, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = value.strip().casefold() if isinstance(value, str) else None
+    if text in ("yes", "y", "true"):
+        return True
+    if text in ("no", "n", "false"):
+        return False
+    raise FieldValueError(spec.id, f"expected yes or no, got {value!r}")
+
+
+_COUNTRY_ALIASES = dict.fromkeys(("uk", "u.k.", "great britain"), "United Kingdom") | dict.fromkeys(
+    ("us", "u.s.", "usa", "u.s.a.", "united states of america"), "United States")
+
+
+def _country(spec: FieldSpec, value: object) -> str:
+    """One spelling per country, so studies group correctly in the characteristics table."""
+    text = " ".join(_text(spec, value).split())
+    if text.casefold() in _COUNTRY_ALIASES:
+        return _COUNTRY_ALIASES[text.casefold()]
+    if not re.fullmatch(r"[^\W\d_](?:[^\W\d_]|[ '’.,()-])*", text):
+        raise FieldValueError(spec.id, f"expected a country name, like New Zealand, got {value!r}")
+    if text.islower() or (text.isupper() and len(text) > 3):
+        words = [w if w in ("and", "of", "the") and i else w.capitalize()
+                 for i, w in enumerate(text.lower().split(" "))]
+        text = " ".join(words)
+    return text
+
+
+_NORMALISE = {"text": _text, "number": _number, "choice": _choice,
+              "multi_choice": _multi_choice, "yes_no": _yes_no, "country": _country}
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    id: str
+    name: str
+    questions: tuple[tuple[str, str], ...]
+    answers: tuple[str, ...] = DEFAULT_ANSWERS
+    ratings: tuple[str, ...] = DEFAULT_RATINGS
+
+
+@dataclass(frozen=True, slots=True)
+class Protocol:
+    title: str
+    question: str
+    criteria: tuple[Criterion, ...]
+    stages: tuple[Stage, ...]
+    exclusion_reasons: tuple[str, ...]
+    maybe_policy: str
+    highlight: Highlight
+    extraction: ExtractionForm
+    quality: Checklist | None
+    text: str = dc_field(repr=False)
+    sha256: str
+
+    def stage(self, stage_id: str) -> Stage:
+        for stage in self.stages:
+            if stage.id == stage_id:
+                return stage
+        raise UnknownStage(f"no stage {stage_id!r} in this protocol; stages are: "
+                           + ", ".join(s.id for s in self.stages))
+
+    def criteria_for(self, stage_id: str) -> tuple[Criterion, ...]:
+        self.stage(stage_id)
+        return tuple(c for c in self.criteria if stage_id in c.stages)
+
+    @property
+    def final_stage(self) -> Stage:
+        return self.stages[-1]
+
+
+def _kind(value: object) -> str:
+    names = {bool: "true/false", int: "a whole number", float: "a number", str: "text",
+             list: "a list", dict: "a table"}
+    return next((n for t, n in names.items() if type(value) is t), type(value).__name__)
+
+
+def _at(path: str, name: str | int) -> str:
+    if isinstance(name, int):
+        return f"{path}[{name}]"
+    return f"{path}.{name}" if path else name
+
+
+class _Reader:
+    """Walks parsed TOML and raises ProtocolError at the first problem, keyed by dotted path."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, key: str, message: str) -> NoReturn:
+        raise ProtocolError(self.file, key, message)
+
+    def table(self, data: object, path: str, allowed: tuple[str, ...],
+              required: tuple[str, ...] = ()) -> dict:
+        if not isinstance(data, dict):
+            self.fail(path, f"expected a table, got {_kind(data)}")
+        for name in data:
+            if name not in allowed:
+                near = difflib.get_close_matches(name, allowed, 1)
+                hint = f'; did you mean "{near[0]}"?' if near else ""
+                self.fail(_at(path, name), f'unknown key "{name}"{hint} '
+                          f"(allowed keys: {', '.join(sorted(allowed))})")
+        for name in required:
+            if name not in data:
+                self.fail(_at(path, name), "required key is missing")
+        return data
+
+    def get(self, data: dict, path: str, name: str, kind: type, default: object) -> Any:
+        if name not in data and default is None:
+            self.fail(_at(path, name), "required key is missing")
+        value = data.get(name, default)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.fail(_at(path, name), f"expected {_kind(kind())}, got {_kind(value)}")
+        return value
+
+    def text(self, data: dict, path: str, name: str, default: str | None = None) -> str:
+        value = self.get(data, path, name, str, default).strip()
+        if not value and default is None:
+            self.fail(_at(path, name), "must not be empty")
+        return value
+
+    def texts(self, data: dict, path: str, name: str, default: tuple[str, ...] = (),
+              what: str = "entry") -> tuple[str, ...]:
+        values = self.get(data, path, name, list, list(default))
+        seen: set[str] = set()
+        for i, value in enumerate(values):
+            key = _at(_at(path, name), i)
+            if not isinstance(value, str) or not value.strip():
+                self.fail(key, f"expected non-empty text, got {_kind(value)}")
+            if value.strip().casefold() in seen:
+                self.fail(key, f'duplicate {what} "{value.strip()}"')
+            seen.add(value.strip().casefold())
+        return tuple(v.strip() for v in values)
+
+    def items(self, data: dict, path: str, name: str, allowed: tuple[str, ...],
+              required: tuple[str, ...]) -> list[tuple[str, dict]]:
+        """An array of tables ([[name]]), each checked for unknown and missing keys."""
+        values = self.get(data, path, name, list, [])
+        return [(_at(_at(path, name), i), self.table(v, _at(_at(path, name), i), allowed, required))
+                for i, v in enumerate(values)]
+
+    def ident(self, data: dict, path: str, what: str, seen: dict[str, str]) -> str:
+        value = self.text(data, path, "id")
+        if not _ID.fullmatch(value):
+            self.fail(_at(path, "id"), f"use letters, digits, _ or - (got {value!r})")
+        if value.casefold() in seen:
+            self.fail(_at(path, "id"), f'duplicate {what} id "{value}" (first used at '
+                      f"{seen[value.casefold()]})")
+        seen[value.casefold()] = path
+        return value
+
+
+def _syntax_message(exc: tomllib.TOMLDecodeError) -> str:
+    text = str(exc)
+    found = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", text, re.DOTALL)
+    return f"line {found[2]}, column {found[3]}: {found[1]}" if found else text
+
+
+def parse_protocol(text: str, file: str = "<protocol>") -> Protocol:
+    """Parse from text, not a path: the database keeps the exact text and re-parses it later."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProtocolError(file, "(syntax)", _syntax_message(exc)) from None
+    r = _Reader(file)
+    r.table(data, "", ("title", "question", "criteria", "screening", "highlight", "extraction",
+                       "quality"), ("title", "question"))
+    title, question = r.text(data, "", "title"), r.text(data, "", "question")
+    screening = r.table(data.get("screening", {}), "screening",
+                        ("votes_required", "maybe_policy", "stages", "exclusion_reasons"))
+    stages = _stages(r, screening)
+    reasons = r.texts(screening, "screening", "exclusion_reasons", what="reason")
+    needing = [s.id for s in stages if s.exclusion_reason_required]
+    if needing and not reasons:
+        r.fail("screening.exclusion_reasons", f"list at least one reason: stage {needing[0]!r} "
+               "asks for a reason with every exclusion")
+    maybe = r.text(screening, "screening", "maybe_policy", "include")
+    if maybe not in MAYBE_POLICIES:
+        r.fail("screening.maybe_policy", f"expected one of: {', '.join(MAYBE_POLICIES)}; "
+               f"got {maybe!r}")
+    highlight_keys = ("include_terms", "exclude_terms")
+    highlight = r.table(data.get("highlight", {}), "highlight", highlight_keys)
+    terms = {k: r.texts(highlight, "highlight", k, what="term") for k in highlight_keys}
+    for k, values in terms.items():
+        for i, term in enumerate(values):
+            if not re.search(r"[^\W_]", term):
+                r.fail(f"highlight.{k}[{i}]", f"a term needs a letter or digit, got {term!r}")
+    return Protocol(
+        title=title, question=question,
+        criteria=_criteria(r, data, stages), stages=stages, exclusion_reasons=reasons,
+        maybe_policy=maybe, highlight=Highlight(*terms.values()),
+        extraction=_extraction(r, data), quality=_quality(r, data),
+        text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """Read as UTF-8 and parse; the path becomes the file name in every error message."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProtocolError(str(path), "(file)", f"cannot read the protocol: {exc}") from None
+    return parse_protocol(text, str(path))
+
+
+def _stages(r: _Reader, screening: dict) -> tuple[Stage, ...]:
+    votes = r.get(screening, "screening", "votes_required", int, 2)
+    if votes < 1:
+        r.fail("screening.votes_required", f"must be 1 or more, got {votes}")
+    if "stages" not in screening:
+        return (Stage("title_abstract", "Titles and abstracts", votes, False),
+                Stage("full_text", "Full texts", votes, True))
+    items = r.items(screening, "screening", "stages",
+                    ("id", "label", "votes_required", "exclusion_reason_required"), ("id", "label"))
+    if not items:
+        r.fail("screening.stages", "list at least one stage, or leave the key out for the "
+               "default two (title_abstract, full_text)")
+    stages, seen = [], {}
+    for path, t in items:
+        sid = r.ident(t, path, "stage", seen)
+        count = r.get(t, path, "votes_required", int, votes)
+        if count < 1:
+            r.fail(_at(path, "votes_required"), f"must be 1 or more, got {count}")
+        needs = r.get(t, path, "exclusion_reason_required", bool, sid == "full_text")
+        stages.append(Stage(sid, r.text(t, path, "label"), count, needs))
+    return tuple(stages)
+
+
+def _criteria(r: _Reader, data: dict, stages: tuple[Stage, ...]) -> tuple[Criterion, ...]:
+    known = [s.id for s in stages]
+    criteria, seen = [], {}
+    for path, t in r.items(data, "", "criteria", ("id", "label", "description", "stages", "rule",
+                                                  "automatic"), ("id", "label")):
+        cid = r.ident(t, path, "criterion", seen)
+        applies = r.texts(t, path, "stages", tuple(known), what="stage")
+        for i, sid in enumerate(applies):
+            if sid not in known:
+                r.fail(_at(_at(path, "stages"), i),
+                       f"unknown stage {sid!r}; stages are: {', '.join(known)}")
+        if not applies:
+            r.fail(_at(path, "stages"), "list at least one stage, or leave the key out for all")
+        source = r.text(t, path, "rule", "")
+        rule = parse_rule(source, file=r.file, key=_at(path, "rule")) if source else None
+        automatic = r.get(t, path, "automatic", bool, False)
+        if automatic and rule is None:
+            r.fail(_at(path, "automatic"), "automatic = true needs a rule to decide with")
+        criteria.append(Criterion(cid, r.text(t, path, "label"), r.text(t, path, "description", ""),
+                                  tuple(s for s in known if s in applies), rule, automatic))
+    return tuple(criteria)
+
+
+def _extraction(r: _Reader, data: dict) -> ExtractionForm:
+    form = r.table(data.get("extraction", {}), "extraction", ("dual", "fields", "themes"))
+    fields, seen = [], {}
+    for path, t in r.items(form, "extraction", "fields",
+                           ("id", "label", "type", "choices", "required", "help"),
+                           ("id", "label", "type")):
+        fid = r.ident(t, path, "field", seen)
+        kind = r.text(t, path, "type")
+        if kind not in FIELD_TYPES:
+            r.fail(_at(path, "type"), f"expected one of: {', '.join(FIELD_TYPES)}; got {kind!r}")
+        choices = r.texts(t, path, "choices", what="choice")
+        if kind in ("choice", "multi_choice") and not choices:
+            r.fail(_at(path, "choices"), f"a {kind} field needs a non-empty list of choices")
+        if kind not in ("choice", "multi_choice") and "choices" in t:
+            r.fail(_at(path, "choices"), f"only choice and multi_choice fields take choices, "
+                   f"not {kind}")
+        fields.append(FieldSpec(fid, r.text(t, path, "label"), kind, choices,
+                                r.get(t, path, "required", bool, False),
+                                r.text(t, path, "help", "")))
+    themes_table = r.table(form.get("themes", {}), "extraction.themes", THEME_KINDS)
+    themes, seen = {}, {}
+    for kind in THEME_KINDS:
+        themes[kind] = tuple(
+            Theme(r.ident(t, path, "theme", seen), r.text(t, path, "label"),
+                  r.text(t, path, "description", ""))
+            for path, t in r.items(themes_table, "extraction.themes", kind,
+                                   ("id", "label", "description"), ("id", "label")))
+    dual = r.get(form, "extraction", "dual", bool, True)
+    return ExtractionForm(tuple(fields), MappingProxyType(themes), dual)
+
+
+def _quality(r: _Reader, data: dict) -> Checklist | None:
+    if "quality" not in data:
+        return None
+    q = r.table(data["quality"], "quality", ("id", "name", "questions", "answers", "ratings"),
+                ("id", "name", "questions"))
+    cid, name = r.ident(q, "quality", "checklist", {}), r.text(q, "quality", "name")
+    items = r.items(q, "quality", "questions", ("id", "text"), ("id", "text"))
+    if not items:
+        r.fail("quality.questions", "list at least one question")
+    seen: dict[str, str] = {}
+    questions = tuple((r.ident(t, p, "question", seen), r.text(t, p, "text")) for p, t in items)
+    answers = r.texts(q, "quality", "answers", DEFAULT_ANSWERS, what="answer")
+    ratings = r.texts(q, "quality", "ratings", DEFAULT_RATINGS, what="rating")
+    for key, values in (("answers", answers), ("ratings", ratings)):
+        if not values:
+            r.fail(_at("quality", key), "list at least one")
+    return Checklist(cid, name, questions, answers, ratings)

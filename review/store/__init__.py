@@ -1,0 +1,175 @@
+"""The only place that speaks SQL: one database per review, SQLite by default, any SQLAlchemy URL.
+
+SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
+BEGIN IMMEDIATE, so two reviewers' sessions writing at once queue for the lock instead of
+failing half-way; reads never block writes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from review.errors import StoreError
+from review.store.migrations import LATEST, MIGRATIONS
+
+DEFAULT_DB = "review.db"
+_MIGRATIONS_TABLE = "schema_migrations"
+
+
+def utc_now() -> str:
+    """Times are ISO-8601 UTC text, identical on SQLite and PostgreSQL."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
+    """A path or URL from --db, else $REVIEW_DB, else ./review.db; plain PostgreSQL URLs get
+    the psycopg 3 driver."""
+    value = str(db) if db else os.environ.get("REVIEW_DB") or DEFAULT_DB
+    if "://" not in value:
+        return f"sqlite:///{Path(value).expanduser().resolve()}"
+    if value.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + value.split("://", 1)[1]
+    return value
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("review_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    """A review's database: `Store.create` makes a new review, `Store.open` opens one."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self._tables: dict[str, sa.Table] | None = None
+
+    # --- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, db: str | os.PathLike[str] | None = None) -> Store:
+        """Create the schema for a new review; refuse a database that already holds one."""
+        url = resolve_url(db)
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        store = cls(_make_engine(url), url)
+        if store.schema_version() is not None:
+            store.close()
+            raise StoreError(f"{store.display_url} already holds a review; "
+                             "choose another --db or delete it first")
+        store.migrate()
+        return store
+
+    @classmethod
+    def open(cls, db: str | os.PathLike[str] | None = None) -> Store:
+        """Open an existing review, bringing its schema up to date."""
+        url = resolve_url(db)
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+            raise StoreError(f"no review at {url.removeprefix('sqlite:///')}: run "
+                             "'review init --protocol FILE --db PATH' first, or pass --db")
+        store = cls(_make_engine(url), url)
+        if store.schema_version() is None:
+            store.close()
+            raise StoreError(f"{store.display_url} is not a review database "
+                             "(no schema_migrations table); run 'review init' first")
+        store.migrate()
+        return store
+
+    @property
+    def display_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: everything inside lands together or not at all."""
+        with self.engine.connect() as conn:
+            conn.execution_options(review_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A consistent read (one transaction, so counts and rows agree)."""
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    # --- schema ----------------------------------------------------------------------------
+
+    def schema_version(self) -> int | None:
+        if not sa.inspect(self.engine).has_table(_MIGRATIONS_TABLE):
+            return None
+        with self.read() as conn:
+            return conn.execute(sa.text(f"SELECT max(version) FROM {_MIGRATIONS_TABLE}")).scalar()
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations in order, each in its own transaction; return those applied."""
+        migrations_table = sa.Table(
+            _MIGRATIONS_TABLE, sa.MetaData(),
+            sa.Column("version", sa.Integer, primary_key=True),
+            sa.Column("name", sa.Text, nullable=False),
+            sa.Column("applied_at", sa.String(32), nullable=False),
+        )
+        with self.write() as conn:
+            migrations_table.create(conn, checkfirst=True)
+        applied: list[int] = []
+        for version, name, step in MIGRATIONS:
+            with self.write() as conn:
+                done = conn.execute(sa.select(migrations_table.c.version)
+                                    .where(migrations_table.c.version == version)).first()
+                if done:
+                    continue
+                step(conn)
+                conn.execute(migrations_table.insert().values(
+                    version=version, name=name, applied_at=utc_now()))
+                applied.append(version)
+        if applied:
+            self._tables = None
+        current = self.schema_version()
+        if current is not None and current > LATEST:
+            raise StoreError(f"{self.display_url} was written by a newer version of review "
+                             f"(schema {current}, this one knows {LATEST}); upgrade review")
+        return applied
+
+    @property
+    def tables(self) -> dict[str, sa.Table]:
+        """The schema as the migrations left it (reflected once per Store)."""
+        if self._tables is None:
+            md = sa.MetaData()
+            md.reflect(self.engine)
+            self._tables = dict(md.tables)
+        return self._tables
+
+    def table(self, name: str) -> sa.Table:
+        return self.tables[name]

@@ -1,0 +1,103 @@
+"""Numbered schema migrations, each applied once in its own transaction and recorded in
+`schema_migrations`.
+
+Each migration spells out its own DDL (it is frozen history: never edit one that has shipped;
+add the next number). The store reflects the resulting tables, so there is one definition of
+the schema: the sum of these steps. Times are stored as ISO-8601 UTC text so SQLite and
+PostgreSQL give back the same values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+Migration = tuple[int, str, Callable[[Connection], None]]
+
+
+def _m0001_sources_and_records(conn: Connection) -> None:
+    """The review itself, the imported files (sources), every imported record, the audit log."""
+    md = sa.MetaData()
+    sa.Table(
+        "review", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("protocol_file", sa.Text, nullable=False),
+        sa.Column("protocol_text", sa.Text, nullable=False),
+        sa.Column("protocol_sha256", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.String(32), nullable=False),
+    )
+    sa.Table(
+        "sources", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("file_name", sa.Text, nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+        sa.Column("format", sa.String(16), nullable=False),
+        sa.Column("encoding", sa.String(32), nullable=False),
+        sa.Column("line_endings", sa.String(16), nullable=False),
+        sa.Column("size_bytes", sa.Integer, nullable=False),
+        sa.Column("searched_on", sa.String(10)),
+        sa.Column("search_query", sa.Text),
+        sa.Column("imported_at", sa.String(32), nullable=False),
+        sa.Column("imported_by", sa.Text, nullable=False),
+        sa.Column("record_count", sa.Integer, nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('database', 'register', 'website', 'organisation', 'citation', 'other')",
+            name="sources_kind_known",
+        ),
+    )
+    sa.Table(
+        "records", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("source_line", sa.Integer, nullable=False),
+        sa.Column("raw", sa.JSON, nullable=False),
+        sa.Column("doi", sa.Text),
+        sa.Column("pmid", sa.String(16)),
+        sa.Column("title", sa.Text),
+        sa.Column("authors", sa.JSON, nullable=False),
+        sa.Column("year", sa.Integer),
+        sa.Column("journal", sa.Text),
+        sa.Column("journal_abbrev", sa.Text),
+        sa.Column("volume", sa.Text),
+        sa.Column("issue", sa.Text),
+        sa.Column("pages_start", sa.Text),
+        sa.Column("pages_end", sa.Text),
+        sa.Column("issn", sa.JSON, nullable=False),
+        sa.Column("isbn", sa.JSON, nullable=False),
+        sa.Column("abstract", sa.Text),
+        sa.Column("keywords", sa.JSON, nullable=False),
+        sa.Column("url", sa.Text),
+        sa.Column("language", sa.Text),
+        sa.Column("pub_type", sa.Text),
+        sa.Column("publisher", sa.Text),
+        sa.Column("accession", sa.Text),
+        sa.Column("search_text", sa.Text, nullable=False),
+        sa.UniqueConstraint("source_id", "position", name="records_source_position"),
+        sa.Index("records_by_source", "source_id"),
+        sa.Index("records_by_doi", "doi"),
+        sa.Index("records_by_pmid", "pmid"),
+    )
+    sa.Table(
+        "audit_log", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("at", sa.String(32), nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("entity", sa.String(32), nullable=False),
+        sa.Column("entity_id", sa.Text),
+        sa.Column("detail", sa.JSON, nullable=False),
+    )
+    md.create_all(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    (1, "sources and records", _m0001_sources_and_records),
+)
+
+LATEST = MIGRATIONS[-1][0]

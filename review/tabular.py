@@ -1,0 +1,56 @@
+"""Rows to text as a table, CSV or JSON: one renderer for every listing command, so `--format`
+means the same everywhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+FORMATS = ("table", "csv", "json")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str = "table", *,
+           widths: dict[str, int] | None = None) -> str:
+    """Render rows; `widths` caps column widths in table form only (CSV and JSON are whole)."""
+    if fmt == "json":
+        return json.dumps([{c: row.get(c) for c in columns} for row in rows],
+                          ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+        return out.getvalue()
+    if fmt != "table":
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    widths = widths or {}
+    cells = [[_cell(row.get(c)).replace("\n", " ") for c in columns] for row in rows]
+    sizes = []
+    for i, column in enumerate(columns):
+        size = max([len(column)] + [len(r[i]) for r in cells])
+        sizes.append(min(size, widths.get(column, size)))
+
+    def line(values: Sequence[str]) -> str:
+        parts = []
+        for value, size in zip(values, sizes, strict=True):
+            text = value if len(value) <= size else value[: max(size - 1, 0)] + "…"
+            parts.append(text.ljust(size))
+        return "  ".join(parts).rstrip()
+
+    out_lines = [line(list(columns)), line(["-" * s for s in sizes])]
+    out_lines += [line(r) for r in cells]
+    return "\n".join(out_lines) + "\n"

@@ -1,0 +1,110 @@
+"""Records browser: per-source counts, search, and one record's fields and provenance."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from review.importing import KIND_LABELS
+from review.store import Store
+from review.store import records as store_records
+from review.ui.safe import md_escape
+
+PAGE_SIZE = 200
+_FIELDS = ("title", "authors", "year", "journal", "journal_abbrev", "volume", "issue", "pages",
+           "doi", "pmid", "issn", "isbn", "language", "pub_type", "publisher", "url", "accession",
+           "keywords")
+
+
+def _source_table(store: Store) -> pd.DataFrame:
+    rows = store_records.source_counts(store)
+    return pd.DataFrame(
+        [{"Source": r["name"], "Kind": KIND_LABELS.get(r["kind"], r["kind"]),
+          "Files": r["files"], "Records": r["records"]} for r in rows],
+        columns=["Source", "Kind", "Files", "Records"])
+
+
+def _record_rows(store: Store, search: str, source_id: int | None,
+                 page: int) -> list[dict]:
+    return store_records.list_records(
+        store, search=search or None, source_id=source_id, limit=PAGE_SIZE,
+        offset=page * PAGE_SIZE,
+        columns=("id", "year", "authors", "title", "journal", "source_id"))
+
+
+def _show_record(store: Store, record_id: int) -> None:
+    row = store_records.get_record(store, record_id)
+    if row is None:
+        st.warning(f"No record {record_id}.")
+        return
+    st.subheader(row["title"] or "(no title)", anchor=False)
+    pages = row["pages_start"]
+    if row["pages_end"]:
+        pages = f"{pages}-{row['pages_end']}"
+    values = {**row, "pages": pages}
+    table = []
+    for name in _FIELDS:
+        value = values.get(name)
+        if isinstance(value, list):
+            value = "; ".join(value)
+        if value not in (None, ""):
+            table.append({"Field": name.replace("_", " "), "Value": str(value)})
+    left, right = st.columns([3, 2])
+    with left:
+        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+        if row["abstract"]:
+            st.markdown("**Abstract**")
+            st.markdown(md_escape(row["abstract"]))
+    with right:
+        st.markdown("**Provenance**")
+        st.dataframe(pd.DataFrame([
+            {"": "Source", " ": row["source"]},
+            {"": "Kind", " ": KIND_LABELS.get(row["kind"], row["kind"])},
+            {"": "File", " ": row["file_name"]},
+            {"": "Format", " ": row["format"]},
+            {"": "Position in file", " ": str(row["position"])},
+            {"": "Starts at line", " ": str(row["source_line"])},
+            {"": "Searched on", " ": row["searched_on"] or "not given"},
+            {"": "Imported at", " ": row["imported_at"]},
+        ]), hide_index=True, width="stretch")
+        with st.expander("Tags as exported"):
+            st.json(row["raw"], expanded=True)
+
+
+def records_page() -> None:
+    store: Store = st.session_state["store"]
+    st.title("Records")
+    sources = _source_table(store)
+    total = int(sources["Records"].sum()) if len(sources) else 0
+    st.metric("Records imported", total)
+    st.dataframe(sources, hide_index=True, width="stretch")
+    if total == 0:
+        st.info("No records yet: import exports with `review import FILE --source NAME`.")
+        return
+
+    files = store_records.list_sources(store)
+    labels = {None: "All sources"} | {f["id"]: f"{f['name']} ({f['file_name']})" for f in files}
+    left, right = st.columns([3, 2])
+    search = left.text_input("Search", placeholder="words in title, authors, journal, DOI, "
+                                                   "keywords, year or abstract")
+    source_id = right.selectbox("Source file", list(labels), format_func=lambda k: labels[k])
+    matching = store_records.count_records(store, search=search or None, source_id=source_id)
+    pages = max(1, -(-matching // PAGE_SIZE))
+    page = 0
+    if pages > 1:
+        page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1) - 1
+    st.caption(f"{matching} matching record(s)")
+    rows = _record_rows(store, search, source_id, page)
+    names = {f["id"]: f["name"] for f in files}
+    frame = pd.DataFrame(
+        [{"ID": r["id"], "Year": r["year"], "Authors": "; ".join(r["authors"][:3])
+          + ("; et al." if len(r["authors"]) > 3 else ""), "Title": r["title"],
+          "Journal": r["journal"], "Source": names.get(r["source_id"], "")} for r in rows],
+        columns=["ID", "Year", "Authors", "Title", "Journal", "Source"])
+    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key="records_table")
+    selected = event.selection.rows if event and event.selection else []
+    if selected:
+        _show_record(store, int(frame.iloc[selected[0]]["ID"]))
+    else:
+        st.caption("Select a row to see the record's fields and where it came from.")

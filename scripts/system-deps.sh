@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the Debian packages the test suite drives for real: a PostgreSQL server and Chromium.
+# Only as root with apt-get (CI, a fresh Debian box); elsewhere say what is missing and go on:
+# the tests that need them skip with a message (and fail under CI=true).
+set -euo pipefail
+
+need=()
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+if ! command -v initdb >/dev/null 2>&1 && [ -z "$pg_bin" ]; then need+=(postgresql); fi
+if ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing Debian packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "Not installed: ${need[*]}. Install them (e.g. sudo apt-get install ${need[*]})" \
+       "to run the PostgreSQL and browser tests; they skip without them."
+fi

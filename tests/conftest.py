@@ -1,0 +1,144 @@
+"""Shared fixtures: the real exports in ../shared, real SQLite files, a real PostgreSQL server.
+
+A component that is missing (../shared, PostgreSQL binaries, Chromium) skips its tests with a
+message on a developer's machine, and fails them under CI=true, where it must be present.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("REVIEW_SHARED", ROOT.parent / "shared"))
+EXPORTS = SHARED / "fixtures" / "exports"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def missing(component: str, how: str) -> None:
+    """Skip locally, fail in CI: a CI run without a component has not tested it."""
+    message = f"{component} is not available: {how}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true, so this is a failure, not a skip)")
+    pytest.skip(message)
+
+
+def export_index() -> list[dict[str, str]]:
+    index = EXPORTS / "INDEX.csv"
+    if not index.exists():
+        return []
+    with open(index, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="session")
+def exports() -> Path:
+    if not (EXPORTS / "INDEX.csv").exists():
+        missing("../shared/fixtures/exports", f"expected at {EXPORTS} (set REVIEW_SHARED)")
+    return EXPORTS
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+def _pg_bin() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return candidates[-1].parent if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster in a temporary folder, on a loopback port."""
+
+    def __init__(self, bin_dir: Path, base: Path) -> None:
+        self.bin_dir = bin_dir
+        self.data = base / "data"
+        self.port = _free_port()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses root; run the server as the postgres user
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(base, user="postgres")
+        self.base = base
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self.as_user, *args], check=True, capture_output=True, text=True,
+                       cwd=self.base)
+
+    def start(self) -> None:
+        self._run(str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "review",
+                  "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8")
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l",
+                  str(self.base / "server.log"), "-w", "-t", "60", "start", "-o",
+                  f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 "
+                  "-c fsync=off -c max_connections=60")
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.data),
+                        "-m", "immediate", "stop"], capture_output=True, cwd=self.base)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://review@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        import sqlalchemy as sa
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        engine = sa.create_engine(self.url().replace("postgresql://", "postgresql+psycopg://"),
+                                  isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        engine.dispose()
+        return self.url(name)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        missing("PostgreSQL", "install Debian's postgresql package (make test does, as root)")
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        missing("PostgreSQL", "running as root needs runuser to start the server as postgres")
+    base = Path(f"/tmp/review-pg-{uuid.uuid4().hex[:8]}")
+    base.mkdir()
+    server = PostgresServer(bin_dir, base)
+    try:
+        server.start()
+    except subprocess.CalledProcessError as exc:
+        shutil.rmtree(base, ignore_errors=True)
+        missing("PostgreSQL", f"the test server did not start: {exc.stderr or exc.stdout}")
+    deadline = time.time() + 30
+    while not (base / f".s.PGSQL.{server.port}").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    yield server
+    server.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every store test runs on a real SQLite file and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "review.db")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
+
+
+@pytest.fixture
+def protocol_path() -> Path:
+    return ROOT / "protocols" / "peer-support-self-harm.toml"

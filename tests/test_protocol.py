@@ -1,0 +1,524 @@
+"""Protocol loading, the rule language, defaults, validation messages and extraction values."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from review.errors import ProtocolError
+from review.protocol import (
+    Checklist,
+    Comparison,
+    ExtractionForm,
+    FieldSpec,
+    FieldValueError,
+    Highlight,
+    Protocol,
+    Rule,
+    RuleResult,
+    Stage,
+    UnknownStage,
+    load_protocol,
+    parse_protocol,
+    parse_rule,
+)
+
+SHIPPED = Path(__file__).resolve().parent.parent / "protocols" / "peer-support-self-harm.toml"
+
+
+def make(body: str = "", screening: str = "") -> str:
+    """A valid minimal protocol plus extra top-level tables (body) and [screening] keys."""
+    return (f'title = "T"\nquestion = "Q?"\n{body}\n'
+            f'[screening]\nexclusion_reasons = ["Wrong population"]\n{screening}\n')
+
+
+def error(text: str) -> ProtocolError:
+    with pytest.raises(ProtocolError) as caught:
+        parse_protocol(text, "p.toml")
+    return caught.value
+
+
+# ------------------------------------------------------------------------ shipped protocol
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Protocol:
+    return load_protocol(SHIPPED)
+
+
+def test_shipped_protocol_header_and_hash(shipped: Protocol) -> None:
+    text = SHIPPED.read_text(encoding="utf-8")
+    assert shipped.title == "Peer support for self-harm in non-clinical settings"
+    assert shipped.question.startswith("What are the benefits and risks of peer support")
+    assert "\n" not in shipped.question
+    assert shipped.text == text
+    assert shipped.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert parse_protocol(shipped.text, "db") == shipped  # re-parsing stored text is lossless
+
+
+def test_shipped_protocol_screening(shipped: Protocol) -> None:
+    assert shipped.stages == (
+        Stage("title_abstract", "Titles and abstracts", 2, False),
+        Stage("full_text", "Full texts", 2, True),
+    )
+    assert shipped.final_stage.id == "full_text"
+    assert shipped.maybe_policy == "include"
+    assert shipped.exclusion_reasons == (
+        "Not about self-harm",
+        "Not peer support",
+        "Support from relatives or friends",
+        "Clinical setting",
+        "Unmoderated online forum",
+        "Not primary research",
+        "Published before 2000",
+        "Full text not in English",
+    )
+
+
+def test_shipped_protocol_criteria(shipped: Protocol) -> None:
+    ids = [c.id for c in shipped.criteria]
+    assert ids == ["population", "peer_support", "setting", "design", "year", "language"]
+    assert all(c.label and c.description for c in shipped.criteria)
+    ruled = [c for c in shipped.criteria if c.rule is not None]
+    assert [(c.id, str(c.rule), c.automatic) for c in ruled] == [("year", "year >= 2000", False)]
+    assert [c.id for c in shipped.criteria_for("full_text")] == ids
+    assert "language" not in [c.id for c in shipped.criteria_for("title_abstract")]
+    setting = shipped.criteria[2].description
+    assert "unmoderated online forums" in setting and "emergency departments" in setting
+
+
+def test_shipped_protocol_highlight(shipped: Protocol) -> None:
+    assert shipped.highlight == Highlight(
+        ("peer support", "self-help group", "online forum", "moderat*", "voluntary", "charity",
+         "community"),
+        ("inpatient", "emergency department", "hospital", "clinician-led", "parents", "family"),
+    )
+    found = shipped.highlight.include_regex.findall(
+        "A MODERATED  online forum run by a charity; moderators and peer\nsupport; communities")
+    assert found == ["MODERATED", "online forum", "charity", "moderators", "peer\nsupport"]
+    assert shipped.highlight.exclude_regex.findall("hospitals, clinician-led, family") == [
+        "clinician-led", "family"]
+
+
+def test_shipped_protocol_extraction(shipped: Protocol) -> None:
+    form = shipped.extraction
+    assert form.dual is True
+    assert [(f.id, f.type) for f in form.fields] == [
+        ("author_year", "text"), ("country", "country"), ("population", "text"),
+        ("design", "text"), ("sample_size", "number"), ("self_harm_type", "text"),
+        ("format", "multi_choice"), ("moderated", "yes_no"), ("themes", "text"),
+    ]
+    assert form.field("format").choices == ("online forum", "face-to-face group", "one-to-one")
+    assert form.field("author_year").required is True
+    assert {kind: [t.label for t in themes] for kind, themes in form.themes.items()} == {
+        "benefits": ["Community and sense of belonging", "Empowerment", "Information and support"],
+        "risks": ["Triggering content", "Competition", "Co-dependency"],
+        "mitigations": ["Professional facilitators", "Trigger warnings",
+                        "Supervision and training"],
+    }
+
+
+def test_shipped_protocol_quality(shipped: Protocol) -> None:
+    quality = shipped.quality
+    assert isinstance(quality, Checklist)
+    assert len(quality.questions) == 10
+    assert len({qid for qid, _ in quality.questions}) == 10
+    assert all(text.endswith("?") for _, text in quality.questions)
+    assert quality.answers == ("yes", "no", "can't tell")
+    assert quality.ratings == ("high", "moderate", "low")
+
+
+def test_unknown_stage_lookup_names_the_stages(shipped: Protocol) -> None:
+    with pytest.raises(UnknownStage) as caught:
+        shipped.stage("fulltext")
+    assert str(caught.value) == (
+        "no stage 'fulltext' in this protocol; stages are: title_abstract, full_text")
+    with pytest.raises(KeyError):
+        shipped.criteria_for("abstracts")
+    assert shipped.stage("full_text").exclusion_reason_required is True
+
+
+def test_load_protocol_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        load_protocol(tmp_path / "none.toml")
+    assert caught.value.key == "(file)"
+    assert str(caught.value).startswith(f"{tmp_path / 'none.toml'}: (file): cannot read")
+
+
+# --------------------------------------------------------------------------- rule language
+
+
+@pytest.mark.parametrize(
+    ("rule", "fields", "passed", "reason"),
+    [
+        ("year >= 2000", {"year": 2000}, True, "published 2000; meets year >= 2000"),
+        ("year >= 2000", {"year": 1998}, False,
+         "published 1998; the protocol requires year >= 2000"),
+        ("year <= 2020", {"year": "2021"}, False,
+         "published 2021; the protocol requires year <= 2020"),
+        ("year > 2000", {"year": 2000}, False, "published 2000; the protocol requires year > 2000"),
+        ("year < 2000", {"year": "1999/05/01"}, True, "published 1999; meets year < 2000"),
+        ("year == 2010", {"year": 2010}, True, "published 2010; meets year == 2010"),
+        ("year != 2010", {"year": 2010}, False,
+         "published 2010; the protocol requires year != 2010"),
+        ("year in [2001, 2002]", {"year": 2002}, True,
+         "published 2002; meets year in [2001, 2002]"),
+        ("year not in [2001]", {"year": 2001}, False,
+         "published 2001; the protocol requires year not in [2001]"),
+        ('language == "English"', {"language": "english"}, True,
+         'language is english; meets language == "English"'),
+        ('language != "English"', {"language": "ENGLISH"}, False,
+         'language is ENGLISH; the protocol requires language != "English"'),
+        ('language in ["English", "German"]', {"language": "French"}, False,
+         'language is French; the protocol requires language in ["English", "German"]'),
+        ('language not in ["French"]', {"language": "German"}, True,
+         'language is German; meets language not in ["French"]'),
+        ('pub_type not in ["Editorial", "Letter"]', {"pub_type": ["Journal Article", "letter"]},
+         False, ('publication type is Journal Article, letter; the protocol requires '
+         'pub_type not in ["Editorial", "Letter"]')),
+        ('title contains "peer"', {"title": "Peer Support Online"}, True,
+         'title contains "peer"; meets title contains "peer"'),
+        ('abstract contains "forum"', {"abstract": "A survey of clinicians."}, False,
+         'abstract does not contain "forum"; the protocol requires abstract contains "forum"'),
+        ('journal == "BJPsych Open"', {"journal": "bjpsych open"}, True,
+         'journal is bjpsych open; meets journal == "BJPsych Open"'),
+    ],
+)
+def test_every_operator(rule: str, fields: dict, passed: bool, reason: str) -> None:
+    assert parse_rule(rule).evaluate(fields) == RuleResult(passed, reason)
+
+
+@pytest.mark.parametrize("missing", [{}, {"year": None}, {"year": ""}])
+def test_missing_field_leaves_the_decision_open(missing: dict) -> None:
+    assert parse_rule("year >= 2000").evaluate(missing) == RuleResult(
+        None, "year not given; cannot check year >= 2000")
+
+
+def test_unreadable_year_leaves_the_decision_open() -> None:
+    assert parse_rule("year >= 2000").evaluate({"year": "n.d."}) == RuleResult(
+        None, 'year "n.d." is not a year; cannot check year >= 2000')
+
+
+def test_and_combines_three_valued() -> None:
+    rule = parse_rule('year >= 2000 and language == "English" and pub_type != "Review"')
+    assert rule.fields == ("year", "language", "pub_type")
+    failed = rule.evaluate({"year": 1990, "language": None, "pub_type": "Review"})
+    assert failed == RuleResult(False, "published 1990; the protocol requires year >= 2000. "
+                                'publication type is Review; the protocol requires '
+                                'pub_type != "Review"')
+    open_ = rule.evaluate({"year": 2005, "pub_type": "Article"})
+    assert open_ == RuleResult(None, 'language not given; cannot check language == "English"')
+    ok = rule.evaluate({"year": 2005, "language": "English", "pub_type": "Article"})
+    assert ok.passed is True
+
+
+def test_rule_is_normalised_and_round_trips() -> None:
+    rule = parse_rule('  year>=2000   and language  not   in ["English","Ger\\"man"]  ')
+    assert str(rule) == 'year >= 2000 and language not in ["English", "Ger\\"man"]'
+    assert rule.comparisons == (Comparison("year", ">=", 2000),
+                                Comparison("language", "not in", ("English", 'Ger"man')))
+    assert parse_rule(str(rule)) == rule
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ('year >= "2000"', 'year compares with whole numbers, not text ("2000")'),
+        ("year in [2000, 2001, \"x\"]", "a list must hold only numbers or only quoted text"),
+        ('year contains "19"', ('"contains" works only on text fields: '
+         "language, pub_type, title, abstract, journal")),
+        ("language == 3", 'language compares with "quoted text", not a number (3)'),
+        ('title >= "a"', ('">=" works only on year; compare title with ==, !=, in, not in or '
+         "contains")),
+        ('language in "English"', '"in" needs a list, like language in ["English", "German"]'),
+        ("year not in 2000", '"not in" needs a list, like year not in ["English", "German"]'),
+        ("year == [2000]", '"==" compares with one value; use "in" or "not in" for a list'),
+        ("language in []", "a list needs at least one value"),
+        ("yaer >= 2000", ("unknown field 'yaer'; fields are: "
+         "year, language, pub_type, title, abstract, journal")),
+        ("year => 2000", ("expected an operator after year (>=, <=, >, <, ==, !=, in, not in, "
+         "contains), got '='")),
+        ("year >= 2000 or year < 1990", ("expected \"and\" between comparisons, got 'or' "
+         '(only "and" is supported)')),
+        ("year >= 2000 and", 'expected a field after "and"'),
+        ("language == English", "expected a number or \"quoted text\" or a list, got 'English'"),
+        ("year >= 2000.5", "cannot read '2000.5' at character 9"),
+        ("year = 2000", ("expected an operator after year (>=, <=, >, <, ==, !=, in, not in, "
+         "contains), got '='")),
+        ("", "the rule is empty"),
+    ],
+)
+def test_rule_errors_at_parse_time(rule: str, message: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse_rule(rule, file="p.toml", key="criteria[0].rule")
+    assert str(caught.value) == f"p.toml: criteria[0].rule: {message}"
+
+
+@pytest.mark.parametrize("attack", [
+    "__import__('os').system('echo hacked')",
+    'year >= 2000 and __class__ == "x"',
+    "year >= (1).__class__",
+    'title == "x"; import os',
+])
+def test_rule_parser_never_runs_python(attack: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the rule parser must not evaluate Python")
+
+    with monkeypatch.context() as patched:
+        for name in ("eval", "exec", "compile"):
+            patched.setattr(builtins, name, refuse)
+        with pytest.raises(ProtocolError) as caught:
+            parse_rule(attack)
+        # Python in a quoted string is only ever text to compare with.
+        rule = parse_rule('title == "__import__(\'os\')"')
+        passed = rule.evaluate({"title": "__IMPORT__('os')"}).passed
+    assert str(caught.value).startswith("<rule>: rule: ")
+    assert passed is True
+
+
+# --------------------------------------------------------------------------------- defaults
+
+
+def test_defaults_of_a_minimal_protocol() -> None:
+    protocol = parse_protocol(make())
+    assert protocol.stages == (
+        Stage("title_abstract", "Titles and abstracts", 2, False),
+        Stage("full_text", "Full texts", 2, True),
+    )
+    assert protocol.maybe_policy == "include"
+    assert protocol.criteria == ()
+    assert protocol.highlight == Highlight((), ())
+    assert protocol.highlight.include_regex is None
+    assert protocol.extraction == ExtractionForm()
+    assert dict(protocol.extraction.themes) == {"benefits": (), "risks": (), "mitigations": ()}
+    assert protocol.extraction.dual is True
+    assert protocol.quality is None
+
+
+def test_screening_votes_default_applies_to_every_stage() -> None:
+    protocol = parse_protocol(make(screening='votes_required = 3\nmaybe_policy = "conflict"\n'))
+    assert [s.votes_required for s in protocol.stages] == [3, 3]
+    assert protocol.maybe_policy == "conflict"
+    custom = parse_protocol(make(screening="""
+votes_required = 1
+[[screening.stages]]
+id = "abstracts"
+label = "Abstracts"
+[[screening.stages]]
+id = "full_text"
+label = "Full texts"
+votes_required = 2
+"""))
+    assert custom.stages == (Stage("abstracts", "Abstracts", 1, False),
+                             Stage("full_text", "Full texts", 2, True))
+
+
+def test_criterion_defaults_and_stage_order() -> None:
+    protocol = parse_protocol(make(body="""
+[[criteria]]
+id = "a"
+label = "A"
+[[criteria]]
+id = "b"
+label = "B"
+stages = ["full_text", "title_abstract"]
+rule = 'pub_type != "Editorial"'
+automatic = true
+"""))
+    a, b = protocol.criteria
+    assert (a.description, a.stages, a.rule, a.automatic) == (
+        "", ("title_abstract", "full_text"), None, False)
+    assert b.stages == ("title_abstract", "full_text")
+    assert b.automatic is True and str(b.rule) == 'pub_type != "Editorial"'
+
+
+def test_checklist_defaults() -> None:
+    protocol = parse_protocol(make(body="""
+[quality]
+id = "c"
+name = "Checklist"
+[[quality.questions]]
+id = "q1"
+text = "Clear aims?"
+"""))
+    assert protocol.quality == Checklist("c", "Checklist", (("q1", "Clear aims?"),),
+                                         ("yes", "no", "can't tell"), ("high", "moderate", "low"))
+
+
+# ------------------------------------------------------------------------ validation errors
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        (make(screening="votes_requird = 2"), "screening.votes_requird",
+         ('unknown key "votes_requird"; did you mean "votes_required"? (allowed keys: '
+         "exclusion_reasons, maybe_policy, stages, votes_required)")),
+        (make(body='author = "x"'), "author",
+         ('unknown key "author" (allowed keys: criteria, extraction, highlight, quality, '
+         "question, screening, title)")),
+        ('question = "Q?"\n', "title", "required key is missing"),
+        ('title = "  "\nquestion = "Q?"\n', "title", "must not be empty"),
+        ('title = 3\nquestion = "Q?"\n', "title", "expected text, got a whole number"),
+        (make(body='[[criteria]]\nid = "a"\nlabel = "A"\n[[criteria]]\nid = "b"\nlabel = "B"\n'
+                   '[[criteria]]\nid = "A"\nlabel = "Again"\n'),
+         "criteria[2].id", 'duplicate criterion id "A" (first used at criteria[0])'),
+        (make(body='[[criteria]]\nid = "a"\n'), "criteria[0].label", "required key is missing"),
+        (make(body='[[criteria]]\nid = "a b"\nlabel = "A"\n'), "criteria[0].id",
+         "use letters, digits, _ or - (got 'a b')"),
+        (make(body='[[criteria]]\nid = "a"\nlabel = "A"\nrule = "year >= \'2000\'"\n'),
+         "criteria[0].rule", "cannot read \"'2000'\" at character 9"),
+        (make(body='[[criteria]]\nid = "a"\nlabel = "A"\nrule = "year ~ 2000"\n'),
+         "criteria[0].rule", "cannot read '~ 2000' at character 6"),
+        (make(body='[[criteria]]\nid = "a"\nlabel = "A"\nstages = ["screening"]\n'),
+         "criteria[0].stages[0]", ("unknown stage 'screening'; stages are: "
+         "title_abstract, full_text")),
+        (make(body='[[criteria]]\nid = "a"\nlabel = "A"\nstages = []\n'), "criteria[0].stages",
+         "list at least one stage, or leave the key out for all"),
+        (make(body='[[criteria]]\nid = "a"\nlabel = "A"\nautomatic = true\n'),
+         "criteria[0].automatic", "automatic = true needs a rule to decide with"),
+        (make(body='criteria = "all"'), "criteria", "expected a list, got text"),
+        (make(screening="votes_required = 0"), "screening.votes_required",
+         "must be 1 or more, got 0"),
+        (make(screening='votes_required = "2"'), "screening.votes_required",
+         "expected a whole number, got text"),
+        (make(screening="votes_required = true"), "screening.votes_required",
+         "expected a whole number, got true/false"),
+        (make(screening='[[screening.stages]]\nid = "s"\nlabel = "S"\nvotes_required = -1\n'),
+         "screening.stages[0].votes_required", "must be 1 or more, got -1"),
+        (make(screening='[[screening.stages]]\nid = "s"\nlabel = "S"\n'
+                        '[[screening.stages]]\nid = "s"\nlabel = "T"\n'),
+         "screening.stages[1].id", 'duplicate stage id "s" (first used at screening.stages[0])'),
+        (make(screening="stages = []"), "screening.stages",
+         ("list at least one stage, or leave the key out for the default two "
+         "(title_abstract, full_text)")),
+        (make(screening='maybe_policy = "maybe"'), "screening.maybe_policy",
+         "expected one of: include, conflict, exclude; got 'maybe'"),
+        ('title = "T"\nquestion = "Q?"\n', "screening.exclusion_reasons",
+         "list at least one reason: stage 'full_text' asks for a reason with every exclusion"),
+        (make(screening='exclusion_reasons = ["A", "a"]').replace(
+            'exclusion_reasons = ["Wrong population"]\n', ""),
+         "screening.exclusion_reasons[1]", 'duplicate reason "a"'),
+        (make(body='[highlight]\ninclude_terms = ["peer", 3]\n'), "highlight.include_terms[1]",
+         "expected non-empty text, got a whole number"),
+        (make(body='[highlight]\nexclude_terms = ["hospital", "*"]\n'),
+         "highlight.exclude_terms[1]",
+         "a term needs a letter or digit, got '*'"),
+        (make(body='[[extraction.fields]]\nid = "f"\nlabel = "F"\ntype = "choice"\n'),
+         "extraction.fields[0].choices", "a choice field needs a non-empty list of choices"),
+        (make(body='[[extraction.fields]]\nid = "f"\nlabel = "F"\ntype = "multi_choice"\n'
+                   "choices = []\n"),
+         "extraction.fields[0].choices", "a multi_choice field needs a non-empty list of choices"),
+        (make(body='[[extraction.fields]]\nid = "f"\nlabel = "F"\ntype = "text"\n'
+                   'choices = ["a"]\n'),
+         "extraction.fields[0].choices", ("only choice and multi_choice fields take choices, "
+         "not text")),
+        (make(body='[[extraction.fields]]\nid = "f"\nlabel = "F"\ntype = "date"\n'),
+         "extraction.fields[0].type", ("expected one of: text, number, choice, multi_choice, "
+         "yes_no, country; got 'date'")),
+        (make(body='[[extraction.fields]]\nid = "f"\nlabel = "F"\ntype = "text"\n'
+                   '[[extraction.fields]]\nid = "f"\nlabel = "G"\ntype = "text"\n'),
+         "extraction.fields[1].id", 'duplicate field id "f" (first used at extraction.fields[0])'),
+        (make(body='[[extraction.themes.benefits]]\nid = "t"\nlabel = "T"\n'
+                   '[[extraction.themes.risks]]\nid = "x"\nlabel = "X"\n'
+                   '[[extraction.themes.risks]]\nid = "t"\nlabel = "T2"\n'),
+         "extraction.themes.risks[1].id",
+         'duplicate theme id "t" (first used at extraction.themes.benefits[0])'),
+        (make(body='[[extraction.themes.harms]]\nid = "t"\nlabel = "T"\n'),
+         "extraction.themes.harms", ('unknown key "harms" (allowed keys: benefits, mitigations, '
+         "risks)")),
+        (make(body='[extraction]\ndual = "yes"\n'), "extraction.dual",
+         "expected true/false, got text"),
+        (make(body='[quality]\nid = "c"\nname = "C"\nquestions = []\n'), "quality.questions",
+         "list at least one question"),
+        (make(body='[quality]\nid = "c"\nname = "C"\n[[quality.questions]]\nid = "q"\ntext = "?"\n'
+                   '[[quality.questions]]\nid = "q"\ntext = "Again?"\n'),
+         "quality.questions[1].id",
+         'duplicate question id "q" (first used at quality.questions[0])'),
+        (make(body='[quality]\nid = "c"\nname = "C"\nanswers = []\n'
+                   '[[quality.questions]]\nid = "q"\ntext = "?"\n'),
+         "quality.answers", "list at least one"),
+        ('title = "T"\nquestion = \n', "(syntax)", "line 2, column 12: Invalid value"),
+        ('title = "T"\nquestion = "Q"\n[screening\n', "(syntax)",
+         "line 3, column 11: Expected ']' at the end of a table declaration"),
+    ],
+)
+def test_validation_error_names_its_key(text: str, key: str, message: str) -> None:
+    caught = error(text)
+    assert caught.key == key
+    assert str(caught) == f"p.toml: {key}: {message}"
+
+
+# ---------------------------------------------------------------------- extraction values
+
+
+FORM = ExtractionForm(fields=(
+    FieldSpec("author_year", "Author and year", "text", required=True),
+    FieldSpec("n", "Sample size", "number"),
+    FieldSpec("setting", "Setting", "choice", ("online", "face-to-face")),
+    FieldSpec("format", "Format", "multi_choice", ("online forum", "group", "one-to-one")),
+    FieldSpec("moderated", "Moderated", "yes_no"),
+    FieldSpec("country", "Country", "country"),
+))
+
+
+@pytest.mark.parametrize(
+    ("field_id", "value", "expected"),
+    [
+        ("author_year", "  Smith 2015 ", "Smith 2015"),
+        ("n", 40, 40),
+        ("n", "40", 40),
+        ("n", " 3.5 ", 3.5),
+        ("n", 12.0, 12),
+        ("n", None, None),
+        ("setting", "ONLINE", "online"),
+        ("format", ["one-to-one", "Online Forum", "one-to-one"], ("online forum", "one-to-one")),
+        ("format", "group", ("group",)),
+        ("format", [], None),
+        ("moderated", True, True),
+        ("moderated", "No", False),
+        ("moderated", "y", True),
+        ("moderated", "", None),
+        ("country", "  new   zealand ", "New Zealand"),
+        ("country", "UK", "United Kingdom"),
+        ("country", "usa", "United States"),
+        ("country", "Côte d'Ivoire", "Côte d'Ivoire"),
+    ],
+)
+def test_validate_value_normalises(field_id: str, value: object, expected: object) -> None:
+    assert FORM.validate_value(field_id, value) == expected
+
+
+@pytest.mark.parametrize(
+    ("field_id", "value", "message"),
+    [
+        ("author_year", "   ", "author_year: Author and year is required"),
+        ("author_year", 2015, "author_year: expected text, got a whole number"),
+        ("n", "about 40", "n: expected a number, like 42 or 3.5, got 'about 40'"),
+        ("n", True, "n: expected a number, like 42 or 3.5, got True"),
+        ("n", float("nan"), "n: expected a number, like 42 or 3.5, got nan"),
+        ("setting", "phone", "setting: expected one of: online, face-to-face; got 'phone'"),
+        ("format", ["group", "email"],
+         "format: expected one of: online forum, group, one-to-one; got 'email'"),
+        ("format", 3, "format: expected a list of choices, got a whole number"),
+        ("moderated", "sometimes", "moderated: expected yes or no, got 'sometimes'"),
+        ("moderated", 1, "moderated: expected yes or no, got 1"),
+        ("country", "Country 7", ("country: expected a country name, like New Zealand, "
+         "got 'Country 7'")),
+        ("nope", "x", ("nope: no such field in the extraction form (fields: author_year, n, "
+         "setting, format, moderated, country)")),
+    ],
+)
+def test_validate_value_rejects(field_id: str, value: object, message: str) -> None:
+    with pytest.raises(FieldValueError) as caught:
+        FORM.validate_value(field_id, value)
+    assert str(caught.value) == message
+    assert caught.value.field_id == field_id
+    assert isinstance(caught.value, ValueError)
+
+
+def test_rule_type_is_exported() -> None:
+    assert isinstance(parse_rule("year >= 2000"), Rule)

@@ -1,0 +1,73 @@
+"""Storage on a real SQLite file and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from review.errors import StoreError
+from review.store import Store, resolve_url
+from review.store.migrations import LATEST, MIGRATIONS
+
+
+def test_create_records_every_migration(db_url: str) -> None:
+    store = Store.create(db_url)
+    with store.read() as conn:
+        rows = conn.execute(sa.text("SELECT version, name FROM schema_migrations "
+                                    "ORDER BY version")).all()
+    assert [tuple(r) for r in rows] == [(v, name) for v, name, _ in MIGRATIONS]
+    assert store.schema_version() == LATEST
+    assert {"review", "sources", "records", "audit_log"} <= set(store.tables)
+    store.close()
+
+
+def test_open_is_idempotent_and_create_refuses_an_existing_review(db_url: str) -> None:
+    Store.create(db_url).close()
+    again = Store.open(db_url)
+    assert again.migrate() == []
+    again.close()
+    with pytest.raises(StoreError, match="already holds a review"):
+        Store.create(db_url)
+
+
+def test_open_refuses_a_missing_file_and_a_non_review_database(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no review at"):
+        Store.open(tmp_path / "nothing.db")
+    other = tmp_path / "other.db"
+    engine = sa.create_engine(f"sqlite:///{other}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    engine.dispose()
+    with pytest.raises(StoreError, match="not a review database"):
+        Store.open(other)
+
+
+def test_write_transaction_rolls_back_whole(db_url: str) -> None:
+    store = Store.create(db_url)
+    audit = store.table("audit_log")
+    with pytest.raises(RuntimeError):
+        with store.write() as conn:
+            conn.execute(audit.insert().values(at="x", actor="a", action="b", entity="c",
+                                               detail={}))
+            raise RuntimeError("boom")
+    with store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(audit)).scalar() == 0
+    store.close()
+
+
+def test_sqlite_uses_wal(tmp_path: Path) -> None:
+    store = Store.create(tmp_path / "r.db")
+    with store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    store.close()
+
+
+def test_resolve_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert resolve_url(tmp_path / "a.db") == f"sqlite:///{tmp_path / 'a.db'}"
+    assert resolve_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert resolve_url("sqlite:///x.db") == "sqlite:///x.db"
+    monkeypatch.setenv("REVIEW_DB", str(tmp_path / "env.db"))
+    assert resolve_url(None) == f"sqlite:///{tmp_path / 'env.db'}"
