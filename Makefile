@@ -27,10 +27,11 @@ system:
 demo: venv
 	$(BIN)/review demo --db $(DEMO_DB)
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) \
+		--client.toolbarMode minimal \
 		--browser.gatherUsageStats false -- --db $(DEMO_DB)
 
 test: venv system
-	$(BIN)/ruff check review tests benchmarks app.py
+	$(BIN)/ruff check review tests benchmarks scripts sample_refs app.py
 	$(BIN)/python -m pytest
 
 bench: venv

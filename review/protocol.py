@@ -2,16 +2,15 @@
 
 Screening, extraction and the PRISMA counts all read their settings from here, so the file is
 validated strictly up front: a typo should stop the review at load time, naming the key, rather
-than surface weeks later as a silently ignored setting. Rules are parsed by a tiny parser of
-our own (never eval) because protocols are shared between teams and stored in the database.
+than surface weeks later as a silently ignored setting. A criterion's rule is parsed by the rule
+language in review.rules, and extracted values are checked by review.fields; their public names
+are re-exported here.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-import math
-import operator
 import re
 import tomllib
 from collections.abc import Mapping
@@ -23,20 +22,30 @@ from types import MappingProxyType
 from typing import Any, NoReturn
 
 from review.errors import ProtocolError, ReviewError
+from review.fields import FIELD_TYPES, FieldSpec, FieldValueError, kind_of, normalise
+from review.rules import (
+    OPERATORS,
+    RULE_FIELDS,
+    TEXT_FIELDS,
+    Comparison,
+    Rule,
+    RuleResult,
+    parse_rule,
+)
 
-RULE_FIELDS = ("year", "language", "pub_type", "title", "abstract", "journal")
-TEXT_FIELDS = RULE_FIELDS[1:]
-OPERATORS = (">=", "<=", ">", "<", "==", "!=", "in", "not in", "contains")
-FIELD_TYPES = ("text", "number", "choice", "multi_choice", "yes_no", "country")
+__all__ = [
+    "DEFAULT_ANSWERS", "DEFAULT_RATINGS", "FIELD_TYPES", "MAYBE_POLICIES", "OPERATORS",
+    "RULE_FIELDS", "TEXT_FIELDS", "THEME_KINDS", "Checklist", "Comparison", "Criterion",
+    "ExtractionForm", "FieldSpec", "FieldValueError", "Highlight", "Protocol", "Rule",
+    "RuleResult", "Stage", "Theme", "UnknownStage", "load_protocol", "parse_protocol",
+    "parse_rule", "terms_regex",
+]
+
 THEME_KINDS = ("benefits", "risks", "mitigations")
 MAYBE_POLICIES = ("include", "conflict", "exclude")
 DEFAULT_ANSWERS = ("yes", "no", "can't tell")
 DEFAULT_RATINGS = ("high", "moderate", "low")
-_NOUNS = {"pub_type": "publication type"}
-_ORDERING = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-_TOKEN = re.compile(r'\s*(?:(?P<num>-?\d+)(?![\w.])|(?P<str>"(?:[^"\\]|\\.)*")'
-                    r"|(?P<op>>=|<=|==|!=|>|<|=)|(?P<punct>[\[\],])|(?P<word>[A-Za-z_]\w*))")
 
 
 class UnknownStage(ReviewError, KeyError):
@@ -44,179 +53,6 @@ class UnknownStage(ReviewError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
-
-
-class FieldValueError(ReviewError, ValueError):
-    """An extracted value that does not fit its field; the message is for the extractor."""
-
-    def __init__(self, field_id: str, message: str) -> None:
-        self.field_id = field_id
-        self.detail = message
-        super().__init__(f"{field_id}: {message}")
-
-
-@dataclass(frozen=True, slots=True)
-class RuleResult:
-    passed: bool | None  # None: a field the rule needs is missing, so a person must decide
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    field: str
-    op: str
-    value: int | str | tuple[int | str, ...]
-
-    def __str__(self) -> str:
-        return f"{self.field} {self.op} {_literal(self.value)}"
-
-    def check(self, fields: Mapping[str, object]) -> RuleResult:
-        raw = fields.get(self.field)
-        noun = _NOUNS.get(self.field, self.field)
-        if raw is None or raw == "" or raw == [] or raw == ():
-            return RuleResult(None, f"{noun} not given; cannot check {self}")
-        if self.field == "year":
-            found = re.search(r"\d{4}", str(raw)) if not isinstance(raw, int) else None
-            year = raw if isinstance(raw, int) else int(found.group()) if found else None
-            if year is None or isinstance(year, bool):
-                return RuleResult(None, f'year "{raw}" is not a year; cannot check {self}')
-            have, shown = [year], f"published {year}"
-        else:
-            many = isinstance(raw, list | tuple | set | frozenset)
-            items = [str(item) for item in raw] if many else [str(raw)]  # type: ignore[union-attr]
-            have = [item.strip().casefold() for item in items]
-            shown = f"{noun} is " + ", ".join(_clip(item) for item in items)
-        want = self.value
-        if isinstance(want, str):
-            want = want.casefold()
-        elif isinstance(want, tuple):
-            want = tuple(w.casefold() if isinstance(w, str) else w for w in want)
-        if self.op == "contains":
-            passed = any(want in item for item in have)  # type: ignore[operator]
-            shown = f'{noun} {"contains" if passed else "does not contain"} {_literal(self.value)}'
-        elif self.op in _ORDERING:
-            passed = all(_ORDERING[self.op](item, want) for item in have)
-        elif self.op in ("==", "in"):
-            passed = any(item == want if self.op == "==" else item in want for item in have)
-        else:  # != and not in: no value may match
-            passed = not any(item == want if self.op == "!=" else item in want for item in have)
-        verdict = "meets" if passed else "the protocol requires"
-        return RuleResult(passed, f"{shown}; {verdict} {self}")
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """Comparisons joined by `and`; a criterion's rule states what an eligible record satisfies."""
-
-    comparisons: tuple[Comparison, ...]
-
-    def __str__(self) -> str:
-        return " and ".join(str(c) for c in self.comparisons)
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(c.field for c in self.comparisons))
-
-    def evaluate(self, fields: Mapping[str, object]) -> RuleResult:
-        """A failed comparison decides; a missing field only leaves the question open."""
-        results = [c.check(fields) for c in self.comparisons]
-        for outcome in (False, None, True):
-            chosen = [r.reason for r in results if r.passed is outcome]
-            if chosen:
-                return RuleResult(outcome, ". ".join(chosen))
-        raise AssertionError("a rule has at least one comparison")
-
-
-def _literal(value: object) -> str:
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return str(value)
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def parse_rule(text: str, *, file: str = "<rule>", key: str = "rule") -> Rule:
-    """Parse the rule language; types are checked here so a bad rule never reaches screening."""
-
-    def fail(message: str) -> NoReturn:
-        raise ProtocolError(file, key, message)
-
-    tokens: list[tuple[str, str]] = []
-    pos, text = 0, text.rstrip()
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if not match or not match.lastgroup:
-            start = len(text) - len(text[pos:].lstrip())
-            fail(f"cannot read {text[start:start + 20]!r} at character {start + 1}")
-        tokens.append((match.lastgroup, match.group(match.lastgroup)))
-        pos = match.end()
-    if not tokens:
-        fail("the rule is empty")
-    tokens.append(("end", "end of rule"))
-    at = 0
-
-    def take() -> tuple[str, str]:
-        nonlocal at
-        at += 1
-        return tokens[at - 1]
-
-    def literal(allow_list: bool = True) -> int | str | tuple[int | str, ...]:
-        kind, raw = take()
-        if kind == "num":
-            return int(raw)
-        if kind == "str":
-            return re.sub(r"\\(.)", r"\1", raw[1:-1])
-        if raw == "[" and allow_list:
-            if tokens[at][1] == "]":
-                fail("a list needs at least one value")
-            items = [literal(allow_list=False)]
-            while (sep := take())[1] == ",":
-                items.append(literal(allow_list=False))
-            if sep[1] != "]":
-                fail(f'expected "," or "]" in the list, got {sep[1]!r}')
-            if len({type(i) for i in items}) > 1:
-                fail("a list must hold only numbers or only quoted text")
-            return tuple(items)
-        fail(f'expected a number or "quoted text"{" or a list" if allow_list else ""}, '
-             f"got {raw!r}")
-
-    comparisons = []
-    while True:
-        kind, name = take()
-        if kind == "end":
-            fail('expected a field after "and"')
-        if name not in RULE_FIELDS:
-            fail(f"unknown field {name!r}; fields are: {', '.join(RULE_FIELDS)}")
-        kind, op = take()
-        if op == "not" and tokens[at][1] == "in":
-            op = "not " + take()[1]
-        if op not in OPERATORS:
-            fail(f"expected an operator after {name} ({', '.join(OPERATORS)}), got {op!r}")
-        value = literal()
-        sample = value[0] if isinstance(value, tuple) else value
-        if op in ("in", "not in") and not isinstance(value, tuple):
-            fail(f'"{op}" needs a list, like {name} {op} ["English", "German"]')
-        if op not in ("in", "not in") and isinstance(value, tuple):
-            fail(f'"{op}" compares with one value; use "in" or "not in" for a list')
-        if op == "contains" and name == "year":
-            fail('"contains" works only on text fields: ' + ", ".join(TEXT_FIELDS))
-        if op in _ORDERING and name != "year":
-            fail(f'"{op}" works only on year; compare {name} with ==, !=, in, not in or contains')
-        if name == "year" and not isinstance(sample, int):
-            fail(f"year compares with whole numbers, not text ({_literal(sample)})")
-        if name != "year" and not isinstance(sample, str):
-            fail(f'{name} compares with "quoted text", not a number ({sample})')
-        comparisons.append(Comparison(name, op, value))
-        kind, joiner = take()
-        if kind == "end":
-            return Rule(tuple(comparisons))
-        if joiner != "and":
-            fail(f'expected "and" between comparisons, got {joiner!r} (only "and" is supported)')
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,16 +100,6 @@ def terms_regex(terms: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 @dataclass(frozen=True, slots=True)
-class FieldSpec:
-    id: str
-    label: str
-    type: str
-    choices: tuple[str, ...] = ()
-    required: bool = False
-    help: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class Theme:
     id: str
     label: str
@@ -296,75 +122,7 @@ class ExtractionForm:
 
     def validate_value(self, field_id: str, value: object) -> object:
         """Normalise before storing, so the two extractors' answers compare like with like."""
-        spec = self.field(field_id)
-        if value is None or (isinstance(value, str | list | tuple | set | frozenset)
-                             and not (value.strip() if isinstance(value, str) else value)):
-            if spec.required:
-                raise FieldValueError(field_id, f"{spec.label} is required")
-            return None
-        return _NORMALISE[spec.type](spec, value)
-
-
-def _text(spec: FieldSpec, value: object) -> str:
-    if not isinstance(value, str):
-        raise FieldValueError(spec.id, f"expected text, got {_kind(value)}")
-    return value.strip()
-
-
-def _number(spec: FieldSpec, value: object) -> int | float:
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+(\.\d+)?", value.strip()):
-        value = float(value) if "." in value else int(value)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise FieldValueError(spec.id, f"expected a number, like 42 or 3.5, got {value!r}")
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def _choice(spec: FieldSpec, value: object) -> str:
-    text = _text(spec, value).casefold()
-    for choice in spec.choices:
-        if choice.casefold() == text:
-            return choice
-    raise FieldValueError(spec.id, f"expected one of: {', '.join(spec.choices)}; got {value!r}")
-
-
-def _multi_choice(spec: FieldSpec, value: object) -> tuple[str, ...]:
-    if not isinstance(value, str | list | tuple | set | frozenset):
-        raise FieldValueError(spec.id, f"expected a list of choices, got {_kind(value)}")
-    picked = {_choice(spec, item) for item in ([value] if isinstance(value, str) else value)}
-    return tuple(c for c in spec.choices if c in picked)  # protocol order, no repeats
-
-
-def _yes_no(spec: FieldSpec, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = value.strip().casefold() if isinstance(value, str) else None
-    if text in ("yes", "y", "true"):
-        return True
-    if text in ("no", "n", "false"):
-        return False
-    raise FieldValueError(spec.id, f"expected yes or no, got {value!r}")
-
-
-_COUNTRY_ALIASES = dict.fromkeys(("uk", "u.k.", "great britain"), "United Kingdom") | dict.fromkeys(
-    ("us", "u.s.", "usa", "u.s.a.", "united states of america"), "United States")
-
-
-def _country(spec: FieldSpec, value: object) -> str:
-    """One spelling per country, so studies group correctly in the characteristics table."""
-    text = " ".join(_text(spec, value).split())
-    if text.casefold() in _COUNTRY_ALIASES:
-        return _COUNTRY_ALIASES[text.casefold()]
-    if not re.fullmatch(r"[^\W\d_](?:[^\W\d_]|[ '’.,()-])*", text):
-        raise FieldValueError(spec.id, f"expected a country name, like New Zealand, got {value!r}")
-    if text.islower() or (text.isupper() and len(text) > 3):
-        words = [w if w in ("and", "of", "the") and i else w.capitalize()
-                 for i, w in enumerate(text.lower().split(" "))]
-        text = " ".join(words)
-    return text
-
-
-_NORMALISE = {"text": _text, "number": _number, "choice": _choice,
-              "multi_choice": _multi_choice, "yes_no": _yes_no, "country": _country}
+        return normalise(self.field(field_id), value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,12 +164,6 @@ class Protocol:
         return self.stages[-1]
 
 
-def _kind(value: object) -> str:
-    names = {bool: "true/false", int: "a whole number", float: "a number", str: "text",
-             list: "a list", dict: "a table"}
-    return next((n for t, n in names.items() if type(value) is t), type(value).__name__)
-
-
 def _at(path: str, name: str | int) -> str:
     if isinstance(name, int):
         return f"{path}[{name}]"
@@ -430,7 +182,7 @@ class _Reader:
     def table(self, data: object, path: str, allowed: tuple[str, ...],
               required: tuple[str, ...] = ()) -> dict:
         if not isinstance(data, dict):
-            self.fail(path, f"expected a table, got {_kind(data)}")
+            self.fail(path, f"expected a table, got {kind_of(data)}")
         for name in data:
             if name not in allowed:
                 near = difflib.get_close_matches(name, allowed, 1)
@@ -447,7 +199,7 @@ class _Reader:
             self.fail(_at(path, name), "required key is missing")
         value = data.get(name, default)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            self.fail(_at(path, name), f"expected {_kind(kind())}, got {_kind(value)}")
+            self.fail(_at(path, name), f"expected {kind_of(kind())}, got {kind_of(value)}")
         return value
 
     def text(self, data: dict, path: str, name: str, default: str | None = None) -> str:
@@ -463,7 +215,7 @@ class _Reader:
         for i, value in enumerate(values):
             key = _at(_at(path, name), i)
             if not isinstance(value, str) or not value.strip():
-                self.fail(key, f"expected non-empty text, got {_kind(value)}")
+                self.fail(key, f"expected non-empty text, got {kind_of(value)}")
             if value.strip().casefold() in seen:
                 self.fail(key, f'duplicate {what} "{value.strip()}"')
             seen.add(value.strip().casefold())

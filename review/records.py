@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -69,14 +70,16 @@ NORMALISED_FIELDS: tuple[str, ...] = tuple(Record(raw={}).normalised())
 
 # --- text ---------------------------------------------------------------------------------
 
-_SPACE = re.compile(r"\s+")
-
-
 def clean_text(value: str | None) -> str | None:
-    """Collapse whitespace (wrapped lines, tabs, non-breaking spaces); empty becomes None."""
+    """Collapse whitespace (wrapped lines, tabs, non-breaking spaces); empty becomes None.
+
+    Returns the very same string when nothing changes, so raw and normalised share memory.
+    """
     if value is None:
         return None
-    text = _SPACE.sub(" ", value.replace("\u00a0", " ")).strip()
+    text = " ".join(value.split())
+    if text == value:
+        return value
     return text or None
 
 
@@ -98,12 +101,18 @@ _COPYRIGHT = re.compile(
 def is_copyright_line(value: str) -> bool:
     """EBSCO and APA append a copyright statement as a second abstract; it is not the abstract."""
     text = value.strip()
-    return bool(_COPYRIGHT.search(text)) and len(text) < 400
+    return len(text) < 400 and bool(_COPYRIGHT.search(text))
 
 
 _ABSTRACT_TRAILER = re.compile(
     r"\s*(\[ABSTRACT FROM (AUTHOR|PUBLISHER)\]|\(Psyc(INFO|Info) Database Record \(c\)[^)]*\))\s*$",
 )
+
+
+def _drop_trailer(value: str) -> str:
+    if value.rstrip().endswith(("]", ")")):
+        return _ABSTRACT_TRAILER.sub("", value)
+    return value
 
 
 def pick_abstract(values: list[str]) -> str | None:
@@ -112,7 +121,7 @@ def pick_abstract(values: list[str]) -> str | None:
     Trailers that databases append ('[ABSTRACT FROM AUTHOR]', APA's copyright line) go, so
     copies of one abstract from different databases compare equal; the raw tag keeps them.
     """
-    cleaned = [c for c in (clean_text(_ABSTRACT_TRAILER.sub("", v)) for v in values) if c]
+    cleaned = [c for c in (clean_text(_drop_trailer(v)) for v in values) if c]
     real = [v for v in cleaned if not is_copyright_line(v)]
     pool = real or cleaned
     return max(pool, key=len) if pool else None
@@ -237,27 +246,30 @@ _CORPORATE = re.compile(
     r"|university|project|team|alliance|nhs|who)\b",
     re.IGNORECASE,
 )
+_ANONYMOUS = {"anonymous", "anon", "no authorship indicated", "et al"}
 _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "da", "di", "du", "la", "le", "ter",
               "ten", "bin", "al", "el", "dos", "das", "mac"}
 
 
 def _initials(given: str, mixed_case: bool) -> str:
-    """'Jane A' -> JA; 'JA' and, in a mixed-case name, 'KCDLR' are initials already."""
+    """'Jane A' -> JA. Upper-case blocks are initials already: 'JA' always, 'KCDLR' in a
+    mixed-case name; in an all-capitals name only two letters ('SMITH, JOHN' -> J)."""
     letters: list[str] = []
     for part in re.split(r"[\s.\-]+", given.strip()):
-        if part.isupper() and part.isalpha() and (len(part) <= 3 or mixed_case and len(part) <= 6):
-            letters.extend(part)  # 'JA' is already initials
+        if part.isupper() and part.isalpha() and (len(part) <= 2 or mixed_case and len(part) <= 6):
+            letters.extend(part)
         elif part:
             letters.append(part[0])
     return "".join(ch.upper() for ch in letters if ch.isalpha())
 
 
 def _surname_case(surname: str) -> str:
-    if surname.isupper() and len(surname) > 2:
+    if surname.isupper() and len(surname) > 1:
         return "-".join(p.capitalize() for p in surname.split("-"))
     return surname
 
 
+@lru_cache(maxsize=200_000)
 def normalise_author(value: str | None) -> str | None:
     """'Smith, Jane A', 'Smith JA', 'SMITH, J. A.', 'Jane A. Smith' all become 'Smith JA'.
 
@@ -267,7 +279,7 @@ def normalise_author(value: str | None) -> str | None:
     if not name:
         return None
     name = name.strip(" ,;.-'")
-    if not any(ch.isalnum() for ch in name):
+    if not any(ch.isalnum() for ch in name) or name.strip("[]").lower() in _ANONYMOUS:
         return None
     if _CORPORATE.search(name) and "," not in name:
         return name
@@ -311,6 +323,7 @@ _LANGUAGES = {
 }
 
 
+@lru_cache(maxsize=4096)
 def normalise_language(value: str | None) -> str | None:
     """ISO codes and names to one English name ('eng', 'EN', 'English' -> 'English')."""
     text = clean_text(value)
@@ -345,6 +358,11 @@ def normalise_pub_type(values: list[str]) -> str | None:
     Specific types (erratum, conference abstract, comment, protocol) win over generic ones
     ('journal article'), because dedupe must not merge a notice into the article it names.
     """
+    return _pub_type(tuple(values))
+
+
+@lru_cache(maxsize=4096)
+def _pub_type(values: tuple[str, ...]) -> str | None:
     cleaned = [c.lower() for c in (clean_text(v) for v in values) if c]
     for pattern, name in _PUB_TYPES:
         if any(re.search(pattern, value) for value in cleaned):
@@ -410,7 +428,13 @@ def build_record(raw: Raw, candidates: Candidates, *, format: str, line: int) ->
     )
 
 
+# Letters that Unicode does not decompose into a base letter and an accent.
+_UNDECOMPOSED = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+                               "ß": "ss", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th",
+                               "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"})
+
+
 def fold(text: str) -> str:
-    """Accents off and lower case, for search and matching (José -> jose)."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Accents off, lower case, for search and matching (José -> jose, Øvergaard -> overgaard)."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()

@@ -142,3 +142,25 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def protocol_path() -> Path:
     return ROOT / "protocols" / "peer-support-self-harm.toml"
+
+
+HOSTILE = ("TY  - JOUR\nTI  - <script>alert('x')</script> **bold** ![img](http://example.org/x.png)"
+           "\nAB  - <b>not bold</b> [link](javascript:alert(1))\nPY  - 2020\nER  - \n\n"
+           "TY  - JOUR\nTI  - Peer mentoring in a voluntary organisation\nAU  - Øvergaard, Liv\n"
+           "PY  - 2018\nER  - \n")
+
+
+@pytest.fixture
+def review_db(tmp_path: Path, protocol_path: Path) -> Path:
+    """A small review whose first record's title and abstract are hostile markup."""
+    from review.importing import SourceInfo, import_files
+    from review.project import create_review
+
+    db = tmp_path / "ui.db"
+    store = create_review(protocol_path, db, actor="lead")
+    export = tmp_path / "forum.ris"
+    export.write_text(HOSTILE, encoding="utf-8")
+    import_files(store, [export], SourceInfo("CINAHL (EBSCO)", "database", "2025-02-01"),
+                 actor="lead")
+    store.close()
+    return db

@@ -14,7 +14,7 @@ from pathlib import Path
 from review.errors import InputError
 from review.io.bibtex import parse_bibtex
 from review.io.csvfile import looks_like_csv, parse_csv
-from review.io.decode import decode, split_lines
+from review.io.decode import decode, iter_lines, split_lines
 from review.io.medline import parse_medline
 from review.io.ris import TAG_LINE as RIS_TAG
 from review.io.ris import parse_ris, write_ris
@@ -70,21 +70,21 @@ def read_bytes(data: bytes, name: str, *, encoding: str | None = None,
     """Parse one export held in memory. Raises InputError (file and line) on any problem,
     including a file that holds no records."""
     decoded = decode(data, name, encoding)
-    lines = split_lines(decoded.text)
-    fmt = format or detect_format(lines)
+    text = decoded.text
+    fmt = format or detect_format(split_lines(text[:200_000]))
     if fmt is None:
         raise InputError(name, "unknown format: expected RIS, PubMed/MEDLINE, Web of Science "
                                "tagged, CSV (with a title column) or BibTeX")
     if fmt == "ris":
-        records = parse_ris(lines, name)
+        records = parse_ris(iter_lines(text), name)
     elif fmt == "medline":
-        records = parse_medline(lines, name)
+        records = parse_medline(iter_lines(text), name)
     elif fmt == "wos":
-        records = parse_wos(lines, name)
+        records = parse_wos(iter_lines(text), name)
     elif fmt == "csv":
-        records = parse_csv("\n".join(lines), name)
+        records = parse_csv(text, name)
     elif fmt == "bibtex":
-        records = parse_bibtex("\n".join(lines), name)
+        records = parse_bibtex("\n".join(iter_lines(text)), name)
     else:
         raise InputError(name, f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if not records:

@@ -84,7 +84,8 @@ def parse_csv(text: str, file: str) -> list[Record]:
             if len(row) > len(header):
                 raise InputError(file, f"{len(row)} fields where the header has {len(header)}: "
                                        "a stray delimiter or quote?", line=reader.line_num)
-            raw: Raw = {name: [value] for name, value in zip(header, row, strict=False) if value.strip()}
+            cells = zip(header, row, strict=False)  # a short row leaves trailing columns empty
+            raw: Raw = {name: [value] for name, value in cells if value.strip()}
             start = reader.line_num - row_newlines(row)
             records.append(build_record(raw, csv_candidates(raw), format="csv", line=start))
     except csv.Error as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from review.errors import InputError
@@ -95,6 +96,16 @@ def _line_endings(text: str) -> str:
     lf = text.count("\n") - crlf
     kinds = [name for name, n in (("CRLF", crlf), ("CR", cr), ("LF", lf)) if n]
     return "+".join(kinds) or "none"
+
+
+def iter_lines(text: str) -> Iterator[str]:
+    """Lines one at a time (a 100 MB export need not exist twice in memory as a list)."""
+    start = 0
+    for match in _NEWLINES.finditer(text):
+        yield text[start:match.start()]
+        start = match.end()
+    if start < len(text):
+        yield text[start:]
 
 
 def split_lines(text: str) -> list[str]:

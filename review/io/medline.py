@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from review.errors import InputError
 from review.records import Candidates, Raw, Record, build_record
@@ -12,7 +13,7 @@ TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {0,3}- ?(.*)$")
 CONTINUATION = re.compile(r"^ {2,}\S")
 
 
-def parse_medline(lines: list[str], file: str) -> list[Record]:
+def parse_medline(lines: Iterable[str], file: str) -> list[Record]:
     records: list[Record] = []
     raw: Raw | None = None
     start = 0

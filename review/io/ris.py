@@ -12,7 +12,7 @@ value is ever lost.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import rispy
 
@@ -41,11 +41,12 @@ class _Everything(list):
         return True
 
 
-def _records(lines: list[str], file: str) -> Iterable[tuple[int, list[str]]]:
+def _records(lines: Iterable[str], file: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (first line number, clean 'XX  - value' lines) per record; raise on damage."""
     start: int | None = None
     body: list[str] = []
     last_tag: str | None = None
+    number = 0
     for number, line in enumerate(lines, start=1):
         match = TAG_LINE.match(line)
         if start is None:
@@ -80,26 +81,21 @@ def _records(lines: list[str], file: str) -> Iterable[tuple[int, list[str]]]:
         last_tag = tag
     if start is not None:
         raise InputError(file, f"the file ends inside the record that started at line {start} "
-                               "(no ER line): is the file truncated?", line=len(lines))
+                               "(no ER line): is the file truncated?", line=number)
 
 
-def parse_ris(lines: list[str], file: str) -> list[Record]:
+def parse_ris(lines: Iterable[str], file: str) -> list[Record]:
     """Records of an RIS file, each with its raw tags, normalised fields and first line."""
-    starts: list[int] = []
-    clean: list[str] = []
-    for start, body in _records(lines, file):
-        starts.append(start)
-        clean.extend(body)
     parser = rispy.RisParser(mapping=_Identity(), list_tags=_Everything(),
                              delimiter_tags_mapping={}, enforce_list_tags=True)
-    parsed = parser.parse_lines(iter(clean))
-    if len(parsed) != len(starts):  # our bounds and rispy's must agree, or we would lose data
-        raise InputError(file, f"RIS structure unclear: found {len(starts)} records but rispy "
-                               f"read {len(parsed)}")
     records = []
-    for start, entry in zip(starts, parsed, strict=True):
+    for start, body in _records(lines, file):
+        parsed = parser.parse_lines(iter(body))
+        if len(parsed) != 1:  # our bounds and rispy's must agree, or we would lose data
+            raise InputError(file, f"RIS record unclear: rispy read {len(parsed)} records "
+                                   "where one was expected", line=start)
         raw: Raw = {tag: (value if isinstance(value, list) else [value])
-                    for tag, value in entry.items()}
+                    for tag, value in parsed[0].items()}
         records.append(build_record(raw, ris_candidates(raw), format="ris", line=start))
     return records
 

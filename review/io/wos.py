@@ -8,6 +8,7 @@ first line of multi-line fields, so this reader is our own.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from review.errors import InputError
 from review.records import Candidates, Raw, Record, build_record
@@ -18,11 +19,12 @@ _LINE_PER_VALUE = {"AU", "AF", "BA", "BF", "CA", "GP", "ED", "CR", "C1", "C3", "
 _HEADER = {"FN", "VR", "EF"}
 
 
-def parse_wos(lines: list[str], file: str) -> list[Record]:
+def parse_wos(lines: Iterable[str], file: str) -> list[Record]:
     records: list[Record] = []
     raw: Raw | None = None
     start = 0
     last_tag: str | None = None
+    number = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -63,7 +65,7 @@ def parse_wos(lines: list[str], file: str) -> list[Record]:
         last_tag = tag
     if raw is not None:
         raise InputError(file, f"the file ends inside the record that started at line {start} "
-                               "(no ER line): is the file truncated?", line=len(lines))
+                               "(no ER line): is the file truncated?", line=number)
     return records
 
 

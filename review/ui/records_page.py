@@ -37,7 +37,7 @@ def _show_record(store: Store, record_id: int) -> None:
     if row is None:
         st.warning(f"No record {record_id}.")
         return
-    st.subheader(row["title"] or "(no title)", anchor=False)
+    st.subheader(md_escape(row["title"] or "(no title)"), anchor=False)
     pages = row["pages_start"]
     if row["pages_end"]:
         pages = f"{pages}-{row['pages_end']}"
@@ -51,22 +51,21 @@ def _show_record(store: Store, record_id: int) -> None:
             table.append({"Field": name.replace("_", " "), "Value": str(value)})
     left, right = st.columns([3, 2])
     with left:
-        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch",
+                     height=35 * (len(table) + 1) + 3)
         if row["abstract"]:
             st.markdown("**Abstract**")
             st.markdown(md_escape(row["abstract"]))
     with right:
         st.markdown("**Provenance**")
-        st.dataframe(pd.DataFrame([
-            {"": "Source", " ": row["source"]},
-            {"": "Kind", " ": KIND_LABELS.get(row["kind"], row["kind"])},
-            {"": "File", " ": row["file_name"]},
-            {"": "Format", " ": row["format"]},
-            {"": "Position in file", " ": str(row["position"])},
-            {"": "Starts at line", " ": str(row["source_line"])},
-            {"": "Searched on", " ": row["searched_on"] or "not given"},
-            {"": "Imported at", " ": row["imported_at"]},
-        ]), hide_index=True, width="stretch")
+        provenance = [
+            ("Source", row["source"]), ("Kind", KIND_LABELS.get(row["kind"], row["kind"])),
+            ("File", row["file_name"]), ("Format", row["format"]),
+            ("Position in file", str(row["position"])), ("Starts at line", str(row["source_line"])),
+            ("Searched on", row["searched_on"] or "not given"), ("Imported at", row["imported_at"]),
+        ]
+        st.dataframe(pd.DataFrame(provenance, columns=["Field", "Value"]), hide_index=True,
+                     width="stretch")
         with st.expander("Tags as exported"):
             st.json(row["raw"], expanded=True)
 
@@ -104,7 +103,11 @@ def records_page() -> None:
     event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="records_table")
     selected = event.selection.rows if event and event.selection else []
+    typed = st.number_input("Open record by ID", min_value=0, value=0, step=1,
+                            help="Select a row above, or type an ID from 'review records'.")
     if selected:
         _show_record(store, int(frame.iloc[selected[0]]["ID"]))
+    elif typed:
+        _show_record(store, int(typed))
     else:
         st.caption("Select a row to see the record's fields and where it came from.")
