@@ -132,19 +132,33 @@ def pick_abstract(values: list[str]) -> str | None:
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
 
 
+_DOI_URL_SUFFIX = re.compile(r"/(pdf|full|abstract|epdf|epub|pdfdirect|suppinfo|html|"
+                             r"full\.pdf|fulltext|references)/?$", re.IGNORECASE)
+
+
 def normalise_doi(value: str | None) -> str | None:
-    """Bare lower-case DOI from a DOI, a doi.org / dx.doi.org URL or any text holding one."""
+    """Bare lower-case DOI from a DOI, a doi.org / dx.doi.org URL or any text holding one.
+
+    Publisher URLs add a view to the DOI ('.../10.1002/dmrr.2604/pdf'); that suffix goes.
+    """
     if not value:
         return None
-    text = unquote(value) if "%2f" in value.lower() else value
+    text = value
+    for _ in range(3):  # link resolvers encode twice: %2528 -> %28 -> (
+        if "%" not in text:
+            break
+        text = unquote(text)
     match = _DOI.search(text)
     if not match:
         return None
     doi = match.group(0)
     doi = re.sub(r"\[doi\]$", "", doi, flags=re.IGNORECASE)
-    doi = doi.rstrip(".,;:)]}'")
+    doi = doi.rstrip(".,;:]}'")
+    while doi.endswith(")") and doi.count(")") > doi.count("("):  # '(see 10.1/x)'
+        doi = doi[:-1].rstrip(".,;:")
     if "&" in doi and "doi.org" not in text.lower():
         doi = doi.split("&", 1)[0]  # a DOI inside a query string (Scopus links)
+    doi = _DOI_URL_SUFFIX.sub("", doi)
     return doi.lower() or None
 
 

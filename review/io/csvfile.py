@@ -44,10 +44,17 @@ _AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s+and\s+")
 _COMMA_AUTHORS = re.compile(r"[^,;]+ [A-Z][A-Z.\- ]*(?:, [^,;]+ [A-Z][A-Z.\- ]*)+")
 
 
+# 'Adeli K.Lewis G. F.' (EndNote exports of ASySD sets): authors run together after initials
+_RUN_TOGETHER = re.compile(r"(?<=[A-Z]\.)(?=[A-Z][a-z])")
+
+
 def _split_authors(value: str) -> list[str]:
     if _COMMA_AUTHORS.fullmatch(value.strip()):
         return value.split(", ")
-    return [a for a in _AUTHOR_SPLIT.split(value) if a.strip()]
+    parts = [a for a in _AUTHOR_SPLIT.split(value) if a.strip()]
+    if len(parts) == 1 and _RUN_TOGETHER.search(value):
+        return [a for a in _RUN_TOGETHER.split(value) if a.strip()]
+    return parts
 
 
 def _sniff_delimiter(first_line: str) -> str:

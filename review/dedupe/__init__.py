@@ -1,0 +1,147 @@
+"""Duplicate detection on plain records in memory: blocking -> pair scoring -> clustering -> merge.
+
+No database here, so the batch command and a review's `review dedupe` share one code path.
+People's decisions come in as confirmed and rejected pairs and always win over the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from review.dedupe.blocking import candidate_pairs
+from review.dedupe.cluster import Clusters, join
+from review.dedupe.compare import DUPLICATE, NOT_DUPLICATE, UNCERTAIN, PairResult, compare
+from review.dedupe.keys import Keys, make_keys
+from review.dedupe.merge import merge_group
+from review.records import Record
+
+ENGINE_VERSION = "1"
+
+__all__ = ["DUPLICATE", "ENGINE_VERSION", "NOT_DUPLICATE", "UNCERTAIN", "DedupeResult",
+           "ScoredPair", "deduplicate", "merge_group"]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPair:
+    a: str
+    b: str
+    outcome: str  # what the rules say: duplicate, uncertain, not duplicate
+    score: float
+    reason: str
+    evidence: dict[str, Any]
+    merged: bool  # whether the two ended in one group
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeResult:
+    uids: list[str]
+    group: list[int]  # group number per record, numbered in order of first appearance
+    kept: list[bool]  # one True per group: the most complete record
+    pairs: list[ScoredPair]  # every candidate pair, strongest first
+
+    @property
+    def groups(self) -> int:
+        return len(set(self.group))
+
+    def uncertain(self) -> list[ScoredPair]:
+        return [p for p in self.pairs if p.outcome == UNCERTAIN and not p.merged]
+
+
+def _ordered(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def deduplicate(records: Sequence[Record], uids: Sequence[str], *,
+                confirmed: Collection[tuple[str, str]] = (),
+                rejected: Collection[tuple[str, str]] = (),
+                anchors: Sequence[object | None] | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> DedupeResult:
+    """Group duplicate records. `uids` name the records (unique); `confirmed` and `rejected`
+    are pairs of uids decided by people; `anchors` are existing group labels per record."""
+    if len(set(uids)) != len(uids):
+        raise ValueError("record ids must be unique")
+    n = len(records)
+    keys: list[Keys] = [make_keys(uid, record) for uid, record in zip(uids, records, strict=True)]
+    index = {uid: i for i, uid in enumerate(uids)}
+    if progress:
+        progress("blocking", 0, n)
+    pairs = candidate_pairs(keys)
+    results: dict[tuple[int, int], PairResult] = {}
+    total = len(pairs)
+    for done, (i, j) in enumerate(sorted(pairs, key=lambda p: _ordered(uids[p[0]], uids[p[1]]))):
+        results[(i, j)] = compare(keys[i], keys[j])
+        if progress and done % 5000 == 0:
+            progress("comparing", done, total)
+    if progress:
+        progress("comparing", total, total)
+
+    person_yes = {_pair(index, a, b) for a, b in confirmed if a in index and b in index}
+    person_no = {_pair(index, a, b) for a, b in rejected if a in index and b in index}
+
+    def different(x: int, y: int) -> bool:
+        key = (x, y) if x < y else (y, x)
+        if key in person_no:
+            return True
+        if key in person_yes:
+            return False
+        result = results.get(key)
+        if result is None:  # not a candidate pair: score it now, since it would join a group
+            result = results[key] = compare(keys[key[0]], keys[key[1]])
+        return result.outcome == NOT_DUPLICATE
+
+    def different_by_person(x: int, y: int) -> bool:
+        return ((x, y) if x < y else (y, x)) in person_no
+
+    automatic = sorted((p for p, r in results.items() if r.outcome == DUPLICATE
+                        and p not in person_no),
+                       key=lambda p: (-results[p].score, _ordered(uids[p[0]], uids[p[1]])))
+    # people's joins first (only their own rejections can stop them), then the rules' joins
+    edges = [(p, True) for p in sorted(person_yes, key=lambda p: _ordered(uids[p[0]], uids[p[1]]))]
+    edges += [(p, False) for p in automatic]
+    clusters = Clusters.singletons(n)
+    blocked = join(clusters, edges, different=different, different_by_person=different_by_person,
+                   anchors=anchors)
+
+    group, kept = _label(clusters, keys)
+    scored = []
+    blocked_set = set(blocked)
+    for (i, j), r in sorted(results.items(), key=lambda item: (-item[1].score,
+                                                              _ordered(uids[item[0][0]],
+                                                                       uids[item[0][1]]))):
+        if (i, j) not in pairs and (i, j) not in person_yes:
+            continue  # scored only to check a join, not a candidate pair
+        outcome, reason = r.outcome, r.reason
+        if (i, j) in blocked_set:
+            outcome = UNCERTAIN
+            reason = f"{r.reason}; not merged: it would join records judged different"
+        a, b = _ordered(uids[i], uids[j])
+        scored.append(ScoredPair(a, b, outcome, r.score, reason, r.evidence,
+                                 group[i] == group[j]))
+    return DedupeResult(list(uids), group, kept, scored)
+
+
+def _pair(index: dict[str, int], a: str, b: str) -> tuple[int, int]:
+    i, j = index[a], index[b]
+    return (i, j) if i < j else (j, i)
+
+
+def _label(clusters: Clusters, keys: list[Keys]) -> tuple[list[int], list[bool]]:
+    """Group numbers in order of first appearance; the kept record is the most complete
+    (ties: the smallest id, so the choice does not depend on input order)."""
+    n = len(keys)
+    group = [-1] * n
+    kept = [False] * n
+    number = 0
+    for i in range(n):
+        root = clusters.find(i)
+        if group[i] != -1:
+            continue
+        members = clusters.members[root]
+        for m in members:
+            group[m] = number
+        best = min(members, key=lambda m: (-keys[m].completeness, keys[m].uid))
+        kept[best] = True
+        number += 1
+    return group, kept

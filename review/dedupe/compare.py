@@ -1,0 +1,243 @@
+"""Pair scoring: field-by-field evidence, rules that refuse a merge where fields prove two
+different works, and one of three outcomes with a reason a reviewer can check.
+
+A wrong merge can silently remove an eligible study, a missed duplicate costs reviewers time:
+so a merge needs agreement on the title and on independent evidence (authors, venue, pages,
+identifiers), and anything short of that but close is left to a person as uncertain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from review.dedupe.keys import Keys
+
+DUPLICATE = "duplicate"
+NOT_DUPLICATE = "not duplicate"
+UNCERTAIN = "uncertain"
+OUTCOMES = (DUPLICATE, UNCERTAIN, NOT_DUPLICATE)
+
+
+@dataclass(frozen=True, slots=True)
+class PairResult:
+    outcome: str
+    score: float
+    reason: str
+    evidence: dict[str, Any]
+
+
+def _same(a: str, b: str) -> str:
+    if not a or not b:
+        return "missing"
+    return "same" if a == b else "different"
+
+
+def _authors(a: Keys, b: Keys) -> tuple[str, float]:
+    """('same'|'similar'|'different'|'missing', overlap of surnames 0..1)."""
+    if not a.surnames or not b.surnames:
+        return "missing", 0.0
+    first = fuzz.ratio(a.surnames[0], b.surnames[0]) >= 85
+    shorter, longer = sorted((a.surnames, b.surnames), key=len)
+    pool = list(longer)
+    matched = 0
+    for name in shorter:
+        hit = next((n for n in pool if n == name or fuzz.ratio(n, name) >= 85), None)
+        if hit is not None:
+            matched += 1
+            pool.remove(hit)
+    overlap = matched / len(shorter)
+    if first and overlap >= 0.8:
+        return "same", overlap
+    if first or overlap >= 0.5:
+        return "similar", overlap
+    return "different", overlap
+
+
+def _journal(a: Keys, b: Keys) -> str:
+    """'same', 'abbreviation' (each word of the shorter is a prefix of one in the longer,
+    in order), 'different' or 'missing'."""
+    if not a.journal or not b.journal:
+        return "missing"
+    if a.journal == b.journal or a.journal_words == b.journal_words:
+        return "same"
+    short, long_ = sorted((a.journal_words, b.journal_words), key=len)
+    if short:
+        position = 0
+        for word in short:
+            while position < len(long_) and not long_[position].startswith(word):
+                position += 1
+            if position == len(long_):
+                break
+            position += 1
+        else:
+            return "abbreviation"
+    if fuzz.token_set_ratio(a.journal, b.journal) >= 90:
+        return "same"
+    return "different"
+
+
+def _pages(a: Keys, b: Keys) -> str:
+    """'same' first page, 'close' (overlapping ranges: a typo or an off-by-one), 'different',
+    or 'missing' (also when one is an article number and the other a printed page)."""
+    if not a.page or not b.page or a.locator != b.locator:
+        return "missing"
+    if a.page == b.page:
+        if a.page_end and b.page_end and a.page_end != b.page_end:
+            return "close"  # same first page, different last: a typo, or two short items
+        return "same"
+    if not a.locator and a.page.isdigit() and b.page.isdigit():
+        a_start, b_start = int(a.page), int(b.page)
+        a_end = int(a.page_end) if a.page_end.isdigit() else a_start
+        b_end = int(b.page_end) if b.page_end.isdigit() else b_start
+        if a_start <= b_end + 1 and b_start <= a_end + 1:
+            return "close"
+    return "different"
+
+
+def _title(a: Keys, b: Keys) -> float:
+    """Similarity 0-100 of the titles; a title that is the other's main title (its subtitle
+    dropped) or its bracketed original (a translation) scores 95."""
+    if not a.title or not b.title:
+        return 0.0
+    if a.title_key == b.title_key:
+        return 100.0
+    score = fuzz.ratio(a.title, b.title)
+    shorter, longer = sorted((a.title_key, b.title_key), key=len)
+    if len(shorter) >= 40 and longer.startswith(shorter):  # a title cut short by a database
+        score = max(score, 96.0)
+    if score < 95 and ((a.main and fuzz.ratio(a.main, b.title) >= 95)
+                       or (b.main and fuzz.ratio(b.main, a.title) >= 95)
+                       or (a.alternative and fuzz.ratio(a.alternative, b.title) >= 90)
+                       or (b.alternative and fuzz.ratio(b.alternative, a.title) >= 90)):
+        score = 95.0
+    return score
+
+
+def evidence(a: Keys, b: Keys) -> dict[str, Any]:
+    authors, overlap = _authors(a, b)
+    year = "missing" if a.year is None or b.year is None else abs(a.year - b.year)
+    return {
+        "title": round(_title(a, b), 1),
+        "authors": authors,
+        "author_overlap": round(overlap, 2),
+        "year_difference": year,
+        "journal": _journal(a, b),
+        "volume": _same(a.volume, b.volume),
+        "issue": _same(a.issue, b.issue),
+        "pages": _pages(a, b),
+        "doi": _same(a.doi, b.doi),
+        "pmid": _same(a.pmid, b.pmid),
+    }
+
+
+def _hard_refusal(a: Keys, b: Keys, ev: dict[str, Any]) -> str | None:
+    """A difference that proves two works whatever else agrees (even a shared DOI)."""
+    if a.notice != b.notice:
+        kind = a.notice or b.notice
+        return f"one record is a {kind} notice and the other is not the same kind of record"
+    if a.part != b.part and (a.part is not None or b.part is not None):
+        return f"different parts of a series (part {a.part} against part {b.part})"
+    if a.protocol != b.protocol:
+        return "a protocol against a results paper"
+    if a.conference_abstract != b.conference_abstract:
+        return "a conference abstract against a full paper"
+    if ev["pmid"] == "different":
+        return f"different PubMed ids ({a.pmid}, {b.pmid})"
+    if isinstance(ev["year_difference"], int) and ev["year_difference"] > 1:
+        return f"published {ev['year_difference']} years apart ({a.year}, {b.year})"
+    return None
+
+
+def _soft_refusal(a: Keys, b: Keys, ev: dict[str, Any]) -> str | None:
+    """Venue details that tell two works with the same or similar title apart; a shared DOI
+    with a matching title outweighs them (the details are then more likely typing errors)."""
+    if not _distinctive(a) or not _distinctive(b):
+        for name in ("volume", "issue", "pages"):
+            if ev[name] == "different":
+                return f"a recurring title ({a.title!r}) in a different {name}"
+        if ev["year_difference"] == 1:
+            return f"a recurring title ({a.title!r}) in another year"
+    if ev["journal"] in ("same", "abbreviation") and ev["volume"] == "same":
+        if ev["pages"] == "different" and not (_distinctive(a) and ev["authors"] == "same"
+                                               and ev["title"] >= 98):
+            return f"different pages in one journal volume ({a.page}, {b.page})"
+        if ev["issue"] == "different" and ev["pages"] != "same":
+            return f"different issues of one journal volume ({a.issue}, {b.issue}): a " \
+                   "recurring title such as an editorial"
+    return None
+
+
+def _distinctive(k: Keys) -> bool:
+    """A title long enough that two works rarely share it (not 'Editorial', 'Introduction')."""
+    return len(k.words) >= 6 and len(k.title) >= 35
+
+
+def _support(ev: dict[str, Any]) -> int:
+    """Independent agreements beyond the title: authors, venue, volume, issue, pages, year."""
+    points = 0
+    points += {"same": 2, "similar": 1}.get(ev["authors"], 0)
+    points += {"same": 1, "abbreviation": 1}.get(ev["journal"], 0)
+    points += ev["volume"] == "same"
+    points += ev["issue"] == "same"
+    points += 2 * (ev["pages"] == "same")
+    points += ev["year_difference"] == 0
+    return points
+
+
+def _against(ev: dict[str, Any]) -> int:
+    """Disagreements that a copy of the same work rarely shows."""
+    points = 0
+    points += 2 * (ev["authors"] == "different")
+    points += ev["journal"] == "different"
+    points += ev["volume"] == "different"
+    points += ev["pages"] == "different"
+    points += ev["year_difference"] == 1
+    return points
+
+
+def compare(a: Keys, b: Keys) -> PairResult:
+    ev = evidence(a, b)
+    title = ev["title"]
+    support, against = _support(ev), _against(ev)
+    score = round(title / 100 * 0.6 + min(support, 8) / 8 * 0.3
+                  + (0.1 if ev["doi"] == "same" else 0.0) - against * 0.05, 3)
+    refusal = _hard_refusal(a, b, ev)
+    if refusal:
+        return PairResult(NOT_DUPLICATE, score, refusal, ev)
+    if ev["doi"] != "same" and (refusal := _soft_refusal(a, b, ev)):
+        return PairResult(NOT_DUPLICATE, score, refusal, ev)
+    if ev["doi"] == "same":
+        if ev["journal"] == "different" and ev["pages"] == "different":
+            return PairResult(UNCERTAIN, score, "same DOI but a different journal and pages: "
+                              "perhaps an abstract given the article's DOI", ev)
+        if title >= 80 or not a.title or not b.title:
+            return PairResult(DUPLICATE, score, "same DOI and matching title", ev)
+        if title >= 65:
+            return PairResult(UNCERTAIN, score, f"same DOI but titles differ ({title:.0f}%)", ev)
+        return PairResult(NOT_DUPLICATE, score, f"same DOI but the titles name different works "
+                          f"({title:.0f}% alike): a DOI shared in error", ev)
+    if ev["pmid"] == "same" and title >= 80:
+        return PairResult(DUPLICATE, score, "same PubMed id and matching title", ev)
+    if ev["doi"] == "different":
+        if title >= 95 and support >= 5 and against == 0 and _distinctive(a):
+            return PairResult(UNCERTAIN, score, "everything matches but the DOIs differ", ev)
+        return PairResult(NOT_DUPLICATE, score, f"different DOIs ({a.doi}, {b.doi})", ev)
+    if title >= 97 and support - against >= 3:
+        return PairResult(DUPLICATE, score, f"title {title:.0f}% alike, confirmed by "
+                          f"{support} other field points", ev)
+    if title >= 90 and support - against >= 5:
+        return PairResult(DUPLICATE, score, f"title {title:.0f}% alike, confirmed by "
+                          f"{support} other field points", ev)
+    if title >= 85 and support - against >= 2:
+        return PairResult(UNCERTAIN, score, f"title {title:.0f}% alike, other fields only "
+                          "partly agree", ev)
+    if title >= 97 and support - against >= 1:
+        return PairResult(UNCERTAIN, score, "same title, little else to confirm it", ev)
+    if support >= 8 and against == 0:
+        return PairResult(UNCERTAIN, score, f"titles differ ({title:.0f}% alike; a translation?) "
+                          "but authors, journal, volume, issue and pages all agree", ev)
+    return PairResult(NOT_DUPLICATE, score, f"title {title:.0f}% alike, not enough agreement",
+                      ev)

@@ -1,0 +1,169 @@
+"""Match keys: each record reduced once to the comparable forms that blocking and pair scoring
+use, so the quadratic part of deduplication touches only small, ready values."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from review.records import Record, fold
+
+_TAGS = re.compile(r"<[^>]{1,40}>")
+_BRACKETED = re.compile(r"\[([^\]]{12,})\]")
+_SUBTITLE = re.compile(r"\s*[:?]\s+|\s+[-\u2013\u2014]+\s+|\.\s+")
+# Ovid and PubMed append notes to titles: '[Review] [97 refs]', '[Article in German]'
+_TITLE_NOTES = re.compile(r"\[(review|\d+ refs?|editorial|comment|letter|english abstract|"
+                          r"article in [a-z]+|abstract|see comments?|[^\]]*erratum[^\]]*|"
+                          r"[^\]]*retraction[^\]]*|comment in[^\]]*)\]",
+                          re.IGNORECASE)
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_MOJIBAKE = re.compile(r"[ÃÂ][\u0080-\u00bf]")
+_PART = re.compile(r"\bpart\s*[:.-]?\s*(\d+|[ivx]{1,4}|one|two|three|four|five)\b")
+_PART_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
+          "x": 10}
+_NOTICE_TITLE = (
+    (re.compile(r"^(erratum|errata|correction|corrigendum|corrigenda|notice of correction)\b"
+                r"|\b(correction|erratum|corrigendum) (to|for|of)\b"), "erratum"),
+    (re.compile(r"^(retraction|retracted|notice of retraction|expression of concern)\b"
+                r"|\bretraction (of|notice)\b"), "retraction"),
+    (re.compile(r"^(comment|commentary) (on|to)\b|^letter to the editor\b|\bcomment on\b"),
+     "comment"),
+    (re.compile(r"^(reply|response|author'?s? reply|authors'? response|in reply)\b"
+                r"|\breply to\b"), "reply"),
+)
+_NOTICE_TYPES = {"erratum": "erratum", "retraction": "retraction", "comment": "comment"}
+_PROTOCOL = re.compile(r"\bprotocol\b")
+_JOURNAL_STOP = {"the", "of", "and", "in", "for", "on", "de", "la", "und", "der", "journal"}
+
+
+def repair_mojibake(text: str) -> str:
+    """UTF-8 read as latin-1 ('KÃ¶nig') back to what it was ('König'), where that is clean."""
+    if not _MOJIBAKE.search(text):
+        return text
+    try:
+        return text.encode("cp1252").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        try:
+            return text.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return text
+
+
+def simple(text: str | None) -> str:
+    """Folded words separated by single spaces: case, accents, markup and punctuation gone."""
+    if not text:
+        return ""
+    text = fold(repair_mojibake(_TAGS.sub(" ", text)))
+    return _NON_WORD.sub(" ", text.replace("&", " and ")).strip()
+
+
+def _part(title: str) -> int | None:
+    match = _PART.search(title)
+    if not match:
+        return None
+    value = match.group(1)
+    if value.isdigit():
+        return int(value)
+    return _PART_WORDS.get(value) or _ROMAN.get(value)
+
+
+def _notice(title: str, pub_type: str | None) -> str | None:
+    for pattern, kind in _NOTICE_TITLE:
+        if pattern.search(title):
+            return kind
+    return _NOTICE_TYPES.get(pub_type or "")
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _number(value: str | None) -> str:
+    """The first number of a volume, issue or page ('21 Suppl 1' -> '21', 'Suppl 2' -> '2',
+    'e0209483' -> '209483')."""
+    if not value:
+        return ""
+    match = _DIGITS.search(value)
+    if not match:
+        return ""
+    return match.group(0).lstrip("0") or "0"
+
+
+def _is_locator(page: str | None) -> bool:
+    if not page:
+        return False
+    return bool(re.match(r"^[A-Za-z]{1,2}\d", page)) and not page.upper().startswith("S") \
+        or (page.isdigit() and len(page) >= 5)
+
+
+def _surname(author: str) -> str:
+    parts = author.rsplit(" ", 1)
+    if len(parts) == 2 and parts[1].isupper() and parts[1].isalpha():
+        return simple(parts[0]).replace(" ", "")
+    return simple(author).replace(" ", "")
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """A record's comparable forms. `uid` keeps the record's identity through the engine."""
+
+    uid: str
+    title: str
+    title_key: str
+    main: str  # the title before a subtitle (':', ' - '), which some databases drop
+    alternative: str  # a title given in brackets: the original of a translated title
+    words: frozenset[str]
+    surnames: tuple[str, ...]
+    year: int | None
+    journal: str
+    journal_words: tuple[str, ...]
+    volume: str
+    issue: str
+    page: str
+    page_end: str
+    locator: bool  # an article number or e-locator ('e0209483', 'a1754'), not a printed page
+    doi: str
+    pmid: str
+    isbns: frozenset[str]
+    notice: str | None
+    conference_abstract: bool
+    protocol: bool
+    part: int | None
+    completeness: int
+
+
+def make_keys(uid: str, record: Record) -> Keys:
+    raw_title = _TITLE_NOTES.sub(" ", record.title or "")
+    bracketed = _BRACKETED.search(raw_title)
+    alternative = simple(bracketed.group(1)) if bracketed else ""
+    if bracketed and len(alternative) < len(simple(raw_title)) - 5:
+        raw_title = raw_title[: bracketed.start()] + raw_title[bracketed.end():]
+    title = simple(raw_title)
+    main = simple(_SUBTITLE.split(raw_title, maxsplit=1)[0])
+    journal = simple(record.journal)
+    filled = sum(1 for value in record.normalised().values() if value not in (None, "", []))
+    return Keys(
+        uid=uid,
+        title=title,
+        title_key=title.replace(" ", ""),
+        main=main if main != title and len(main.split()) >= 3 else "",
+        alternative=alternative,
+        words=frozenset(title.split()),
+        surnames=tuple(s for s in (_surname(a) for a in record.authors) if s),
+        year=record.year,
+        journal=journal,
+        journal_words=tuple(w for w in journal.split() if w not in _JOURNAL_STOP),
+        volume=_number(record.volume),
+        issue=_number(record.issue),
+        page=_number(record.pages_start),
+        page_end=_number(record.pages_end),
+        locator=_is_locator(record.pages_start),
+        doi=record.doi or "",
+        pmid=record.pmid or "",
+        isbns=frozenset(record.isbn),
+        notice=_notice(title, record.pub_type),
+        conference_abstract=record.pub_type == "conference abstract",
+        protocol=bool(_PROTOCOL.search(title)) or record.pub_type == "protocol",
+        part=_part(title),
+        completeness=filled + (3 if record.doi else 0) + (2 if record.abstract else 0),
+    )
