@@ -154,6 +154,128 @@ def record(record_id: int, raw: bool, db: str | None) -> None:
     click.echo(json.dumps(row, ensure_ascii=False, indent=2))
 
 
+class _Progress:
+    """A progress bar on stderr for the engine's stages (blocking, comparing)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(length=max(total, 1), label=stage.capitalize(),
+                                         file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--out", type=click.Path(dir_okay=False),
+              help="Batch mode: write every input record with duplicate_id and keep "
+                   "(.csv or .ris).")
+@click.option("--pairs", "pairs_out", type=click.Path(dir_okay=False),
+              help="Batch mode: write candidate pairs with scores, evidence and outcome (CSV).")
+@click.option("--unique", "unique_out", type=click.Path(dir_okay=False),
+              help="Batch mode: write one merged record per group (RIS).")
+@click.option("--encoding", help="Read the files with this encoding (default: detected).")
+@db_option
+def dedupe(files: tuple[str, ...], out: str | None, pairs_out: str | None,
+           unique_out: str | None, encoding: str | None, db: str | None) -> None:
+    """Find duplicates: in the review (no FILES), or in FILES with -o OUT (no review needed)."""
+    progress = _Progress()
+    if files:
+        from review.dedupe.batch import run_batch, write_pairs, write_records, write_unique
+
+        if not out:
+            raise click.UsageError("batch mode needs -o OUT (.csv or .ris)")
+        data, result = run_batch(files, encoding=encoding, progress=progress)
+        progress.close()
+        write_records(Path(out), data, result)
+        if pairs_out:
+            write_pairs(Path(pairs_out), data, result)
+        if unique_out:
+            write_unique(Path(unique_out), data, result)
+        click.echo(f"{len(data.records)} records, {result.groups} groups, "
+                   f"{len(data.records) - result.groups} duplicates, "
+                   f"{len(result.uncertain())} uncertain pairs left for a person; wrote {out}")
+        return
+    if out or pairs_out or unique_out:
+        raise click.UsageError("-o, --pairs and --unique are for batch mode: name the FILES")
+    from review.duplicates import run_dedupe
+
+    summary = run_dedupe(Store.open(db), actor=_actor(), progress=progress)
+    progress.close()
+    click.echo(f"{summary.records} records in {summary.groups} groups: {summary.duplicates} "
+               f"duplicates removed, {summary.needs_review} pairs need a person "
+               f"('review duplicates --uncertain'); {summary.new_groups} new groups.")
+
+
+PAIR_COLUMNS = ("id", "status", "score", "record_a", "record_b", "year_a", "year_b", "title_a",
+                "title_b", "source_a", "source_b", "reason", "decided_by")
+PAIR_WIDTHS = {"title_a": 40, "title_b": 40, "reason": 50, "source_a": 16, "source_b": 16}
+
+
+@main.group(invoke_without_command=True, cls=_Group)
+@click.option("--uncertain", is_flag=True, help="Only pairs that wait for a person.")
+@click.option("--status", type=click.Choice(["merged", "needs review", "confirmed", "rejected",
+                                             "kept apart"]), help="Only pairs with this status.")
+@click.option("--groups", "show_groups", is_flag=True, help="List duplicate groups instead.")
+@format_option
+@db_option
+@click.pass_context
+def duplicates(ctx: click.Context, uncertain: bool, status: str | None, show_groups: bool,
+               fmt: str, db: str | None) -> None:
+    """List duplicate pairs (or groups); confirm, reject or split with the subcommands."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from review.duplicates import NEEDS_REVIEW, list_groups, list_pairs
+
+    store = Store.open(db)
+    if show_groups:
+        click.echo(render(list_groups(store), ("group", "size", "kept", "records"), fmt), nl=False)
+        return
+    rows = list_pairs(store, status=NEEDS_REVIEW if uncertain else status)
+    click.echo(render(rows, PAIR_COLUMNS, fmt, widths=PAIR_WIDTHS), nl=False)
+
+
+def _decide(decision: str) -> Callable:
+    @click.argument("pair_id", metavar="PAIR", type=int)
+    @db_option
+    def command(pair_id: int, db: str | None) -> None:
+        from review.duplicates import decide_pair
+
+        row = decide_pair(Store.open(db), pair_id, decision, actor=_actor())
+        click.echo(f"Pair {pair_id} ({row['record_a']}, {row['record_b']}): {row['status']} "
+                   f"by {row['decided_by']}.")
+
+    command.__doc__ = {"confirm": "Confirm that PAIR's two records are the same work.",
+                       "reject": "Record that PAIR's two records are different works."}[decision]
+    return command
+
+
+duplicates.command(name="confirm")(_decide("confirm"))
+duplicates.command(name="reject")(_decide("reject"))
+
+
+@duplicates.command(name="split")
+@click.argument("group_id", metavar="GROUP", type=int)
+@db_option
+def split(group_id: int, db: str | None) -> None:
+    """Undo a merge: every record of GROUP stands alone from now on."""
+    from review.duplicates import split_group
+
+    groups = split_group(Store.open(db), group_id, actor=_actor())
+    click.echo(f"Group {group_id} split into groups {', '.join(map(str, groups))}.")
+
+
 @main.command()
 @click.option("--db", default="demo/review.db", show_default=True, metavar="PATH",
               help="Where to build the demo review (SQLite).")

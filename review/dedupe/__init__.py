@@ -89,7 +89,7 @@ def deduplicate(records: Sequence[Record], uids: Sequence[str], *,
         result = results.get(key)
         if result is None:  # not a candidate pair: score it now, since it would join a group
             result = results[key] = compare(keys[key[0]], keys[key[1]])
-        return result.outcome == NOT_DUPLICATE
+        return result.conflict
 
     def different_by_person(x: int, y: int) -> bool:
         return ((x, y) if x < y else (y, x)) in person_no

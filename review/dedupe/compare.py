@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from review.dedupe.keys import Keys
 
@@ -27,6 +27,7 @@ class PairResult:
     score: float
     reason: str
     evidence: dict[str, Any]
+    conflict: bool = False  # fields speak against one work: never join these through others
 
 
 def _same(a: str, b: str) -> str:
@@ -36,19 +37,25 @@ def _same(a: str, b: str) -> str:
 
 
 def _authors(a: Keys, b: Keys) -> tuple[str, float]:
-    """('same'|'similar'|'different'|'missing', overlap of surnames 0..1)."""
+    """('same'|'similar'|'different'|'missing', share of the shorter list matched 0..1);
+    spelling variants within 85% count as a match. The first twelve authors decide."""
     if not a.surnames or not b.surnames:
         return "missing", 0.0
-    first = fuzz.ratio(a.surnames[0], b.surnames[0]) >= 85
-    shorter, longer = sorted((a.surnames, b.surnames), key=len)
-    pool = list(longer)
-    matched = 0
+    first = a.surnames[0] == b.surnames[0] or fuzz.ratio(a.surnames[0], b.surnames[0]) >= 85
+    shorter, longer = a.surnames[:12], b.surnames[:12]
+    if len(shorter) > len(longer):
+        shorter, longer = longer, shorter
+    common = set(shorter) & set(longer)
+    matched = sum(1 for name in shorter if name in common)
+    pool = [name for name in longer if name not in common]
     for name in shorter:
-        hit = next((n for n in pool if n == name or fuzz.ratio(n, name) >= 85), None)
+        if name in common or not pool:
+            continue
+        hit = process.extractOne(name, pool, scorer=fuzz.ratio, score_cutoff=85)
         if hit is not None:
             matched += 1
-            pool.remove(hit)
-    overlap = matched / len(shorter)
+            pool.pop(hit[2])
+    overlap = min(1.0, matched / len(shorter))
     if first and overlap >= 0.8:
         return "same", overlap
     if first or overlap >= 0.5:
@@ -63,7 +70,9 @@ def _journal(a: Keys, b: Keys) -> str:
         return "missing"
     if a.journal == b.journal or a.journal_words == b.journal_words:
         return "same"
-    short, long_ = sorted((a.journal_words, b.journal_words), key=len)
+    short, long_ = a.journal_words, b.journal_words
+    if len(short) > len(long_):
+        short, long_ = long_, short
     if short:
         position = 0
         for word in short:
@@ -105,7 +114,9 @@ def _title(a: Keys, b: Keys) -> float:
     if a.title_key == b.title_key:
         return 100.0
     score = fuzz.ratio(a.title, b.title)
-    shorter, longer = sorted((a.title_key, b.title_key), key=len)
+    shorter, longer = a.title_key, b.title_key
+    if len(shorter) > len(longer):
+        shorter, longer = longer, shorter
     if len(shorter) >= 40 and longer.startswith(shorter):  # a title cut short by a database
         score = max(score, 96.0)
     if score < 95 and ((a.main and fuzz.ratio(a.main, b.title) >= 95)
@@ -206,25 +217,30 @@ def compare(a: Keys, b: Keys) -> PairResult:
                   + (0.1 if ev["doi"] == "same" else 0.0) - against * 0.05, 3)
     refusal = _hard_refusal(a, b, ev)
     if refusal:
-        return PairResult(NOT_DUPLICATE, score, refusal, ev)
+        return PairResult(NOT_DUPLICATE, score, refusal, ev, conflict=True)
     if ev["doi"] != "same" and (refusal := _soft_refusal(a, b, ev)):
-        return PairResult(NOT_DUPLICATE, score, refusal, ev)
+        return PairResult(NOT_DUPLICATE, score, refusal, ev, conflict=True)
+    if ev["doi"] != "same" and ev["pages"] == "different" and ev["volume"] == "same" \
+            and ev["journal"] in ("same", "abbreviation"):
+        return PairResult(UNCERTAIN, score, "different pages in one journal volume, but title "
+                          "and authors are identical: a typing error?", ev, conflict=True)
     if ev["doi"] == "same":
         if ev["journal"] == "different" and ev["pages"] == "different":
             return PairResult(UNCERTAIN, score, "same DOI but a different journal and pages: "
-                              "perhaps an abstract given the article's DOI", ev)
+                              "perhaps an abstract given the article's DOI", ev, conflict=True)
         if title >= 80 or not a.title or not b.title:
             return PairResult(DUPLICATE, score, "same DOI and matching title", ev)
         if title >= 65:
             return PairResult(UNCERTAIN, score, f"same DOI but titles differ ({title:.0f}%)", ev)
         return PairResult(NOT_DUPLICATE, score, f"same DOI but the titles name different works "
-                          f"({title:.0f}% alike): a DOI shared in error", ev)
+                          f"({title:.0f}% alike): a DOI shared in error", ev, conflict=True)
     if ev["pmid"] == "same" and title >= 80:
         return PairResult(DUPLICATE, score, "same PubMed id and matching title", ev)
     if ev["doi"] == "different":
         if title >= 95 and support >= 5 and against == 0 and _distinctive(a):
             return PairResult(UNCERTAIN, score, "everything matches but the DOIs differ", ev)
-        return PairResult(NOT_DUPLICATE, score, f"different DOIs ({a.doi}, {b.doi})", ev)
+        return PairResult(NOT_DUPLICATE, score, f"different DOIs ({a.doi}, {b.doi})", ev,
+                          conflict=True)
     if title >= 97 and support - against >= 3:
         return PairResult(DUPLICATE, score, f"title {title:.0f}% alike, confirmed by "
                           f"{support} other field points", ev)
@@ -240,4 +256,4 @@ def compare(a: Keys, b: Keys) -> PairResult:
         return PairResult(UNCERTAIN, score, f"titles differ ({title:.0f}% alike; a translation?) "
                           "but authors, journal, volume, issue and pages all agree", ev)
     return PairResult(NOT_DUPLICATE, score, f"title {title:.0f}% alike, not enough agreement",
-                      ev)
+                      ev, conflict=title < 85 or against > 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from review.records import Record, fold
 
@@ -54,7 +55,11 @@ def simple(text: str | None) -> str:
     """Folded words separated by single spaces: case, accents, markup and punctuation gone."""
     if not text:
         return ""
-    text = fold(repair_mojibake(_TAGS.sub(" ", text)))
+    if "<" in text:
+        text = _TAGS.sub(" ", text)
+    if not text.isascii():
+        text = repair_mojibake(text)
+    text = fold(text)
     return _NON_WORD.sub(" ", text.replace("&", " and ")).strip()
 
 
@@ -96,6 +101,7 @@ def _is_locator(page: str | None) -> bool:
         or (page.isdigit() and len(page) >= 5)
 
 
+@lru_cache(maxsize=200_000)
 def _surname(author: str) -> str:
     parts = author.rsplit(" ", 1)
     if len(parts) == 2 and parts[1].isupper() and parts[1].isalpha():

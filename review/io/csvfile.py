@@ -91,8 +91,9 @@ def parse_csv(text: str, file: str) -> list[Record]:
             if len(row) > len(header):
                 raise InputError(file, f"{len(row)} fields where the header has {len(header)}: "
                                        "a stray delimiter or quote?", line=reader.line_num)
-            cells = zip(header, row, strict=False)  # a short row leaves trailing columns empty
-            raw: Raw = {name: [value] for name, value in cells if value.strip()}
+            # every column kept, empty or not and in header order, so a batch run can write
+            # the rows back unchanged; a short row leaves its trailing columns empty
+            raw: Raw = {name: [row[i] if i < len(row) else ""] for i, name in enumerate(header)}
             start = reader.line_num - row_newlines(row)
             records.append(build_record(raw, csv_candidates(raw), format="csv", line=start))
     except csv.Error as exc:

@@ -96,8 +96,52 @@ def _m0001_sources_and_records(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _m0002_duplicates(conn: Connection) -> None:
+    """Duplicate groups (the unit of screening: every record is in exactly one) and the
+    candidate pairs behind them, with their evidence and who decided them."""
+    md = sa.MetaData()
+    sa.Table("records", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "duplicate_groups", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("kept_record_id", sa.Integer, sa.ForeignKey("records.id"), nullable=False),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        # a group that a person's decision joined into another is kept, pointing there, so
+        # whatever hangs on its id (screening votes later) can follow it
+        sa.Column("merged_into", sa.Integer, sa.ForeignKey("duplicate_groups.id")),
+    )
+    sa.Table(
+        "record_groups", md,
+        sa.Column("record_id", sa.Integer, sa.ForeignKey("records.id"), primary_key=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+        sa.Index("record_groups_by_group", "group_id"),
+    )
+    sa.Table(
+        "duplicate_pairs", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("record_a", sa.Integer, sa.ForeignKey("records.id"), nullable=False),
+        sa.Column("record_b", sa.Integer, sa.ForeignKey("records.id"), nullable=False),
+        sa.Column("score", sa.Float, nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("evidence", sa.JSON, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("decided_by", sa.Text),
+        sa.Column("decided_at", sa.String(32)),
+        sa.Column("engine_version", sa.String(16), nullable=False),
+        sa.UniqueConstraint("record_a", "record_b", name="duplicate_pairs_once"),
+        sa.CheckConstraint("record_a < record_b", name="duplicate_pairs_ordered"),
+        sa.CheckConstraint("status IN ('merged', 'needs review', 'confirmed', 'rejected', "
+                           "'kept apart')", name="duplicate_pairs_status_known"),
+        sa.Index("duplicate_pairs_by_status", "status"),
+    )
+    md.create_all(conn, tables=[md.tables["duplicate_groups"], md.tables["record_groups"],
+                                md.tables["duplicate_pairs"]])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
+    (2, "duplicate groups and pairs", _m0002_duplicates),
 )
 
 LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,312 @@
+"""Duplicates in a review: run the engine over every record, keep its pairs and groups, and let
+people confirm, reject or split, so their decisions survive every later run.
+
+Group ids are stable: a run after a new import keeps every existing group's id (new records
+join a group or get a new one), because screening votes will hang on these ids. The engine
+never joins two existing groups on its own; a person does (`confirm`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from review.dedupe import ENGINE_VERSION, NOT_DUPLICATE, DedupeResult, ScoredPair, deduplicate
+from review.errors import ReviewError
+from review.records import Record
+from review.store import Store, utc_now
+from review.store.records import audit, row_record
+
+MERGED = "merged"
+NEEDS_REVIEW = "needs review"
+CONFIRMED = "confirmed"
+REJECTED = "rejected"
+KEPT_APART = "kept apart"
+BY_PERSON = (CONFIRMED, REJECTED)
+EXPLAIN_ABOVE = 90.0  # title similarity above which a kept-apart pair is stored, to explain why
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeSummary:
+    records: int
+    groups: int
+    duplicates: int  # records - groups: what PRISMA reports as duplicates removed
+    merged_pairs: int
+    needs_review: int
+    new_groups: int
+
+
+def _load(store: Store, conn: Connection, where: Any = None) -> tuple[list[int], list[Record]]:
+    records, sources = store.table("records"), store.table("sources")
+    query = (sa.select(records, sources.c.format)
+             .join(sources, sources.c.id == records.c.source_id).order_by(records.c.id))
+    if where is not None:
+        query = query.where(where)
+    rows = conn.execute(query).all()
+    return [r.id for r in rows], [row_record(r) for r in rows]
+
+
+def _decisions(store: Store, conn: Connection, ids: Iterable[int] | None = None
+               ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    pairs = store.table("duplicate_pairs")
+    query = sa.select(pairs.c.record_a, pairs.c.record_b, pairs.c.status).where(
+        pairs.c.status.in_(BY_PERSON))
+    if ids is not None:
+        wanted = list(ids)
+        query = query.where(pairs.c.record_a.in_(wanted), pairs.c.record_b.in_(wanted))
+    confirmed, rejected = [], []
+    for a, b, status in conn.execute(query):
+        (confirmed if status == CONFIRMED else rejected).append((str(a), str(b)))
+    return confirmed, rejected
+
+
+def _current_groups(store: Store, conn: Connection) -> dict[int, int]:
+    table = store.table("record_groups")
+    return {r: g for r, g in conn.execute(sa.select(table.c.record_id, table.c.group_id))}
+
+
+def run_dedupe(store: Store, *, actor: str,
+               progress: Callable[[str, int, int], None] | None = None) -> DedupeSummary:
+    """Deduplicate every record of the review. Idempotent: a second run changes nothing."""
+    with store.write() as conn:
+        ids, records = _load(store, conn)
+        confirmed, rejected = _decisions(store, conn)
+        old = _current_groups(store, conn)
+        result = deduplicate(records, [str(i) for i in ids], confirmed=confirmed,
+                             rejected=rejected, anchors=[old.get(i) for i in ids],
+                             progress=progress)
+        _save_pairs(store, conn, result.pairs, replace_all=True)
+        new_groups = _save_groups(store, conn, ids, result, old)
+        summary = _summary(store, conn, new_groups)
+        audit(store, conn, actor=actor, action="dedupe", entity="review", entity_id=None,
+              detail={"engine": ENGINE_VERSION, **asdict(summary)})
+    return summary
+
+
+def _pair_status(pair: ScoredPair) -> str:
+    if pair.merged:
+        return MERGED
+    return KEPT_APART if pair.outcome == NOT_DUPLICATE else NEEDS_REVIEW
+
+
+def _save_pairs(store: Store, conn: Connection, scored: Sequence[ScoredPair], *,
+                replace_all: bool) -> None:
+    """Store the pairs worth showing (merged, waiting, or kept apart despite similar titles);
+    rows people decided are never touched."""
+    table = store.table("duplicate_pairs")
+    existing = {(r.record_a, r.record_b): r for r in conn.execute(
+        sa.select(table.c.id, table.c.record_a, table.c.record_b, table.c.status,
+                  table.c.outcome))}
+    keep: set[tuple[int, int]] = set()
+    inserts, updates = [], []
+    for pair in scored:
+        if pair.outcome == NOT_DUPLICATE and not pair.merged \
+                and pair.evidence["title"] < EXPLAIN_ABOVE:
+            continue
+        a, b = sorted((int(pair.a), int(pair.b)))
+        keep.add((a, b))
+        values = {"score": pair.score, "outcome": pair.outcome, "reason": pair.reason,
+                  "evidence": pair.evidence, "engine_version": ENGINE_VERSION}
+        row = existing.get((a, b))
+        if row is None:
+            inserts.append({"record_a": a, "record_b": b, "status": _pair_status(pair), **values})
+        elif row.status not in BY_PERSON and (row.status != _pair_status(pair)
+                                              or row.outcome != pair.outcome):
+            updates.append({"pid": row.id, "status": _pair_status(pair), **values})
+    if inserts:
+        conn.execute(table.insert(), inserts)
+    for values in updates:
+        pid = values.pop("pid")
+        conn.execute(table.update().where(table.c.id == pid).values(**values))
+    if replace_all:
+        stale = [r.id for key, r in existing.items()
+                 if key not in keep and r.status not in BY_PERSON]
+        for start in range(0, len(stale), 500):
+            conn.execute(table.delete().where(table.c.id.in_(stale[start:start + 500])))
+
+
+def _save_groups(store: Store, conn: Connection, ids: Sequence[int], result: DedupeResult,
+                 old: dict[int, int]) -> int:
+    """Give each cluster a group id, keeping existing ids; returns how many groups are new."""
+    groups, links = store.table("duplicate_groups"), store.table("record_groups")
+    clusters: dict[int, list[int]] = defaultdict(list)
+    kept: dict[int, int] = {}
+    for record_id, label, is_kept in zip(ids, result.group, result.kept, strict=True):
+        clusters[label].append(record_id)
+        if is_kept:
+            kept[label] = record_id
+    used: set[int] = set()
+    created = 0
+    now = utc_now()
+    for label in sorted(clusters, key=lambda lb: min(clusters[lb])):
+        members = clusters[label]
+        counts: dict[int, int] = defaultdict(int)
+        for m in members:
+            if m in old and old[m] not in used:
+                counts[old[m]] += 1
+        if counts:
+            group_id = min(counts, key=lambda g: (-counts[g], g))
+            conn.execute(groups.update().where(groups.c.id == group_id)
+                         .values(kept_record_id=kept[label], merged_into=None))
+        else:
+            group_id = conn.execute(groups.insert().values(
+                kept_record_id=kept[label], created_at=now).returning(groups.c.id)).scalar_one()
+            created += 1
+        used.add(group_id)
+        for other in set(counts) - {group_id}:  # a person joined groups: the other points here
+            conn.execute(groups.update().where(groups.c.id == other)
+                         .values(merged_into=group_id))
+        moved = [m for m in members if old.get(m) != group_id]
+        fresh = [m for m in moved if m not in old]
+        if fresh:
+            conn.execute(links.insert(), [{"record_id": m, "group_id": group_id} for m in fresh])
+        changed = [m for m in moved if m in old]
+        if changed:
+            conn.execute(links.update().where(links.c.record_id.in_(changed))
+                         .values(group_id=group_id))
+    return created
+
+
+def _summary(store: Store, conn: Connection, new_groups: int) -> DedupeSummary:
+    records, links = store.table("records"), store.table("record_groups")
+    pairs = store.table("duplicate_pairs")
+    n_records = conn.execute(sa.select(sa.func.count()).select_from(records)).scalar_one()
+    n_groups = conn.execute(sa.select(sa.func.count(sa.distinct(links.c.group_id)))).scalar_one()
+    status = dict(conn.execute(sa.select(pairs.c.status, sa.func.count())
+                               .group_by(pairs.c.status)).all())
+    return DedupeSummary(records=n_records, groups=n_groups, duplicates=n_records - n_groups,
+                         merged_pairs=status.get(MERGED, 0) + status.get(CONFIRMED, 0),
+                         needs_review=status.get(NEEDS_REVIEW, 0), new_groups=new_groups)
+
+
+def summary(store: Store) -> DedupeSummary:
+    with store.read() as conn:
+        return _summary(store, conn, 0)
+
+
+# --- people's decisions ---------------------------------------------------------------------
+
+
+def _recluster(store: Store, conn: Connection, group_ids: Sequence[int]) -> None:
+    """Re-form only the given groups after a decision (fast, and nothing else moves)."""
+    links = store.table("record_groups")
+    member_ids = [r for (r,) in conn.execute(
+        sa.select(links.c.record_id).where(links.c.group_id.in_(list(group_ids))))]
+    ids, records = _load(store, conn, store.table("records").c.id.in_(member_ids))
+    confirmed, rejected = _decisions(store, conn, ids)
+    result = deduplicate(records, [str(i) for i in ids], confirmed=confirmed, rejected=rejected)
+    old = _current_groups(store, conn)
+    _save_pairs(store, conn, result.pairs, replace_all=False)
+    _save_groups(store, conn, ids, result, {i: old[i] for i in ids})
+    # pairs inside these groups that a rule merged but the new grouping separates, or joins
+    pairs = store.table("duplicate_pairs")
+    group_of = dict(zip(ids, result.group, strict=True))
+    for row in conn.execute(sa.select(pairs).where(pairs.c.record_a.in_(ids),
+                                                   pairs.c.record_b.in_(ids))).all():
+        if row.status in BY_PERSON:
+            continue
+        together = group_of[row.record_a] == group_of[row.record_b]
+        status = MERGED if together else (KEPT_APART if row.outcome == NOT_DUPLICATE
+                                          else NEEDS_REVIEW)
+        if status != row.status:
+            conn.execute(pairs.update().where(pairs.c.id == row.id).values(status=status))
+
+
+def decide_pair(store: Store, pair_id: int, decision: str, *, actor: str) -> dict[str, Any]:
+    """A person confirms (same work: the groups join) or rejects (different works: they part)."""
+    if decision not in ("confirm", "reject"):
+        raise ReviewError(f"unknown decision {decision!r}; use confirm or reject")
+    pairs, links = store.table("duplicate_pairs"), store.table("record_groups")
+    with store.write() as conn:
+        row = conn.execute(sa.select(pairs).where(pairs.c.id == pair_id)).mappings().first()
+        if row is None:
+            raise ReviewError(f"no duplicate pair {pair_id}; 'review duplicates' lists them")
+        status = CONFIRMED if decision == "confirm" else REJECTED
+        conn.execute(pairs.update().where(pairs.c.id == pair_id).values(
+            status=status, decided_by=actor, decided_at=utc_now()))
+        group_ids = sorted({g for (g,) in conn.execute(sa.select(links.c.group_id).where(
+            links.c.record_id.in_([row["record_a"], row["record_b"]])))})
+        _recluster(store, conn, group_ids)
+        audit(store, conn, actor=actor, action=f"duplicate pair {status}", entity="duplicate pair",
+              entity_id=str(pair_id), detail={"before": row["status"], "after": status,
+                                              "records": [row["record_a"], row["record_b"]]})
+        return dict(conn.execute(sa.select(pairs).where(pairs.c.id == pair_id)).mappings().one())
+
+
+def split_group(store: Store, group_id: int, *, actor: str) -> list[int]:
+    """Undo a merge: every record of the group stands alone, and stays so in later runs (each
+    pair inside is recorded as rejected by this person). Returns the resulting group ids."""
+    pairs, links = store.table("duplicate_pairs"), store.table("record_groups")
+    with store.write() as conn:
+        members = sorted(r for (r,) in conn.execute(
+            sa.select(links.c.record_id).where(links.c.group_id == group_id)))
+        if not members:
+            raise ReviewError(f"no duplicate group {group_id}")
+        if len(members) == 1:
+            raise ReviewError(f"group {group_id} holds one record; there is nothing to split")
+        existing = {(r.record_a, r.record_b): r.id for r in conn.execute(
+            sa.select(pairs.c.id, pairs.c.record_a, pairs.c.record_b).where(
+                pairs.c.record_a.in_(members), pairs.c.record_b.in_(members)))}
+        now = utc_now()
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if (a, b) in existing:
+                    conn.execute(pairs.update().where(pairs.c.id == existing[(a, b)]).values(
+                        status=REJECTED, decided_by=actor, decided_at=now))
+                else:
+                    conn.execute(pairs.insert().values(
+                        record_a=a, record_b=b, score=0.0, outcome=NOT_DUPLICATE,
+                        reason="split by a person", evidence={}, status=REJECTED,
+                        decided_by=actor, decided_at=now, engine_version=ENGINE_VERSION))
+        _recluster(store, conn, [group_id])
+        audit(store, conn, actor=actor, action="split duplicate group", entity="duplicate group",
+              entity_id=str(group_id), detail={"records": members})
+        return sorted({g for (g,) in conn.execute(sa.select(links.c.group_id).where(
+            links.c.record_id.in_(members)))})
+
+
+# --- listings -------------------------------------------------------------------------------
+
+
+def list_pairs(store: Store, *, status: str | None = None) -> list[dict[str, Any]]:
+    """Pairs with both records' titles, years and sources, strongest first."""
+    pairs, records, sources = (store.table("duplicate_pairs"), store.table("records"),
+                               store.table("sources"))
+    a, b = records.alias("a"), records.alias("b")
+    sa_, sb = sources.alias("sa"), sources.alias("sb")
+    query = (sa.select(pairs, a.c.title.label("title_a"), b.c.title.label("title_b"),
+                       a.c.year.label("year_a"), b.c.year.label("year_b"),
+                       sa_.c.name.label("source_a"), sb.c.name.label("source_b"))
+             .join(a, a.c.id == pairs.c.record_a).join(b, b.c.id == pairs.c.record_b)
+             .join(sa_, sa_.c.id == a.c.source_id).join(sb, sb.c.id == b.c.source_id)
+             .order_by(pairs.c.score.desc(), pairs.c.id))
+    if status:
+        query = query.where(pairs.c.status == status)
+    with store.read() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def group_of(store: Store, record_ids: Sequence[int]) -> dict[int, int]:
+    links = store.table("record_groups")
+    with store.read() as conn:
+        return dict(conn.execute(sa.select(links.c.record_id, links.c.group_id)
+                                 .where(links.c.record_id.in_(list(record_ids)))).all())
+
+
+def list_groups(store: Store, *, min_size: int = 2) -> list[dict[str, Any]]:
+    """Groups with their members (record ids) and kept record, larger first."""
+    groups, links = store.table("duplicate_groups"), store.table("record_groups")
+    with store.read() as conn:
+        members: dict[int, list[int]] = defaultdict(list)
+        for record_id, group_id in conn.execute(sa.select(links.c.record_id, links.c.group_id)
+                                                .order_by(links.c.record_id)):
+            members[group_id].append(record_id)
+        kept = dict(conn.execute(sa.select(groups.c.id, groups.c.kept_record_id)).all())
+    rows = [{"group": g, "size": len(m), "kept": kept.get(g), "records": m}
+            for g, m in members.items() if len(m) >= min_size]
+    return sorted(rows, key=lambda r: (-r["size"], r["group"]))
