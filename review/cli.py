@@ -288,7 +288,11 @@ def demo(db: str, rebuild: bool) -> None:
     counts = store_records.source_counts(store)
     for row in counts:
         click.echo(f"{row['name']} ({row['kind']}): {row['records']} records")
-    click.echo(f"Demo review ready in {store.display_url}")
+    from review.duplicates import summary
+
+    result = summary(store)
+    click.echo(f"{result.records} records in {result.groups} groups after deduplication; "
+               f"demo review ready in {store.display_url}")
 
 
 if __name__ == "__main__":  # pragma: no cover

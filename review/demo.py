@@ -1,11 +1,12 @@
 """The demo review: the example protocol and every sample export, imported as their manifest
-says (source name, kind, search date), so the demo shows what a real review looks like."""
+says (source name, kind, search date) and deduplicated, so the demo shows a real review."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
+from review.duplicates import run_dedupe
 from review.importing import SourceInfo, import_files
 from review.project import create_review
 from review.store import Store, resolve_url
@@ -36,4 +37,5 @@ def build_demo(db: str | Path, *, samples: Path = SAMPLES, protocol: Path = PROT
         source = SourceInfo(name=row["source"], kind=row["kind"],
                             searched_on=row.get("searched") or None)
         import_files(store, [samples / row["file"]], source, actor=DEMO_ACTOR)
+    run_dedupe(store, actor=DEMO_ACTOR)
     return store

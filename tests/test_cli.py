@@ -83,6 +83,34 @@ def test_errors_are_plain_messages(run, files) -> None:
 
 
 def test_every_command_is_documented_in_the_readme() -> None:
+    import click
+
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name in main.commands:
+    for name, command in main.commands.items():
         assert f"review {name}" in readme, f"README does not mention 'review {name}'"
+        if isinstance(command, click.Group):
+            for sub in command.commands:
+                assert f"review {name} {sub}" in readme, f"README lacks 'review {name} {sub}'"
+
+
+def test_dedupe_and_duplicates_commands(run, tmp_path: Path) -> None:
+    from tests.test_duplicates import COPY_A, COPY_B, WEAK
+
+    run("init", "--protocol", ROOT / "protocols" / "peer-support-self-harm.toml")
+    for name, text in (("a.ris", COPY_A), ("b.ris", COPY_B), ("w.ris", WEAK)):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        run("import", path, "--source", name)
+    out = run("dedupe").output
+    assert "4 records in 3 groups: 1 duplicates removed, 1 pairs need a person" in out
+    waiting = json.loads(run("duplicates", "--uncertain", "--format", "json").output)
+    assert [(p["record_a"], p["record_b"], p["status"]) for p in waiting] == [
+        (2, 4, "needs review")]
+    assert "confirmed by tester" in run("duplicates", "confirm", str(waiting[0]["id"])).output
+    groups = json.loads(run("duplicates", "--groups", "--format", "json").output)
+    assert sorted(sorted(g["records"]) for g in groups) == [[1, 3], [2, 4]]
+    split = run("duplicates", "split", str(groups[0]["group"])).output
+    assert f"Group {groups[0]['group']} split into groups" in split
+    assert "0 new groups" in run("dedupe").output
+    result = run("duplicates", "reject", "999", ok=False)
+    assert result.exit_code == 1 and "no duplicate pair 999" in result.output

@@ -41,6 +41,10 @@ def test_demo_imports_every_sample_record(tmp_path: Path) -> None:
     for row in rows:
         expected = truth[(files[row["source_id"]], row["position"])]
         assert row["title"] == clean_title(expected["title"]), (row["id"], expected)
+    from review.duplicates import summary
+
+    works = {r["work_id"] for r in truth.values()}
+    assert summary(store).groups == len(works)  # deduplicated exactly as the ground truth says
     # rebuilding starts from scratch; opening again keeps what is there
     assert store_records.count_records(build_demo(tmp_path / "demo.db")) == len(rows)
     assert store_records.count_records(build_demo(tmp_path / "demo.db", rebuild=True)) == len(rows)

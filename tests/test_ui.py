@@ -53,3 +53,41 @@ def test_untrusted_text_is_escaped() -> None:
     escaped = md_escape("<script>x</script> **b** ![i](http://e.org/x.png)")
     assert "<script>" not in escaped and "&lt;script&gt;" in escaped
     assert "\\*\\*b\\*\\*" in escaped and "\\!\\[i\\]\\(" in escaped
+
+
+def _duplicated_review(tmp_path: Path, protocol_path: Path) -> Path:
+    from review.importing import SourceInfo, import_files
+    from review.project import create_review
+    from tests.test_duplicates import COPY_A, COPY_B, WEAK
+
+    db = tmp_path / "dups.db"
+    store = create_review(protocol_path, db, actor="lead")
+    for name, text in (("a.ris", COPY_A), ("b.ris", COPY_B), ("w.ris", WEAK)):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        import_files(store, [path], SourceInfo(name, "database"), actor="lead")
+    store.close()
+    return db
+
+
+def test_duplicates_page_finds_and_decides(tmp_path: Path, protocol_path: Path,
+                                           monkeypatch) -> None:
+    from review import duplicates as dup
+    from review.store import Store
+
+    db = _duplicated_review(tmp_path, protocol_path)
+    monkeypatch.setenv("REVIEW_USER", "ana")
+    app = _app(db, monkeypatch)
+    app.switch_page("review/ui/pages/duplicates.py").run()
+    assert not app.exception
+    assert app.title[0].value == "Duplicates"
+    [b for b in app.button if b.label == "Find duplicates"][0].click().run()
+    assert not app.exception
+    assert "4 records in 3 groups; 1 pairs wait for a person." in app.success[0].value
+    same = [b for b in app.button if b.label == "Same work"][0]
+    same.click().run()
+    assert not app.exception
+    store = Store.open(db)
+    decided = dup.list_pairs(store, status=dup.CONFIRMED)
+    assert [(p["record_a"], p["record_b"], p["decided_by"]) for p in decided] == [(2, 4, "ana")]
+    store.close()

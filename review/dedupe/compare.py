@@ -60,7 +60,20 @@ def _authors(a: Keys, b: Keys) -> tuple[str, float]:
         return "same", overlap
     if first or overlap >= 0.5:
         return "similar", overlap
+    if _swapped(a, b):
+        return "similar", 1.0
     return "different", overlap
+
+
+def _swapped(a: Keys, b: Keys) -> bool:
+    """Given name and surname swapped in every author ('Carignani A' / 'Andrea C', 'Wang X' /
+    'Xiaoguang W'): East Asian name order, or a form filled the wrong way round."""
+    if len(a.surnames) != len(b.surnames) or len(a.initials) != len(a.surnames) \
+            or len(b.initials) != len(b.surnames):
+        return False
+    return all(sa and sb and ia and ib and sa[0] == ib and sb[0] == ia
+               for sa, ia, sb, ib in zip(a.surnames, a.initials, b.surnames, b.initials,
+                                         strict=True))
 
 
 def _journal(a: Keys, b: Keys) -> str:

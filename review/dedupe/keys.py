@@ -101,6 +101,13 @@ def _is_locator(page: str | None) -> bool:
         or (page.isdigit() and len(page) >= 5)
 
 
+def _initial(author: str) -> str:
+    parts = author.rsplit(" ", 1)
+    if len(parts) == 2 and parts[1].isupper() and parts[1].isalpha():
+        return simple(parts[1][0])
+    return ""
+
+
 @lru_cache(maxsize=200_000)
 def _surname(author: str) -> str:
     parts = author.rsplit(" ", 1)
@@ -120,6 +127,7 @@ class Keys:
     alternative: str  # a title given in brackets: the original of a translated title
     words: frozenset[str]
     surnames: tuple[str, ...]
+    initials: tuple[str, ...]  # first initial per author, beside `surnames`
     year: int | None
     journal: str
     journal_words: tuple[str, ...]
@@ -156,6 +164,7 @@ def make_keys(uid: str, record: Record) -> Keys:
         alternative=alternative,
         words=frozenset(title.split()),
         surnames=tuple(s for s in (_surname(a) for a in record.authors) if s),
+        initials=tuple(_initial(a) for a in record.authors if _surname(a)),
         year=record.year,
         journal=journal,
         journal_words=tuple(w for w in journal.split() if w not in _JOURNAL_STOP),

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import streamlit as st
 
 from review.errors import ReviewError
 from review.project import review_info
 from review.store import Store
-from review.ui.records_page import records_page
+
+
+PAGES = Path(__file__).resolve().parent / "pages"
 
 
 def database_argument(argv: list[str] | None = None) -> str | None:
@@ -39,5 +42,10 @@ def run() -> None:
         st.caption("Review")
         st.text(info.title)
         st.caption(f"Database: {info.database}")
-    pages = [st.Page(records_page, title="Records", url_path="records", default=True)]
+        st.session_state["reviewer_name"] = st.text_input(
+            "Your name", value=st.session_state.get("reviewer_name")
+            or os.environ.get("REVIEW_USER", ""),
+            help="Recorded with every decision you make.").strip()
+    pages = [st.Page(PAGES / "records.py", title="Records", default=True),
+             st.Page(PAGES / "duplicates.py", title="Duplicates")]
     st.navigation(pages).run()
