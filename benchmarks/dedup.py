@@ -131,12 +131,10 @@ out["sens_reviewed"], out["FP_reviewed"] = reviewed["sensitivity"], reviewed["FP
 if len(sys.argv) > 3:
     uid_group = dict(zip(uids, result.group))
     true_group = {u: n for n, g in enumerate(truth) for u in g}
-    lost = []
-    for g in set(result.group):
-        members = [u for u in uids if uid_group[u] == g]
-        works = {true_group.get(u, u) for u in members}
-        if len(works) > 1:
-            lost.append(members)
+    by_group = {}
+    for u in uids:
+        by_group.setdefault(uid_group[u], []).append(u)
+    lost = [m for m in by_group.values() if len({true_group.get(u, u) for u in m}) > 1]
     missed = [g for g in truth if len({uid_group[u] for u in g}) > 1]
     out["false_merges"] = lost[:40]
     out["missed"] = missed[:40]

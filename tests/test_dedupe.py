@@ -146,8 +146,18 @@ def test_identical_but_for_one_field_waits_for_a_person(other: dict, reason: str
     assert result == UNCERTAIN and reason in why
 
 
+def test_conference_paper_and_journal_version_a_year_apart() -> None:
+    paper = rec(journal=None, volume=None, issue=None, pages="1-15", doi=None, year="2017",
+                authors=["Guo, Xiao", "Gong, Jin"])
+    article = rec(doi=None, year="2018", pages=None,
+                  authors=["Gong J", "Guo X"])  # the authors listed in another order
+    result, why = outcome(paper, article)
+    assert result == DUPLICATE and "identical title and author list" in why
+
+
 def test_close_but_unconfirmed_is_uncertain() -> None:
-    bare = dict(journal=None, volume=None, issue=None, pages=None, doi=None)
+    bare = dict(journal=None, volume=None, issue=None, pages=None, doi=None,
+                authors=["Okafor, Ada"])
     a = rec(**bare, year="2017")
     b = rec(**bare, year="2018")
     result, why = outcome(a, b)

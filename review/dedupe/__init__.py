@@ -70,7 +70,7 @@ def deduplicate(records: Sequence[Record], uids: Sequence[str], *,
     pairs = candidate_pairs(keys)
     results: dict[tuple[int, int], PairResult] = {}
     total = len(pairs)
-    for done, (i, j) in enumerate(sorted(pairs, key=lambda p: _ordered(uids[p[0]], uids[p[1]]))):
+    for done, (i, j) in enumerate(pairs):  # order does not matter: each pair stands alone
         results[(i, j)] = compare(keys[i], keys[j])
         if progress and done % 5000 == 0:
             progress("comparing", done, total)

@@ -56,8 +56,8 @@ def _authors(a: Keys, b: Keys) -> tuple[str, float]:
             matched += 1
             pool.pop(hit[2])
     overlap = min(1.0, matched / len(shorter))
-    if first and overlap >= 0.8:
-        return "same", overlap
+    if (first or len(shorter) >= 2 and overlap == 1.0) and overlap >= 0.8:
+        return "same", overlap  # every author found, maybe listed in another order
     if first or overlap >= 0.5:
         return "similar", overlap
     if _swapped(a, b):
@@ -223,6 +223,13 @@ def _against(ev: dict[str, Any]) -> int:
 
 
 def compare(a: Keys, b: Keys) -> PairResult:
+    if a.doi != b.doi or not a.doi:
+        if (a.pmid != b.pmid or not a.pmid) and a.title and b.title:
+            quick = _title(a, b)
+            if quick < 60:  # most blocked pairs: unrelated titles, nothing shared to weigh
+                return PairResult(NOT_DUPLICATE, round(quick / 100 * 0.6, 3),
+                                  f"titles only {quick:.0f}% alike", {"title": round(quick, 1)},
+                                  conflict=True)
     ev = evidence(a, b)
     title = ev["title"]
     support, against = _support(ev), _against(ev)
@@ -260,6 +267,11 @@ def compare(a: Keys, b: Keys) -> PairResult:
     if title >= 90 and support - against >= 5:
         return PairResult(DUPLICATE, score, f"title {title:.0f}% alike, confirmed by "
                           f"{support} other field points", ev)
+    if title == 100 and ev["authors"] == "same" and _distinctive(a) and against <= 1 \
+            and ev["author_overlap"] == 1.0 and min(len(a.surnames), len(b.surnames)) >= 2 \
+            and "different" not in (ev["journal"], ev["volume"], ev["pages"]):
+        return PairResult(DUPLICATE, score, "identical title and author list, at most a year "
+                          "apart (a conference paper and its journal version?)", ev)
     if title >= 85 and support - against >= 2:
         return PairResult(UNCERTAIN, score, f"title {title:.0f}% alike, other fields only "
                           "partly agree", ev)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from review.records import Record, fold
+from review.records import NORMALISED_FIELDS, Record, fold
 
 _TAGS = re.compile(r"<[^>]{1,40}>")
 _BRACKETED = re.compile(r"\[([^\]]{12,})\]")
@@ -64,6 +64,8 @@ def simple(text: str | None) -> str:
 
 
 def _part(title: str) -> int | None:
+    if "part" not in title:
+        return None
     match = _PART.search(title)
     if not match:
         return None
@@ -73,7 +75,13 @@ def _part(title: str) -> int | None:
     return _PART_WORDS.get(value) or _ROMAN.get(value)
 
 
+_NOTICE_WORDS = ("errat", "correct", "corrig", "retract", "concern", "comment", "letter",
+                 "repl", "respon")
+
+
 def _notice(title: str, pub_type: str | None) -> str | None:
+    if not any(word in title for word in _NOTICE_WORDS):
+        return _NOTICE_TYPES.get(pub_type or "")
     for pattern, kind in _NOTICE_TITLE:
         if pattern.search(title):
             return kind
@@ -101,6 +109,7 @@ def _is_locator(page: str | None) -> bool:
         or (page.isdigit() and len(page) >= 5)
 
 
+@lru_cache(maxsize=200_000)
 def _initial(author: str) -> str:
     parts = author.rsplit(" ", 1)
     if len(parts) == 2 and parts[1].isupper() and parts[1].isalpha():
@@ -147,15 +156,17 @@ class Keys:
 
 
 def make_keys(uid: str, record: Record) -> Keys:
-    raw_title = _TITLE_NOTES.sub(" ", record.title or "")
-    bracketed = _BRACKETED.search(raw_title)
+    raw_title = record.title or ""
+    if "[" in raw_title:
+        raw_title = _TITLE_NOTES.sub(" ", raw_title)
+    bracketed = _BRACKETED.search(raw_title) if "[" in raw_title else None
     alternative = simple(bracketed.group(1)) if bracketed else ""
     if bracketed and len(alternative) < len(simple(raw_title)) - 5:
         raw_title = raw_title[: bracketed.start()] + raw_title[bracketed.end():]
     title = simple(raw_title)
     main = simple(_SUBTITLE.split(raw_title, maxsplit=1)[0])
     journal = simple(record.journal)
-    filled = sum(1 for value in record.normalised().values() if value not in (None, "", []))
+    filled = sum(1 for name in NORMALISED_FIELDS if getattr(record, name) not in (None, "", []))
     return Keys(
         uid=uid,
         title=title,
@@ -178,7 +189,8 @@ def make_keys(uid: str, record: Record) -> Keys:
         isbns=frozenset(record.isbn),
         notice=_notice(title, record.pub_type),
         conference_abstract=record.pub_type == "conference abstract",
-        protocol=bool(_PROTOCOL.search(title)) or record.pub_type == "protocol",
+        protocol=("protocol" in title and bool(_PROTOCOL.search(title)))
+        or record.pub_type == "protocol",
         part=_part(title),
         completeness=filled + (3 if record.doi else 0) + (2 if record.abstract else 0),
     )
