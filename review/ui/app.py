@@ -13,7 +13,6 @@ from review.errors import ReviewError
 from review.project import review_info
 from review.store import Store
 
-
 PAGES = Path(__file__).resolve().parent / "pages"
 
 
