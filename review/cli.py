@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,42 +11,19 @@ from typing import Any
 import click
 
 from review import __version__
+from review.cli_common import _actor, _Group, db_option, format_option
+from review.cli_screening import SCREENING_COMMANDS
 from review.errors import ReviewError
 from review.importing import KINDS, SourceInfo, import_files
 from review.project import create_review, review_info
 from review.store import Store
 from review.store import records as store_records
-from review.tabular import FORMATS, render
+from review.tabular import render
 
 RECORD_COLUMNS = ("id", "source", "year", "authors", "title", "journal", "doi", "pmid")
 RECORD_WIDTHS = {"authors": 24, "title": 60, "journal": 28, "doi": 30, "source": 22}
 SOURCE_COLUMNS = ("id", "name", "kind", "file_name", "format", "encoding", "record_count",
                   "searched_on", "imported_at", "imported_by")
-
-
-class _Group(click.Group):
-    """Turns ReviewError into a plain message and exit status 1: no tracebacks for users."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ReviewError as exc:
-            raise click.ClickException(str(exc)) from None
-
-
-def _actor() -> str:
-    return os.environ.get("REVIEW_USER") or getpass.getuser()
-
-
-def db_option(func: Callable) -> Callable:
-    return click.option("--db", envvar="REVIEW_DB", default=None, metavar="PATH|URL",
-                        help="Review database: an SQLite file path or an SQLAlchemy URL "
-                             "(postgresql://...). Default: $REVIEW_DB, else ./review.db.")(func)
-
-
-def format_option(func: Callable) -> Callable:
-    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-                        show_default=True, help="Output format.")(func)
 
 
 @click.group(cls=_Group)
@@ -293,6 +268,10 @@ def demo(db: str, rebuild: bool) -> None:
     result = summary(store)
     click.echo(f"{result.records} records in {result.groups} groups after deduplication; "
                f"demo review ready in {store.display_url}")
+
+
+for _command in SCREENING_COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

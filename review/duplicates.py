@@ -82,10 +82,21 @@ def run_dedupe(store: Store, *, actor: str,
                              progress=progress)
         _save_pairs(store, conn, result.pairs, replace_all=True)
         new_groups = _save_groups(store, conn, ids, result, old)
+        _sync_screening(store, conn, actor=actor)
         summary = _summary(store, conn, new_groups)
         audit(store, conn, actor=actor, action="dedupe", entity="review", entity_id=None,
               detail={"engine": ENGINE_VERSION, **asdict(summary)})
     return summary
+
+
+def _sync_screening(store: Store, conn: Connection, *, actor: str,
+                    only: Sequence[int] | None = None) -> None:
+    """Screening follows the groups: votes of a joined group move with it, new groups enter
+    the first stage's queue (review.screening_state)."""
+    from review.project import review_protocol
+    from review.screening_state import sync_groups
+
+    sync_groups(store, conn, review_protocol(store, conn), actor=actor, only=only)
 
 
 def _pair_status(pair: ScoredPair) -> str:
@@ -229,9 +240,12 @@ def decide_pair(store: Store, pair_id: int, decision: str, *, actor: str) -> dic
         status = CONFIRMED if decision == "confirm" else REJECTED
         conn.execute(pairs.update().where(pairs.c.id == pair_id).values(
             status=status, decided_by=actor, decided_at=utc_now()))
+        records = [row["record_a"], row["record_b"]]
         group_ids = sorted({g for (g,) in conn.execute(sa.select(links.c.group_id).where(
-            links.c.record_id.in_([row["record_a"], row["record_b"]])))})
+            links.c.record_id.in_(records)))})
         _recluster(store, conn, group_ids)
+        _sync_screening(store, conn, actor=actor, only=group_ids + _groups_now(
+            store, conn, records))
         audit(store, conn, actor=actor, action=f"duplicate pair {status}", entity="duplicate pair",
               entity_id=str(pair_id), detail={"before": row["status"], "after": status,
                                               "records": [row["record_a"], row["record_b"]]})
@@ -264,10 +278,17 @@ def split_group(store: Store, group_id: int, *, actor: str) -> list[int]:
                         reason="split by a person", evidence={}, status=REJECTED,
                         decided_by=actor, decided_at=now, engine_version=ENGINE_VERSION))
         _recluster(store, conn, [group_id])
+        _sync_screening(store, conn, actor=actor, only=_groups_now(store, conn, members))
         audit(store, conn, actor=actor, action="split duplicate group", entity="duplicate group",
               entity_id=str(group_id), detail={"records": members})
         return sorted({g for (g,) in conn.execute(sa.select(links.c.group_id).where(
             links.c.record_id.in_(members)))})
+
+
+def _groups_now(store: Store, conn: Connection, record_ids: Sequence[int]) -> list[int]:
+    links = store.table("record_groups")
+    return sorted({g for (g,) in conn.execute(sa.select(links.c.group_id).where(
+        links.c.record_id.in_(list(record_ids))))})
 
 
 # --- listings -------------------------------------------------------------------------------

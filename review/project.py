@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from review.errors import StoreError
 from review.protocol import Protocol, load_protocol, parse_protocol
@@ -49,11 +51,19 @@ def review_info(store: Store) -> ReviewInfo:
                       database=store.display_url)
 
 
-def review_protocol(store: Store) -> Protocol:
-    """The protocol as stored with the review (not the file on disk, which may have moved on)."""
-    with store.read() as conn:
-        row = conn.execute(sa.select(store.table("review").c.protocol_text,
-                                     store.table("review").c.protocol_file)).first()
+def review_protocol(store: Store, conn: Connection | None = None) -> Protocol:
+    """The protocol as stored with the review (not the file on disk, which may have moved on).
+    Parsed once per stored text: screening asks for it on every vote."""
+    if conn is None:
+        with store.read() as own:
+            return review_protocol(store, own)
+    row = conn.execute(sa.select(store.table("review").c.protocol_text,
+                                 store.table("review").c.protocol_file)).first()
     if row is None:
         raise StoreError(f"{store.display_url} has no protocol stored")
-    return parse_protocol(row.protocol_text, file=row.protocol_file)
+    return _parsed(row.protocol_text, row.protocol_file)
+
+
+@lru_cache(maxsize=16)
+def _parsed(text: str, file: str) -> Protocol:
+    return parse_protocol(text, file=file)

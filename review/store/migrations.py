@@ -139,9 +139,110 @@ def _m0002_duplicates(conn: Connection) -> None:
                                 md.tables["duplicate_pairs"]])
 
 
+def _m0003_screening(conn: Connection) -> None:
+    """Reviewers (accounts with roles), votes per group and stage, conflict resolutions, the
+    screening state of every group at every stage it has reached, full texts, settings."""
+    md = sa.MetaData()
+    sa.Table("duplicate_groups", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "reviewers", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False, unique=True),
+        sa.Column("role", sa.String(16), nullable=False),
+        # a third reviewer who may resolve conflicts on records they did not screen
+        sa.Column("resolver", sa.Boolean, nullable=False, default=False),
+        sa.Column("password_hash", sa.Text),
+        sa.Column("active", sa.Boolean, nullable=False, default=True),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.Column("created_by", sa.Text, nullable=False),
+        sa.CheckConstraint("role IN ('lead', 'reviewer')", name="reviewers_role_known"),
+    )
+    sa.Table(
+        "decisions", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+        sa.Column("stage", sa.String(64), nullable=False),
+        sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+        sa.Column("decision", sa.String(16), nullable=False),
+        sa.Column("reason", sa.Text),
+        sa.Column("criteria", sa.JSON, nullable=False),
+        sa.Column("note", sa.Text),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.Column("updated_at", sa.String(32), nullable=False),
+        sa.Column("changes", sa.Integer, nullable=False, default=0),
+        sa.Column("origin", sa.String(16), nullable=False),  # ui, cli, import
+        sa.UniqueConstraint("group_id", "stage", "reviewer_id", name="decisions_once"),
+        sa.CheckConstraint("decision IN ('include', 'exclude', 'maybe')",
+                           name="decisions_decision_known"),
+        sa.Index("decisions_by_reviewer", "stage", "reviewer_id", "group_id"),
+        sa.Index("decisions_by_reviewer_time", "reviewer_id", "stage", "updated_at"),
+    )
+    sa.Table(
+        "resolutions", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+        sa.Column("stage", sa.String(64), nullable=False),
+        sa.Column("decision", sa.String(16), nullable=False),
+        sa.Column("reason", sa.Text),
+        sa.Column("note", sa.Text),
+        sa.Column("resolved_by", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+        sa.Column("resolved_at", sa.String(32), nullable=False),
+        sa.UniqueConstraint("group_id", "stage", name="resolutions_once"),
+        sa.CheckConstraint("decision IN ('include', 'exclude')", name="resolutions_known"),
+    )
+    sa.Table(
+        "screening_state", md,
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"),
+                  primary_key=True),
+        sa.Column("stage", sa.String(64), primary_key=True),
+        # open: needs votes; conflict: votes disagree; decided: outcome set;
+        # not retrieved: a report that could not be obtained (full-text stage only)
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("outcome", sa.String(16)),
+        sa.Column("decided_by", sa.String(16)),  # votes, resolution, automation
+        sa.Column("reason", sa.Text),
+        sa.Column("votes", sa.Integer, nullable=False),
+        sa.Column("updated_at", sa.String(32), nullable=False),
+        sa.CheckConstraint("state IN ('open', 'conflict', 'decided', 'not retrieved')",
+                           name="screening_state_known"),
+        sa.Index("screening_state_by_stage", "stage", "state", "group_id"),
+    )
+    sa.Table(
+        "fulltext_files", md,
+        sa.Column("sha256", sa.String(64), primary_key=True),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.Column("size_bytes", sa.Integer, nullable=False),
+        sa.Column("content_type", sa.String(64), nullable=False),
+        sa.Column("stored_at", sa.String(32), nullable=False),
+    )
+    sa.Table(
+        "fulltexts", md,
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"),
+                  primary_key=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("sha256", sa.String(64), sa.ForeignKey("fulltext_files.sha256")),
+        sa.Column("file_name", sa.Text),
+        sa.Column("reason", sa.Text),
+        sa.Column("updated_by", sa.Text, nullable=False),
+        sa.Column("updated_at", sa.String(32), nullable=False),
+        sa.CheckConstraint("status IN ('retrieved', 'not retrieved')",
+                           name="fulltexts_status_known"),
+    )
+    sa.Table(
+        "settings", md,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("value", sa.JSON, nullable=False),
+    )
+    md.create_all(conn, tables=[t for name, t in md.tables.items() if name != "duplicate_groups"])
+    sa.Index("duplicate_groups_by_merged_into", sa.Table(
+        "duplicate_groups", sa.MetaData(), sa.Column("merged_into", sa.Integer)).c.merged_into
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
+    (3, "reviewers, screening decisions, full texts", _m0003_screening),
 )
 
 LATEST = MIGRATIONS[-1][0]

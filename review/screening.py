@@ -1,0 +1,497 @@
+"""Dual blind screening: each reviewer's queue, votes, undo, conflicts and their resolution.
+
+The unit is the duplicate group (a work, however many databases found it); people name it by
+any of its record ids. Blinding is enforced here, in the queries: every function a reviewer
+calls takes that reviewer and returns only their own votes. Other people's votes come back only
+from `conflicts` and `resolve`, which need a lead or a designated third reviewer, and only for
+groups whose votes already disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from review.accounts import AccessError, Reviewer, find_reviewer
+from review.dedupe.merge import merge_group
+from review.errors import ReviewError
+from review.project import review_protocol
+from review.protocol import Protocol, Stage
+from review.screening_state import (
+    BY_AUTOMATION,
+    BY_RESOLUTION,
+    CONFLICT,
+    DECIDED,
+    DECISIONS,
+    EXCLUDE,
+    INCLUDE,
+    MAYBE,
+    NOT_RETRIEVED,
+    OPEN,
+    fulltext_stage,
+    refresh,
+)
+from review.store import Store, utc_now
+from review.store.records import audit, row_record
+
+__all__ = ["ANSWERS", "DECISIONS", "EXCLUDE", "INCLUDE", "MAYBE", "Conflict", "Item",
+           "Suggestion", "cast_vote", "conflicts", "group_for_record", "my_votes", "next_item",
+           "queue_size", "resolve", "undo_last"]
+
+ANSWERS = ("yes", "no", "unclear")
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A machine-checkable criterion's verdict on the record: shown, never deciding."""
+
+    criterion: str
+    label: str
+    passed: bool | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One work as a reviewer sees it: the merged record of its group, and their own vote."""
+
+    group_id: int
+    record_id: int
+    stage: str
+    record: dict[str, Any]
+    record_ids: list[int]
+    sources: list[str]
+    suggestions: list[Suggestion]
+    position: int  # n of total: this is the reviewer's n-th record at this stage
+    total: int
+    my_vote: dict[str, Any] | None = None
+    fulltext: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    group_id: int
+    record_id: int
+    stage: str
+    title: str | None
+    year: int | None
+    votes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _stage(protocol: Protocol, stage: str | None) -> Stage:
+    return protocol.stages[0] if stage is None else protocol.stage(stage)
+
+
+def _person(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
+    if isinstance(who, Reviewer):
+        return who
+    found = find_reviewer(store, conn, who)
+    if found is None:
+        raise ReviewError(f"no reviewer called {who!r} in this review; add one with "
+                          "'review reviewers add NAME'")
+    if not found.active:
+        raise AccessError(f"{found.name} is no longer an active reviewer of this review")
+    return found
+
+
+def group_for_record(store: Store, conn: Connection, record_id: int) -> int:
+    """The group a record id stands for (screening is per work, named by any of its records)."""
+    links = store.table("record_groups")
+    found = conn.execute(sa.select(links.c.group_id).where(links.c.record_id == record_id)).first()
+    if found is not None:
+        return found.group_id
+    exists = conn.execute(sa.select(store.table("records").c.id).where(
+        store.table("records").c.id == record_id)).first()
+    if exists is None:
+        raise ReviewError(f"no record {record_id}; 'review records' lists the ids")
+    raise ReviewError(f"record {record_id} is not deduplicated yet: run 'review dedupe' first")
+
+
+def _queue_query(store: Store, reviewer_id: int, stage_id: str) -> sa.Select:
+    state, decisions = store.table("screening_state"), store.table("decisions")
+    mine = sa.select(decisions.c.id).where(decisions.c.stage == stage_id,
+                                          decisions.c.reviewer_id == reviewer_id,
+                                          decisions.c.group_id == state.c.group_id)
+    return sa.select(state.c.group_id).where(state.c.stage == stage_id, state.c.state == OPEN,
+                                             ~sa.exists(mine))
+
+
+def queue_size(store: Store, reviewer: str | Reviewer, stage: str | None = None) -> int:
+    protocol = review_protocol(store)
+    with store.read() as conn:
+        person = _person(store, conn, reviewer)
+        query = _queue_query(store, person.id, _stage(protocol, stage).id).subquery()
+        return int(conn.execute(sa.select(sa.func.count()).select_from(query)).scalar_one())
+
+
+def queue(store: Store, reviewer: str | Reviewer, stage: str | None = None, *,
+          limit: int | None = None) -> list[dict[str, Any]]:
+    """The records waiting for this reviewer's vote, in order, without anyone else's votes."""
+    protocol = review_protocol(store)
+    stage_obj = _stage(protocol, stage)
+    groups, records = store.table("duplicate_groups"), store.table("records")
+    with store.read() as conn:
+        person = _person(store, conn, reviewer)
+        waiting = _queue_query(store, person.id, stage_obj.id).subquery()
+        query = (sa.select(groups.c.id.label("group_id"), records.c.id.label("record_id"),
+                           records.c.year, records.c.title, records.c.authors)
+                 .join(waiting, waiting.c.group_id == groups.c.id)
+                 .join(records, records.c.id == groups.c.kept_record_id)
+                 .order_by(groups.c.id))
+        if limit is not None:
+            query = query.limit(limit)
+        return [{"stage": stage_obj.id, **dict(r)} for r in conn.execute(query).mappings()]
+
+
+def _suggestions(protocol: Protocol, stage: Stage, record: Mapping[str, Any]) -> list[Suggestion]:
+    found = []
+    for criterion in protocol.criteria_for(stage.id):
+        if criterion.rule is not None:
+            result = criterion.rule.evaluate(record)
+            found.append(Suggestion(criterion.id, criterion.label, result.passed, result.reason))
+    return found
+
+
+def _item(store: Store, conn: Connection, protocol: Protocol, person: Reviewer, stage: Stage,
+          group_id: int) -> Item:
+    t = store.tables
+    links, records, sources = t["record_groups"], t["records"], t["sources"]
+    rows = conn.execute(sa.select(records, sources.c.name.label("source"), sources.c.format)
+                        .join(sources, sources.c.id == records.c.source_id)
+                        .join(links, links.c.record_id == records.c.id)
+                        .where(links.c.group_id == group_id).order_by(records.c.id)).all()
+    kept_id = conn.execute(sa.select(t["duplicate_groups"].c.kept_record_id).where(
+        t["duplicate_groups"].c.id == group_id)).scalar_one()
+    ids = [r.id for r in rows]
+    merged = merge_group([row_record(r) for r in rows], ids.index(kept_id))
+    record = merged.normalised()
+    record["pages"] = merged.pages
+    done = conn.execute(sa.select(sa.func.count()).select_from(t["decisions"]).where(
+        t["decisions"].c.stage == stage.id, t["decisions"].c.reviewer_id == person.id)
+    ).scalar_one()
+    waiting = conn.execute(sa.select(sa.func.count()).select_from(
+        _queue_query(store, person.id, stage.id).subquery())).scalar_one()
+    mine = _my_vote(store, conn, person.id, stage.id, group_id)
+    fulltext = None
+    if stage == fulltext_stage(protocol):
+        from review.fulltext import fulltext_status
+
+        fulltext = fulltext_status(store, conn, group_id)
+    position = done + (0 if mine else 1)
+    return Item(group_id=group_id, record_id=kept_id, stage=stage.id, record=record,
+                record_ids=ids, sources=sorted({r.source for r in rows}),
+                suggestions=_suggestions(protocol, stage, record), position=position,
+                total=done + waiting, my_vote=mine, fulltext=fulltext)
+
+
+def _my_vote(store: Store, conn: Connection, reviewer_id: int, stage_id: str,
+             group_id: int) -> dict[str, Any] | None:
+    decisions = store.table("decisions")
+    row = conn.execute(sa.select(decisions).where(
+        decisions.c.group_id == group_id, decisions.c.stage == stage_id,
+        decisions.c.reviewer_id == reviewer_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def next_item(store: Store, reviewer: str | Reviewer, stage: str | None = None, *,
+              protocol: Protocol | None = None) -> Item | None:
+    """The reviewer's next record at the stage, or None when their queue is empty."""
+    protocol = protocol or review_protocol(store)
+    stage_obj = _stage(protocol, stage)
+    with store.read() as conn:
+        person = _person(store, conn, reviewer)
+        first = conn.execute(_queue_query(store, person.id, stage_obj.id)
+                             .order_by(store.table("screening_state").c.group_id)
+                             .limit(1)).first()
+        if first is None:
+            return None
+        return _item(store, conn, protocol, person, stage_obj, first.group_id)
+
+
+def item_for(store: Store, reviewer: str | Reviewer, record_id: int, stage: str | None = None,
+             *, protocol: Protocol | None = None) -> Item:
+    """One record as this reviewer sees it (their own vote only), e.g. to change a vote."""
+    protocol = protocol or review_protocol(store)
+    stage_obj = _stage(protocol, stage)
+    with store.read() as conn:
+        person = _person(store, conn, reviewer)
+        return _item(store, conn, protocol, person, stage_obj,
+                     group_for_record(store, conn, record_id))
+
+
+def _check_vote(protocol: Protocol, stage: Stage, decision: str, reason: str | None,
+                criteria: Mapping[str, str] | None) -> tuple[str | None, dict[str, str]]:
+    if decision not in DECISIONS:
+        raise ReviewError(f"unknown decision {decision!r}; use include, exclude or maybe")
+    reason = (reason or "").strip() or None
+    if reason is not None:
+        if decision != EXCLUDE:
+            raise ReviewError("an exclusion reason goes with exclude only; use the note instead")
+        canonical = {r.casefold(): r for r in protocol.exclusion_reasons}
+        if reason.casefold() not in canonical:
+            raise ReviewError(f"unknown exclusion reason {reason!r}; the protocol's reasons are: "
+                              + "; ".join(protocol.exclusion_reasons))
+        reason = canonical[reason.casefold()]
+    elif decision == EXCLUDE and stage.exclusion_reason_required:
+        raise ReviewError(f"excluding at {stage.label.lower()} needs a reason from the "
+                          "protocol's list: " + "; ".join(protocol.exclusion_reasons))
+    answers: dict[str, str] = {}
+    known = {c.id for c in protocol.criteria_for(stage.id)}
+    for key, value in (criteria or {}).items():
+        if key not in known:
+            raise ReviewError(f"criterion {key!r} is not asked at {stage.id}; criteria there: "
+                              + ", ".join(sorted(known)))
+        if value not in ANSWERS:
+            raise ReviewError(f"criterion {key!r}: answer yes, no or unclear (got {value!r})")
+        answers[key] = value
+    return reason, answers
+
+
+def _state_row(store: Store, conn: Connection, group_id: int, stage_id: str) -> Any:
+    state = store.table("screening_state")
+    return conn.execute(sa.select(state).where(state.c.group_id == group_id,
+                                               state.c.stage == stage_id)).first()
+
+
+def _moved_on(store: Store, conn: Connection, protocol: Protocol, group_id: int,
+              stage: Stage) -> str | None:
+    """Why a vote at this stage can no longer change: what was built on its outcome."""
+    row = _state_row(store, conn, group_id, stage.id)
+    if row is not None and row.decided_by == BY_RESOLUTION:
+        return "its conflict has been resolved"
+    index = protocol.stages.index(stage)
+    if index + 1 < len(protocol.stages):
+        later = protocol.stages[index + 1]
+        decisions = store.table("decisions")
+        if conn.execute(sa.select(decisions.c.id).where(decisions.c.group_id == group_id,
+                                                        decisions.c.stage == later.id)).first():
+            return f"it is already being screened at {later.label.lower()}"
+        if later == fulltext_stage(protocol):
+            fulltexts = store.table("fulltexts")
+            if conn.execute(sa.select(fulltexts.c.group_id).where(
+                    fulltexts.c.group_id == group_id)).first():
+                return "its full text has already been attached or marked not retrieved"
+    return None
+
+
+def cast_vote(store: Store, reviewer: str | Reviewer, record_id: int, decision: str, *,
+              stage: str | None = None, reason: str | None = None,
+              criteria: Mapping[str, str] | None = None, note: str | None = None,
+              origin: str = "cli", conn: Connection | None = None,
+              protocol: Protocol | None = None) -> dict[str, Any]:
+    """Record (or change) this reviewer's vote on the work that record_id belongs to.
+
+    Committed before it returns. A reviewer may change their vote until the record is resolved
+    or has moved on to the next stage; every change is in the audit log.
+    """
+    protocol = protocol or review_protocol(store)
+    if conn is None:
+        with store.write() as own:
+            return cast_vote(store, reviewer, record_id, decision, stage=stage, reason=reason,
+                             criteria=criteria, note=note, origin=origin, conn=own,
+                             protocol=protocol)
+    stage_obj = _stage(protocol, stage)
+    reason, answers = _check_vote(protocol, stage_obj, decision, reason, criteria)
+    note = (note or "").strip() or None
+    person = _person(store, conn, reviewer)
+    group_id = group_for_record(store, conn, record_id)
+    row = _state_row(store, conn, group_id, stage_obj.id)
+    if row is None:
+        raise ReviewError(f"record {record_id} is not at {stage_obj.label.lower()}: "
+                          "it has not been included at the stage before")
+    if row.decided_by == BY_AUTOMATION:
+        raise ReviewError(f"record {record_id} was excluded by the protocol's automatic rule "
+                          f"({row.reason}); it is not screened by people")
+    if row.state == NOT_RETRIEVED:
+        raise ReviewError(f"record {record_id}'s full text is marked not retrieved; attach it "
+                          "before assessing it")
+    report = fulltext_stage(protocol)
+    if stage_obj == report and note is None:
+        from review.fulltext import fulltext_status
+
+        status = fulltext_status(store, conn, group_id)
+        if status is None or status["status"] != "retrieved":
+            raise ReviewError(f"record {record_id}: attach the full text (PDF) before assessing "
+                              "it, or add a note saying how you read it")
+    decisions = store.table("decisions")
+    mine = _my_vote(store, conn, person.id, stage_obj.id, group_id)
+    now = utc_now()
+    values = {"decision": decision, "reason": reason, "criteria": answers, "note": note}
+    if mine is None:
+        if row.state != OPEN:
+            raise ReviewError(f"record {record_id} already has the votes it needs at "
+                              f"{stage_obj.label.lower()}")
+        vote_id = conn.execute(decisions.insert().values(
+            group_id=group_id, stage=stage_obj.id, reviewer_id=person.id, created_at=now,
+            updated_at=now, changes=0, origin=origin, **values)
+            .returning(decisions.c.id)).scalar_one()
+        audit(store, conn, actor=person.name, action="vote", entity="decision",
+              entity_id=str(vote_id), detail={"group": group_id, "stage": stage_obj.id,
+                                              "record": record_id, **values})
+    else:
+        vote_id = mine["id"]
+        if all(mine[k] == v for k, v in values.items()):
+            return _vote_result(store, conn, vote_id, record_id)
+        why = _moved_on(store, conn, protocol, group_id, stage_obj)
+        if why:
+            raise ReviewError(f"your vote on record {record_id} can no longer change: {why}")
+        conn.execute(decisions.update().where(decisions.c.id == vote_id).values(
+            updated_at=now, changes=mine["changes"] + 1, **values))
+        audit(store, conn, actor=person.name, action="change vote", entity="decision",
+              entity_id=str(vote_id), detail={
+                  "group": group_id, "stage": stage_obj.id, "record": record_id,
+                  "before": {k: mine[k] for k in values}, "after": values})
+    refresh(store, conn, protocol, [group_id])
+    return _vote_result(store, conn, vote_id, record_id)
+
+
+def _vote_result(store: Store, conn: Connection, vote_id: int, record_id: int) -> dict[str, Any]:
+    decisions = store.table("decisions")
+    row = dict(conn.execute(sa.select(decisions).where(decisions.c.id == vote_id))
+               .mappings().one())
+    return {**row, "record_id": record_id}
+
+
+def undo_last(store: Store, reviewer: str | Reviewer, stage: str | None = None) -> int | None:
+    """Withdraw this reviewer's most recent vote at the stage; returns its record id (so the
+    record can be shown again), or None when there is nothing to undo."""
+    protocol = review_protocol(store)
+    stage_obj = _stage(protocol, stage)
+    decisions, groups = store.table("decisions"), store.table("duplicate_groups")
+    with store.write() as conn:
+        person = _person(store, conn, reviewer)
+        last = conn.execute(sa.select(decisions, groups.c.kept_record_id)
+                            .join(groups, groups.c.id == decisions.c.group_id)
+                            .where(decisions.c.stage == stage_obj.id,
+                                   decisions.c.reviewer_id == person.id)
+                            .order_by(decisions.c.updated_at.desc(), decisions.c.id.desc())
+                            .limit(1)).first()
+        if last is None:
+            return None
+        why = _moved_on(store, conn, protocol, last.group_id, stage_obj)
+        if why:
+            raise ReviewError(f"your last vote (record {last.kept_record_id}) can no longer be "
+                              f"undone: {why}")
+        conn.execute(decisions.delete().where(decisions.c.id == last.id))
+        audit(store, conn, actor=person.name, action="undo vote", entity="decision",
+              entity_id=str(last.id), detail={"group": last.group_id, "stage": stage_obj.id,
+                                              "decision": last.decision, "reason": last.reason,
+                                              "note": last.note})
+        refresh(store, conn, protocol, [last.group_id])
+        return int(last.kept_record_id)
+
+
+def my_votes(store: Store, reviewer: str | Reviewer,
+             stage: str | None = None) -> list[dict[str, Any]]:
+    """This reviewer's own votes, newest first, with where each record now stands. A record
+    waiting for others or in conflict shows as "waiting": a reviewer never learns another's
+    vote, not even by a conflict showing up."""
+    protocol = review_protocol(store)
+    t = store.tables
+    decisions, groups, records, state = (t["decisions"], t["duplicate_groups"], t["records"],
+                                         t["screening_state"])
+    with store.read() as conn:
+        person = _person(store, conn, reviewer)
+        query = (sa.select(decisions, records.c.id.label("record_id"), records.c.title,
+                           records.c.year, state.c.state, state.c.outcome, state.c.decided_by)
+                 .join(groups, groups.c.id == decisions.c.group_id)
+                 .join(records, records.c.id == groups.c.kept_record_id)
+                 .outerjoin(state, sa.and_(state.c.group_id == decisions.c.group_id,
+                                           state.c.stage == decisions.c.stage))
+                 .where(decisions.c.reviewer_id == person.id)
+                 .order_by(decisions.c.updated_at.desc(), decisions.c.id.desc()))
+        if stage is not None:
+            query = query.where(decisions.c.stage == protocol.stage(stage).id)
+        rows = []
+        for r in conn.execute(query).mappings():
+            row = dict(r)
+            decided = row.pop("state") == DECIDED
+            outcome, by = row.pop("outcome"), row.pop("decided_by")
+            row["status"] = f"{outcome} ({by})" if decided else "waiting"
+            row["reviewer"] = person.name
+            rows.append(row)
+        return rows
+
+
+def _resolver(person: Reviewer) -> None:
+    if not person.can_resolve:
+        raise AccessError(f"{person.name} is a reviewer; only a lead or a designated third "
+                          "reviewer sees and resolves conflicts")
+
+
+def conflicts(store: Store, by: str | Reviewer, stage: str | None = None) -> list[Conflict]:
+    """Groups whose votes disagree, with every vote: for a lead or a third reviewer only."""
+    protocol = review_protocol(store)
+    t = store.tables
+    state, decisions, groups, records, reviewers = (
+        t["screening_state"], t["decisions"], t["duplicate_groups"], t["records"],
+        t["reviewers"])
+    with store.read() as conn:
+        person = _person(store, conn, by)
+        _resolver(person)
+        query = (sa.select(state.c.group_id, state.c.stage, records.c.id.label("record_id"),
+                           records.c.title, records.c.year)
+                 .join(groups, groups.c.id == state.c.group_id)
+                 .join(records, records.c.id == groups.c.kept_record_id)
+                 .where(state.c.state == CONFLICT).order_by(state.c.stage, state.c.group_id))
+        if stage is not None:
+            query = query.where(state.c.stage == protocol.stage(stage).id)
+        found = conn.execute(query).all()
+        votes: dict[tuple[int, str], list[dict[str, Any]]] = {}
+        ids = [r.group_id for r in found]
+        for start in range(0, len(ids), 500):
+            for v in conn.execute(sa.select(decisions, reviewers.c.name.label("reviewer"))
+                                  .join(reviewers, reviewers.c.id == decisions.c.reviewer_id)
+                                  .where(decisions.c.group_id.in_(ids[start:start + 500]))
+                                  .order_by(decisions.c.id)).mappings():
+                votes.setdefault((v["group_id"], v["stage"]), []).append(dict(v))
+        order = {s.id: i for i, s in enumerate(protocol.stages)}
+        result = [Conflict(r.group_id, r.record_id, r.stage, r.title, r.year,
+                           votes.get((r.group_id, r.stage), [])) for r in found]
+        return sorted(result, key=lambda c: (order.get(c.stage, 99), c.group_id))
+
+
+def resolve(store: Store, record_id: int, decision: str, *, by: str | Reviewer,
+            stage: str | None = None, reason: str | None = None,
+            note: str | None = None) -> dict[str, Any]:
+    """Settle a conflict. At a stage that needs exclusion reasons, an exclusion takes one from
+    the protocol's list; elsewhere `reason` says why, in the resolver's words."""
+    protocol = review_protocol(store)
+    if decision not in (INCLUDE, EXCLUDE):
+        raise ReviewError(f"a conflict is resolved as include or exclude, not {decision!r}")
+    resolutions, decisions = store.table("resolutions"), store.table("decisions")
+    with store.write() as conn:
+        person = _person(store, conn, by)
+        _resolver(person)
+        group_id = group_for_record(store, conn, record_id)
+        stage_obj = _stage(protocol, stage)
+        if stage is None:
+            for candidate in protocol.stages:
+                row = _state_row(store, conn, group_id, candidate.id)
+                if row is not None and row.state == CONFLICT:
+                    stage_obj = candidate
+                    break
+        row = _state_row(store, conn, group_id, stage_obj.id)
+        if row is None or row.state != CONFLICT:
+            raise ReviewError(f"record {record_id} has no conflict at "
+                              f"{stage_obj.label.lower()} to resolve")
+        reason = (reason or "").strip() or None
+        if decision == EXCLUDE and stage_obj.exclusion_reason_required:
+            reason, _ = _check_vote(protocol, stage_obj, EXCLUDE, reason, None)
+        voters = {r for (r,) in conn.execute(sa.select(decisions.c.reviewer_id).where(
+            decisions.c.group_id == group_id, decisions.c.stage == stage_obj.id))}
+        if not person.is_lead and person.id in voters:
+            raise AccessError(f"{person.name} screened record {record_id}; a third reviewer "
+                              "resolves only conflicts they did not vote in")
+        values = {"group_id": group_id, "stage": stage_obj.id, "decision": decision,
+                  "reason": reason, "note": (note or "").strip() or None}
+        conn.execute(resolutions.insert().values(resolved_by=person.id, resolved_at=utc_now(),
+                                                 **values))
+        audit(store, conn, actor=person.name, action="resolve conflict", entity="group",
+              entity_id=str(group_id), detail={"record": record_id, **values})
+        refresh(store, conn, protocol, [group_id])
+        return {"record_id": record_id, "resolved_by": person.name, **values}

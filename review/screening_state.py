@@ -1,0 +1,226 @@
+"""Where each duplicate group stands at each screening stage, kept in `screening_state` so a
+reviewer's next record is one indexed query even at 50,000 records.
+
+The state is derived, never typed: it is recomputed from the votes, resolutions, full-text status
+and the protocol's automatic rules whenever one of them changes (in the same transaction), and
+`sync_groups` recomputes it after deduplication moves records between groups. A group has a row
+at the first stage as soon as it exists, and a row at each later stage once the stage before
+included it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from review.protocol import Protocol, Stage
+from review.store import Store, utc_now
+from review.store.records import audit
+
+INCLUDE, EXCLUDE, MAYBE = "include", "exclude", "maybe"
+DECISIONS = (INCLUDE, EXCLUDE, MAYBE)
+OPEN, CONFLICT, DECIDED, NOT_RETRIEVED = "open", "conflict", "decided", "not retrieved"
+BY_VOTES, BY_RESOLUTION, BY_AUTOMATION = "votes", "resolution", "automation"
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    state: str
+    outcome: str | None = None
+    decided_by: str | None = None
+    reason: str | None = None
+    votes: int = 0
+
+
+def effective(decision: str, maybe_policy: str) -> str:
+    """What a vote counts as: under the default policy a "maybe" goes on like an include."""
+    if decision == MAYBE and maybe_policy in (INCLUDE, EXCLUDE):
+        return maybe_policy
+    return decision
+
+
+def fulltext_stage(protocol: Protocol) -> Stage | None:
+    """The stage that assesses reports (full texts): id "full_text", else the last of several."""
+    for stage in protocol.stages:
+        if stage.id == "full_text":
+            return stage
+    return protocol.stages[-1] if len(protocol.stages) > 1 else None
+
+
+def decide(votes: Sequence[tuple[str, str | None]], stage: Stage, maybe_policy: str,
+           resolution: tuple[str, str | None] | None = None) -> State:
+    """The state that votes (decision, reason) and a resolution give at one stage.
+
+    All required votes must agree for a decision. Under maybe_policy "conflict" any maybe is a
+    disagreement. Where the stage asks for exclusion reasons, two exclusions with different
+    reasons are a conflict too, as in Covidence: PRISMA counts each report under one reason.
+    """
+    if resolution is not None:
+        return State(DECIDED, resolution[0], BY_RESOLUTION, resolution[1], len(votes))
+    if len(votes) < stage.votes_required:
+        return State(OPEN, votes=len(votes))
+    counted = [effective(d, maybe_policy) for d, _ in votes]
+    if MAYBE in counted or len(set(counted)) > 1:
+        return State(CONFLICT, votes=len(votes))
+    outcome = counted[0]
+    reason = None
+    if outcome == EXCLUDE:
+        reasons = {r for _, r in votes}
+        if stage.exclusion_reason_required and len(reasons) > 1:
+            return State(CONFLICT, votes=len(votes))
+        reason = sorted(r for r in reasons if r)[0] if any(reasons) else None
+    return State(DECIDED, outcome, BY_VOTES, reason, len(votes))
+
+
+def automation(protocol: Protocol, record: dict[str, Any]) -> str | None:
+    """The reason an automatic criterion excludes this record before screening, if one does."""
+    first = protocol.stages[0].id
+    for criterion in protocol.criteria:
+        if criterion.automatic and criterion.rule is not None and first in criterion.stages:
+            result = criterion.rule.evaluate(record)
+            if result.passed is False:
+                return f"{criterion.label}: {result.reason}"
+    return None
+
+
+def live_groups(store: Store, conn: Connection) -> list[int]:
+    links = store.table("record_groups")
+    return [g for (g,) in conn.execute(sa.select(links.c.group_id).distinct()
+                                       .order_by(links.c.group_id))]
+
+
+def refresh(store: Store, conn: Connection, protocol: Protocol, group_ids: Iterable[int]) -> None:
+    """Recompute the state rows of these groups at every stage, writing only what changed."""
+    ids = sorted(set(group_ids))
+    for start in range(0, len(ids), _CHUNK):
+        _refresh_chunk(store, conn, protocol, ids[start:start + _CHUNK])
+
+
+def _refresh_chunk(store: Store, conn: Connection, protocol: Protocol, ids: list[int]) -> None:
+    t = store.tables
+    decisions, resolutions, state_t = t["decisions"], t["resolutions"], t["screening_state"]
+    groups, records, fulltexts = t["duplicate_groups"], t["records"], t["fulltexts"]
+    votes: dict[tuple[int, str], list[tuple[str, str | None]]] = defaultdict(list)
+    for row in conn.execute(sa.select(decisions.c.group_id, decisions.c.stage,
+                                      decisions.c.decision, decisions.c.reason)
+                            .where(decisions.c.group_id.in_(ids)).order_by(decisions.c.id)):
+        votes[(row.group_id, row.stage)].append((row.decision, row.reason))
+    resolved = {(r.group_id, r.stage): (r.decision, r.reason) for r in conn.execute(
+        sa.select(resolutions).where(resolutions.c.group_id.in_(ids)))}
+    not_retrieved = {g for (g,) in conn.execute(sa.select(fulltexts.c.group_id).where(
+        fulltexts.c.group_id.in_(ids), fulltexts.c.status == NOT_RETRIEVED))}
+    auto: dict[int, str | None] = {}
+    if any(c.automatic for c in protocol.criteria):
+        for row in conn.execute(sa.select(groups.c.id, records).join(
+                records, records.c.id == groups.c.kept_record_id).where(groups.c.id.in_(ids))):
+            auto[row.id] = automation(protocol, dict(row._mapping))
+    existing = {(r.group_id, r.stage): r for r in conn.execute(
+        sa.select(state_t).where(state_t.c.group_id.in_(ids)))}
+    report_stage = fulltext_stage(protocol)
+    now = utc_now()
+    for group_id in ids:
+        eligible = True
+        for index, stage in enumerate(protocol.stages):
+            key = (group_id, stage.id)
+            if not eligible:
+                if key in existing:
+                    conn.execute(state_t.delete().where(state_t.c.group_id == group_id,
+                                                        state_t.c.stage == stage.id))
+                continue
+            found = votes.get(key, [])
+            if key in resolved:
+                new = decide(found, stage, protocol.maybe_policy, resolved[key])
+            elif index == 0 and auto.get(group_id):
+                new = State(DECIDED, EXCLUDE, BY_AUTOMATION, auto[group_id], len(found))
+            elif stage is report_stage and group_id in not_retrieved:
+                new = State(NOT_RETRIEVED, votes=len(found))
+            else:
+                new = decide(found, stage, protocol.maybe_policy)
+            old = existing.get(key)
+            values = {"state": new.state, "outcome": new.outcome, "decided_by": new.decided_by,
+                      "reason": new.reason, "votes": new.votes}
+            if old is None:
+                conn.execute(state_t.insert().values(group_id=group_id, stage=stage.id,
+                                                     updated_at=now, **values))
+            elif any(getattr(old, k) != v for k, v in values.items()):
+                conn.execute(state_t.update().where(state_t.c.group_id == group_id,
+                                                    state_t.c.stage == stage.id)
+                             .values(updated_at=now, **values))
+            eligible = new.state == DECIDED and new.outcome == INCLUDE
+
+
+def _final_group(merged_into: dict[int, int | None], group_id: int) -> int:
+    seen = set()
+    while merged_into.get(group_id) is not None and group_id not in seen:
+        seen.add(group_id)
+        group_id = merged_into[group_id]  # type: ignore[assignment]
+    return group_id
+
+
+def sync_groups(store: Store, conn: Connection, protocol: Protocol, *, actor: str,
+                only: Iterable[int] | None = None) -> None:
+    """After deduplication changed groups: votes, resolutions and full texts of a group that a
+    person joined into another follow it there (the audit log keeps where they were), state
+    rows of groups that no longer exist go, and the affected groups are recomputed."""
+    t = store.tables
+    groups, resolutions = t["duplicate_groups"], t["resolutions"]
+    fulltexts, state_t = t["fulltexts"], t["screening_state"]
+    merged_into = dict(conn.execute(sa.select(groups.c.id, groups.c.merged_into)
+                                    .where(groups.c.merged_into.is_not(None))).all())
+    touched: set[int] = set()
+    for old in sorted(merged_into):
+        target = _final_group(merged_into, old)
+        moved = _move_votes(store, conn, old, target, actor=actor)
+        for table in (resolutions, fulltexts):
+            row = conn.execute(sa.select(table).where(table.c.group_id == old)).first()
+            if row is None:
+                continue
+            clash = conn.execute(sa.select(table).where(table.c.group_id == target)).first()
+            if clash is None:
+                conn.execute(table.update().where(table.c.group_id == old)
+                             .values(group_id=target))
+            else:
+                conn.execute(table.delete().where(table.c.group_id == old))
+            moved = True
+        if moved:
+            touched.add(target)
+    live = set(live_groups(store, conn))
+    dead = [g for (g,) in conn.execute(sa.select(state_t.c.group_id).distinct())
+            if g not in live]
+    for start in range(0, len(dead), _CHUNK):
+        conn.execute(state_t.delete().where(state_t.c.group_id.in_(dead[start:start + _CHUNK])))
+    wanted = live if only is None else (set(only) & live)
+    refresh(store, conn, protocol, wanted | (touched & live))
+
+
+def _move_votes(store: Store, conn: Connection, old: int, target: int, *, actor: str) -> bool:
+    """Move one joined group's votes to the group it joined; where a reviewer voted on both at
+    one stage, their later vote stands and the earlier one is kept in the audit log."""
+    decisions = store.table("decisions")
+    rows = conn.execute(sa.select(decisions).where(decisions.c.group_id == old)).all()
+    for row in rows:
+        clash = conn.execute(sa.select(decisions).where(
+            decisions.c.group_id == target, decisions.c.stage == row.stage,
+            decisions.c.reviewer_id == row.reviewer_id)).first()
+        detail = {"from_group": old, "to_group": target, "stage": row.stage,
+                  "reviewer_id": row.reviewer_id, "decision": row.decision,
+                  "reason": row.reason, "note": row.note}
+        if clash is not None and clash.updated_at >= row.updated_at:
+            conn.execute(decisions.delete().where(decisions.c.id == row.id))
+            audit(store, conn, actor=actor, action="vote superseded by join", entity="decision",
+                  entity_id=str(row.id), detail=detail)
+            continue
+        if clash is not None:
+            conn.execute(decisions.delete().where(decisions.c.id == clash.id))
+            audit(store, conn, actor=actor, action="vote superseded by join", entity="decision",
+                  entity_id=str(clash.id), detail={**detail, "decision": clash.decision})
+        conn.execute(decisions.update().where(decisions.c.id == row.id).values(group_id=target))
+        audit(store, conn, actor=actor, action="vote moved by join", entity="decision",
+              entity_id=str(row.id), detail=detail)
+    return bool(rows)
