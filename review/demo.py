@@ -1,11 +1,13 @@
 """The demo review: the example protocol and every sample export, imported as their manifest
-says (source name, kind, search date) and deduplicated, so the demo shows a real review."""
+says (source name, kind, search date), deduplicated, and partly screened by demo accounts, so
+the demo shows a real review."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
+from review.demo_screening import seed_screening
 from review.duplicates import run_dedupe
 from review.importing import SourceInfo, import_files
 from review.project import create_review
@@ -38,4 +40,5 @@ def build_demo(db: str | Path, *, samples: Path = SAMPLES, protocol: Path = PROT
                             searched_on=row.get("searched") or None)
         import_files(store, [samples / row["file"]], source, actor=DEMO_ACTOR)
     run_dedupe(store, actor=DEMO_ACTOR)
+    seed_screening(store, samples, actor=DEMO_ACTOR)
     return store
