@@ -239,10 +239,35 @@ def _m0003_screening(conn: Connection) -> None:
     ).create(conn)
 
 
+def _m0004_studies(conn: Connection) -> None:
+    """Studies: several reports (duplicate groups included at full text) can be one study.
+    A report with no row here is a study of its own."""
+    md = sa.MetaData()
+    sa.Table("duplicate_groups", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "studies", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("label", sa.Text, nullable=False),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.Column("created_by", sa.Text, nullable=False),
+    )
+    sa.Table(
+        "study_reports", md,
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"),
+                  primary_key=True),
+        sa.Column("study_id", sa.Integer, sa.ForeignKey("studies.id"), nullable=False),
+        sa.Column("linked_by", sa.Text, nullable=False),
+        sa.Column("linked_at", sa.String(32), nullable=False),
+        sa.Index("study_reports_by_study", "study_id"),
+    )
+    md.create_all(conn, tables=[md.tables["studies"], md.tables["study_reports"]])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
     (3, "reviewers, screening decisions, full texts", _m0003_screening),
+    (4, "studies and their reports", _m0004_studies),
 )
 
 LATEST = MIGRATIONS[-1][0]
