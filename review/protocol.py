@@ -332,6 +332,9 @@ def _criteria(r: _Reader, data: dict, stages: tuple[Stage, ...]) -> tuple[Criter
         automatic = r.get(t, path, "automatic", bool, False)
         if automatic and rule is None:
             r.fail(_at(path, "automatic"), "automatic = true needs a rule to decide with")
+        if automatic and known[0] not in applies:
+            r.fail(_at(path, "automatic"), f"automatic = true excludes records before "
+                   f"screening, so the criterion must apply at the first stage ({known[0]!r})")
         criteria.append(Criterion(cid, r.text(t, path, "label"), r.text(t, path, "description", ""),
                                   tuple(s for s in known if s in applies), rule, automatic))
     return tuple(criteria)

@@ -318,3 +318,23 @@ def test_validation_error_names_its_key(text: str, key: str, message: str) -> No
 
 def test_rule_type_is_exported() -> None:
     assert isinstance(parse_rule("year >= 2000"), Rule)
+
+
+def test_automatic_rule_must_apply_at_the_first_stage() -> None:
+    from review.errors import ProtocolError
+    from review.protocol import parse_protocol
+
+    text = '''title = "t"
+question = "q"
+[screening]
+exclusion_reasons = ["Not in English"]
+[[criteria]]
+id = "language"
+label = "English"
+rule = 'language == "English"'
+automatic = true
+stages = ["full_text"]
+'''
+    with pytest.raises(ProtocolError, match=r"criteria\[0\]\.automatic: .*first stage"):
+        parse_protocol(text)
+    parse_protocol(text.replace('stages = ["full_text"]', 'stages = ["title_abstract"]'))
