@@ -1,0 +1,246 @@
+"""A whole review as one file, and a review moved between databases.
+
+`export_project` writes a zip: a manifest (schema version, row counts, sha256 of every part),
+one JSON-lines file per table, the stored PDFs as files, and the protocol as text, so a review
+can be backed up, archived with the manuscript, or opened on another machine.
+`import_project` builds a new review database from it, and `copy_review` moves a review from
+one database to another (SQLite to a PostgreSQL team server, say). Both go through the same
+row copying, every table in foreign-key order, in one transaction: a move lands whole or not
+at all. Tables are read from the schema itself, so tables added by later migrations travel
+without changes here.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from review import __version__
+from review.errors import InputError, ReviewError, StoreError
+from review.store import Store, utc_now
+
+FORMAT = "review-project"
+FORMAT_VERSION = 1
+_SKIP = ("schema_migrations",)
+_BATCH = 1000
+_BINARY = "__bytes__"
+
+
+def _tables(store: Store) -> list[sa.Table]:
+    """Every table of the review in foreign-key order (parents first)."""
+    md = sa.MetaData()
+    md.reflect(store.engine)
+    return [t for t in md.sorted_tables if t.name not in _SKIP]
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {_BINARY: base64.b64encode(bytes(value)).decode("ascii")}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {_BINARY}:
+        return base64.b64decode(value[_BINARY])
+    return value
+
+
+def _rows(conn: Connection, table: sa.Table) -> Iterator[dict[str, Any]]:
+    order = list(table.primary_key.columns) or list(table.columns)
+    for row in conn.execute(sa.select(table).order_by(*order)).mappings():
+        yield dict(row)
+
+
+def export_project(store: Store, out: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write the review to a zip file; returns the manifest. The file appears only when it is
+    complete (written beside it, then renamed)."""
+    out = Path(out)
+    partial = out.with_name(out.name + ".partial")
+    manifest: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION,
+                                "review_version": __version__, "exported_at": utc_now(),
+                                "schema_version": store.schema_version(), "tables": {},
+                                "sha256": {}}
+    with store.read() as conn, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for table in _tables(store):
+            lines, count = [], 0
+            for row in _rows(conn, table):
+                if table.name == "fulltext_files":
+                    data = bytes(row.pop("data"))
+                    name = f"files/{row['sha256']}.pdf"
+                    archive.writestr(name, data)
+                    manifest["sha256"][name] = hashlib.sha256(data).hexdigest()
+                lines.append(json.dumps({k: _encode(v) for k, v in row.items()},
+                                        ensure_ascii=False, sort_keys=True))
+                count += 1
+            body = ("\n".join(lines) + "\n" if lines else "").encode("utf-8")
+            name = f"tables/{table.name}.jsonl"
+            archive.writestr(name, body)
+            manifest["sha256"][name] = hashlib.sha256(body).hexdigest()
+            manifest["tables"][table.name] = count
+        protocol = conn.execute(sa.select(store.table("review").c.protocol_text)).scalar()
+        if protocol is not None:
+            archive.writestr("protocol.toml", protocol)
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
+    partial.replace(out)
+    return manifest
+
+
+def _read_archive(path: Path) -> tuple[dict[str, Any], zipfile.ZipFile]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InputError(str(path), f"not a review project file ({exc})") from None
+    try:
+        manifest = json.loads(archive.read("manifest.json"))
+    except (KeyError, ValueError):
+        archive.close()
+        raise InputError(str(path), "not a review project file (no valid manifest.json)") from None
+    if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+        archive.close()
+        raise InputError(str(path), f"unknown project format {manifest.get('format')!r} "
+                         f"version {manifest.get('format_version')!r}")
+    for name, digest in manifest.get("sha256", {}).items():
+        try:
+            data = archive.read(name)
+        except KeyError:
+            archive.close()
+            raise InputError(str(path), f"{name} is missing from the archive") from None
+        if hashlib.sha256(data).hexdigest() != digest:
+            archive.close()
+            raise InputError(str(path), f"{name} does not match its sha256: the file is damaged")
+    return manifest, archive
+
+
+def import_project(path: str | os.PathLike[str], db: str | os.PathLike[str] | None,
+                   progress: Callable[[str, int], None] | None = None) -> Store:
+    """A new review database from an exported project; refuses a database holding a review."""
+    path = Path(path)
+    manifest, archive = _read_archive(path)
+    with archive:
+        target = _new_target(db, manifest["schema_version"], str(path))
+        try:
+            with target.write() as conn:
+                for table in _tables(target):
+                    name = f"tables/{table.name}.jsonl"
+                    if name not in archive.namelist():
+                        continue
+                    rows = []
+                    for number, line in enumerate(archive.read(name).decode("utf-8")
+                                                  .splitlines(), start=1):
+                        try:
+                            row = {k: _decode(v) for k, v in json.loads(line).items()}
+                        except ValueError as exc:
+                            raise InputError(f"{path}:{name}", f"bad JSON ({exc})",
+                                             line=number) from None
+                        if table.name == "fulltext_files":
+                            row["data"] = archive.read(f"files/{row['sha256']}.pdf")
+                        rows.append(row)
+                    _insert(conn, table, rows)
+                    if progress:
+                        progress(table.name, len(rows))
+                _reset_sequences(target, conn)
+        except BaseException:
+            target.close()
+            _drop_new(db)
+            raise
+    return target
+
+
+def copy_review(source: Store, db: str | os.PathLike[str],
+                progress: Callable[[str, int], None] | None = None) -> Store:
+    """Copy every row of a review into a new database (e.g. a PostgreSQL server)."""
+    target = _new_target(db, source.schema_version(), source.display_url)
+    try:
+        with source.read() as src, target.write() as conn:
+            wanted = {t.name: t for t in _tables(target)}
+            for table in _tables(source):
+                if table.name not in wanted:
+                    raise StoreError(f"table {table.name} of {source.display_url} is unknown "
+                                     "to this version of review")
+                rows = list(_rows(src, table))
+                _insert(conn, wanted[table.name], rows)
+                if progress:
+                    progress(table.name, len(rows))
+            _reset_sequences(target, conn)
+    except BaseException:
+        target.close()
+        _drop_new(db)
+        raise
+    return target
+
+
+def _new_target(db: str | os.PathLike[str] | None, schema_version: int | None,
+                origin: str) -> Store:
+    from review.store.migrations import LATEST
+
+    if schema_version is None or schema_version > LATEST:
+        raise ReviewError(f"{origin} was written with schema {schema_version}; this version of "
+                          f"review knows up to {LATEST}: upgrade review")
+    if schema_version < LATEST:
+        raise ReviewError(f"{origin} has schema {schema_version}, older than this version's "
+                          f"{LATEST}: open it once with this version (which migrates it), "
+                          "then export again")
+    return Store.create(db)
+
+
+def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    # a self-referencing column (duplicate_groups.merged_into) is filled in a second pass
+    selfref = [c.name for c in table.columns
+               for fk in c.foreign_keys if fk.column.table.name == table.name]
+    first = [{k: (None if k in selfref else v) for k, v in r.items()} for r in rows]
+    for start in range(0, len(first), _BATCH):
+        conn.execute(table.insert(), first[start:start + _BATCH])
+    key = list(table.primary_key.columns)
+    for name in selfref:
+        for row in rows:
+            if row.get(name) is not None:
+                conn.execute(table.update().where(*[c == row[c.name] for c in key])
+                             .values({name: row[name]}))
+
+
+def _reset_sequences(store: Store, conn: Connection) -> None:
+    """PostgreSQL keeps id counters apart from the rows: move them past the copied ids."""
+    if store.engine.dialect.name != "postgresql":
+        return
+    for table in _tables(store):
+        key = list(table.primary_key.columns)
+        if len(key) == 1 and isinstance(key[0].type, sa.Integer) and key[0].autoincrement:
+            conn.execute(sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key[0].name}'), "
+                f"COALESCE((SELECT max({key[0].name}) FROM {table.name}), 0) + 1, false)"))
+
+
+def _drop_new(db: str | os.PathLike[str] | None) -> None:
+    """Leave nothing half-done: the new SQLite file, or the new tables on a server, go."""
+    from review.store import _make_engine, resolve_url
+
+    url = resolve_url(db)
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        return
+    engine = _make_engine(url)
+    try:
+        md = sa.MetaData()
+        md.reflect(engine)
+        with engine.begin() as conn:
+            md.drop_all(conn)
+    finally:
+        engine.dispose()
+
+
+def table_contents(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table (bytes as is): what a round trip must keep exactly."""
+    with store.read() as conn:
+        return {t.name: list(_rows(conn, t)) for t in _tables(store)}
