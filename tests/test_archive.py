@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from review.archive import copy_review, export_project, import_project, table_contents
+from review.archive import export_project, import_project, table_contents
 from review.cli import main
 from review.demo import build_demo
 from review.errors import InputError, ReviewError
