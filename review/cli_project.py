@@ -62,5 +62,19 @@ def audit_command(action: str | None, actor: str | None, since: str | None, limi
                       fmt, widths={"detail": 80}), nl=False)
 
 
+@click.command(name="doctor")
+@db_option
+def doctor_command(db: str | None) -> None:
+    """Check a deployment: database, schema, writes, protocol, sign-in, PDFs. Exit 1 on a
+    failed check."""
+    from review.doctor import run_checks
+
+    checks = run_checks(db)
+    for check in checks:
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    if not all(c.ok for c in checks):
+        raise SystemExit(1)
+
+
 PROJECT_COMMANDS = (export_project_command, import_project_command, migrate_command,
-                    audit_command)
+                    audit_command, doctor_command)
