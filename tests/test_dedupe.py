@@ -155,6 +155,92 @@ def test_conference_paper_and_journal_version_a_year_apart() -> None:
     assert result == DUPLICATE and "identical title and author list" in why
 
 
+def test_identical_title_with_name_order_swapped() -> None:
+    """ICIS paper exported twice, once with given names read as surnames ('Andrea, C.')."""
+    bare = dict(title="We don't need no education: required abilities in online labor "
+                      "markets", journal=None, volume=None, issue=None, doi=None, year="2010")
+    a = rec(**bare, pages="1-15", authors=["Carignani, Andrea", "Negri, Lorenzo"])
+    b = rec(**bare, pages=None, authors=["Andrea, C.", "Lorenzo, N."])
+    result, why = outcome(a, b)
+    assert result == DUPLICATE and "surnames swapped" in why
+    # two of three swapped, the first among them (a middle name garbled by the database)
+    wang = dict(bare, title="Risk control and estimation of online services market "
+                            "segmentation", year="2007", pages=None)
+    c = rec(**wang, authors=["Wang, X.", "Wang, L.", "Liu, J."])
+    d = rec(**wang, authors=["Xiaoguang, Wang", "Yusheng, Wangliang", "Junping, Liu"])
+    assert outcome(c, d)[0] == DUPLICATE
+    # a year apart, swapped names are not enough
+    assert outcome(a, rec(**{**bare, "year": "2011"}, authors=["Andrea, C.", "Lorenzo, N."])
+                   )[0] != DUPLICATE
+    # the same title by other people is not a swapped author list
+    other = rec(**bare, authors=["Bauer, Karl", "Lorenzo, N."])
+    assert outcome(a, other)[0] != DUPLICATE
+
+
+def test_one_part_of_a_compound_surname_matches() -> None:
+    """CHI paper: 'Anderson, T. Jennings' in one database, 'Jennings Anderson, T.' in another,
+    and one copy without its subtitle."""
+    common = dict(journal=None, volume=None, issue=None, year="2015", pages="4113-4122")
+    a = rec(**common, title="Success & Scale in a Data-Producing Organization",
+            authors=["Palen, Leysia", "Soden, Robert", "Anderson, T. Jennings",
+                     "Barrenechea, Mario"], doi="10.1145/2702123.2702294")
+    b = rec(**common, title="Success & scale in a data-producing organization: the "
+                            "socio-technical evolution of openstreetmap in response to "
+                            "humanitarian events",
+            authors=["Palen, L.", "Soden, R.", "Jennings Anderson, T.", "Barrenechea, M."],
+            doi=None)
+    result = compare(make_keys("a", a), make_keys("b", b))
+    assert result.evidence["authors"] == "same" and result.evidence["author_overlap"] == 1.0
+    assert result.outcome == DUPLICATE
+    # a surname inside a longer one of one word is another name ('Mann' / 'Hoffmann')
+    for one, other in (("Mann, K.", "Hoffmann, K."), ("Lin, J.", "Linares, J.")):
+        pair = compare(make_keys("a", rec(authors=[one])), make_keys("b", rec(authors=[other])))
+        assert pair.evidence["authors"] == "different"
+
+
+def test_heading_volume_as_year_and_month_issue() -> None:
+    """Harvard Business Review: a column heading before the title, the year given as the
+    volume, the issue as a month ('May') in one copy and its number (5) in the other."""
+    common = dict(journal="Harvard Business Review", year="2016", doi=None)
+    a = rec(**common, title="Upwork's CEO on how an introverted engineer learned to lead",
+            authors=["Kasriel, S."], volume="2016", issue="May", pages=None)
+    b = rec(**common, title="How did it ... Upwork's CEO on how an introverted engineer "
+                            "learned to lead", authors=["Kasriel, Stephane"], volume="94",
+            issue="5", pages="35+")
+    result = compare(make_keys("a", a), make_keys("b", b))
+    assert result.evidence["volume"] == "missing" and result.evidence["issue"] == "same"
+    assert result.evidence["title"] == 95.0
+    assert result.outcome == DUPLICATE
+    # a month against another number is no evidence either way (quarterlies number 1-4)
+    march = compare(make_keys("a", rec(issue="Mar")), make_keys("b", rec(issue="1")))
+    assert march.evidence["issue"] == "missing"
+
+
+def test_translated_title_in_one_page_range_of_one_issue() -> None:
+    """A German journal lists an article under its German and its English title: same
+    authors, journal, volume, issue and full page range."""
+    common = dict(journal="Industrielle Beziehungen", volume="27", issue="2", year="2020",
+                  authors=["Greef, Samuel", "Schroeder, Wolfgang", "Sperling, Hans Joachim"])
+    german = rec(**common, pages="205-226", doi="10.3224/indbez.v27i2.06",
+                 title="Plattformökonomie und Crowdworking als Herausforderungen für das "
+                       "deutsche Modell der Arbeitsbeziehungen")
+    english = rec(**common, pages="205-226", doi=None,
+                  title="Platform economy and crowdworking as challenges for the German model "
+                        "of industrial relations")
+    result, why = outcome(german, english)
+    assert result == DUPLICATE and "one page range" in why
+    # two abstracts on one page of a supplement by one group stay apart
+    one_page = dict(common, pages="134", doi=None)
+    assert outcome(rec(**one_page, title=german.title), rec(**one_page, title=english.title)
+                   )[0] != DUPLICATE
+    # a first page only is not a page range: only one copy says how long the item is
+    assert outcome(german, rec(**common, pages="205", doi=None, title=english.title)
+                   )[0] != DUPLICATE
+    # another author list in the same place is not the same article
+    assert outcome(german, rec(**{**common, "authors": ["Greef, Samuel"]}, pages="205-226",
+                               doi=None, title=english.title))[0] != DUPLICATE
+
+
 def test_close_but_unconfirmed_is_uncertain() -> None:
     bare = dict(journal=None, volume=None, issue=None, pages=None, doi=None,
                 authors=["Okafor, Ada"])

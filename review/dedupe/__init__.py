@@ -17,7 +17,7 @@ from review.dedupe.keys import Keys, make_keys
 from review.dedupe.merge import merge_group
 from review.records import Record
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 __all__ = ["DUPLICATE", "ENGINE_VERSION", "NOT_DUPLICATE", "UNCERTAIN", "DedupeResult",
            "ScoredPair", "deduplicate", "merge_group"]

@@ -36,12 +36,24 @@ def _same(a: str, b: str) -> str:
     return "same" if a == b else "different"
 
 
+def _issue(a: str, b: str) -> str:
+    """Like `_same`, but an issue given as a month ('m5') only confirms the same number (a
+    monthly issue): against another number it is 'missing', since quarterlies number theirs."""
+    if a.startswith("m") != b.startswith("m"):
+        return "same" if a and b and a.lstrip("m") == b.lstrip("m") else "missing"
+    return _same(a, b)
+
+
 def _authors(a: Keys, b: Keys) -> tuple[str, float]:
-    """('same'|'similar'|'different'|'missing', share of the shorter list matched 0..1);
-    spelling variants within 85% count as a match. The first twelve authors decide."""
+    """('same'|'similar'|'swapped'|'different'|'missing', share of the shorter list matched
+    0..1); spelling variants within 85% and one part of a compound surname count as a match.
+    'swapped': given name and surname exchanged. The first twelve authors decide."""
     if not a.surnames or not b.surnames:
         return "missing", 0.0
-    first = a.surnames[0] == b.surnames[0] or fuzz.ratio(a.surnames[0], b.surnames[0]) >= 85
+    ends = {whole: (start, end) for whole, start, end in a.compounds + b.compounds} \
+        if a.compounds or b.compounds else {}
+    first = a.surnames[0] == b.surnames[0] or fuzz.ratio(a.surnames[0], b.surnames[0]) >= 85 \
+        or _compound(a.surnames[0], b.surnames[0], ends)
     shorter, longer = a.surnames[:12], b.surnames[:12]
     if len(shorter) > len(longer):
         shorter, longer = longer, shorter
@@ -52,28 +64,47 @@ def _authors(a: Keys, b: Keys) -> tuple[str, float]:
         if name in common or not pool:
             continue
         hit = process.extractOne(name, pool, scorer=fuzz.ratio, score_cutoff=85)
-        if hit is not None:
+        position = hit[2] if hit is not None else None
+        if position is None and ends:
+            position = next((i for i, other in enumerate(pool)
+                             if _compound(name, other, ends)), None)
+        if position is not None:
             matched += 1
-            pool.pop(hit[2])
+            pool.pop(position)
     overlap = min(1.0, matched / len(shorter))
     if (first or len(shorter) >= 2 and overlap == 1.0) and overlap >= 0.8:
         return "same", overlap  # every author found, maybe listed in another order
     if first or overlap >= 0.5:
         return "similar", overlap
-    if _swapped(a, b):
-        return "similar", 1.0
+    swapped = _swapped(a, b)
+    if swapped:
+        return "swapped", swapped
     return "different", overlap
 
 
-def _swapped(a: Keys, b: Keys) -> bool:
-    """Given name and surname swapped in every author ('Carignani A' / 'Andrea C', 'Wang X' /
-    'Xiaoguang W'): East Asian name order, or a form filled the wrong way round."""
+def _compound(x: str, y: str, ends: dict[str, tuple[str, str]]) -> bool:
+    """One surname is the first or last word of the other, a compound one ('anderson',
+    'jennings anderson'; 'garcia', 'garcia-marquez'), as databases keep one word or both.
+    `ends` maps each compound surname of the pair to its first and last word."""
+    for single, whole in ((x, y), (y, x)):
+        parts = ends.get(whole)
+        if parts and len(single) >= 4 and single in parts:
+            return True
+    return False
+
+
+def _swapped(a: Keys, b: Keys) -> float:
+    """Share of authors, in order, whose given name and surname are swapped ('Carignani A' /
+    'Andrea C', 'Wang X' / 'Xiaoguang W': East Asian name order, or a form filled the wrong way
+    round); 0 unless the first author is among them and at least two thirds are."""
     if len(a.surnames) != len(b.surnames) or len(a.initials) != len(a.surnames) \
             or len(b.initials) != len(b.surnames):
-        return False
-    return all(sa and sb and ia and ib and sa[0] == ib and sb[0] == ia
-               for sa, ia, sb, ib in zip(a.surnames, a.initials, b.surnames, b.initials,
-                                         strict=True))
+        return 0.0
+    hits = [bool(sa and sb and ia and ib and sa[0] == ib and sb[0] == ia)
+            for sa, ia, sb, ib in zip(a.surnames, a.initials, b.surnames, b.initials,
+                                      strict=True)]
+    share = sum(hits) / len(hits)
+    return share if hits[0] and share >= 2 / 3 else 0.0
 
 
 def _journal(a: Keys, b: Keys) -> str:
@@ -121,7 +152,8 @@ def _pages(a: Keys, b: Keys) -> str:
 
 def _title(a: Keys, b: Keys) -> float:
     """Similarity 0-100 of the titles; a title that is the other's main title (its subtitle
-    dropped) or its bracketed original (a translation) scores 95."""
+    dropped), its bracketed original (a translation) or its end (a heading before it dropped)
+    scores 95, its start (cut short) 96."""
     if not a.title or not b.title:
         return 0.0
     if a.title_key == b.title_key:
@@ -130,8 +162,11 @@ def _title(a: Keys, b: Keys) -> float:
     shorter, longer = a.title_key, b.title_key
     if len(shorter) > len(longer):
         shorter, longer = longer, shorter
-    if len(shorter) >= 40 and longer.startswith(shorter):  # a title cut short by a database
-        score = max(score, 96.0)
+    if len(shorter) >= 40:
+        if longer.startswith(shorter):  # a title cut short by a database
+            score = max(score, 96.0)
+        elif longer.endswith(shorter):  # a column heading before it ('Case report: ...')
+            score = max(score, 95.0)
     if score < 95 and ((a.main and fuzz.ratio(a.main, b.title) >= 95)
                        or (b.main and fuzz.ratio(b.main, a.title) >= 95)
                        or (a.alternative and fuzz.ratio(a.alternative, b.title) >= 90)
@@ -150,7 +185,7 @@ def evidence(a: Keys, b: Keys) -> dict[str, Any]:
         "year_difference": year,
         "journal": _journal(a, b),
         "volume": _same(a.volume, b.volume),
-        "issue": _same(a.issue, b.issue),
+        "issue": _issue(a.issue, b.issue),
         "pages": _pages(a, b),
         "doi": _same(a.doi, b.doi),
         "pmid": _same(a.pmid, b.pmid),
@@ -196,13 +231,26 @@ def _soft_refusal(a: Keys, b: Keys, ev: dict[str, Any]) -> str | None:
 
 def _distinctive(k: Keys) -> bool:
     """A title long enough that two works rarely share it (not 'Editorial', 'Introduction')."""
-    return len(k.words) >= 6 and len(k.title) >= 35
+    return k.word_count >= 6 and len(k.title) >= 35
+
+
+def _same_place(a: Keys, b: Keys, ev: dict[str, Any]) -> bool:
+    """One journal, volume, issue and year, one printed page range of three pages or more,
+    and one author list: a place only one article can fill, whatever its title says."""
+    if not (ev["journal"] in ("same", "abbreviation") and ev["volume"] == "same"
+            and ev["issue"] == "same" and ev["pages"] == "same" and ev["year_difference"] == 0
+            and ev["authors"] == "same" and ev["author_overlap"] == 1.0
+            and len(a.surnames) == len(b.surnames)):
+        return False
+    if a.locator or not a.page_end or a.page_end != b.page_end:
+        return False
+    return a.page.isdigit() and a.page_end.isdigit() and int(a.page_end) - int(a.page) >= 2
 
 
 def _support(ev: dict[str, Any]) -> int:
     """Independent agreements beyond the title: authors, venue, volume, issue, pages, year."""
     points = 0
-    points += {"same": 2, "similar": 1}.get(ev["authors"], 0)
+    points += {"same": 2, "similar": 1, "swapped": 1}.get(ev["authors"], 0)
     points += {"same": 1, "abbreviation": 1}.get(ev["journal"], 0)
     points += ev["volume"] == "same"
     points += ev["issue"] == "same"
@@ -272,6 +320,13 @@ def compare(a: Keys, b: Keys) -> PairResult:
             and "different" not in (ev["journal"], ev["volume"], ev["pages"]):
         return PairResult(DUPLICATE, score, "identical title and author list, at most a year "
                           "apart (a conference paper and its journal version?)", ev)
+    if title == 100 and ev["authors"] == "swapped" and _distinctive(a) and against == 0 \
+            and ev["year_difference"] == 0 and "different" not in ev.values():
+        return PairResult(DUPLICATE, score, "identical title in the same year, the authors' "
+                          "given names and surnames swapped", ev)
+    if _same_place(a, b, ev):
+        return PairResult(DUPLICATE, score, f"titles differ ({title:.0f}% alike; a translation)"
+                          " but one author list fills one page range of one journal issue", ev)
     if title >= 85 and support - against >= 2:
         return PairResult(UNCERTAIN, score, f"title {title:.0f}% alike, other fields only "
                           "partly agree", ev)

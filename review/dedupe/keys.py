@@ -102,6 +102,26 @@ def _number(value: str | None) -> str:
     return match.group(0).lstrip("0") or "0"
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _issue(value: str | None) -> str:
+    """The issue number; an issue given as a month ('May', 'Jan-Feb') becomes 'm5', 'm1', which
+    `compare` matches against the plain number of a monthly issue but never counts against it."""
+    number = _number(value)
+    if number or not value:
+        return number
+    start = value.strip()[:3].lower()
+    return f"m{_MONTHS.index(start) + 1}" if start in _MONTHS else ""
+
+
+def _volume(value: str | None, year: int | None) -> str:
+    """The volume number, unless it is only the year again (magazines cited as '2016', or
+    '2015-April'): that is no evidence beyond the year."""
+    number = _number(value)
+    return "" if year is not None and number == str(year) else number
+
+
 def _is_locator(page: str | None) -> bool:
     if not page:
         return False
@@ -118,11 +138,22 @@ def _initial(author: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
-def _surname(author: str) -> str:
+def _surname_words(author: str) -> tuple[str, ...]:
     parts = author.rsplit(" ", 1)
     if len(parts) == 2 and parts[1].isupper() and parts[1].isalpha():
-        return simple(parts[0]).replace(" ", "")
-    return simple(author).replace(" ", "")
+        return tuple(simple(parts[0]).split())
+    return tuple(simple(author).split())
+
+
+def _surname(author: str) -> str:
+    return "".join(_surname_words(author))
+
+
+def _compounds(authors: list[str]) -> tuple[tuple[str, str, str], ...]:
+    """(surname, its first word, its last word) for each surname of two words or more
+    ('Jennings Anderson', 'Garcia-Marquez'), which other databases often cut to one word."""
+    words = (_surname_words(a) for a in authors)
+    return tuple(("".join(w), w[0], w[-1]) for w in words if len(w) > 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +165,15 @@ class Keys:
     title_key: str
     main: str  # the title before a subtitle (':', ' - '), which some databases drop
     alternative: str  # a title given in brackets: the original of a translated title
-    words: frozenset[str]
+    word_count: int  # distinct words in the title
     surnames: tuple[str, ...]
     initials: tuple[str, ...]  # first initial per author, beside `surnames`
+    compounds: tuple[tuple[str, str, str], ...]  # surnames of several words, see _compounds
     year: int | None
     journal: str
     journal_words: tuple[str, ...]
     volume: str
-    issue: str
+    issue: str  # a number, or 'm<number>' for an issue given as a month
     page: str
     page_end: str
     locator: bool  # an article number or e-locator ('e0209483', 'a1754'), not a printed page
@@ -173,14 +205,15 @@ def make_keys(uid: str, record: Record) -> Keys:
         title_key=title.replace(" ", ""),
         main=main if main != title and len(main.split()) >= 3 else "",
         alternative=alternative,
-        words=frozenset(title.split()),
+        word_count=len(set(title.split())),
         surnames=tuple(s for s in (_surname(a) for a in record.authors) if s),
         initials=tuple(_initial(a) for a in record.authors if _surname(a)),
+        compounds=_compounds(record.authors),
         year=record.year,
         journal=journal,
         journal_words=tuple(w for w in journal.split() if w not in _JOURNAL_STOP),
-        volume=_number(record.volume),
-        issue=_number(record.issue),
+        volume=_volume(record.volume, record.year),
+        issue=_issue(record.issue),
         page=_number(record.pages_start),
         page_end=_number(record.pages_end),
         locator=_is_locator(record.pages_start),
