@@ -1,19 +1,43 @@
-"""The Streamlit app: opens the review named by --db (after `--`) or $REVIEW_DB, and its pages."""
+"""The Streamlit app: opens the review named by --db (after `--`) or $REVIEW_DB, signs a
+reviewer in, and shows the pages their role may use."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
+from review.accounts import Reviewer
 from review.errors import ReviewError
 from review.project import review_info
 from review.store import Store
+from review.ui.session import current_reviewer, everyone, leads, resolvers, sign_out
 
 PAGES = Path(__file__).resolve().parent / "pages"
+
+@dataclass(frozen=True, slots=True)
+class NavPage:
+    script: str  # file in review/ui/pages/
+    title: str
+    allowed: Callable[[Reviewer], bool] = everyone
+    url_path: str | None = None
+
+
+# The navigation, in order; the first page a person may see opens first. One line per page.
+NAV: tuple[NavPage, ...] = (
+    NavPage("screen.py", "Screen"),
+    NavPage("fulltext.py", "Full text", url_path="full-text"),
+    NavPage("conflicts.py", "Conflicts", resolvers),
+    NavPage("records.py", "Records"),
+    NavPage("progress.py", "Progress"),
+    NavPage("duplicates.py", "Duplicates", leads),
+    NavPage("import_exports.py", "Import", leads, url_path="import"),
+)
 
 
 def database_argument(argv: list[str] | None = None) -> str | None:
@@ -28,6 +52,10 @@ def open_store(db: str | None) -> Store:
     return Store.open(db)
 
 
+def pages_for(person: Reviewer) -> list[NavPage]:
+    return [page for page in NAV if page.allowed(person)]
+
+
 def run() -> None:
     st.set_page_config(page_title="review", layout="wide")
     try:
@@ -37,14 +65,23 @@ def run() -> None:
         st.error(str(exc))
         st.stop()
     st.session_state["store"] = store
+    person = current_reviewer(store)
     with st.sidebar:
         st.caption("Review")
         st.text(info.title)
         st.caption(f"Database: {info.database}")
-        st.session_state["reviewer_name"] = st.text_input(
-            "Your name", value=st.session_state.get("reviewer_name")
-            or os.environ.get("REVIEW_USER", ""),
-            help="Recorded with every decision you make.").strip()
-    pages = [st.Page(PAGES / "records.py", title="Records", default=True),
-             st.Page(PAGES / "duplicates.py", title="Duplicates")]
+        if person is not None:
+            st.divider()
+            role = "lead" if person.is_lead else (
+                "third reviewer" if person.resolver else "reviewer")
+            st.text(f"Signed in as {person.name} ({role})")
+            if st.button("Sign out", key="sign_out"):
+                sign_out()
+                st.rerun()
+    if person is None:
+        page = st.Page(PAGES / "sign_in.py", title="Sign in", url_path="sign-in", default=True)
+        st.navigation([page], position="hidden").run()
+        return
+    pages = [st.Page(PAGES / p.script, title=p.title, url_path=p.url_path, default=i == 0)
+             for i, p in enumerate(pages_for(person))]
     st.navigation(pages).run()

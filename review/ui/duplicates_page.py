@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
 from review import duplicates as dup
+from review.errors import ReviewError
 from review.store import Store
 from review.store import records as store_records
 from review.ui.safe import md_escape
+from review.ui.session import leads, signed_in
 
 _SHOWN = ("title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid",
           "pub_type", "source", "file_name")
@@ -40,22 +44,30 @@ def _side_by_side(store: Store, pair: dict) -> None:
         st.dataframe(evidence, hide_index=True, width="stretch")
 
 
+def _act(action: Callable[[], object]) -> None:
+    """Run a person's decision; a refusal shows as a message, then the page shows the result."""
+    try:
+        action()
+    except ReviewError as exc:
+        st.error(str(exc))
+        return
+    st.rerun()
+
+
 def _decide(store: Store, pair: dict, who: str) -> None:
     left, right = st.columns(2)
     key = pair["id"]
-    if left.button("Same work", key=f"confirm-{key}", type="primary", disabled=not who,
+    if left.button("Same work", key=f"confirm-{key}", type="primary",
                    help="Confirm: the two records are copies of one work (their groups join)."):
-        dup.decide_pair(store, key, "confirm", actor=who)
-        st.rerun()
-    if right.button("Different works", key=f"reject-{key}", disabled=not who,
+        _act(lambda: dup.decide_pair(store, key, "confirm", actor=who))
+    if right.button("Different works", key=f"reject-{key}",
                     help="Reject: the records stay in separate groups in every later run."):
-        dup.decide_pair(store, key, "reject", actor=who)
-        st.rerun()
+        _act(lambda: dup.decide_pair(store, key, "reject", actor=who))
 
 
 def duplicates_page() -> None:
     store: Store = st.session_state["store"]
-    who: str = st.session_state.get("reviewer_name", "")
+    who = signed_in(leads, "Deciding duplicates is for the review's leads.").name
     st.title("Duplicates")
     summary = dup.summary(store)
     cols = st.columns(4)
@@ -70,13 +82,10 @@ def duplicates_page() -> None:
         def progress(stage: str, done: int, total: int) -> None:
             bar.progress(min(done / max(total, 1), 1.0), text=stage.capitalize())
 
-        result = dup.run_dedupe(store, actor=who or "ui", progress=progress)
+        result = dup.run_dedupe(store, actor=who, progress=progress)
         bar.empty()
         st.success(f"{result.records} records in {result.groups} groups; "
                    f"{result.needs_review} pairs wait for a person.")
-    if not who:
-        st.info("Enter your name in the sidebar to confirm or reject pairs.")
-
     status = st.selectbox("Pairs", _STATUSES, format_func=str.capitalize)
     pairs = dup.list_pairs(store, status=status)
     st.caption(f"{len(pairs)} pair(s)")
@@ -98,6 +107,5 @@ def duplicates_page() -> None:
                      hide_index=True, width="stretch")
         chosen = st.selectbox("Split a group (undo its merge)", [None] + [g["group"]
                                                                           for g in groups])
-        if chosen and st.button("Split", disabled=not who):
-            dup.split_group(store, int(chosen), actor=who)
-            st.rerun()
+        if chosen and st.button("Split"):
+            _act(lambda: dup.split_group(store, int(chosen), actor=who))

@@ -1,0 +1,116 @@
+"""Full text: attach a report's PDF, read it beside the form, vote with an exclusion reason;
+a lead marks a report that cannot be obtained as not retrieved."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from review import fulltext
+from review.accounts import Reviewer
+from review.errors import ReviewError
+from review.project import review_protocol
+from review.screening import Item
+from review.screening_state import fulltext_stage
+from review.store import Store
+from review.ui import voting
+from review.ui.safe import md_escape
+from review.ui.session import signed_in, store
+
+PREFIX = "fulltext"
+PDF_HEIGHT = 900
+
+
+def _show_pdf(review: Store, item: Item) -> None:
+    status = item.fulltext or {}
+    if status.get("status") != fulltext.RETRIEVED:
+        st.info("No PDF attached yet. Attach one below, or assess the report from another "
+                "copy and say so in the note.")
+        return
+    try:
+        name, data = fulltext.pdf_bytes(review, item.record_id)
+    except ReviewError as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"{md_escape(name)} ({len(data) // 1024 + 1} KB, sha256 "
+               f"{status.get('sha256', '')[:12]}...)")
+    st.pdf(data, height=PDF_HEIGHT, key=f"{PREFIX}-pdf-{item.group_id}",
+           alt=f"Full text of record {item.record_id}")
+    st.download_button("Download the PDF", data, file_name=name, mime="application/pdf",
+                       key=f"{PREFIX}-download-{item.group_id}")
+
+
+def _attach(review: Store, person: Reviewer, item: Item) -> None:
+    status = item.fulltext or {}
+    counter = st.session_state.setdefault(f"{PREFIX}-upload-n", 0)
+    label = "Replace the PDF" if status.get("status") == fulltext.RETRIEVED else "Attach the PDF"
+    upload = st.file_uploader(label, type=["pdf"], key=f"{PREFIX}-upload-{item.group_id}-"
+                                                       f"{counter}")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    if hashlib.sha256(data).hexdigest() == status.get("sha256"):
+        return
+    try:
+        fulltext.attach_pdf(review, item.record_id, data, upload.name, actor=person.name)
+    except ReviewError as exc:
+        st.error(str(exc))
+        return
+    st.session_state[f"{PREFIX}-upload-n"] = counter + 1
+    voting.flash(PREFIX, f"Attached {upload.name} to record {item.record_id}.")
+    st.rerun()
+
+
+def _not_retrieved(review: Store, person: Reviewer, item: Item) -> None:
+    if not person.is_lead or item.my_vote:
+        return
+    with st.expander("Could not obtain this report?"):
+        reason = st.text_input("Why it was not retrieved",
+                               placeholder="e.g. requested from the authors, no reply",
+                               key=f"{PREFIX}-nr-reason-{item.group_id}")
+        if st.button("Mark not retrieved", key=f"{PREFIX}-nr-{item.group_id}"):
+            try:
+                fulltext.mark_not_retrieved(review, item.record_id, reason, actor=person.name)
+            except ReviewError as exc:
+                st.error(str(exc))
+                return
+            voting.flash(PREFIX, f"Record {item.record_id} marked not retrieved.")
+            st.session_state.pop(f"{PREFIX}-open", None)
+            st.rerun()
+
+
+def fulltext_page() -> None:
+    review, person = store(), signed_in()
+    protocol = review_protocol(review)
+    stage = fulltext_stage(protocol)
+    st.title("Full text")
+    if stage is None:
+        st.info("This protocol has a single screening stage, so there are no full texts.")
+        return
+    voting.show_flash(PREFIX)
+    item = voting.current_item(review, person, stage, protocol, prefix=PREFIX)
+    if item is None:
+        st.success("No report is waiting for your assessment at full text.")
+        voting.undo_button(review, person, stage, prefix=PREFIX)
+        voting.my_votes(review, person, stage, prefix=PREFIX)
+        return
+    voting.progress_bar(item, stage)
+    left, right = st.columns([3, 2], gap="large")
+    with right:
+        voting.show_record(item, protocol, abstract=False)
+        if item.record.get("abstract"):
+            with st.expander("Abstract"):
+                voting.show_abstract(item, protocol)
+        if voting.vote_form(review, person, item, stage, protocol, prefix=PREFIX):
+            st.session_state.pop(f"{PREFIX}-open", None)
+            st.rerun()
+        voting.undo_button(review, person, stage, prefix=PREFIX)
+        st.caption("Keys: I include, E exclude, M maybe, U undo (not while typing in a box). "
+                   "Excluding needs the first reason that applies; without a PDF, say in the "
+                   "note how you read the report.")
+    with left:
+        _show_pdf(review, item)
+        _attach(review, person, item)
+        _not_retrieved(review, person, item)
+    voting.my_votes(review, person, stage, prefix=PREFIX)

@@ -1,0 +1,63 @@
+"""Import: a lead uploads one search's export files with the source's name and kind; they land
+whole or not at all, then deduplication puts the new records into screening."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from review import duplicates
+from review.errors import ReviewError
+from review.importing import KIND_LABELS, KINDS, SourceInfo, import_parsed
+from review.io import read_bytes
+from review.ui import voting
+from review.ui.safe import md_escape
+from review.ui.session import leads, signed_in, store
+
+PREFIX = "import"
+
+
+def import_page() -> None:
+    review = store()
+    person = signed_in(leads, "Importing is for the review's leads.")
+    st.title("Import")
+    voting.show_flash(PREFIX)
+    st.caption("One search at a time: its export file(s), the source they came from and the "
+               "kind of source (the PRISMA 2020 identification boxes). The format is told from "
+               "the content. Every file is checked first; an error names the file and line, "
+               "and then nothing is imported.")
+    counter = st.session_state.setdefault(f"{PREFIX}-n", 0)
+    with st.form(f"{PREFIX}-form-{counter}"):
+        uploads = st.file_uploader("Export file(s)", accept_multiple_files=True,
+                                   help="RIS, PubMed/MEDLINE, Web of Science, CSV or BibTeX.")
+        name = st.text_input("Source name", placeholder='e.g. "MEDLINE (Ovid)"')
+        kind = st.selectbox("Kind of source", KINDS, format_func=lambda k: KIND_LABELS[k])
+        searched = st.date_input("Searched on (optional)", value=None,
+                                 max_value=dt.date.today(), format="YYYY-MM-DD")
+        query = st.text_area("Search strategy (optional)", height=100)
+        submitted = st.form_submit_button("Import", type="primary")
+    if not submitted:
+        return
+    if not uploads:
+        st.error("Choose at least one export file.")
+        return
+    source = SourceInfo(name, kind, searched.isoformat() if searched else None,
+                        query.strip() or None)
+    try:
+        source = source.checked()
+        parsed = [read_bytes(upload.getvalue(), upload.name) for upload in uploads]
+        done = import_parsed(review, parsed, source, actor=person.name)
+    except ReviewError as exc:
+        st.error(str(exc))
+        return
+    with st.spinner("Finding duplicates among all the review's records"):
+        summary = duplicates.run_dedupe(review, actor=person.name)
+    files = "; ".join(f"{md_escape(f.file_name)} ({f.format}, {f.records} records)"
+                      for f in done)
+    voting.flash(PREFIX, f"Imported {sum(f.records for f in done)} records from {len(done)} "
+                 f"file(s) as {md_escape(source.name)}: {files}. After deduplication the review "
+                 f"has {summary.records} records in {summary.groups} groups; "
+                 f"{summary.needs_review} pair(s) wait for a person on the Duplicates page.")
+    st.session_state[f"{PREFIX}-n"] = counter + 1
+    st.rerun()

@@ -1,0 +1,5 @@
+"""Page script for st.navigation (file-based, so tests can switch to it)."""
+
+from review.ui.fulltext_page import fulltext_page
+
+fulltext_page()

@@ -1,0 +1,92 @@
+"""Progress: records per stage and state, votes per reviewer, agreement (Cohen's kappa).
+
+Leads and the third reviewer see the whole review. A reviewer sees their own counts only:
+with few records, stage-wide conflict counts or a pair's agreement would tell them how the
+other reviewer voted."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+import streamlit as st
+
+from review import agreement, screening
+from review.accounts import Reviewer
+from review.project import review_protocol
+from review.store import Store
+from review.ui.session import signed_in, store
+
+_STATES = (("included", "Included"), ("excluded", "Excluded"),
+           ("excluded_by_automation", "Excluded by automation"), ("pending", "Waiting for votes"),
+           ("conflicts", "In conflict"), ("not_retrieved", "Not retrieved"))
+
+
+def _stages(progress: dict) -> None:
+    rows = progress["stages"]
+    st.subheader("Records per stage", anchor=False)
+    table = pd.DataFrame([{"Stage": r["label"], "Records": r["records"],
+                           **{label: r[key] for key, label in _STATES},
+                           "Resolved conflicts": r["resolved"]} for r in rows])
+    st.dataframe(table, hide_index=True, width="stretch")
+    chart = table.set_index("Stage")[[label for _, label in _STATES]]
+    st.bar_chart(chart, horizontal=True, stack=True, height=220,
+                 x_label="Records", y_label="")
+
+
+def _reviewers(progress: dict, labels: dict[str, str], only: str | None = None) -> None:
+    rows = [r for r in progress["reviewers"] if only is None or r["reviewer"] == only]
+    st.subheader("Votes per reviewer" if only is None else "Your votes", anchor=False)
+    table = pd.DataFrame([{"Reviewer": r["reviewer"], "Role": r["role"],
+                           "Stage": labels.get(r["stage"], r["stage"]), "Votes": r["votes"],
+                           "Waiting for them": r["waiting"], "Of": r["of"]} for r in rows])
+    st.dataframe(table, hide_index=True, width="stretch")
+    if len(table) and table["Votes"].sum():
+        chart = table.pivot_table(index="Reviewer", columns="Stage", values="Votes",
+                                  aggfunc="sum", fill_value=0)
+        st.bar_chart(chart, stack=True, height=260, y_label="Votes", x_label="")
+
+
+def _agreement(review: Store, labels: dict[str, str]) -> None:
+    st.subheader("Agreement", anchor=False)
+    rows = agreement.agreement(review)
+    table = pd.DataFrame([{
+        "Stage": labels.get(a.stage, a.stage),
+        "Reviewers": "all pairs pooled" if a.reviewer_a is None
+        else f"{a.reviewer_a} / {a.reviewer_b}",
+        "Records voted by both": a.records, "Agreed": a.agreed,
+        "Agreement %": None if a.percent is None else round(a.percent, 1),
+        "Cohen's kappa": None if a.kappa is None else round(a.kappa, 2),
+        "Conflicts": a.conflicts} for a in rows])
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("Kappa is computed on the reviewers' own votes (a maybe counts as the protocol's "
+               "maybe policy says); it is empty when it is undefined (no shared records, or "
+               "both reviewers used one decision only).")
+
+
+def _my_decisions(review: Store, person: Reviewer, labels: dict[str, str]) -> None:
+    counts = Counter((labels.get(v["stage"], v["stage"]), v["decision"])
+                     for v in screening.my_votes(review, person))
+    if not counts:
+        return
+    chart = pd.DataFrame([{"Stage": s, "Decision": d, "Votes": n} for (s, d), n in
+                          counts.items()]).pivot_table(index="Stage", columns="Decision",
+                                                       values="Votes", fill_value=0)
+    st.bar_chart(chart, stack=True, height=220, y_label="Your votes", x_label="")
+
+
+def progress_page() -> None:
+    review, person = store(), signed_in()
+    protocol = review_protocol(review)
+    labels = {s.id: s.label for s in protocol.stages}
+    st.title("Progress")
+    progress = agreement.progress(review)
+    if person.can_resolve:
+        _stages(progress)
+        _reviewers(progress, labels)
+        _agreement(review, labels)
+    else:
+        st.caption("Your own counts. Leads see the whole review's progress and agreement; "
+                   "a reviewer does not, so that no count tells how another reviewer voted.")
+        _reviewers(progress, labels, only=person.name)
+        _my_decisions(review, person, labels)

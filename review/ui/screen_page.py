@@ -1,0 +1,40 @@
+"""Screen: titles and abstracts, one record at a time, the reviewer's own votes only."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from review import screening
+from review.project import review_protocol
+from review.ui import voting
+from review.ui.session import signed_in, store
+
+PREFIX = "screen"
+
+
+def screen_page() -> None:
+    review, person = store(), signed_in()
+    protocol = review_protocol(review)
+    stage = protocol.stages[0]
+    st.title(f"Screen: {stage.label.lower()}")
+    voting.show_flash(PREFIX)
+    item = voting.current_item(review, person, stage, protocol, prefix=PREFIX)
+    if item is None:
+        st.success(f"Nothing is waiting for you at {stage.label.lower()}: every record has "
+                   "your vote.")
+        voting.undo_button(review, person, stage, prefix=PREFIX)
+        voting.my_votes(review, person, stage, prefix=PREFIX)
+        return
+    voting.progress_bar(item, stage)
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        voting.show_record(item, protocol)
+    with right:
+        if voting.vote_form(review, person, item, stage, protocol, prefix=PREFIX):
+            st.session_state.pop(f"{PREFIX}-open", None)
+            st.rerun()
+        voting.undo_button(review, person, stage, prefix=PREFIX)
+        st.caption("Keys: I include, E exclude, M maybe, U undo (not while typing in a box).")
+    voting.my_votes(review, person, stage, prefix=PREFIX)
+    left_count = screening.queue_size(review, person, stage.id)
+    st.caption(f"{left_count} record(s) left in your queue at {stage.label.lower()}.")
