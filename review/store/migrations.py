@@ -263,11 +263,74 @@ def _m0004_studies(conn: Connection) -> None:
     md.create_all(conn, tables=[md.tables["studies"], md.tables["study_reports"]])
 
 
+def _m0005_extraction(conn: Connection) -> None:
+    """Data extraction per study: one entry per extractor (and one final entry a lead
+    reconciles), its field values, coded themes with quotes, quality answers; themes a lead
+    adds during extraction."""
+    md = sa.MetaData()
+    sa.Table("studies", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table("reviewers", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "extraction_entries", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("study_id", sa.Integer, sa.ForeignKey("studies.id"), nullable=False),
+        # the extractor's reviewer id as text, or 'final' for the reconciled entry
+        sa.Column("extractor", sa.String(16), nullable=False),
+        sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id")),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("quality_rating", sa.Text),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.Column("updated_at", sa.String(32), nullable=False),
+        sa.Column("reconciled_by", sa.Integer, sa.ForeignKey("reviewers.id")),
+        sa.Column("reconciled_at", sa.String(32)),
+        sa.UniqueConstraint("study_id", "extractor", name="extraction_entries_once"),
+        sa.CheckConstraint("status IN ('in progress', 'done')",
+                           name="extraction_entries_status_known"),
+    )
+    sa.Table(
+        "extraction_values", md,
+        sa.Column("entry_id", sa.Integer, sa.ForeignKey("extraction_entries.id"),
+                  primary_key=True),
+        sa.Column("field_id", sa.String(64), primary_key=True),
+        sa.Column("value", sa.JSON, nullable=False),
+    )
+    sa.Table(
+        "theme_codings", md,
+        sa.Column("entry_id", sa.Integer, sa.ForeignKey("extraction_entries.id"),
+                  primary_key=True),
+        sa.Column("theme_id", sa.String(64), primary_key=True),
+        sa.Column("quote", sa.Text, nullable=False),
+        sa.Column("location", sa.Text, nullable=False),
+    )
+    sa.Table(
+        "quality_answers", md,
+        sa.Column("entry_id", sa.Integer, sa.ForeignKey("extraction_entries.id"),
+                  primary_key=True),
+        sa.Column("question_id", sa.String(64), primary_key=True),
+        sa.Column("answer", sa.Text, nullable=False),
+    )
+    sa.Table(
+        "extra_themes", md,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("label", sa.Text, nullable=False),
+        sa.Column("description", sa.Text, nullable=False),
+        sa.Column("added_by", sa.Text, nullable=False),
+        sa.Column("added_at", sa.String(32), nullable=False),
+        sa.CheckConstraint("kind IN ('benefits', 'risks', 'mitigations')",
+                           name="extra_themes_kind_known"),
+    )
+    md.create_all(conn, tables=[md.tables[n] for n in (
+        "extraction_entries", "extraction_values", "theme_codings", "quality_answers",
+        "extra_themes")])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
     (3, "reviewers, screening decisions, full texts", _m0003_screening),
     (4, "studies and their reports", _m0004_studies),
+    (5, "extraction entries, themes, quality answers", _m0005_extraction),
 )
 
 LATEST = MIGRATIONS[-1][0]
