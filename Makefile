@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 DEMO_DB ?= demo/review.db
 PORT   ?= 8501
 
-.PHONY: demo test venv system lint bench clean
+.PHONY: demo test venv system lint bench bench-dedup clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "review needs Python 3.11 or newer (set PYTHON=...)")'
@@ -36,6 +36,9 @@ test: venv system
 
 bench: venv
 	$(BIN)/python benchmarks/import.py
+
+bench-dedup: venv
+	$(BIN)/python benchmarks/dedup.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache .hypothesis
