@@ -13,6 +13,7 @@ import click
 from review import __version__
 from review.cli_common import _actor, _Group, db_option, format_option
 from review.cli_extraction import EXTRACTION_COMMANDS
+from review.cli_prisma import PRISMA_COMMANDS
 from review.cli_project import PROJECT_COMMANDS
 from review.cli_screening import SCREENING_COMMANDS
 from review.errors import ReviewError
@@ -272,7 +273,8 @@ def demo(db: str, rebuild: bool) -> None:
                f"demo review ready in {store.display_url}")
 
 
-for _command in SCREENING_COMMANDS + PROJECT_COMMANDS + EXTRACTION_COMMANDS:
+for _command in (SCREENING_COMMANDS + PROJECT_COMMANDS + PRISMA_COMMANDS
+                 + EXTRACTION_COMMANDS):
     main.add_command(_command)
 
 

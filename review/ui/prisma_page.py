@@ -1,0 +1,46 @@
+"""PRISMA: the flow diagram computed from the review, with its files to download."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from review.errors import ReviewError
+from review.prisma import compute, identities
+from review.prisma_diagram import CAPTION, render_png, render_svg
+from review.prisma_export import to_csv, to_json
+from review.project import review_info
+from review.store import Store
+
+
+def prisma_page() -> None:
+    store: Store = st.session_state["store"]
+    st.title("PRISMA")
+    st.caption("PRISMA 2020 flow diagram for a new review that searched databases, registers "
+               "and other sources. Every number comes from the review itself.")
+    try:
+        counts = compute(store)
+        title = review_info(store).title
+    except ReviewError as exc:
+        st.error(str(exc))
+        return
+    if not counts.complete:
+        st.info("The review is still in progress: " + "; ".join(counts.pending_lines())
+                + ". The diagram shows these in italics.")
+    svg = render_svg(counts, caption=CAPTION)
+    st.image(svg, width="stretch")
+    buttons = st.columns(4)
+    buttons[0].download_button("CSV (PRISMA2020 template)", to_csv(counts),
+                               file_name="prisma.csv", mime="text/csv")
+    buttons[1].download_button("JSON", to_json(counts, review=title), file_name="prisma.json",
+                               mime="application/json")
+    buttons[2].download_button("SVG", svg, file_name="prisma.svg", mime="image/svg+xml")
+    try:
+        buttons[3].download_button("PNG", render_png(svg), file_name="prisma.png",
+                                   mime="image/png")
+    except ReviewError as exc:
+        buttons[3].caption(str(exc))
+    with st.expander("Sums checked between the boxes"):
+        st.dataframe(pd.DataFrame([{"Identity": i.name, "Count": i.left[1], "Holds": i.holds}
+                                   for i in identities(counts)]),
+                     hide_index=True, width="stretch")
