@@ -8,6 +8,9 @@ need=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if ! command -v initdb >/dev/null 2>&1 && [ -z "$pg_bin" ]; then need+=(postgresql); fi
 if ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi
+# cairo renders the PRISMA diagram to PNG (cairosvg); DejaVu fonts draw its text
+if ! ldconfig -p 2>/dev/null | grep 'libcairo\.so\.2' >/dev/null; then need+=(libcairo2); fi
+if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then need+=(fonts-dejavu-core); fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
