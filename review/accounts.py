@@ -64,8 +64,7 @@ def add_reviewer(store: Store, name: str, *, role: str = "reviewer", password: s
         raise ReviewError(f"a password needs at least {MIN_PASSWORD} characters")
     table = store.table("reviewers")
     with store.write() as conn:
-        if conn.execute(sa.select(table.c.id).where(
-                sa.func.lower(table.c.name) == name.lower())).first():
+        if find_reviewer(store, conn, name) is not None:
             raise ReviewError(f"there is already a reviewer called {name!r}")
         new_id = conn.execute(table.insert().values(
             name=name, role=role, resolver=resolver, active=True,
@@ -89,10 +88,30 @@ def set_password(store: Store, name: str, password: str, *, actor: str) -> None:
               entity_id=str(person.id), detail={"name": person.name})
 
 
-def find_reviewer(store: Store, conn: Connection, name: str) -> Reviewer | None:
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _row_by_name(store: Store, conn: Connection, name: str) -> Any:
+    """Names match ignoring case and spacing, in any alphabet. Compared here, not in SQL:
+    SQLite's lower() folds ASCII letters only, so 'ÅSA' would not find 'Åsa' there."""
     table = store.table("reviewers")
-    row = conn.execute(sa.select(table).where(
-        sa.func.lower(table.c.name) == " ".join(name.split()).lower())).first()
+    key = _name_key(name)
+    for row in conn.execute(sa.select(table).order_by(table.c.id)):
+        if _name_key(row.name) == key:
+            return row
+    return None
+
+
+def find_reviewer(store: Store, conn: Connection, name: str) -> Reviewer | None:
+    row = _row_by_name(store, conn, name)
+    return _reviewer(row) if row else None
+
+
+def reviewer_by_id(store: Store, conn: Connection, reviewer_id: int) -> Reviewer | None:
+    """The reviewer as stored now (a session's Reviewer may predate a change of role)."""
+    table = store.table("reviewers")
+    row = conn.execute(sa.select(table).where(table.c.id == reviewer_id)).first()
     return _reviewer(row) if row else None
 
 
@@ -115,10 +134,8 @@ def list_reviewers(store: Store) -> list[Reviewer]:
 
 def authenticate(store: Store, name: str, password: str) -> Reviewer | None:
     """The reviewer if the password matches; None otherwise (no hint which part was wrong)."""
-    table = store.table("reviewers")
     with store.read() as conn:
-        row = conn.execute(sa.select(table).where(
-            sa.func.lower(table.c.name) == " ".join(name.split()).lower())).first()
+        row = _row_by_name(store, conn, name)
     if row is None or not row.password_hash or not row.active:
         _HASHER.hash(password)  # same cost either way, so timing does not tell names apart
         return None

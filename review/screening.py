@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from review.accounts import AccessError, Reviewer, find_reviewer
+from review.accounts import AccessError, Reviewer, find_reviewer, reviewer_by_id
 from review.dedupe.merge import merge_group
 from review.errors import ReviewError
 from review.project import review_protocol
@@ -87,11 +87,16 @@ def _stage(protocol: Protocol, stage: str | None) -> Stage:
 
 
 def _person(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
+    """The reviewer as stored now: a Reviewer kept from sign-in is looked up again, so a
+    person deactivated (or given another role) since then is treated as they are now."""
     if isinstance(who, Reviewer):
-        return who
-    found = find_reviewer(store, conn, who)
+        found = reviewer_by_id(store, conn, who.id)
+        name = who.name
+    else:
+        found = find_reviewer(store, conn, who)
+        name = who
     if found is None:
-        raise ReviewError(f"no reviewer called {who!r} in this review; add one with "
+        raise ReviewError(f"no reviewer called {name!r} in this review; add one with "
                           "'review reviewers add NAME'")
     if not found.active:
         raise AccessError(f"{found.name} is no longer an active reviewer of this review")
