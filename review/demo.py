@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from review.demo_extraction import seed_extraction
 from review.demo_screening import seed_screening
 from review.duplicates import run_dedupe
 from review.importing import SourceInfo, import_files
@@ -41,4 +42,5 @@ def build_demo(db: str | Path, *, samples: Path = SAMPLES, protocol: Path = PROT
         import_files(store, [samples / row["file"]], source, actor=DEMO_ACTOR)
     run_dedupe(store, actor=DEMO_ACTOR)
     seed_screening(store, samples, actor=DEMO_ACTOR)
+    seed_extraction(store, actor=DEMO_ACTOR)
     return store
