@@ -55,3 +55,14 @@ def start_app(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
             break
     process.kill()
     raise AssertionError(f"streamlit did not start:\n{log.read_text()}")
+
+
+def sign_in(page, name: str, password: str, *, timeout: int = 30_000) -> None:  # noqa: ANN001
+    """Sign in through the app's form (a Playwright page on the app's URL)."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=timeout)
+    page.get_by_role("textbox", name="Name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(f"Signed in as {name}")).to_be_visible(timeout=timeout)

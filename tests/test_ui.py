@@ -1,4 +1,5 @@
-"""Streamlit pages through AppTest: the records browser on a real review database."""
+"""Streamlit pages through AppTest on real review databases: sign-in, Screen (vote, undo,
+change, blinding), Full text, Conflicts, Duplicates, Progress, Import and the records browser."""
 
 from __future__ import annotations
 
@@ -7,28 +8,459 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from review import accounts, fulltext, screening
+from review.duplicates import run_dedupe
+from review.store import Store
+
 ROOT = Path(__file__).resolve().parent.parent
+PAGES = "review/ui/pages"
+PEOPLE = {"Lee": ("lead", "lee-password"), "Ana": ("reviewer", "ana-password"),
+          "Ben": ("reviewer", "ben-password")}
+
+
+def tiny_pdf(text: str = "Full text of the report") -> bytes:
+    """A small valid one-page PDF (with a correct cross-reference table)."""
+    stream = f"BT /F1 18 Tf 40 100 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def add_people(db: Path, people: dict[str, tuple[str, str]] = PEOPLE) -> None:
+    store = Store.open(db)
+    for name, (role, password) in people.items():
+        accounts.add_reviewer(store, name, role=role, password=password, actor="test")
+    store.close()
+
+
+@pytest.fixture
+def team_db(review_db: Path) -> Path:
+    """The small hostile review, deduplicated (so in screening), with a lead and two reviewers:
+    record 1 (hostile markup, 2020) and record 2 (2018) wait at titles and abstracts."""
+    store = Store.open(review_db)
+    run_dedupe(store, actor="test")
+    store.close()
+    add_people(review_db)
+    return review_db
+
+
 def _app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("REVIEW_DB", str(db))
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     return app.run()
 
 
-def test_records_page_shows_sources_and_search(review_db: Path, monkeypatch) -> None:
+def _widget(widgets, label: str):  # noqa: ANN001, ANN202
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no widget labelled {label!r} in {[w.label for w in widgets]}"
+    return found[0]
+
+
+def _click(app: AppTest, label: str) -> AppTest:
+    _widget(app.button, label).click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _sign_in(app: AppTest, name: str, password: str | None = None) -> AppTest:
+    _widget(app.text_input, "Name").input(name)
+    _widget(app.text_input, "Password").input(password or PEOPLE[name][1])
+    return _click(app, "Sign in")
+
+
+def _signed_in(db: Path, monkeypatch: pytest.MonkeyPatch, name: str,
+               page: str | None = None) -> AppTest:
+    app = _sign_in(_app(db, monkeypatch), name)
+    assert f"Signed in as {name}" in " ".join(t.value for t in app.text)
+    if page:
+        app.switch_page(f"{PAGES}/{page}.py").run()
+        assert not app.exception, app.exception
+    return app
+
+
+def _texts(app: AppTest) -> str:
+    """Everything the page shows as text (for checks of what must never appear)."""
+    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "info",
+                                  "success", "warning", "error", "text")
+             for e in getattr(app, kind)]
+    for frame in app.dataframe:
+        parts.append(frame.value.to_csv())
+    for widget in (*app.text_input, *app.selectbox, *app.radio):
+        parts.append(f"{widget.label}={widget.value}")
+    return "\n".join(str(p) for p in parts)
+
+
+def _progress_text(app: AppTest) -> str:
+    return app.get("progress")[0].proto.text
+
+
+# --- sign-in -------------------------------------------------------------------------------
+
+def test_sign_in_opens_screen_and_sign_out_returns(team_db: Path, monkeypatch) -> None:
+    app = _app(team_db, monkeypatch)
+    assert not app.exception
+    assert app.title[0].value == "Sign in"
+    assert "Demo accounts" not in _texts(app)  # not a demo review: no accounts listed
+    _sign_in(app, "Ana")
+    assert app.title[0].value == "Screen: titles and abstracts"
+    assert app.session_state["reviewer"].name == "Ana"
+    _click(app, "Sign out")
+    assert app.title[0].value == "Sign in"
+    assert "reviewer" not in app.session_state
+
+
+def test_wrong_password_is_refused(team_db: Path, monkeypatch) -> None:
+    app = _sign_in(_app(team_db, monkeypatch), "Ana", "not-her-password")
+    assert app.title[0].value == "Sign in"
+    assert "do not match a reviewer" in app.error[0].value
+    assert "reviewer" not in app.session_state
+    _sign_in(app, "Nobody", "whatever-it-is")
+    assert "do not match a reviewer" in app.error[0].value
+
+
+def test_demo_accounts_listed_on_the_demo_only(team_db: Path, monkeypatch) -> None:
+    store = Store.open(team_db)
+    accounts.put_setting(store, "demo_accounts",
+                         [{"name": "Ana", "role": "reviewer", "password": "ana-password"}])
+    store.close()
+    app = _app(team_db, monkeypatch)
+    assert "Demo review only" in " ".join(c.value for c in app.caption)
+    table = app.dataframe[0].value
+    assert list(table["Name"]) == ["Ana"] and list(table["Password"]) == ["ana-password"]
+
+
+def test_review_without_reviewers_says_how_to_add_one(review_db: Path, monkeypatch) -> None:
     app = _app(review_db, monkeypatch)
     assert not app.exception
+    assert "review reviewers add NAME --role lead" in app.code[0].value
+    assert not app.text_input  # nothing to sign in to
+
+
+def test_navigation_follows_the_role() -> None:
+    from review.accounts import Reviewer
+    from review.ui.app import pages_for
+
+    def titles(role: str, resolver: bool = False) -> list[str]:
+        return [p.title for p in pages_for(Reviewer(1, "x", role, resolver, True))]
+
+    assert titles("reviewer") == ["Screen", "Full text", "Records", "Progress"]
+    assert titles("reviewer", resolver=True) == ["Screen", "Full text", "Conflicts", "Records",
+                                                 "Progress"]
+    assert titles("lead") == ["Screen", "Full text", "Conflicts", "Records", "Progress",
+                              "Duplicates", "Import"]
+
+
+@pytest.mark.parametrize("page", ["duplicates", "import_exports", "conflicts"])
+def test_lead_pages_are_not_open_to_a_reviewer(team_db: Path, monkeypatch, page: str) -> None:
+    app = _signed_in(team_db, monkeypatch, "Ana")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page(f"{PAGES}/{page}.py")
+
+
+def test_signed_out_session_sees_only_sign_in(team_db: Path, monkeypatch) -> None:
+    app = _app(team_db, monkeypatch)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page(f"{PAGES}/screen.py")
+
+
+# --- Screen --------------------------------------------------------------------------------
+
+def test_screen_shows_record_escaped_and_votes_then_undoes(team_db: Path, monkeypatch) -> None:
+    app = _signed_in(team_db, monkeypatch, "Ana")
+    assert _progress_text(app).startswith("1 of 2")
+    heading = app.subheader[0].value
+    assert "<script>" not in heading and "&lt;script&gt;" in heading
+    abstract = [m.value for m in app.markdown if "not bold" in m.value][0]
+    assert "<b>" not in abstract and "\\[link\\]\\(javascript" in abstract
+    assert any(c.value.startswith("Suggestion: published 2020; meets year")
+               for c in app.caption)
+    _widget(app.radio, "Peer support").set_value("no")
+    _widget(app.text_input, "Note (optional)").input("About **forums**")
+    _click(app, "Exclude")
+    assert app.success[0].value == "Vote saved: exclude on record 1."
+    # committed before the next record shows
+    store = Store.open(team_db)
+    [vote] = screening.my_votes(store, "Ana")
+    assert (vote["record_id"], vote["decision"], vote["criteria"], vote["note"],
+            vote["origin"]) == (1, "exclude", {"peer_support": "no"}, "About **forums**", "ui")
+    # the next record, with an include term marked after escaping
+    assert _progress_text(app).startswith("2 of 2")
+    assert app.subheader[0].value == "Peer mentoring in a :green-background[voluntary] " \
+                                     "organisation"
+    _click(app, "Undo last vote")
+    assert "withdrawn" in app.success[0].value
+    assert "&lt;script&gt;" in app.subheader[0].value  # record 1 is back
+    assert screening.my_votes(store, "Ana") == []
+    _click(app, "Include")
+    _click(app, "Include")
+    assert "Nothing is waiting for you" in app.success[-1].value
+    assert [v["decision"] for v in screening.my_votes(store, "Ana")] == ["include", "include"]
+    store.close()
+
+
+def test_screen_changes_a_vote_from_my_votes(team_db: Path, monkeypatch) -> None:
+    store = Store.open(team_db)
+    screening.cast_vote(store, "Ana", 1, "include", origin="test")
+    app = _signed_in(team_db, monkeypatch, "Ana")
+    assert "Peer mentoring" in app.subheader[0].value  # record 2 is next
+    _widget(app.selectbox, "Change my vote on record").set_value(1).run()
+    _click(app, "Open it")
+    assert "Record 1 reopened: your vote is include" in app.info[0].value
+    _click(app, "Maybe")
+    assert app.success[0].value == "Vote changed to maybe on record 1."
+    [vote] = screening.my_votes(store, "Ana")
+    assert vote["decision"] == "maybe" and vote["changes"] == 1
+    store.close()
+
+
+def test_screen_is_blind_to_the_other_reviewer(team_db: Path, monkeypatch) -> None:
+    store = Store.open(team_db)
+    screening.cast_vote(store, "Ana", 1, "exclude", note="Ana-private-note", origin="test")
+    store.close()
+    app = _signed_in(team_db, monkeypatch, "Ben")
+    shown = _texts(app)
+    assert "&lt;script&gt;" in app.subheader[0].value  # Ben still gets record 1 to screen
+    assert "Ana" not in shown and "private" not in shown and "exclude on" not in shown
+    assert _widget(app.radio, "Peer support").value is None
+    assert "My votes (0)" in [e.label for e in app.expander]
+    app.switch_page(f"{PAGES}/progress.py").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert set(table["Reviewer"]) == {"Ben"}
+    assert "Ana" not in _texts(app)
+
+
+# --- Full text -----------------------------------------------------------------------------
+
+@pytest.fixture
+def fulltext_db(team_db: Path) -> Path:
+    """Both records included by both reviewers: two reports sought at full text."""
+    store = Store.open(team_db)
+    for name in ("Ana", "Ben"):
+        for record in (1, 2):
+            screening.cast_vote(store, name, record, "include", origin="test")
+    store.close()
+    return team_db
+
+
+def test_fulltext_attach_pdf_and_exclude_with_reason(fulltext_db: Path, monkeypatch) -> None:
+    app = _signed_in(fulltext_db, monkeypatch, "Ana", "fulltext")
+    assert app.title[0].value == "Full text"
+    assert "No PDF attached yet" in app.info[0].value
+    assert "Mark not retrieved" not in [b.label for b in app.button]  # leads only
+    app.file_uploader[0].upload("notes.pdf", b"just text", "application/pdf").run()
+    assert "notes.pdf: not a PDF" in app.error[0].value
+    pdf = tiny_pdf()
+    app.file_uploader[0].clear().upload("Report 1.pdf", pdf, "application/pdf").run()
+    assert not app.exception
+    assert app.success[0].value == "Attached Report 1.pdf to record 1."
+    assert any(c.value.startswith("Report 1\\.pdf (1 KB") for c in app.caption)
+    assert [b.label for b in app.get("download_button")] == ["Download the PDF"]
+    store = Store.open(fulltext_db)
+    assert fulltext.pdf_bytes(store, 1) == ("Report 1.pdf", pdf)
+    _click(app, "Exclude")  # no reason: the service's message, not a traceback
+    assert "needs a reason from the protocol's list" in app.error[0].value
+    _widget(app.selectbox, "Exclusion reason").set_value("Clinical setting")
+    _click(app, "Exclude")
+    assert app.success[0].value == "Vote saved: exclude on record 1."
+    [vote] = screening.my_votes(store, "Ana", "full_text")
+    assert (vote["record_id"], vote["reason"]) == (1, "Clinical setting")
+    # record 2 has no PDF: a vote needs a note saying how it was read
+    _click(app, "Include")
+    assert "attach the full text (PDF) before assessing it" in app.error[0].value
+    _widget(app.text_input, "Note (optional)").input("Read the journal's HTML version")
+    _click(app, "Include")
+    assert "No report is waiting" in app.success[-1].value
+    store.close()
+
+
+def test_fulltext_lead_marks_not_retrieved(fulltext_db: Path, monkeypatch) -> None:
+    app = _signed_in(fulltext_db, monkeypatch, "Lee", "fulltext")
+    _click(app, "Mark not retrieved")
+    assert "say why the report was not retrieved" in app.error[0].value
+    _widget(app.text_input, "Why it was not retrieved").input("Requested from authors")
+    _click(app, "Mark not retrieved")
+    assert app.success[0].value == "Record 1 marked not retrieved."
+    assert "Peer mentoring" in app.subheader[0].value  # record 2 is next
+    store = Store.open(fulltext_db)
+    [report] = fulltext.list_reports(store, status="not retrieved")
+    assert (report["record_id"], report["reason"]) == (1, "Requested from authors")
+    store.close()
+
+
+# --- Conflicts -----------------------------------------------------------------------------
+
+def test_conflicts_side_by_side_and_resolved(team_db: Path, monkeypatch) -> None:
+    store = Store.open(team_db)
+    screening.cast_vote(store, "Ana", 1, "include", note="<i>fits</i>", origin="test",
+                        criteria={"peer_support": "yes"})
+    screening.cast_vote(store, "Ben", 1, "exclude", origin="test")
+    app = _signed_in(team_db, monkeypatch, "Lee", "conflicts")
+    assert app.header[0].value == "Titles and abstracts (1)"
+    assert app.subheader[0].value.startswith("Record 1: &lt;script&gt;")
+    markdown = [m.value for m in app.markdown]
+    assert "**Ana**: include" in markdown and "**Ben**: exclude" in markdown
+    assert "Note: &lt;i&gt;fits&lt;/i&gt;" in markdown  # a note is untrusted text too
+    answers = app.dataframe[0].value
+    assert list(answers["Criterion"]) == ["Peer support"] and list(answers["Answer"]) == ["yes"]
+    _click(app, "Resolve")
+    assert app.error[0].value == "Choose include or exclude."
+    _widget(app.radio, "Decision").set_value("include")
+    _widget(app.text_input, "Note (optional)").input("Setting is a charity")
+    _click(app, "Resolve")
+    assert app.success[0].value == "Record 1 resolved: include."
+    assert "No conflicts are waiting." in [s.value for s in app.success]
+    [row] = [r for r in screening.my_votes(store, "Ana") if r["record_id"] == 1]
+    assert row["status"] == "include (resolution)"
+    store.close()
+
+
+def test_fulltext_conflict_needs_a_listed_reason(fulltext_db: Path, monkeypatch) -> None:
+    store = Store.open(fulltext_db)
+    store_note = "read online"
+    screening.cast_vote(store, "Ana", 2, "include", stage="full_text", note=store_note)
+    screening.cast_vote(store, "Ben", 2, "exclude", stage="full_text", note=store_note,
+                        reason="Not peer support")
+    app = _signed_in(fulltext_db, monkeypatch, "Lee", "conflicts")
+    assert app.header[0].value == "Full texts (1)"
+    assert "Reason: Not peer support" in [m.value for m in app.markdown]
+    _widget(app.radio, "Decision").set_value("exclude")
+    _click(app, "Resolve")
+    assert "needs a reason from the protocol's list" in app.error[0].value
+    _widget(app.selectbox, "Exclusion reason (for exclude)").set_value("Not peer support")
+    _click(app, "Resolve")
+    assert app.success[0].value == "Record 2 resolved: exclude."
+    with store.read() as conn:
+        row = conn.execute(store.table("resolutions").select()).mappings().one()
+    assert (row["stage"], row["decision"], row["reason"]) == ("full_text", "exclude",
+                                                              "Not peer support")
+    store.close()
+
+
+# --- Progress ------------------------------------------------------------------------------
+
+def test_progress_for_a_lead_has_stages_reviewers_agreement_and_charts(
+        team_db: Path, monkeypatch) -> None:
+    store = Store.open(team_db)
+    for name, decision in (("Ana", "include"), ("Ben", "include")):
+        screening.cast_vote(store, name, 1, decision, origin="test")
+    screening.cast_vote(store, "Ana", 2, "exclude", origin="test")
+    store.close()
+    app = _signed_in(team_db, monkeypatch, "Lee", "progress")
+    stages, people, agreed = (f.value for f in app.dataframe)
+    first = stages.iloc[0]
+    assert (first["Stage"], first["Records"], first["Included"], first["Waiting for votes"]) \
+        == ("Titles and abstracts", 2, 1, 1)
+    ana = people[(people["Reviewer"] == "Ana") & (people["Stage"] == "Titles and abstracts")]
+    assert list(ana["Votes"]) == [2]
+    pooled = agreed[agreed["Reviewers"] == "all pairs pooled"].iloc[0]
+    assert (pooled["Records voted by both"], pooled["Agreed"]) == (1, 1)
+    assert len(app.get("vega_lite_chart")) == 2
+
+
+# --- Duplicates ----------------------------------------------------------------------------
+
+def _duplicated_review(tmp_path: Path, protocol_path: Path) -> Path:
+    from review.importing import SourceInfo, import_files
+    from review.project import create_review
+    from tests.test_duplicates import COPY_A, COPY_B, WEAK
+
+    db = tmp_path / "dups.db"
+    store = create_review(protocol_path, db, actor="lead")
+    for name, text in (("a.ris", COPY_A), ("b.ris", COPY_B), ("w.ris", WEAK)):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        import_files(store, [path], SourceInfo(name, "database"), actor="lead")
+    store.close()
+    add_people(db)
+    return db
+
+
+def test_duplicates_page_finds_and_decides(tmp_path: Path, protocol_path: Path,
+                                           monkeypatch) -> None:
+    from review import duplicates as dup
+
+    db = _duplicated_review(tmp_path, protocol_path)
+    app = _signed_in(db, monkeypatch, "Lee", "duplicates")
+    assert app.title[0].value == "Duplicates"
+    _click(app, "Find duplicates")
+    assert "4 records in 3 groups; 1 pairs wait for a person." in app.success[0].value
+    _click(app, "Same work")
+    store = Store.open(db)
+    decided = dup.list_pairs(store, status=dup.CONFIRMED)
+    assert [(p["record_a"], p["record_b"], p["decided_by"]) for p in decided] == [(2, 4, "Lee")]
+    store.close()
+
+
+# --- Import --------------------------------------------------------------------------------
+
+NEW_EXPORT = ("TY  - JOUR\nTI  - Moderated peer support forums for young people\nAU  - Lund, Per\n"
+              "PY  - 2021\nER  - \n\nTY  - JOUR\nTI  - A <img src=x onerror=alert(1)> study\n"
+              "PY  - 2022\nER  - \n")
+
+
+def test_import_page_imports_and_dedupes(team_db: Path, monkeypatch) -> None:
+    from review.store import records as store_records
+
+    app = _signed_in(team_db, monkeypatch, "Lee", "import_exports")
+    assert app.title[0].value == "Import"
+    app.file_uploader[0].upload("psycinfo export.ris", NEW_EXPORT.encode(), "text/plain")
+    _widget(app.text_input, "Source name").input("PsycInfo (Ovid)")
+    _widget(app.selectbox, "Kind of source").set_value("database")
+    _click(app, "Import")
+    message = app.success[0].value
+    assert message.startswith("Imported 2 records from 1 file(s) as PsycInfo \\(Ovid\\)")
+    assert "4 records in 4 groups" in message
+    store = Store.open(team_db)
+    files = [(f["name"], f["file_name"], f["kind"]) for f in store_records.list_sources(store)]
+    assert ("PsycInfo (Ovid)", "psycinfo export.ris", "database") in files
+    assert screening.queue_size(store, "Ana") == 4  # the new records entered screening
+    store.close()
+
+
+def test_import_page_names_file_and_line_of_an_error(team_db: Path, monkeypatch) -> None:
+    app = _signed_in(team_db, monkeypatch, "Lee", "import_exports")
+    broken = "TY  - JOUR\nTI  - One\nTY  - JOUR\nTI  - Two\nER  - \n"
+    app.file_uploader[0].upload("broken.ris", broken.encode(), "text/plain")
+    _widget(app.text_input, "Source name").input("Embase")
+    _click(app, "Import")
+    assert app.error[0].value.startswith("broken.ris, line 3")
+    store = Store.open(team_db)
+    from review.store import records as store_records
+
+    assert len(store_records.list_sources(store)) == 1  # nothing imported
+    store.close()
+
+
+# --- Records browser -----------------------------------------------------------------------
+
+def test_records_page_shows_sources_and_search(team_db: Path, monkeypatch) -> None:
+    app = _signed_in(team_db, monkeypatch, "Ana", "records")
     assert app.title[0].value == "Records"
     assert app.metric[0].value == "2"
     sources = app.dataframe[0].value
     assert list(sources["Source"]) == ["CINAHL (EBSCO)"] and list(sources["Records"]) == [2]
-    app.text_input[0].input("overgaard").run()  # accents folded
+    _widget(app.text_input, "Search").input("overgaard").run()  # accents folded
     assert "1 matching record(s)" in [c.value for c in app.caption]
     table = app.dataframe[1].value
     assert list(table["Title"]) == ["Peer mentoring in a voluntary organisation"]
 
 
-def test_record_detail_escapes_untrusted_text(review_db: Path, monkeypatch) -> None:
-    app = _app(review_db, monkeypatch)
+def test_record_detail_escapes_untrusted_text(team_db: Path, monkeypatch) -> None:
+    app = _signed_in(team_db, monkeypatch, "Ana", "records")
     app.number_input[0].set_value(1).run()
     assert not app.exception
     heading = app.subheader[0].value
@@ -47,6 +479,8 @@ def test_missing_database_is_a_plain_error(tmp_path: Path, monkeypatch) -> None:
     assert "no review at" in app.error[0].value
 
 
+# --- escaping and highlighting -------------------------------------------------------------
+
 def test_untrusted_text_is_escaped() -> None:
     from review.ui.safe import md_escape
 
@@ -55,39 +489,21 @@ def test_untrusted_text_is_escaped() -> None:
     assert "\\*\\*b\\*\\*" in escaped and "\\!\\[i\\]\\(" in escaped
 
 
-def _duplicated_review(tmp_path: Path, protocol_path: Path) -> Path:
-    from review.importing import SourceInfo, import_files
-    from review.project import create_review
-    from tests.test_duplicates import COPY_A, COPY_B, WEAK
+def test_highlight_escapes_first_then_marks_terms() -> None:
+    from review.protocol import terms_regex
+    from review.ui.safe import highlight
 
-    db = tmp_path / "dups.db"
-    store = create_review(protocol_path, db, actor="lead")
-    for name, text in (("a.ris", COPY_A), ("b.ris", COPY_B), ("w.ris", WEAK)):
-        path = tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        import_files(store, [path], SourceInfo(name, "database"), actor="lead")
-    store.close()
-    return db
-
-
-def test_duplicates_page_finds_and_decides(tmp_path: Path, protocol_path: Path,
-                                           monkeypatch) -> None:
-    from review import duplicates as dup
-    from review.store import Store
-
-    db = _duplicated_review(tmp_path, protocol_path)
-    monkeypatch.setenv("REVIEW_USER", "ana")
-    app = _app(db, monkeypatch)
-    app.switch_page("review/ui/pages/duplicates.py").run()
-    assert not app.exception
-    assert app.title[0].value == "Duplicates"
-    [b for b in app.button if b.label == "Find duplicates"][0].click().run()
-    assert not app.exception
-    assert "4 records in 3 groups; 1 pairs wait for a person." in app.success[0].value
-    same = [b for b in app.button if b.label == "Same work"][0]
-    same.click().run()
-    assert not app.exception
-    store = Store.open(db)
-    decided = dup.list_pairs(store, status=dup.CONFIRMED)
-    assert [(p["record_a"], p["record_b"], p["decided_by"]) for p in decided] == [(2, 4, "ana")]
-    store.close()
+    include = terms_regex(("peer support", "moderat*", "peer"))
+    exclude = terms_regex(("hospital",))
+    text = ("<b>Peer  support</b> in a moderated forum, not a hospital :red[x] [l](javascript:1)"
+            " peers")
+    marked = highlight(text, include, exclude)
+    assert marked == ("&lt;b&gt;:green-background[Peer  support]&lt;/b&gt; in a "
+                      ":green-background[moderated] forum, not a :red-background[hospital] "
+                      "\\:red\\[x\\] \\[l\\]\\(javascript\\:1\\) peers")
+    assert highlight(None, include, exclude) == ""
+    assert highlight("a [b] c", None, None) == "a \\[b\\] c"
+    # overlapping terms of both lists: the earliest, then the longest, is marked once
+    both = highlight("family peer support", terms_regex(("family peer",)),
+                     terms_regex(("family", "peer support")))
+    assert both == ":green-background[family peer] support"

@@ -32,7 +32,8 @@ def _vote_column(protocol: Protocol, stage: Stage, vote: dict) -> None:
     else:
         st.caption("No criteria answered.")
     st.markdown("Note: " + (md_escape(vote["note"]) if vote.get("note") else "_none_"))
-    st.caption(f"Voted {vote.get('updated_at') or vote.get('created_at')}")
+    when = str(vote.get("updated_at") or vote.get("created_at") or "")
+    st.caption(f"Voted {when[:16].replace('T', ' ')} UTC" if when else "")
 
 
 def _resolve_form(review: Store, person: Reviewer, protocol: Protocol, stage: Stage,
@@ -100,6 +101,6 @@ def conflicts_page() -> None:
                     voting.show_record(item, protocol)
                 columns = st.columns(max(len(conflict.votes), 1))
                 for column, vote in zip(columns, conflict.votes, strict=False):
-                    with column:
+                    with column, st.container(border=True):
                         _vote_column(protocol, stage, vote)
                 _resolve_form(review, person, protocol, stage, conflict)

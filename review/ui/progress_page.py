@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -20,6 +21,7 @@ from review.ui.session import signed_in, store
 _STATES = (("included", "Included"), ("excluded", "Excluded"),
            ("excluded_by_automation", "Excluded by automation"), ("pending", "Waiting for votes"),
            ("conflicts", "In conflict"), ("not_retrieved", "Not retrieved"))
+_COLOURS = ("#2e7d32", "#8d8d8d", "#c4c4c4", "#90caf9", "#ef6c00", "#795548")
 
 
 def _stages(progress: dict) -> None:
@@ -29,9 +31,17 @@ def _stages(progress: dict) -> None:
                            **{label: r[key] for key, label in _STATES},
                            "Resolved conflicts": r["resolved"]} for r in rows])
     st.dataframe(table, hide_index=True, width="stretch")
-    chart = table.set_index("Stage")[[label for _, label in _STATES]]
-    st.bar_chart(chart, horizontal=True, stack=True, height=220,
-                 x_label="Records", y_label="")
+    long = table.melt(id_vars="Stage", value_vars=[label for _, label in _STATES],
+                      var_name="State", value_name="Count")
+    order = [label for _, label in _STATES]
+    chart = alt.Chart(long).mark_bar().encode(
+        x=alt.X("Count:Q", stack="zero", title="Records"),
+        y=alt.Y("Stage:N", sort=[r["label"] for r in rows], title=None),
+        color=alt.Color("State:N", sort=order, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=order, range=list(_COLOURS))),
+        order=alt.Order("order:Q"), tooltip=["Stage", "State", "Count"],
+    ).transform_calculate(order=f"indexof({order!r}, datum.State)").properties(height=160)
+    st.altair_chart(chart, width="stretch")
 
 
 def _reviewers(progress: dict, labels: dict[str, str], only: str | None = None) -> None:

@@ -19,14 +19,15 @@ def sign_in_page() -> None:
                 "line, then signs in here:")
         st.code("review reviewers add NAME --role lead", language="sh")
         return
-    with st.form("sign_in"):
+    narrow, _ = st.columns([2, 3])
+    with narrow, st.form("sign_in"):
         name = st.text_input("Name")
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         if sign_in(review, name, password) is not None:
             st.rerun()
-        st.error("That name and password do not match a reviewer of this review.")
+        narrow.error("That name and password do not match a reviewer of this review.")
     demo = accounts.get_setting(review, "demo_accounts")
     if demo:
         st.subheader("Demo accounts", anchor=False)
