@@ -1,0 +1,85 @@
+"""The extraction commands through click's CliRunner on a real review."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from review.cli import main
+from tests.extraction_fixtures import included_review
+from tests.test_extraction import QUESTIONS
+
+
+@pytest.fixture
+def db(db_url: str, tmp_path: Path) -> str:
+    included_review(db_url, tmp_path).close()
+    return db_url
+
+
+def run(db: str, *args: str, ok: bool = True) -> str:
+    result = CliRunner().invoke(main, [*args, "--db", db], catch_exceptions=False)
+    assert (result.exit_code == 0) == ok, result.output
+    return result.output
+
+
+def test_extract_compare_reconcile_and_tables(db: str, tmp_path: Path) -> None:
+    assert "Alder 2015" in run(db, "studies")
+    answers = [a for q in QUESTIONS for a in ("--answer", f"{q}=yes")]
+    out = run(db, "extract", "1", "--extractor", "Priya", "--field", "author_year=Alder 2015",
+              "--field", "format=online forum", "--field", "format=one-to-one",
+              "--theme", "belonging", "--quote", "We felt understood", "--location", "p. 4")
+    assert "Priya: study 1 saved (in progress; 2 field(s), 1 theme(s)" in out
+    assert "rating" in run(db, "quality", "1", "--by", "Priya", *answers, "--rating", "high",
+                           "--done")
+    entry = tmp_path / "tom.toml"
+    entry.write_text('done = true\n[fields]\nauthor_year = "Alder 2015"\n'
+                     'format = ["online forum"]\n[themes.belonging]\nquote = "Less alone"\n'
+                     'location = "Results"\n[quality]\nrating = "high"\n[quality.answers]\n'
+                     + "".join(f'{q} = "yes"\n' for q in QUESTIONS), encoding="utf-8")
+    run(db, "extract", "1", "--extractor", "Tom", "--from", str(entry))
+    shown = json.loads(run(db, "extract", "1", "--extractor", "Tom", "--show",
+                           "--format", "json"))
+    assert {"item": "field:format", "value": "online forum"} in shown
+    denied = run(db, "extraction", "compare", "1", "--by", "Tom", ok=False)
+    assert "only a lead compares" in denied
+    rows = json.loads(run(db, "extraction", "compare", "1", "--by", "Lee", "--disagreements",
+                          "--format", "json"))
+    assert rows == [{"row": "field:format", "agree": "NO",
+                     "Priya": "online forum; one-to-one", "Tom": "online forum"}]
+    refused = run(db, "extraction", "reconcile", "1", "--by", "Lee", ok=False)
+    assert "decide these disagreements first" in refused and "field:format" in refused
+    assert "reconciled by Lee" in run(db, "extraction", "reconcile", "1", "--by", "Lee",
+                                      "--pick", "format=Tom")
+    assert "Added risk theme 'stigma'" in run(db, "themes", "add", "--kind", "risks", "--id",
+                                              "stigma", "--label", "Stigma", "--by", "Lee")
+    out = run(db, "tables", "--out", str(tmp_path / "t"), "--format", "xlsx")
+    assert "1 study in the tables; not reconciled yet: Birch 2019, Cedar 2021." in out
+    book = load_workbook(tmp_path / "t" / "evidence-tables.xlsx")
+    assert book["Characteristics"]["F2"].value == "online forum"
+    assert book["Quotes"]["D2"].value == "We felt understood"
+
+
+def test_cli_errors_are_one_line(db: str, tmp_path: Path) -> None:
+    out = run(db, "extract", "1", "--extractor", "Priya", "--field", "sample_size=lots",
+              ok=False)
+    assert out.strip() == "Error: sample_size: expected a number, like 42 or 3.5, got 'lots'"
+    out = run(db, "extract", "1", "--extractor", "Priya", "--theme", "belonging", ok=False)
+    assert "give each --theme its own --quote and --location" in out
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"fields": {"design": "x"},\n "colour": 1}', encoding="utf-8")
+    out = run(db, "extract", "1", "--extractor", "Priya", "--from", str(bad), ok=False)
+    assert f"{bad}: unknown key 'colour'" in out
+    bad.write_text('{"fields":\n  {"design": }}', encoding="utf-8")
+    assert f"{bad}, line 2:" in run(db, "extract", "1", "--extractor", "Priya", "--from",
+                                    str(bad), ok=False)
+
+
+def test_studies_link(db: str) -> None:
+    out = run(db, "studies", "link", "3", "--study", "2")
+    assert out.strip() == "Study 2 (Birch 2019) has reports of records 2, 3."
+    listed = json.loads(run(db, "studies", "--format", "json"))
+    assert [(r["study"], r["records"]) for r in listed] == [(1, "1"), (2, "2, 3")]
