@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from review.errors import InputError, ReviewError
 from review.project import review_protocol
 from review.screening import group_for_record
-from review.screening_state import fulltext_stage, refresh
+from review.screening_state import fulltext_stage, lock_group, refresh
 from review.store import Store, utc_now
 from review.store.records import audit
 
@@ -38,6 +38,7 @@ def _report_group(store: Store, conn: Connection, record_id: int) -> int:
     if stage is None:
         raise ReviewError("this protocol has a single screening stage; it has no full texts")
     group_id = group_for_record(store, conn, record_id)
+    lock_group(store, conn, group_id)
     state = store.table("screening_state")
     if conn.execute(sa.select(state.c.group_id).where(state.c.group_id == group_id,
                                                       state.c.stage == stage.id)).first() is None:

@@ -33,6 +33,7 @@ from review.screening_state import (
     NOT_RETRIEVED,
     OPEN,
     fulltext_stage,
+    lock_group,
     refresh,
 )
 from review.store import Store, utc_now
@@ -304,6 +305,7 @@ def cast_vote(store: Store, reviewer: str | Reviewer, record_id: int, decision: 
     note = (note or "").strip() or None
     person = _person(store, conn, reviewer)
     group_id = group_for_record(store, conn, record_id)
+    lock_group(store, conn, group_id)
     row = _state_row(store, conn, group_id, stage_obj.id)
     if row is None:
         raise ReviewError(f"record {record_id} is not at {stage_obj.label.lower()}: "
@@ -377,6 +379,7 @@ def undo_last(store: Store, reviewer: str | Reviewer, stage: str | None = None) 
                             .limit(1)).first()
         if last is None:
             return None
+        lock_group(store, conn, last.group_id)
         why = _moved_on(store, conn, protocol, last.group_id, stage_obj)
         if why:
             raise ReviewError(f"your last vote (record {last.kept_record_id}) can no longer be "
@@ -473,6 +476,7 @@ def resolve(store: Store, record_id: int, decision: str, *, by: str | Reviewer,
         person = _person(store, conn, by)
         _resolver(person)
         group_id = group_for_record(store, conn, record_id)
+        lock_group(store, conn, group_id)
         stage_obj = _stage(protocol, stage)
         if stage is None:
             for candidate in protocol.stages:

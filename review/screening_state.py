@@ -89,6 +89,16 @@ def automation(protocol: Protocol, record: dict[str, Any]) -> str | None:
     return None
 
 
+def lock_group(store: Store, conn: Connection, group_id: int) -> None:
+    """Hold the group until this transaction ends, before reading what a refresh builds on.
+
+    PostgreSQL runs writers side by side: without this, two reviewers voting on one record at
+    once each count only their own vote, and the record stays open with both votes in and no
+    one left to vote. SQLite already serialises writers (BEGIN IMMEDIATE) and ignores it."""
+    groups = store.table("duplicate_groups")
+    conn.execute(sa.select(groups.c.id).where(groups.c.id == group_id).with_for_update())
+
+
 def live_groups(store: Store, conn: Connection) -> list[int]:
     links = store.table("record_groups")
     return [g for (g,) in conn.execute(sa.select(links.c.group_id).distinct()

@@ -1,0 +1,190 @@
+"""Screening speed at scale: the server time from a vote to the next record ready, in a review
+of 50,000 records (target: under 150 ms at the median), and what deduplication's screening
+sync costs at that size.
+
+The review is built once per record count (a synthetic RIS export with distinct titles,
+imported with review.importing.import_files and deduplicated with review.duplicates.run_dedupe,
+two reviewers added) and cached under .bench/; each run screens a fresh copy of it. Two
+reviewers take turns: each iteration is one `cast_vote` on the reviewer's current record and
+the `next_item` that follows, so half the votes are first votes and half decide a record.
+
+Run: .venv/bin/python benchmarks/screening.py [--records 50000] [--votes 300] [--rebuild]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".bench"
+PROTOCOL = ROOT / "protocols" / "peer-support-self-harm.toml"
+
+WORDS = ("peer support self-harm community online forum moderated group charity voluntary "
+         "qualitative interview young people adults belonging stigma recovery wellbeing "
+         "evaluation mixed methods survey service users experiences staff training school "
+         "university listening befriending mentoring helpline digital rural urban migrant "
+         "carers outreach coproduction resilience coping narrative photovoice ethnography "
+         "trial cohort feasibility pilot implementation fidelity access barriers").split()
+JOURNALS = ("Archives of Suicide Research", "BJPsych Open", "Crisis", "BMC Psychiatry",
+            "Journal of Medical Internet Research", "Health & Social Care in the Community")
+
+
+def make_ris(path: Path, n: int, seed: int = 11) -> None:
+    """Distinct works: random titles of 8 to 14 words, their own DOI, a short abstract."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(n):
+            while True:
+                title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 14)))
+                if title not in seen:
+                    seen.add(title)
+                    break
+            out.write("TY  - JOUR\n")
+            for _ in range(rng.randint(1, 4)):
+                out.write(f"AU  - {rng.choice(WORDS).capitalize()}, "
+                          f"{rng.choice('ABCDEFGHJKLMNPRST')}\n")
+            out.write(f"TI  - {title.capitalize()}\nJO  - {rng.choice(JOURNALS)}\n")
+            out.write(f"PY  - {rng.randint(1990, 2024)}\nVL  - {rng.randint(1, 60)}\n")
+            start = rng.randint(1, 900)
+            out.write(f"SP  - {start}\nEP  - {start + rng.randint(3, 20)}\n")
+            out.write(f"DO  - 10.5555/bench.screening.{i}\n")
+            abstract = " ".join(rng.choice(WORDS) for _ in range(rng.randint(60, 120)))
+            out.write(f"AB  - {abstract}\nER  - \n\n")
+
+
+def build(db: Path, records: int) -> dict[str, float]:
+    """Create the cached review; returns the seconds each step took."""
+    from review.accounts import add_reviewer
+    from review.duplicates import run_dedupe
+    from review.importing import SourceInfo, import_files
+    from review.project import create_review
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    partial = db.with_suffix(".partial")
+    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        leftover.unlink(missing_ok=True)
+    times = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        export = Path(tmp) / "search.ris"
+        start = time.perf_counter()
+        make_ris(export, records)
+        times["write_ris_s"] = time.perf_counter() - start
+        store = create_review(PROTOCOL, partial, actor="bench")
+        start = time.perf_counter()
+        import_files(store, [export], SourceInfo("PsycINFO (EBSCO)", "database", "2025-03-01"),
+                     actor="bench")
+        times["import_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    run_dedupe(store, actor="bench")
+    times["dedupe_s"] = time.perf_counter() - start
+    for name in ("Ana", "Ben"):
+        add_reviewer(store, name, actor="bench")
+    store.close()  # the last connection closing checkpoints the WAL into the file
+    partial.rename(db)
+    return times
+
+
+def measure(db: Path, votes: int, seed: int = 3) -> dict[str, object]:
+    """Screen a copy of the cached review: vote, then next record, `votes` times."""
+    from review import screening
+    from review.duplicates import _sync_screening, run_dedupe
+    from review.store import Store
+
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "review.db"
+        shutil.copyfile(db, work)
+        store = Store.open(work)
+        with store.read() as conn:
+            groups = conn.exec_driver_sql("SELECT count(*) FROM duplicate_groups").scalar()
+            total = conn.exec_driver_sql("SELECT count(*) FROM records").scalar()
+        current = {name: screening.next_item(store, name) for name in ("Ana", "Ben")}
+        timings = []
+        for i in range(votes):
+            name = ("Ana", "Ben")[i % 2]
+            item = current[name]
+            decision = rng.choice(("include", "exclude", "exclude", "maybe"))
+            start = time.perf_counter()
+            screening.cast_vote(store, name, item.record_id, decision, origin="ui")
+            current[name] = screening.next_item(store, name)
+            timings.append((time.perf_counter() - start) * 1000)
+        with store.read() as conn:
+            cast = conn.exec_driver_sql("SELECT count(*) FROM decisions").scalar()
+            decided = conn.exec_driver_sql(
+                "SELECT count(*) FROM screening_state WHERE state <> 'open'").scalar()
+        screening_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # deduplication's screening sync over every group, and a whole idempotent dedupe run
+        start = time.perf_counter()
+        with store.write() as conn:
+            _sync_screening(store, conn, actor="bench")
+        sync_s = time.perf_counter() - start
+        start = time.perf_counter()
+        run_dedupe(store, actor="bench")
+        dedupe_s = time.perf_counter() - start
+        store.close()
+    timings.sort()
+    return {
+        "records": total, "groups": groups, "votes": votes, "votes_in_db": cast,
+        "records_past_open": decided,
+        "median_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
+        "max_ms": round(timings[-1], 1),
+        "sync_screening_s": round(sync_s, 2),
+        "rerun_dedupe_s": round(dedupe_s, 1),
+        "peak_mb_screening": round(screening_mb),
+        "peak_mb_with_dedupe": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--votes", type=int, default=300)
+    parser.add_argument("--rebuild", action="store_true", help="Build the cached review anew.")
+    parser.add_argument("--step", choices=["build", "measure"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    db = CACHE / f"screening-{args.records}.db"
+    if args.step == "build":
+        times = build(db, args.records)
+        times["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(times))
+        return
+    if args.step == "measure":
+        print(json.dumps(measure(db, args.votes)))
+        return
+    if args.rebuild:
+        db.unlink(missing_ok=True)
+    if not db.exists():  # each step in its own process, so peak memory is the step's own
+        print(f"building {db.relative_to(ROOT)} ({args.records:,} records)...", flush=True)
+        out = subprocess.run([sys.executable, __file__, "--records", str(args.records),
+                              "--step", "build"], check=True, stdout=subprocess.PIPE, text=True)
+        built = json.loads(out.stdout.strip().splitlines()[-1])
+        print("build: " + ", ".join(f"{k} {v:.1f}" for k, v in built.items()), flush=True)
+    out = subprocess.run([sys.executable, __file__, "--records", str(args.records), "--votes",
+                          str(args.votes), "--step", "measure"], check=True,
+                         stdout=subprocess.PIPE, text=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"{result['records']:,} records in {result['groups']:,} groups; "
+          f"{result['votes']} votes (two reviewers taking turns)")
+    print(f"vote -> next record ready: median {result['median_ms']} ms, p95 "
+          f"{result['p95_ms']} ms, max {result['max_ms']} ms (target: median under 150 ms)")
+    print(f"dedupe's screening sync over every group: {result['sync_screening_s']} s; "
+          f"a whole idempotent dedupe run: {result['rerun_dedupe_s']} s")
+    print(f"peak memory: {result['peak_mb_screening']} MB while screening, "
+          f"{result['peak_mb_with_dedupe']} MB with the dedupe run")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
