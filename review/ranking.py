@@ -1,0 +1,259 @@
+"""Prioritised screening: order the records not yet screened by predicted relevance, learnt from
+the decisions so far.
+
+Two small parts behind one interface: `TextFeatures` turns title, abstract and keywords into
+TF-IDF vectors (fitted on every record of the review, labelled or not: it needs no labels), and
+a `Classifier` (naive Bayes, logistic regression or linear SVM, each with class balancing) learns
+include/exclude from the screened ones and scores the rest. `train` does one retraining and
+returns a `Ranking` with a version string, so the record a reviewer is shown can name the model
+run that placed it. No model is possible until at least one include and one exclude exist:
+`rank_pool` then falls back to a seeded random order, as a reviewer without ranking would see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.svm import LinearSVC
+
+from review.errors import ReviewError
+
+DEFAULT_MODEL = "svm"
+TEXT_FIELDS = ("title", "abstract", "keywords")
+
+
+class RankingError(ReviewError):
+    """Ranking cannot be done as asked (unknown model, one class only, no text)."""
+
+
+def record_text(record: Mapping[str, object]) -> str:
+    """Title, abstract and keywords as one text; keywords may be a list or a string."""
+    parts: list[str] = []
+    for name in TEXT_FIELDS:
+        value = record.get(name)
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            parts.extend(str(v) for v in value if v)
+        elif isinstance(value, float) and value != value:  # NaN from pandas
+            continue
+        elif str(value).strip():
+            parts.append(str(value))
+    return " ".join(parts)
+
+
+@dataclass
+class TextFeatures:
+    """TF-IDF over words and word pairs with sublinear term frequency: pairs such as "peer
+    support" carry the topic better than single words, and sublinear counts stop one long
+    abstract that repeats a word from dominating."""
+
+    ngram_range: tuple[int, int] = (1, 2)
+    min_df: int = 1
+    max_df: float = 0.95
+    sublinear_tf: bool = True
+    stop_words: str | None = None
+    _vectorizer: TfidfVectorizer | None = field(default=None, init=False, repr=False)
+
+    def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        if not texts:
+            raise RankingError("there are no records to rank")
+        # max_df as a share needs enough documents to mean anything; on a handful it would
+        # drop every word shared by all of them.
+        max_df = self.max_df if len(texts) >= 20 else 1.0
+        self._vectorizer = TfidfVectorizer(ngram_range=self.ngram_range, min_df=self.min_df,
+                                           max_df=max_df, sublinear_tf=self.sublinear_tf,
+                                           stop_words=self.stop_words, strip_accents="unicode",
+                                           dtype=np.float32)
+        try:
+            return self._vectorizer.fit_transform(texts).tocsr()
+        except ValueError as exc:  # every text empty, or only stop words
+            raise RankingError("the records have no title, abstract or keywords to learn "
+                               "from") from exc
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        if self._vectorizer is None:
+            raise RankingError("the features are not fitted yet")
+        return self._vectorizer.transform(texts).tocsr()
+
+
+class Classifier(Protocol):
+    """What every ranking model offers: learn from labelled rows, score any rows (higher means
+    more likely to be included; only the order of the scores matters)."""
+
+    name: str
+
+    def fit(self, features: sparse.csr_matrix, labels: np.ndarray) -> None: ...
+
+    def scores(self, features: sparse.csr_matrix) -> np.ndarray: ...
+
+    def params(self) -> dict[str, object]: ...
+
+
+def _balanced_weights(labels: np.ndarray, ratio: float) -> np.ndarray:
+    """Sample weights under which the includes together weigh `ratio` times the excludes
+    together (1 = balanced classes). Screening sets have few includes; unweighted, a model learns
+    to call everything an exclude and ranks the rest by noise."""
+    n_pos = int(labels.sum())
+    n_neg = len(labels) - n_pos
+    weights = np.where(labels == 1, 1.0, n_pos / (ratio * n_neg)).astype(np.float64)
+    return weights * (len(labels) / weights.sum())
+
+
+@dataclass
+class NaiveBayes:
+    """Multinomial naive Bayes: the fastest to fit and good with very few includes. The strong
+    smoothing (alpha) keeps one word seen once in one include from deciding the ranking."""
+
+    alpha: float = 3.822
+    ratio: float = 1.0
+    name: str = "nb"
+
+    def fit(self, features: sparse.csr_matrix, labels: np.ndarray) -> None:
+        self._model = MultinomialNB(alpha=self.alpha)
+        self._model.fit(features, labels, sample_weight=_balanced_weights(labels, self.ratio))
+
+    def scores(self, features: sparse.csr_matrix) -> np.ndarray:
+        log_prob = self._model.predict_log_proba(features)
+        return log_prob[:, 1] - log_prob[:, 0]
+
+    def params(self) -> dict[str, object]:
+        return {"alpha": self.alpha, "ratio": self.ratio}
+
+
+@dataclass
+class Logistic:
+    """L2 logistic regression with balanced classes: calibrated-ish probabilities."""
+
+    C: float = 1.0
+    ratio: float = 1.0
+    name: str = "lr"
+
+    def fit(self, features: sparse.csr_matrix, labels: np.ndarray) -> None:
+        self._model = LogisticRegression(C=self.C, solver="liblinear", dual=True,
+                                         max_iter=1000)
+        self._model.fit(features, labels, sample_weight=_balanced_weights(labels, self.ratio))
+
+    def scores(self, features: sparse.csr_matrix) -> np.ndarray:
+        return self._model.decision_function(features)
+
+    def params(self) -> dict[str, object]:
+        return {"C": self.C, "ratio": self.ratio}
+
+
+@dataclass
+class LinearSVM:
+    """Linear SVM (squared hinge) with class balancing: ranks by distance from the boundary.
+    A small C (strong regularisation) suits the few labels of early screening."""
+
+    C: float = 0.11
+    ratio: float = 9.8
+    name: str = "svm"
+
+    def fit(self, features: sparse.csr_matrix, labels: np.ndarray) -> None:
+        self._model = LinearSVC(C=self.C, loss="squared_hinge", max_iter=5000)
+        self._model.fit(features, labels, sample_weight=_balanced_weights(labels, self.ratio))
+
+    def scores(self, features: sparse.csr_matrix) -> np.ndarray:
+        return self._model.decision_function(features)
+
+    def params(self) -> dict[str, object]:
+        return {"C": self.C, "ratio": self.ratio}
+
+
+MODELS: dict[str, type] = {"nb": NaiveBayes, "lr": Logistic, "svm": LinearSVM}
+MODEL_NAMES = tuple(MODELS)
+
+
+def make_classifier(name: str = DEFAULT_MODEL, **params: float) -> Classifier:
+    """A fresh classifier by its short name (nb, lr, svm)."""
+    try:
+        cls = MODELS[name]
+    except KeyError:
+        raise RankingError(f"unknown ranking model {name!r}; choose one of "
+                           f"{', '.join(MODEL_NAMES)}") from None
+    return cls(**params)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One model run: a score for every record, and what it was trained on.
+
+    `version` is a short digest of the model, its parameters and the exact labels it learnt
+    from: the same decisions give the same version, so a shown record's version tells which
+    decisions its place came from."""
+
+    model: str
+    version: str
+    scores: np.ndarray
+    n_include: int
+    n_exclude: int
+    fit_seconds: float
+
+    def order(self, candidates: Iterable[int]) -> list[int]:
+        """Candidates (row indices) best first; ties keep the order given, so a seeded shuffle of
+        the candidates breaks them reproducibly."""
+        rows = np.fromiter(candidates, dtype=np.int64)
+        if rows.size == 0:
+            return []
+        ranked = rows[np.argsort(-self.scores[rows], kind="stable")]
+        return ranked.tolist()
+
+
+def model_version(model: Classifier, labelled: Mapping[int, int]) -> str:
+    digest = hashlib.sha256()
+    digest.update(model.name.encode())
+    digest.update(repr(sorted(model.params().items())).encode())
+    for row in sorted(labelled):
+        digest.update(f"{row}:{labelled[row]};".encode())
+    return f"{model.name}-{digest.hexdigest()[:12]}"
+
+
+def can_train(labelled: Mapping[int, int]) -> bool:
+    """A model needs at least one include and one exclude."""
+    values = set(labelled.values())
+    return 1 in values and 0 in values
+
+
+def train(features: sparse.csr_matrix, labelled: Mapping[int, int],
+          model: str | Classifier = DEFAULT_MODEL) -> Ranking:
+    """Fit a classifier on the labelled rows ({row: 1 include, 0 exclude}) and score every row.
+
+    This is the retraining step: it can take a second on a large review, so a caller runs it
+    away from the voting path (a vote never waits for it) and keeps showing the last Ranking
+    until the new one is ready."""
+    if not can_train(labelled):
+        raise RankingError("ranking needs at least one include and one exclude")
+    classifier = make_classifier(model) if isinstance(model, str) else model
+    rows = np.fromiter(labelled.keys(), dtype=np.int64)
+    labels = np.fromiter((1 if labelled[int(r)] else 0 for r in rows), dtype=np.int64)
+    if rows.min() < 0 or rows.max() >= features.shape[0]:
+        raise RankingError("a labelled row is outside the feature matrix")
+    started = time.perf_counter()
+    classifier.fit(features[rows], labels)
+    scores = np.asarray(classifier.scores(features), dtype=np.float64)
+    seconds = time.perf_counter() - started
+    return Ranking(model=classifier.name, version=model_version(classifier, labelled),
+                   scores=scores, n_include=int(labels.sum()),
+                   n_exclude=int(len(labels) - labels.sum()), fit_seconds=seconds)
+
+
+def rank_pool(features: sparse.csr_matrix, labelled: Mapping[int, int], pool: Sequence[int],
+              rng: np.random.Generator, model: str | Classifier = DEFAULT_MODEL,
+              ) -> tuple[list[int], Ranking | None]:
+    """The pool (unlabelled rows) in the order to screen it, with the model run used, or random
+    order (and None) while one class is still missing."""
+    shuffled = [pool[i] for i in rng.permutation(len(pool))]
+    if not can_train(labelled):
+        return shuffled, None
+    ranking = train(features, labelled, model)
+    return ranking.order(shuffled), ranking
