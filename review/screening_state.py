@@ -187,16 +187,28 @@ def sync_groups(store: Store, conn: Connection, protocol: Protocol, *, actor: st
     for old in sorted(merged_into):
         target = _final_group(merged_into, old)
         moved = _move_votes(store, conn, old, target, actor=actor)
-        for table in (resolutions, fulltexts):
-            row = conn.execute(sa.select(table).where(table.c.group_id == old)).first()
-            if row is None:
-                continue
-            clash = conn.execute(sa.select(table).where(table.c.group_id == target)).first()
-            if clash is None:
-                conn.execute(table.update().where(table.c.group_id == old)
-                             .values(group_id=target))
-            else:
-                conn.execute(table.delete().where(table.c.group_id == old))
+        # resolutions are one per stage, a full text one per group: a row moves unless the
+        # target already has its own for that stage (or its own full text), which stands
+        for row in conn.execute(sa.select(resolutions).where(resolutions.c.group_id == old)
+                                ).all():
+            clash = conn.execute(sa.select(resolutions.c.id).where(
+                resolutions.c.group_id == target, resolutions.c.stage == row.stage)).first()
+            change = resolutions.update().values(group_id=target) if clash is None \
+                else resolutions.delete()
+            conn.execute(change.where(resolutions.c.id == row.id))
+            if clash is not None:
+                audit(store, conn, actor=actor, action="resolution superseded by join",
+                      entity="group", entity_id=str(old), detail={
+                          "to_group": target, "stage": row.stage, "decision": row.decision,
+                          "reason": row.reason, "resolved_by": row.resolved_by})
+            moved = True
+        if conn.execute(sa.select(fulltexts.c.group_id).where(fulltexts.c.group_id == old)
+                        ).first() is not None:
+            clash = conn.execute(sa.select(fulltexts.c.group_id).where(
+                fulltexts.c.group_id == target)).first()
+            change = fulltexts.update().values(group_id=target) if clash is None \
+                else fulltexts.delete()
+            conn.execute(change.where(fulltexts.c.group_id == old))
             moved = True
         if moved:
             touched.add(target)

@@ -605,3 +605,26 @@ def test_my_votes_shows_waiting_for_open_and_conflict_alike(review) -> None:
     assert rows[1]["status"] == rows[2]["status"] == "waiting"
     assert set(rows[1]) == set(rows[2])  # no field tells a conflict from a wait
     assert all(r["reviewer"] == "Ana" for r in rows.values())
+
+
+def test_a_join_keeps_resolutions_made_at_different_stages(db_url: str, tmp_path: Path) -> None:
+    """Record 3's conflict was resolved at titles, record 9's at full text; joined, the work
+    keeps both resolutions (one per stage), whichever group id survives."""
+    store = build(db_url, tmp_path, extra=WEAK)
+    both(store, 3, "include", "exclude")
+    resolve(store, 3, "include", by="Lead", reason="charity setting")
+    both(store, 9, "include", "include")
+    attach_pdf(store, 9, PDF, "nine.pdf", actor="Lead")
+    both(store, 9, "include", "exclude", stage="full_text", ben={"reason": "Clinical setting"})
+    resolve(store, 9, "include", by="Lead", stage="full_text", reason="community group")
+    [pair] = [p for p in list_pairs(store) if (p["record_a"], p["record_b"]) == (3, 9)]
+    decide_pair(store, pair["id"], "confirm", actor="Lead")
+    resolutions = store.table("resolutions")
+    with store.read() as conn:
+        kept = {(r.stage, r.reason) for r in conn.execute(sa.select(resolutions))}
+    assert kept == {("title_abstract", "charity setting"), ("full_text", "community group")}
+    for stage in ("title_abstract", "full_text"):
+        s = state(store, 3, stage)
+        assert (s["state"], s["outcome"], s["decided_by"]) == ("decided", "include",
+                                                               "resolution")
+    store.close()
