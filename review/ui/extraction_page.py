@@ -1,0 +1,221 @@
+"""Extraction: pick an included study, fill in the protocol's form (fields, coded themes with
+quote and location, quality appraisal) and save; a lead also compares the two extractors'
+entries, reconciles them, and adds themes. Extractors see only their own entry: the page asks
+the services, which enforce it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from review import extraction, reconcile
+from review.accounts import Reviewer
+from review.errors import ReviewError
+from review.extraction import KIND_LABELS, Coding, Entry, Form
+from review.fields import FieldSpec
+from review.protocol import THEME_KINDS
+from review.store import Store
+from review.ui.session import signed_in, store
+
+NOT_REPORTED = "not reported"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Coding):
+        return f"{value.quote} ({value.location})"
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return "; ".join(map(str, value))
+    return str(value)
+
+
+def _field_widget(spec: FieldSpec, value: Any, key: str) -> Any:
+    label = spec.label + (" *" if spec.required else "")
+    helptext = spec.help or None
+    if spec.type == "choice":
+        index = spec.choices.index(value) if value in spec.choices else None
+        return st.selectbox(label, spec.choices, index=index, key=key, help=helptext,
+                            placeholder=NOT_REPORTED)
+    if spec.type == "multi_choice":
+        return st.multiselect(label, spec.choices, default=list(value or ()), key=key,
+                              help=helptext, placeholder=NOT_REPORTED)
+    if spec.type == "yes_no":
+        options = (NOT_REPORTED, "yes", "no")
+        index = 0 if value is None else (1 if value else 2)
+        answer = st.radio(label, options, index=index, key=key, horizontal=True, help=helptext)
+        return None if answer == NOT_REPORTED else answer
+    text = _shown(value)
+    if spec.type == "country":
+        helptext = (helptext or "") + " Several countries: separate them with ;"
+    return st.text_input(label, value=text, key=key, help=helptext)
+
+
+def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
+                mine: Entry | None) -> None:
+    key = f"ext-{study_id}-{person.id}"
+    values = mine.values if mine else {}
+    coded = mine.themes if mine else {}
+    answered = mine.answers if mine else {}
+    with st.form(key):
+        st.markdown("**Study characteristics**")
+        given = {spec.id: _field_widget(spec, values.get(spec.id), f"{key}-field-{spec.id}")
+                 for spec in form.fields}
+        st.markdown("**Themes** (tick those the study reports; give a quote and where it is)")
+        picked: dict[str, tuple[str, str]] = {}
+        for kind in THEME_KINDS:
+            themes = form.themes_of(kind)
+            if not themes:
+                continue
+            with st.expander(KIND_LABELS[kind], expanded=True):
+                for theme in themes:
+                    found = coded.get(theme.id)
+                    tkey = f"{key}-theme-{theme.id}"
+                    on = st.checkbox(theme.label, value=found is not None, key=tkey,
+                                     help=theme.description or None)
+                    left, right = st.columns([4, 1])
+                    quote = left.text_input("Quote", value=found.quote if found else "",
+                                            key=f"{tkey}-quote")
+                    where = right.text_input("Location", value=found.location if found
+                                             else "", key=f"{tkey}-location",
+                                             placeholder="p. 4")
+                    if on:
+                        picked[theme.id] = (quote, where)
+        answers: dict[str, str] = {}
+        rating = None
+        if form.checklist is not None:
+            st.markdown(f"**Quality appraisal**: {form.checklist.name}")
+            for qid, text in form.checklist.questions:
+                current = answered.get(qid)
+                answer = st.radio(text, form.checklist.answers, horizontal=True,
+                                  index=form.checklist.answers.index(current)
+                                  if current in form.checklist.answers else None,
+                                  key=f"{key}-quality-{qid}")
+                if answer is not None:
+                    answers[qid] = answer
+            ratings = form.checklist.ratings
+            rating = st.selectbox("Overall rating", ratings, key=f"{key}-rating",
+                                  index=ratings.index(mine.rating) if mine and mine.rating
+                                  in ratings else None, placeholder="not rated yet")
+        left, right = st.columns(2)
+        draft = left.form_submit_button("Save draft")
+        done = right.form_submit_button("Save and mark done", type="primary")
+    if not (draft or done):
+        return
+    try:
+        saved = extraction.save_entry(review, study_id, person, values=given, themes=picked,
+                                      answers=answers, rating=rating, done=done, replace=True)
+    except ReviewError as exc:
+        st.error(str(exc))
+        return
+    st.success(f"Saved ({saved.status}): {len(saved.values)} field(s), {len(saved.themes)} "
+               f"theme(s), {len(saved.answers)} quality answer(s).")
+
+
+def _entry_table(entry: Entry) -> pd.DataFrame:
+    rows = [{"Item": k, "Value": _shown(v)} for k, v in entry.values.items()]
+    rows += [{"Item": f"theme: {k}", "Value": _shown(c)} for k, c in entry.themes.items()]
+    rows += [{"Item": f"quality: {k}", "Value": a} for k, a in entry.answers.items()]
+    if entry.rating:
+        rows.append({"Item": "rating", "Value": entry.rating})
+    return pd.DataFrame(rows, columns=["Item", "Value"])
+
+
+def _compare(review: Store, person: Reviewer, study_id: int) -> None:
+    try:
+        found = reconcile.compare(review, study_id, by=person)
+    except ReviewError as exc:
+        st.error(str(exc))
+        return
+    if not found.extractors:
+        st.info("No one has extracted this study yet.")
+        return
+    st.caption("; ".join(f"{n}: {s}" for n, s in found.statuses.items())
+               + (f". Reconciled by {found.final.reconciled_by}." if found.final
+                  and found.final.reconciled_by else ""))
+    only = st.toggle("Only disagreements", value=True, key=f"cmp-only-{study_id}")
+    rows = [{"Row": r.key, "Item": r.label, "Agree": "yes" if r.agree else "no",
+             **{n: _shown(v) for n, v in r.values.items()}}
+            for r in (found.disagreements if only else found.rows)]
+    st.dataframe(pd.DataFrame(rows, columns=["Row", "Item", "Agree", *found.extractors]),
+                 hide_index=True, width="stretch")
+    with st.form(f"reconcile-{study_id}"):
+        picks: dict[str, str | None] = {}
+        for row in found.disagreements:
+            picks[row.key] = st.radio(f"{row.key}: whose version?", found.extractors,
+                                      index=None, horizontal=True,
+                                      key=f"pick-{study_id}-{row.key}")
+        if not found.disagreements:
+            st.caption("The entries agree; reconciling makes them the final entry.")
+        go = st.form_submit_button("Reconcile into the final entry", type="primary")
+    if go:
+        try:
+            final = reconcile.reconcile(review, study_id, by=person, picks={
+                k: v for k, v in picks.items() if v is not None})
+        except ReviewError as exc:
+            st.error(str(exc))
+            return
+        st.success(f"Study {study_id} reconciled by {final.reconciled_by}.")
+
+
+def _add_theme(review: Store, person: Reviewer) -> None:
+    with st.form("add-theme", clear_on_submit=True):
+        kind = st.selectbox("Kind", THEME_KINDS, format_func=KIND_LABELS.get)
+        theme_id = st.text_input("Id", placeholder="e.g. stigma")
+        label = st.text_input("Label")
+        description = st.text_input("Description (optional)")
+        add = st.form_submit_button("Add theme")
+    if add:
+        try:
+            theme = extraction.add_theme(review, kind, theme_id, label, description, by=person)
+        except ReviewError as exc:
+            st.error(str(exc))
+            return
+        st.success(f"Added {theme.label} to {KIND_LABELS[theme.kind].lower()}.")
+
+
+def extraction_page() -> None:
+    person = signed_in()
+    review = store()
+    st.title("Extraction")
+    try:
+        status = extraction.extraction_status(review, person)
+        form = extraction.extraction_form(review)
+    except ReviewError as exc:
+        st.error(str(exc))
+        return
+    if not status:
+        st.info("No included studies yet: studies appear here once reports are included at "
+                "the final screening stage.")
+        return
+    labels = {r["study"]: f"{r['study']}. {r['label']} (your entry: {r['mine'] or 'not started'}"
+              f"{'; reconciled' if r['final'] else ''})" for r in status}
+    study_id = st.selectbox("Study", list(labels), format_func=labels.get, key="ext-study")
+    row = next(r for r in status if r["study"] == study_id)
+    st.caption(f"Reports (record ids): {', '.join(map(str, row['records']))}. "
+               + ("Two extractors work independently; a lead reconciles."
+                  if form.dual else "One extractor per study."))
+    tabs = ["My entry"] + (["Compare and reconcile", "Themes"] if person.is_lead else [])
+    shown = st.tabs(tabs)
+    with shown[0]:
+        if row["final"] and form.dual:
+            st.info("This study has been reconciled; the entries are locked. The final entry:")
+            final = extraction.final_entries(review).get(study_id)
+            if final is not None:
+                st.dataframe(_entry_table(final), hide_index=True, width="stretch")
+        else:
+            _entry_form(review, person, form, study_id,
+                        extraction.my_entry(review, study_id, person))
+    if person.is_lead:
+        with shown[1]:
+            _compare(review, person, study_id)
+        with shown[2]:
+            st.dataframe(pd.DataFrame(
+                [{"Kind": KIND_LABELS[t.kind], "Id": t.id, "Theme": t.label,
+                  "Added by": t.added_by or "protocol"} for t in form.themes]),
+                hide_index=True, width="stretch")
+            _add_theme(review, person)

@@ -1,0 +1,102 @@
+"""The Extraction and Tables pages through AppTest, run as page scripts with a signed-in
+reviewer in session state (as review.ui.session keeps it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from review.accounts import get_reviewer
+from review.extraction import my_entry, save_entry
+from review.reconcile import compare
+from tests.extraction_fixtures import included_review
+from tests.test_extraction import ALL_YES
+
+PAGES = Path(__file__).resolve().parent.parent / "review" / "ui" / "pages"
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    built = included_review(str(tmp_path / "review.db"), tmp_path)
+    yield built
+    built.close()
+
+
+def page(store, name: str, who: str) -> AppTest:
+    app = AppTest.from_file(str(PAGES / name), default_timeout=60)
+    app.session_state["store"] = store
+    app.session_state["reviewer"] = get_reviewer(store, who)
+    return app.run()
+
+
+def test_extractor_fills_the_form_and_saves(store) -> None:
+    app = page(store, "extraction.py", "Priya")
+    assert not app.exception
+    assert app.title[0].value == "Extraction"
+    assert len(app.tabs) == 1  # a reviewer has no comparison tab
+    key = f"ext-1-{get_reviewer(store, 'Priya').id}"
+    app.text_input(key=f"{key}-field-author_year").input("Alder 2015")
+    app.text_input(key=f"{key}-field-country").input("uk; Ireland")
+    app.text_input(key=f"{key}-field-sample_size").input("14")
+    app.multiselect(key=f"{key}-field-format").select("online forum")
+    app.radio(key=f"{key}-field-moderated").set_value("yes")
+    app.checkbox(key=f"{key}-theme-belonging").check()
+    app.text_input(key=f"{key}-theme-belonging-quote").input("We felt understood")
+    app.text_input(key=f"{key}-theme-belonging-location").input("p. 4")
+    app.button[0].click().run()  # Save draft
+    assert not app.exception and not app.error
+    assert app.success[0].value.startswith("Saved (in progress): 5 field(s), 1 theme(s)")
+    entry = my_entry(store, 1, "Priya")
+    assert entry.values == {"author_year": "Alder 2015", "country": ("United Kingdom", "Ireland"),
+                            "sample_size": 14, "format": ("online forum",), "moderated": True}
+    assert entry.themes["belonging"].location == "p. 4"
+    app.button[1].click().run()  # mark done without the appraisal: refused, plainly
+    assert "cannot be marked done yet" in app.error[0].value
+    app.text_input(key=f"{key}-field-sample_size").input("many")
+    app.button[0].click().run()
+    assert "sample_size: expected a number" in app.error[0].value
+    assert my_entry(store, 1, "Priya").values["sample_size"] == 14
+
+
+def test_extractor_page_shows_only_their_own_entry(store) -> None:
+    save_entry(store, 1, "Tom", values={"population": "Entered by Tom"})
+    app = page(store, "extraction.py", "Priya")
+    key = f"ext-1-{get_reviewer(store, 'Priya').id}"
+    assert app.text_input(key=f"{key}-field-population").value == ""
+    assert not any("Entered by Tom" in str(d.value) for d in app.dataframe)
+
+
+def test_lead_compares_and_reconciles(store) -> None:
+    for person, size in (("Priya", 12), ("Tom", 13)):
+        save_entry(store, 1, person, values={"author_year": "Alder 2015", "sample_size": size},
+                   answers=ALL_YES, rating="high", done=True)
+    app = page(store, "extraction.py", "Lee")
+    assert not app.exception and len(app.tabs) == 3
+    table = app.dataframe[0].value
+    assert list(table["Row"]) == ["field:sample_size"]
+    assert list(table["Priya"]) == ["12"] and list(table["Tom"]) == ["13"]
+    app.radio(key="pick-1-field:sample_size").set_value("Tom")
+    app.button(key="FormSubmitter:reconcile-1-Reconcile into the final entry").click().run()
+    assert not app.exception and not app.error
+    assert app.success[-1].value == "Study 1 reconciled by Lee."
+    assert compare(store, 1, by="Lee").final.values["sample_size"] == 13
+
+
+def test_tables_page_shows_tables_and_downloads(store) -> None:
+    for person in ("Priya", "Tom"):
+        save_entry(store, 1, person, values={"author_year": "Alder 2015"},
+                   themes={"belonging": ("We felt understood", "p. 4")}, answers=ALL_YES,
+                   rating="high", done=True)
+    from review.reconcile import reconcile
+
+    reconcile(store, 1, by="Lee")
+    app = page(store, "tables.py", "Priya")
+    assert not app.exception
+    assert [s.value for s in app.subheader][0] == "Table 1. Characteristics of included studies"
+    first = app.dataframe[0].value
+    assert list(first["Study"]) == ["Alder (2015)"] and list(first["Quality"]) == ["high"]
+    quotes = app.dataframe[2].value
+    assert list(quotes["Quote"]) == ["We felt understood"]
+    assert "not reconciled yet: Birch 2019, Cedar 2021" in app.caption[0].value
