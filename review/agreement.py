@@ -1,8 +1,9 @@
 """Agreement between reviewers and screening progress.
 
 Agreement is computed on the reviewers' own votes, never on resolutions: for every record two
-reviewers both voted on at a stage, their votes as counted under the protocol's maybe policy
-(by default a maybe counts as an include, since it goes on to full text). Per stage the pooled
+reviewers both voted on at a stage (once it has all the votes it needs), their votes as counted
+under the protocol's maybe policy (by default a maybe counts as an include, since it goes on to
+full text). Per stage the pooled
 figure takes, for every record with two or more votes, its first two votes. Cohen's kappa is
 undefined when chance agreement is 1 (both reviewers used one category only); it is then None.
 """
@@ -73,6 +74,10 @@ def agreement(store: Store, stage: str | None = None) -> list[Agreement]:
         rows = conn.execute(sa.select(decisions.c.group_id, decisions.c.stage,
                                       decisions.c.reviewer_id, decisions.c.decision)
                             .order_by(decisions.c.created_at, decisions.c.id)).all()
+        # a record still waiting for votes is left out: with three votes required, two
+        # reviewers' agreement on it would tell the third what they voted
+        complete = {(g, s) for g, s in conn.execute(
+            sa.select(state.c.group_id, state.c.stage).where(state.c.state != OPEN))}
         conflicted = {(g, s) for g, s in conn.execute(
             sa.select(state.c.group_id, state.c.stage).where(state.c.state == CONFLICT))}
         conflicted |= {(g, s) for g, s in conn.execute(
@@ -86,7 +91,7 @@ def agreement(store: Store, stage: str | None = None) -> list[Agreement]:
         pooled, pairs = [], defaultdict(list)
         pooled_conflicts, pair_conflicts = 0, Counter()
         for (stage_id, group_id), cast in votes.items():
-            if stage_id != st.id or len(cast) < 2:
+            if stage_id != st.id or len(cast) < 2 or (group_id, st.id) not in complete:
                 continue
             in_conflict = (group_id, st.id) in conflicted
             pooled.append((cast[0][1], cast[1][1]))
