@@ -3,9 +3,9 @@
 Agreement is computed on the reviewers' own votes, never on resolutions: for every record two
 reviewers both voted on at a stage (once it has all the votes it needs), their votes as counted
 under the protocol's maybe policy (by default a maybe counts as an include, since it goes on to
-full text). Per stage the pooled
-figure takes, for every record with two or more votes, its first two votes. Cohen's kappa is
-undefined when chance agreement is 1 (both reviewers used one category only); it is then None.
+full text). Per stage the pooled figure takes, for every record with two or more votes, its
+first two votes. Cohen's kappa is undefined when chance agreement is 1 (both reviewers used one
+category only); it is then None.
 """
 
 from __future__ import annotations
