@@ -16,6 +16,7 @@ from review.cli_extraction import EXTRACTION_COMMANDS
 from review.cli_prisma import PRISMA_COMMANDS
 from review.cli_project import PROJECT_COMMANDS
 from review.cli_screening import SCREENING_COMMANDS
+from review.cli_simulate import SIMULATE_COMMANDS
 from review.errors import ReviewError
 from review.importing import KINDS, SourceInfo, import_files
 from review.project import create_review, review_info
@@ -274,7 +275,7 @@ def demo(db: str, rebuild: bool) -> None:
 
 
 for _command in (SCREENING_COMMANDS + PROJECT_COMMANDS + PRISMA_COMMANDS
-                 + EXTRACTION_COMMANDS):
+                 + EXTRACTION_COMMANDS + SIMULATE_COMMANDS):
     main.add_command(_command)
 
 
