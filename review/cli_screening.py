@@ -105,8 +105,9 @@ def _criteria(values: tuple[str, ...]) -> dict[str, str]:
 def vote(record_id: int, decision: str, person: str, stage: str | None, reason: str | None,
          note: str | None, criteria: tuple[str, ...], db: str | None) -> None:
     """Vote on RECORD (or change your vote)."""
+    answers = _criteria(criteria)  # a usage error before the database is opened
     row = screening.cast_vote(Store.open(db), person, record_id, decision, stage=stage,
-                              reason=reason, note=note, criteria=_criteria(criteria))
+                              reason=reason, note=note, criteria=answers)
     change = f" (change {row['changes']})" if row["changes"] else ""
     click.echo(f"{person}: {row['decision']} on record {record_id} at {row['stage']}{change}.")
 
