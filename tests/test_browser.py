@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import missing
-from tests.streamlit_server import CHROMIUM_FLAGS, chromium_path, start_app
+from tests.streamlit_server import CHROMIUM_FLAGS, chromium_path, sign_in, start_app
+from tests.test_ui import PEOPLE, tiny_pdf
+
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
@@ -20,33 +23,75 @@ def chromium() -> str:
 
 
 @pytest.fixture
-def app_url(review_db: Path, tmp_path: Path) -> Iterator[str]:
-    process, url = start_app(review_db, tmp_path / "streamlit.log")
+def team(review_db: Path) -> Path:
+    """The small hostile review, deduplicated, with a lead (Lee) and two reviewers."""
+    from review.accounts import add_reviewer
+    from review.duplicates import run_dedupe
+    from review.store import Store
+
+    store = Store.open(review_db)
+    run_dedupe(store, actor="test")
+    for name, (role, password) in PEOPLE.items():
+        add_reviewer(store, name, role=role, password=password, actor="test")
+    store.close()
+    return review_db
+
+
+@pytest.fixture
+def app_url(team: Path, tmp_path: Path) -> Iterator[str]:
+    process, url = start_app(team, tmp_path / "streamlit.log")
     yield url
     process.terminate()
     process.wait(timeout=20)
 
 
 @pytest.fixture
-def page(chromium: str, app_url: str):
+def browser(chromium: str):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.dialogs = dialogs  # type: ignore[attr-defined]
-        page.goto(app_url)
-        yield page
-        context.close()
+        yield browser
         browser.close()
 
 
-def test_records_browser_in_chromium(page, tmp_path: Path) -> None:
+class Session:
+    """One person's browser context (their own Streamlit session), dialogs recorded."""
+
+    def __init__(self, browser, url: str) -> None:  # noqa: ANN001
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.page = self.context.new_page()
+        self.dialogs: list[str] = []
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(url)
+
+    def sign_in(self, name: str) -> Session:
+        sign_in(self.page, name, PEOPLE[name][1])
+        return self
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def session(browser, app_url: str):  # noqa: ANN001
+    opened: list[Session] = []
+
+    def open_session() -> Session:
+        opened.append(Session(browser, app_url))
+        return opened[-1]
+
+    yield open_session
+    for s in opened:
+        s.close()
+
+
+def test_records_browser_in_chromium(session, tmp_path: Path) -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
+    ana = session().sign_in("Ana")
+    page = ana.page
+    page.get_by_role("link", name="Records").click()
     expect(page.get_by_role("heading", name="Records")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Records imported")).to_be_visible()
     search = page.get_by_role("textbox", name="Search")
@@ -61,6 +106,83 @@ def test_records_browser_in_chromium(page, tmp_path: Path) -> None:
     expect(page.get_by_text("<script>alert('x')</script>", exact=False).first).to_be_visible(
         timeout=15_000)
     expect(page.get_by_text("Provenance")).to_be_visible()
+    expect(page.locator("img[src*='example.org']")).to_have_count(0)  # no image from a title
     page.screenshot(path=str(tmp_path / "records.png"), full_page=True)
-    assert page.dialogs == []
+    assert ana.dialogs == []
     assert page.locator("script", has_text="alert('x')").count() == 0
+
+
+def test_two_reviewers_conflict_and_the_lead_resolves(session, team: Path,  # noqa: ANN001
+                                                      tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    from review import screening
+    from review.store import Store
+
+    ana = session().sign_in("Ana")
+    page = ana.page
+    expect(page.get_by_text("1 of 2 at titles and abstracts")).to_be_visible(timeout=15_000)
+    # record 1's hostile title is shown as text; nothing in it runs
+    expect(page.get_by_text("<script>alert('x')</script>", exact=False).first).to_be_visible()
+    expect(page.locator("img[src*='example.org']")).to_have_count(0)
+    page.get_by_role("heading", name="Screen: titles and abstracts").click()  # focus the page
+    page.keyboard.press("i")  # the Include button's shortcut
+    expect(page.get_by_text("Vote saved: include on record 1.")).to_be_visible(timeout=15_000)
+    expect(page.get_by_text("2 of 2 at titles and abstracts")).to_be_visible()
+
+    ben = session().sign_in("Ben")
+    expect(ben.page.get_by_text("1 of 2 at titles and abstracts")).to_be_visible(timeout=15_000)
+    expect(ben.page.get_by_text("Ana")).to_have_count(0)  # blind: nothing of Ana's vote
+    ben.page.get_by_role("button", name="Exclude").click()
+    expect(ben.page.get_by_text("Vote saved: exclude on record 1.")).to_be_visible(
+        timeout=15_000)
+
+    lee = session().sign_in("Lee")
+    lee.page.get_by_role("link", name="Conflicts").click()
+    expect(lee.page.get_by_role("heading", name="Titles and abstracts (1)")).to_be_visible(
+        timeout=15_000)
+    expect(lee.page.get_by_text("Ana: include")).to_be_visible()
+    expect(lee.page.get_by_text("Ben: exclude")).to_be_visible()
+    lee.page.get_by_text("Include", exact=True).click()  # the Decision radio
+    lee.page.get_by_role("textbox", name="Note (optional)").fill("Charity setting")
+    lee.page.get_by_role("button", name="Resolve").click()
+    expect(lee.page.get_by_text("Record 1 resolved: include.")).to_be_visible(timeout=15_000)
+    expect(lee.page.get_by_text("No conflicts are waiting.")).to_be_visible()
+    lee.page.screenshot(path=str(tmp_path / "resolved.png"), full_page=True)
+    assert ana.dialogs == ben.dialogs == lee.dialogs == []
+
+    store = Store.open(team)
+    with store.read() as conn:
+        rows = conn.execute(store.table("resolutions").select()).mappings().all()
+    assert [(r["stage"], r["decision"], r["note"]) for r in rows] == [
+        ("title_abstract", "include", "Charity setting")]
+    assert screening.conflicts(store, "Lee") == []
+    store.close()
+
+
+def test_fulltext_pdf_shows_beside_the_form(session, team: Path,  # noqa: ANN001
+                                            tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    from review import screening
+    from review.store import Store
+
+    store = Store.open(team)
+    for name in ("Ana", "Ben"):
+        screening.cast_vote(store, name, 1, "include", origin="test")
+    store.close()
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(tiny_pdf("Peer support report"))
+    ana = session().sign_in("Ana")
+    page = ana.page
+    page.get_by_role("link", name="Full text").click()
+    expect(page.get_by_text("No PDF attached yet")).to_be_visible(timeout=15_000)
+    page.locator("input[type=file]").set_input_files(str(pdf))
+    expect(page.get_by_text("Attached report.pdf to record 1.")).to_be_visible(timeout=20_000)
+    # st.pdf (streamlit-pdf, pdf.js) draws the pages itself: no browser PDF plugin needed
+    viewer = page.get_by_role("region", name="Full text of record 1")
+    expect(viewer.locator("canvas").first).to_be_visible(timeout=20_000)
+    page.screenshot(path=str(tmp_path / "fulltext.png"), full_page=True)
+    page.keyboard.press("e")
+    expect(page.get_by_text("needs a reason from the protocol's list")).to_be_visible(
+        timeout=15_000)

@@ -266,7 +266,7 @@ def test_fulltext_attach_pdf_and_exclude_with_reason(fulltext_db: Path, monkeypa
     pdf = tiny_pdf()
     app.file_uploader[0].clear().upload("Report 1.pdf", pdf, "application/pdf").run()
     assert not app.exception
-    assert app.success[0].value == "Attached Report 1.pdf to record 1."
+    assert app.success[0].value == "Attached Report 1\\.pdf to record 1."
     assert any(c.value.startswith("Report 1\\.pdf (1 KB") for c in app.caption)
     assert [b.label for b in app.get("download_button")] == ["Download the PDF"]
     store = Store.open(fulltext_db)
@@ -487,6 +487,7 @@ def test_untrusted_text_is_escaped() -> None:
     escaped = md_escape("<script>x</script> **b** ![i](http://e.org/x.png)")
     assert "<script>" not in escaped and "&lt;script&gt;" in escaped
     assert "\\*\\*b\\*\\*" in escaped and "\\!\\[i\\]\\(" in escaped
+    assert md_escape(":red[x]") == "\\:red\\[x\\]"  # no Streamlit colour directive
 
 
 def test_highlight_escapes_first_then_marks_terms() -> None:

@@ -58,7 +58,7 @@ def _attach(review: Store, person: Reviewer, item: Item) -> None:
         st.error(str(exc))
         return
     st.session_state[f"{PREFIX}-upload-n"] = counter + 1
-    voting.flash(PREFIX, f"Attached {upload.name} to record {item.record_id}.")
+    voting.flash(PREFIX, f"Attached {md_escape(upload.name)} to record {item.record_id}.")
     st.rerun()
 
 
