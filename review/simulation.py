@@ -92,7 +92,7 @@ def read_dataset(path: str | Path) -> Dataset:
             if missing:
                 raise InputError(name, "missing column(s) " + ", ".join(missing) +
                                  " (need title, abstract and label_included)", 1)
-            line = reader.line_num
+            line = reader.line_num + 1  # where the next row starts
             for row in reader:
                 if None in row:
                     raise InputError(name, "the row has more fields than the header", line)

@@ -1,0 +1,96 @@
+"""Each ranking component on a tiny labelled set: the features, every classifier, the model
+version, and random order until both classes exist."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from review import ranking
+
+TEXTS = [
+    "peer support group for young people in community settings",   # 0 include
+    "online forum moderated peer support volunteers",               # 1 include
+    "peer support volunteers in a charity drop-in service",         # 2 include
+    "hospital inpatient drug trial of dosage",                      # 3 exclude
+    "randomised drug dosage trial in hospital wards",               # 4 exclude
+    "surgical outcomes after hip replacement in hospital",          # 5 exclude
+    "moderated online peer support community for young people",     # 6 unlabelled, relevant
+    "drug dosage in hospital surgical wards",                       # 7 unlabelled, irrelevant
+]
+LABELLED = {0: 1, 1: 1, 2: 1, 3: 0, 4: 0, 5: 0}
+
+
+def test_record_text_joins_title_abstract_keywords() -> None:
+    record = {"title": "Peer support", "abstract": None, "keywords": ["forum", "", "online"],
+              "year": 2020}
+    assert ranking.record_text(record) == "Peer support forum online"
+    assert ranking.record_text({"title": float("nan"), "abstract": "Text"}) == "Text"
+
+
+def test_features_shape_and_pairs() -> None:
+    features = ranking.TextFeatures()
+    matrix = features.fit_transform(TEXTS)
+    assert matrix.shape[0] == len(TEXTS)
+    vocabulary = features._vectorizer.vocabulary_
+    assert "peer support" in vocabulary and "peer" in vocabulary
+    assert features.transform(["peer support"]).shape == (1, matrix.shape[1])
+
+
+def test_features_refuse_empty_texts() -> None:
+    with pytest.raises(ranking.RankingError, match="no title, abstract or keywords"):
+        ranking.TextFeatures().fit_transform(["", " "])
+    with pytest.raises(ranking.RankingError, match="no records"):
+        ranking.TextFeatures().fit_transform([])
+
+
+@pytest.mark.parametrize("name", ranking.MODEL_NAMES)
+def test_every_model_puts_the_relevant_record_first(name: str) -> None:
+    matrix = ranking.TextFeatures().fit_transform(TEXTS)
+    result = ranking.train(matrix, LABELLED, name)
+    assert result.model == name
+    assert (result.n_include, result.n_exclude) == (3, 3)
+    assert result.scores.shape == (len(TEXTS),)
+    assert result.order([7, 6]) == [6, 7]
+    # Labelled includes score above labelled excludes.
+    assert min(result.scores[[0, 1, 2]]) > max(result.scores[[3, 4, 5]])
+
+
+def test_balancing_weights() -> None:
+    labels = np.array([1, 0, 0, 0, 0])
+    weights = ranking._balanced_weights(labels, 1.0)
+    assert weights[0] == pytest.approx(weights[1:].sum())
+    assert weights.sum() == pytest.approx(len(labels))
+    heavy = ranking._balanced_weights(labels, 4.0)
+    assert heavy[0] == pytest.approx(4 * heavy[1:].sum())
+
+
+def test_version_follows_the_labels() -> None:
+    matrix = ranking.TextFeatures().fit_transform(TEXTS)
+    first = ranking.train(matrix, LABELLED, "nb").version
+    assert first == ranking.train(matrix, dict(reversed(list(LABELLED.items()))), "nb").version
+    changed = {**LABELLED, 6: 1}
+    assert ranking.train(matrix, changed, "nb").version != first
+    assert ranking.train(matrix, LABELLED, "svm").version != first
+    assert first.startswith("nb-")
+
+
+def test_random_order_until_both_classes() -> None:
+    matrix = ranking.TextFeatures().fit_transform(TEXTS)
+    pool = [3, 4, 5, 6, 7]
+    order, model = ranking.rank_pool(matrix, {0: 1, 1: 1}, pool, np.random.default_rng(1))
+    assert model is None and sorted(order) == pool
+    again, _ = ranking.rank_pool(matrix, {0: 1, 1: 1}, pool, np.random.default_rng(1))
+    assert again == order  # seeded
+    orders = {tuple(ranking.rank_pool(matrix, {0: 1}, pool, np.random.default_rng(s))[0])
+              for s in range(10)}
+    assert len(orders) > 1  # really shuffled
+    with pytest.raises(ranking.RankingError, match="one include and one exclude"):
+        ranking.train(matrix, {0: 1, 1: 1})
+    ranked, model = ranking.rank_pool(matrix, LABELLED, [7, 6], np.random.default_rng(0), "lr")
+    assert model is not None and ranked == [6, 7]
+
+
+def test_unknown_model() -> None:
+    with pytest.raises(ranking.RankingError, match="choose one of nb, lr, svm"):
+        ranking.make_classifier("forest")

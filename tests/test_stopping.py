@@ -1,0 +1,106 @@
+"""The hypergeometric stopping rule against cases worked by hand, and its fast minimum against
+the reference computation over every sample size."""
+
+from __future__ import annotations
+
+from math import comb
+
+import numpy as np
+import pytest
+
+from review import stopping
+
+
+def hypergeom_cdf(k: int, population: int, successes: int, draws: int) -> float:
+    return sum(comb(successes, j) * comb(population - successes, draws - j)
+               for j in range(0, k + 1)) / comb(population, draws)
+
+
+def test_hand_computed_case() -> None:
+    # 10 records, 4 screened: include, include, exclude, exclude. Target 50%.
+    # r = 2, so missing the target needs at least floor(2 / 0.5) + 1 = 5 includes in all.
+    # Sample = last 1 (exclude): population 7, needs 5 - 2 = 3 includes, p = C(4,1)/C(7,1) = 4/7
+    # Sample = last 2 (two excludes): population 8, needs 3, p = C(5,2)/C(8,2) = 10/28
+    # Sample = last 3 (include + 2 excludes): population 9, needs 4, p = P(X<=1) with
+    #   X ~ H(9, 4, 3) = (C(5,3) + 4 C(5,2)) / C(9,3) = 50/84
+    # Sample = all 4: population 10, needs 5, p = P(X<=2), X ~ H(10, 5, 4)
+    #   = (C(5,4) + 5 C(5,3) + C(5,2) C(5,2)) / C(10,4) = (5 + 50 + 100) / 210
+    labels = [1, 1, 0, 0]
+    by_hand = [4 / 7, 10 / 28, 50 / 84, 155 / 210]
+    assert stopping.p_values(labels, 10, 0.5) == pytest.approx(by_hand)
+    result = stopping.estimate(labels, 10, 0.5, confidence=0.5)
+    assert result.p_value == pytest.approx(10 / 28)
+    assert result.sample_size == 2
+    assert result.min_includes_if_missed == 5
+    assert result.target_reached  # 0.357 < 1 - 0.5
+    assert not stopping.estimate(labels, 10, 0.5, confidence=0.95).target_reached
+
+
+def test_long_run_of_excludes_rejects_the_null() -> None:
+    # 20 includes then 1700 excludes out of 2000 records; target 95% -> at least 22 includes,
+    # so 2 would be left among the 1700 + 280 others; seeing none of them in 1700 draws has
+    # p = C(1978, 1700) / C(1980, 1700) = (280 * 279) / (1980 * 1979) = 0.0199.
+    labels = [1] * 20 + [0] * 1700
+    result = stopping.estimate(labels, 2000)
+    assert result.p_value == pytest.approx(280 * 279 / (1980 * 1979))
+    assert result.sample_size == 1700
+    assert result.target_reached
+    assert hypergeom_cdf(0, 1980, 2, 1700) == pytest.approx(result.p_value)
+    # 1000 excludes only: the 2 could still hide among the other 980 (p = 0.245).
+    fewer = stopping.estimate([1] * 20 + [0] * 1000, 2000)
+    assert fewer.p_value == pytest.approx(980 * 979 / (1980 * 1979))
+    assert not fewer.target_reached
+
+
+def test_too_little_screened_does_not_stop() -> None:
+    result = stopping.estimate([1, 0, 1, 0, 0], 1000)
+    assert not result.target_reached
+    assert "Not yet confident" in result.summary()
+
+
+def test_everything_screened_stops() -> None:
+    # Nothing left unscreened: missing the target is impossible.
+    result = stopping.estimate([1, 0, 0, 1, 0], 5)
+    assert result.p_value == 0.0
+    assert result.target_reached
+    assert "0 records unscreened" in result.summary()
+
+
+def test_nothing_screened() -> None:
+    result = stopping.estimate([], 100)
+    assert result.p_value == 1.0 and not result.target_reached
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fast_minimum_matches_every_sample_size(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_records = int(rng.integers(2, 400))
+    screened = int(rng.integers(1, n_records + 1))
+    rich = int(rng.integers(0, screened + 1))
+    labels = np.concatenate([(rng.random(rich) < 0.6), (rng.random(screened - rich) < 0.05)])
+    labels = labels.astype(int)
+    target = float(rng.choice([0.8, 0.9, 0.95, 1.0]))
+    reference = stopping.p_values(labels, n_records, target)
+    assert stopping.estimate(labels, n_records, target).p_value == pytest.approx(
+        float(reference.min()), abs=1e-12)
+
+
+def test_first_stop_and_curve() -> None:
+    # p after n records is (2000 - n)(1999 - n) / (1980 * 1979): first below 0.05 at n = 1557
+    # (443 * 442 / 3918420 = 0.04997; at 1556 it is 0.0502).
+    labels = [1] * 20 + [0] * 1700
+    assert stopping.first_stop(labels, 2000) == 1557
+    assert stopping.first_stop(labels, 2000, check_every=100) == 1601
+    assert stopping.first_stop([1, 0, 0], 1000) is None
+    assert stopping.recall_curve([0, 1, 1, 0]) == [(1, 0), (2, 1), (3, 2), (4, 2)]
+
+
+def test_bad_input() -> None:
+    with pytest.raises(stopping.StoppingError, match="1 \\(include\\) and"):
+        stopping.estimate([1, 2], 10)
+    with pytest.raises(stopping.StoppingError, match="only 2 in the review"):
+        stopping.estimate([1, 0, 0], 2)
+    with pytest.raises(stopping.StoppingError, match="recall target"):
+        stopping.estimate([1, 0], 10, recall_target=1.5)
+    with pytest.raises(stopping.StoppingError, match="confidence"):
+        stopping.estimate([1, 0], 10, confidence=1.0)
