@@ -198,7 +198,7 @@ def test_screen_shows_record_escaped_and_votes_then_undoes(team_db: Path, monkey
             vote["origin"]) == (1, "exclude", {"peer_support": "no"}, "About **forums**", "ui")
     # the next record, with an include term marked after escaping
     assert _progress_text(app).startswith("2 of 2")
-    assert app.subheader[0].value == "Peer mentoring in a :green-background[voluntary] " \
+    assert app.subheader[0].value == "Peer mentoring in a :green-background[**voluntary**] " \
                                      "organisation"
     _click(app, "Undo last vote")
     assert "withdrawn" in app.success[0].value
@@ -499,12 +499,12 @@ def test_highlight_escapes_first_then_marks_terms() -> None:
     text = ("<b>Peer  support</b> in a moderated forum, not a hospital :red[x] [l](javascript:1)"
             " peers")
     marked = highlight(text, include, exclude)
-    assert marked == ("&lt;b&gt;:green-background[Peer  support]&lt;/b&gt; in a "
-                      ":green-background[moderated] forum, not a :red-background[hospital] "
+    assert marked == ("&lt;b&gt;:green-background[**Peer  support**]&lt;/b&gt; in a "
+                      ":green-background[**moderated**] forum, not a :red-background[**hospital**] "
                       "\\:red\\[x\\] \\[l\\]\\(javascript\\:1\\) peers")
     assert highlight(None, include, exclude) == ""
     assert highlight("a [b] c", None, None) == "a \\[b\\] c"
     # overlapping terms of both lists: the earliest, then the longest, is marked once
     both = highlight("family peer support", terms_regex(("family peer",)),
                      terms_regex(("family", "peer support")))
-    assert both == ":green-background[family peer] support"
+    assert both == ":green-background[**family peer**] support"

@@ -18,8 +18,8 @@ def md_escape(text: object) -> str:
 
 def highlight(text: object, include: re.Pattern[str] | None,
               exclude: re.Pattern[str] | None) -> str:
-    """Escape the text, then mark the protocol's terms (include green, exclude red) with
-    Streamlit's own colour directives: the only markup in the result is ours."""
+    """Escape the text, then mark the protocol's terms (include green, exclude red; bold, so
+    not by colour alone) with Streamlit's colour directives: the only markup is ours."""
     if text is None:
         return ""
     raw = str(text)
@@ -36,7 +36,7 @@ def highlight(text: object, include: re.Pattern[str] | None,
         if start < at:  # overlaps a span already marked
             continue
         out.append(md_escape(raw[at:start]))
-        out.append(f":{colour}-background[{md_escape(raw[start:end])}]")
+        out.append(f":{colour}-background[**{md_escape(raw[start:end])}**]")
         at = end
     out.append(md_escape(raw[at:]))
     return "".join(out)

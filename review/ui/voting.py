@@ -77,8 +77,9 @@ def show_abstract(item: Item, protocol: Protocol) -> None:
     else:
         st.caption("No abstract in any copy of this record.")
     if include or exclude:
-        st.caption("Marked: :green-background[include terms], :red-background[exclude terms] "
-                   "(from the protocol; they only draw the eye).")
+        st.caption("Marked: :green-background[**include terms**], "
+                   ":red-background[**exclude terms**] (from the protocol; they only draw the "
+                   "eye).")
 
 
 def _key(prefix: str, item: Item, name: str) -> str:
