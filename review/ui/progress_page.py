@@ -40,7 +40,7 @@ def _stages(progress: dict) -> None:
         color=alt.Color("State:N", sort=order, legend=alt.Legend(orient="bottom"),
                         scale=alt.Scale(domain=order, range=list(_COLOURS))),
         order=alt.Order("order:Q"), tooltip=["Stage", "State", "Count"],
-    ).transform_calculate(order=f"indexof({order!r}, datum.State)").properties(height=160)
+    ).transform_calculate(order=f"indexof({order!r}, datum.State)").properties(height=alt.Step(44))
     st.altair_chart(chart, width="stretch")
 
 
@@ -51,10 +51,11 @@ def _reviewers(progress: dict, labels: dict[str, str], only: str | None = None) 
                            "Stage": labels.get(r["stage"], r["stage"]), "Votes": r["votes"],
                            "Waiting for them": r["waiting"], "Of": r["of"]} for r in rows])
     st.dataframe(table, hide_index=True, width="stretch")
-    if len(table) and table["Votes"].sum():
+    if only is None and len(table) and table["Votes"].sum():
         chart = table.pivot_table(index="Reviewer", columns="Stage", values="Votes",
                                   aggfunc="sum", fill_value=0)
-        st.bar_chart(chart, stack=True, height=260, y_label="Votes", x_label="")
+        st.bar_chart(chart, horizontal=True, stack=True, height=120 + 36 * len(chart),
+                     x_label="", y_label="Votes")
 
 
 def _agreement(review: Store, labels: dict[str, str]) -> None:
@@ -82,7 +83,8 @@ def _my_decisions(review: Store, person: Reviewer, labels: dict[str, str]) -> No
     chart = pd.DataFrame([{"Stage": s, "Decision": d, "Votes": n} for (s, d), n in
                           counts.items()]).pivot_table(index="Stage", columns="Decision",
                                                        values="Votes", fill_value=0)
-    st.bar_chart(chart, stack=True, height=220, y_label="Your votes", x_label="")
+    st.bar_chart(chart, horizontal=True, stack=True, height=120 + 36 * len(chart),
+                 x_label="", y_label="Your votes")
 
 
 def progress_page() -> None:
