@@ -106,7 +106,7 @@ def export_decisions(store: Store, *, by: str, include_pending: bool = False
                                            t["duplicate_groups"], t["screening_state"])
     with store.read() as conn:
         person = find_reviewer(store, conn, by)
-        if person is None or not person.is_lead:
+        if person is None or not person.is_lead or not person.active:
             raise AccessError(f"{by!r} is not a lead of this review; only a lead exports votes")
         query = (sa.select(decisions, reviewers.c.name.label("reviewer"),
                            groups.c.kept_record_id.label("record"), state.c.state,

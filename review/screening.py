@@ -126,12 +126,26 @@ def _queue_query(store: Store, reviewer_id: int, stage_id: str) -> sa.Select:
                                              ~sa.exists(mine))
 
 
+def _waiting(store: Store, conn: Connection, reviewer_id: int, stage_id: str) -> int:
+    """How many records wait for this reviewer: the open ones less those they voted on. Two
+    index counts, where counting the queue itself probes every open record for a vote (the
+    slowest part of showing the next record at 50,000 records)."""
+    state, decisions = store.table("screening_state"), store.table("decisions")
+    open_here = conn.execute(sa.select(sa.func.count()).select_from(state).where(
+        state.c.stage == stage_id, state.c.state == OPEN)).scalar_one()
+    voted = conn.execute(sa.select(sa.func.count()).select_from(decisions).join(
+        state, sa.and_(state.c.group_id == decisions.c.group_id,
+                       state.c.stage == decisions.c.stage)).where(
+        decisions.c.stage == stage_id, decisions.c.reviewer_id == reviewer_id,
+        state.c.state == OPEN)).scalar_one()
+    return int(open_here - voted)
+
+
 def queue_size(store: Store, reviewer: str | Reviewer, stage: str | None = None) -> int:
     protocol = review_protocol(store)
     with store.read() as conn:
         person = _person(store, conn, reviewer)
-        query = _queue_query(store, person.id, _stage(protocol, stage).id).subquery()
-        return int(conn.execute(sa.select(sa.func.count()).select_from(query)).scalar_one())
+        return _waiting(store, conn, person.id, _stage(protocol, stage).id)
 
 
 def queue(store: Store, reviewer: str | Reviewer, stage: str | None = None, *,
@@ -179,8 +193,7 @@ def _item(store: Store, conn: Connection, protocol: Protocol, person: Reviewer, 
     done = conn.execute(sa.select(sa.func.count()).select_from(t["decisions"]).where(
         t["decisions"].c.stage == stage.id, t["decisions"].c.reviewer_id == person.id)
     ).scalar_one()
-    waiting = conn.execute(sa.select(sa.func.count()).select_from(
-        _queue_query(store, person.id, stage.id).subquery())).scalar_one()
+    waiting = _waiting(store, conn, person.id, stage.id)
     mine = _my_vote(store, conn, person.id, stage.id, group_id)
     fulltext = None
     if stage == fulltext_stage(protocol):

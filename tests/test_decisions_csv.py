@@ -129,3 +129,17 @@ def test_export_is_for_a_lead_and_keeps_blind_votes_out(review, tmp_path: Path) 
     text = render(pending, EXPORT_COLUMNS, "csv")
     assert next(csv.reader(io.StringIO(text))) == list(EXPORT_COLUMNS)
     assert import_decisions(_write(tmp_path, text, "export.csv"), review, actor="Lead") == 0
+
+
+def test_deactivated_people_neither_export_nor_get_votes_imported(review, tmp_path: Path) -> None:
+    reviewers = review.table("reviewers")
+    with review.write() as conn:
+        conn.execute(reviewers.update().where(reviewers.c.name.in_(["Lead", "Ben"]))
+                     .values(active=False))
+    with pytest.raises(AccessError, match="only a lead exports"):
+        export_decisions(review, by="Lead")
+    path = _write(tmp_path, "record,reviewer,stage,decision\n1,Ana,title_abstract,include\n"
+                            "1,Ben,title_abstract,include\n")
+    with pytest.raises(InputError, match="row 2: Ben is no longer an active reviewer"):
+        import_decisions(path, review, actor="Lead")
+    assert state(review, 1)["votes"] == 0
