@@ -156,14 +156,15 @@ def test_navigation_follows_the_role() -> None:
     def titles(role: str, resolver: bool = False) -> list[str]:
         return [p.title for p in pages_for(Reviewer(1, "x", role, resolver, True))]
 
-    assert titles("reviewer") == ["Screen", "Full text", "Records", "Progress"]
+    assert titles("reviewer") == ["Screen", "Full text", "Records", "Progress", "Extraction"]
     assert titles("reviewer", resolver=True) == ["Screen", "Full text", "Conflicts", "Records",
-                                                 "Progress"]
+                                                 "Progress", "Extraction"]
     assert titles("lead") == ["Screen", "Full text", "Conflicts", "Records", "Progress",
-                              "Duplicates", "Import"]
+                              "Duplicates", "Import", "Extraction", "Tables", "PRISMA"]
 
 
-@pytest.mark.parametrize("page", ["duplicates", "import_exports", "conflicts"])
+@pytest.mark.parametrize("page", ["duplicates", "import_exports", "conflicts", "tables",
+                                  "prisma"])
 def test_lead_pages_are_not_open_to_a_reviewer(team_db: Path, monkeypatch, page: str) -> None:
     app = _signed_in(team_db, monkeypatch, "Ana")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
@@ -508,3 +509,28 @@ def test_highlight_escapes_first_then_marks_terms() -> None:
     both = highlight("family peer support", terms_regex(("family peer",)),
                      terms_regex(("family", "peer support")))
     assert both == ":green-background[**family peer**] support"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from review.demo import build_demo
+
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    build_demo(db).close()
+    return db
+
+
+@pytest.mark.parametrize("page, heading", [("extraction", "Extraction"),
+                                           ("tables", "Tables"),
+                                           ("prisma", "PRISMA")])
+def test_lead_opens_extraction_tables_and_prisma_on_the_demo(demo_db: Path, monkeypatch,
+                                                             page: str, heading: str) -> None:
+    monkeypatch.setenv("REVIEW_DB", str(demo_db))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    _widget(app.text_input, "Name").input("Morgan")
+    _widget(app.text_input, "Password").input("morgan-demo")
+    _click(app, "Sign in")
+    app.switch_page(f"{PAGES}/{page}.py").run()
+    assert not app.exception, app.exception
+    assert any(heading in t.value for t in app.title), [t.value for t in app.title]
+    assert not app.error, [e.value for e in app.error]

@@ -37,6 +37,9 @@ NAV: tuple[NavPage, ...] = (
     NavPage("progress.py", "Progress"),
     NavPage("duplicates.py", "Duplicates", leads),
     NavPage("import_exports.py", "Import", leads, url_path="import"),
+    NavPage("extraction.py", "Extraction"),
+    NavPage("tables.py", "Tables", leads),
+    NavPage("prisma.py", "PRISMA", leads),
 )
 
 
