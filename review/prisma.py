@@ -68,6 +68,19 @@ OTHER_KINDS = ("website", "organisation", "citation", "other")
 NO_REASON = "Reason not recorded"
 
 Breakdown = tuple[tuple[str, int], ...]
+_DBR, _OTHER = "databases and registers", "other methods"
+PENDING_LABELS = {
+    "dbr_awaiting_deduplication": f"records awaiting deduplication ({_DBR})",
+    "records_awaiting_screening": f"records awaiting screening ({_DBR})",
+    "dbr_awaiting_retrieval": f"reports awaiting retrieval ({_DBR})",
+    "dbr_awaiting_assessment": f"reports awaiting assessment ({_DBR})",
+    "dbr_awaiting_later_stage": f"reports awaiting a later stage ({_DBR})",
+    "other_awaiting_deduplication": f"records awaiting deduplication ({_OTHER})",
+    "other_awaiting_screening": f"records awaiting screening ({_OTHER})",
+    "other_awaiting_retrieval": f"reports awaiting retrieval ({_OTHER})",
+    "other_awaiting_assessment": f"reports awaiting assessment ({_OTHER})",
+    "other_awaiting_later_stage": f"reports awaiting a later stage ({_OTHER})",
+}
 
 
 class PrismaIdentityError(ReviewError):
@@ -158,6 +171,11 @@ class Prisma:
     @property
     def complete(self) -> bool:
         return not self.pending()
+
+    def pending_lines(self) -> list[str]:
+        """What is pending, in words a reviewer reads."""
+        return [f"{PENDING_LABELS.get(k, k.replace('_', ' '))}: {v:,}"
+                for k, v in self.pending().items()]
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (breakdowns as [{name, n}]) for JSON."""
