@@ -416,6 +416,10 @@ def save_entry(store: Store, study_id: int, reviewer: str | Reviewer, *,
 
     study(store, study_id)
     with store.write() as conn:
+        # lock the study row: two new extractors starting at once on PostgreSQL must not both
+        # pass the count of extractors below (SQLite's BEGIN IMMEDIATE already serialises)
+        studies = store.table("studies")
+        conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id).with_for_update())
         person = person_for(store, conn, reviewer)
         form = extraction_form(store, conn)
         if has_final(store, conn, study_id):
