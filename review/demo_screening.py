@@ -62,9 +62,14 @@ def seed_screening(store: Store, samples: Path, *, actor: str) -> None:
     kept = _kept_records(store)
     screened = list(categories)[:SCREENED]
     disagree = [g for g in screened if categories[g] in ("clinical", "family")][:5]
+    # records whose abstracts leave the setting unclear: both say maybe, full texts exclude
+    unclear = [g for g in screened if g not in disagree
+               and categories[g] in ("clinical", "unmoderated", "family", "pre2000")][:4]
     for group in screened:
         category = categories[group]
         decision = {"eligible": "include", "grey": "maybe"}.get(category, "exclude")
+        if group in unclear:
+            decision = "maybe"
         cast_vote(store, "Priya", kept[group], decision, origin="demo")
         tom = "include" if group in disagree else ("include" if decision == "maybe"
                                                    else decision)
@@ -87,6 +92,10 @@ def seed_screening(store: Store, samples: Path, *, actor: str) -> None:
         elif index < 10:
             cast_vote(store, "Tom", kept[group], votes[0], stage="full_text", reason=votes[1],
                       note=FT_NOTE, origin="demo")
+    for group in unclear:
+        for person in ("Priya", "Tom"):
+            cast_vote(store, person, kept[group], "exclude", stage="full_text",
+                      reason=FT_REASON[categories[group]], note=FT_NOTE, origin="demo")
 
 
 def _kept_records(store: Store) -> dict[int, int]:
