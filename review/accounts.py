@@ -1,13 +1,20 @@
 """Reviewers of a review: accounts with a role, and passwords hashed with Argon2 (argon2-cffi),
 so a copied review database does not give away anyone's password.
 
-Roles: a lead manages the review, resolves conflicts and exports; a reviewer screens. A reviewer
-marked `resolver` is a designated third reviewer who may resolve conflicts on records they did
-not screen themselves.
+Roles: a lead manages the review (its people, conflicts, exports, protocol); a reviewer
+screens; an observer (a supervisor, a funder) reads the review's progress and screens nothing.
+A reviewer marked `resolver` is a designated third reviewer who may resolve conflicts on records
+they did not screen themselves.
+
+Account changes take `actor`: a Reviewer (someone signed in to the app), who must be an active
+lead now, or a plain name (the command line: whoever can open the database can change it
+anyway, and that is how a review gets its first lead). Every change is in the audit log with
+its before and after; password hashes never are.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +27,10 @@ from review.errors import ReviewError
 from review.store import Store, utc_now
 from review.store.records import audit
 
-ROLES = ("lead", "reviewer")
+ROLES = ("lead", "reviewer", "observer")
 MIN_PASSWORD = 8
 _HASHER = PasswordHasher()
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class AccessError(ReviewError):
@@ -36,56 +44,176 @@ class Reviewer:
     role: str
     resolver: bool
     active: bool
+    email: str | None = None
 
     @property
     def is_lead(self) -> bool:
         return self.role == "lead"
 
     @property
+    def is_observer(self) -> bool:
+        return self.role == "observer"
+
+    @property
     def can_resolve(self) -> bool:
-        return self.role == "lead" or self.resolver
+        return self.role == "lead" or (self.role == "reviewer" and self.resolver)
+
+    @property
+    def sees_whole_review(self) -> bool:
+        """Stage totals and agreement: for those who may know how people voted (leads, third
+        reviewers) or who vote on nothing (observers)."""
+        return self.can_resolve or self.is_observer
+
+    def describe(self) -> str:
+        if self.role == "reviewer" and self.resolver:
+            return "third reviewer"
+        return self.role
 
 
 def _reviewer(row: Any) -> Reviewer:
     return Reviewer(id=row.id, name=row.name, role=row.role, resolver=bool(row.resolver),
-                    active=bool(row.active))
+                    active=bool(row.active), email=getattr(row, "email", None))
+
+
+def _check_role(role: str, resolver: bool) -> None:
+    if role not in ROLES:
+        raise ReviewError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    if resolver and role != "reviewer":
+        raise ReviewError("only a reviewer can be a third reviewer (resolver); a lead resolves "
+                          "conflicts anyway and an observer does not screen")
+
+
+def _check_email(email: str | None) -> str | None:
+    email = (email or "").strip().lower() or None
+    if email is not None and not _EMAIL.fullmatch(email):
+        raise ReviewError(f"{email!r} is not an email address")
+    return email
+
+
+def _actor_name(store: Store, conn: Connection, actor: str | Reviewer) -> str:
+    """Who is changing accounts: a signed-in person must be an active lead as stored now."""
+    if not isinstance(actor, Reviewer):
+        return actor
+    now = reviewer_by_id(store, conn, actor.id)
+    if now is None or not now.active or not now.is_lead:
+        raise AccessError(f"{actor.name} is not a lead of this review; only a lead manages "
+                          "accounts")
+    return now.name
 
 
 def add_reviewer(store: Store, name: str, *, role: str = "reviewer", password: str | None = None,
-                 resolver: bool = False, actor: str) -> Reviewer:
+                 resolver: bool = False, email: str | None = None,
+                 actor: str | Reviewer) -> Reviewer:
     """Add a person to the review. Without a password they can vote from the command line and
-    CSV imports but cannot sign in to the app."""
+    CSV imports but cannot sign in to the app (unless by OpenID Connect, matched on email)."""
     name = " ".join(name.split())
     if not name:
         raise ReviewError("a reviewer needs a name")
-    if role not in ROLES:
-        raise ReviewError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    _check_role(role, resolver)
+    email = _check_email(email)
     if password is not None and len(password) < MIN_PASSWORD:
         raise ReviewError(f"a password needs at least {MIN_PASSWORD} characters")
     table = store.table("reviewers")
     with store.write() as conn:
+        who = _actor_name(store, conn, actor)
         if find_reviewer(store, conn, name) is not None:
             raise ReviewError(f"there is already a reviewer called {name!r}")
+        _email_free(store, conn, email, None)
         new_id = conn.execute(table.insert().values(
             name=name, role=role, resolver=resolver, active=True,
             password_hash=_HASHER.hash(password) if password else None,
-            created_at=utc_now(), created_by=actor).returning(table.c.id)).scalar_one()
-        audit(store, conn, actor=actor, action="add reviewer", entity="reviewer",
+            created_at=utc_now(), created_by=who, **({"email": email} if email else {}))
+            .returning(table.c.id)).scalar_one()
+        audit(store, conn, actor=who, action="add reviewer", entity="reviewer",
               entity_id=str(new_id), detail={"name": name, "role": role, "resolver": resolver,
-                                             "password": password is not None})
-    return Reviewer(new_id, name, role, resolver, True)
+                                             "email": email, "password": password is not None})
+    return Reviewer(new_id, name, role, resolver, True, email)
 
 
-def set_password(store: Store, name: str, password: str, *, actor: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise ReviewError(f"a password needs at least {MIN_PASSWORD} characters")
-    person = get_reviewer(store, name)
+def _email_free(store: Store, conn: Connection, email: str | None, own_id: int | None) -> None:
+    if email is None:
+        return
+    table = store.table("reviewers")
+    row = conn.execute(sa.select(table.c.id, table.c.name).where(table.c.email == email)).first()
+    if row is not None and row.id != own_id:
+        raise ReviewError(f"{email} is already the email of {row.name}")
+
+
+def _change(store: Store, name: str, actor: str | Reviewer, action: str,
+            values: dict[str, Any], shown: dict[str, Any] | None = None) -> Reviewer:
+    """Update one reviewer's row and audit it with before and after (`shown` replaces values
+    that must not be logged, such as a password hash)."""
     table = store.table("reviewers")
     with store.write() as conn:
-        conn.execute(table.update().where(table.c.id == person.id)
-                     .values(password_hash=_HASHER.hash(password)))
-        audit(store, conn, actor=actor, action="set password", entity="reviewer",
-              entity_id=str(person.id), detail={"name": person.name})
+        who = _actor_name(store, conn, actor)
+        row = _row_by_name(store, conn, name)
+        if row is None:
+            raise ReviewError(f"no reviewer called {name!r} in this review")
+        before = {k: getattr(row, k) for k in values}
+        if "email" in values:
+            _email_free(store, conn, values["email"], row.id)
+        demoted = ("role" in values and values["role"] != "lead") or values.get("active") is False
+        if row.role == "lead" and row.active and demoted:
+            others = conn.execute(sa.select(sa.func.count()).select_from(table).where(
+                table.c.role == "lead", table.c.active.is_(True), table.c.id != row.id)
+            ).scalar_one()
+            if not others:
+                raise ReviewError(f"{row.name} is the review's only active lead; make someone "
+                                  "else a lead first")
+        conn.execute(table.update().where(table.c.id == row.id).values(**values))
+        after = dict(values)
+        if shown is not None:
+            before, after = {k: shown["before"] for k in shown["keys"]}, dict(shown["after"])
+        audit(store, conn, actor=who, action=action, entity="reviewer", entity_id=str(row.id),
+              detail={"name": row.name, "before": _plain(before), "after": _plain(after)})
+        found = reviewer_by_id(store, conn, row.id)
+    assert found is not None
+    return found
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: bool(v) if k in ("active", "resolver") else v for k, v in values.items()}
+
+
+def set_password(store: Store, name: str, password: str, *, actor: str | Reviewer) -> Reviewer:
+    """A new password (a reset by a lead, or set on the command line); only the fact is
+    audited."""
+    if len(password) < MIN_PASSWORD:
+        raise ReviewError(f"a password needs at least {MIN_PASSWORD} characters")
+    with store.read() as conn:
+        row = _row_by_name(store, conn, name)
+    had = bool(row is not None and row.password_hash)
+    return _change(store, name, actor, "set password", {"password_hash": _HASHER.hash(password)},
+                   shown={"keys": ["password"], "before": "set" if had else None,
+                          "after": {"password": "set"}})
+
+
+def set_active(store: Store, name: str, active: bool, *, actor: str | Reviewer) -> Reviewer:
+    """Disable or re-enable an account. A disabled person keeps their votes but cannot sign in
+    or act; a signed-in session of theirs ends at its next click."""
+    return _change(store, name, actor, "enable reviewer" if active else "disable reviewer",
+                   {"active": bool(active)})
+
+
+def set_role(store: Store, name: str, role: str, *, resolver: bool = False,
+             actor: str | Reviewer) -> Reviewer:
+    _check_role(role, resolver)
+    return _change(store, name, actor, "change role", {"role": role, "resolver": resolver})
+
+
+def set_email(store: Store, name: str, email: str | None, *, actor: str | Reviewer) -> Reviewer:
+    return _change(store, name, actor, "change email", {"email": _check_email(email)})
+
+
+def reviewer_by_email(store: Store, email: str) -> Reviewer | None:
+    """The reviewer an OpenID Connect identity stands for (emails are stored lower-case)."""
+    key = (email or "").strip().lower()
+    if "@" not in key:
+        return None
+    table = store.table("reviewers")
+    with store.read() as conn:
+        row = conn.execute(sa.select(table).where(table.c.email == key)).first()
+    return _reviewer(row) if row else None
 
 
 def _name_key(name: str) -> str:
@@ -122,7 +250,7 @@ def get_reviewer(store: Store, name: str) -> Reviewer:
     if found is None:
         known = ", ".join(r.name for r in list_reviewers(store)) or "none yet"
         raise ReviewError(f"no reviewer called {name!r} in this review (reviewers: {known}); "
-                          "add one with 'review reviewers add NAME'")
+                          "add one with 'review users add NAME'")
     return found
 
 

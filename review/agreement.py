@@ -6,6 +6,10 @@ under the protocol's maybe policy (by default a maybe counts as an include, sinc
 full text). Per stage the pooled figure takes, for every record with two or more votes, its
 first two votes. Cohen's kappa is undefined when chance agreement is 1 (both reviewers used one
 category only); it is then None.
+
+Who may see what is decided here, not in the pages: agreement and stage totals are for leads,
+third reviewers and observers. A plain reviewer's progress holds their own counts only: with
+few records, a stage's conflict count or a pair's agreement tells how the other one voted.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from itertools import combinations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
+from review.accounts import AccessError, Reviewer, find_reviewer, reviewer_by_id
+from review.errors import ReviewError
 from review.project import review_protocol
 from review.screening_state import (
     BY_AUTOMATION,
@@ -29,6 +36,18 @@ from review.screening_state import (
     effective,
 )
 from review.store import Store
+
+
+def _viewer(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
+    """The person asking, as stored now (a session's copy may predate a change of role)."""
+    found = (reviewer_by_id(store, conn, who.id) if isinstance(who, Reviewer)
+             else find_reviewer(store, conn, who))
+    name = who.name if isinstance(who, Reviewer) else who
+    if found is None:
+        raise ReviewError(f"no reviewer called {name!r} in this review")
+    if not found.active:
+        raise AccessError(f"{found.name} is no longer an active reviewer of this review")
+    return found
 
 
 def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> float | None:
@@ -62,14 +81,21 @@ class Agreement:
         return row
 
 
-def agreement(store: Store, stage: str | None = None) -> list[Agreement]:
-    """Per stage: the pooled figure, then one row per pair of reviewers who share records."""
+def agreement(store: Store, stage: str | None = None, *,
+              by: str | Reviewer) -> list[Agreement]:
+    """Per stage: the pooled figure, then one row per pair of reviewers who share records.
+    For a lead, a third reviewer or an observer."""
     protocol = review_protocol(store)
     t = store.tables
     decisions, reviewers, state, resolutions = (t["decisions"], t["reviewers"],
                                                 t["screening_state"], t["resolutions"])
     stages = [protocol.stage(stage)] if stage else list(protocol.stages)
     with store.read() as conn:
+        person = _viewer(store, conn, by)
+        if not person.sees_whole_review:
+            raise AccessError(f"{person.name} is a reviewer; agreement between reviewers is for "
+                              "leads, third reviewers and observers (it would tell a reviewer "
+                              "how the others voted)")
         names = dict(conn.execute(sa.select(reviewers.c.id, reviewers.c.name)).all())
         rows = conn.execute(sa.select(decisions.c.group_id, decisions.c.stage,
                                       decisions.c.reviewer_id, decisions.c.decision)
@@ -113,13 +139,16 @@ def _figure(stage: str, a: str | None, b: str | None, labels: list[tuple[str, st
     return Agreement(stage, a, b, len(labels), agreed, percent, cohen_kappa(labels), conflicts)
 
 
-def progress(store: Store) -> dict[str, Any]:
+def progress(store: Store, *, by: str | Reviewer) -> dict[str, Any]:
     """Where screening stands: per stage the records in each state, per reviewer their votes
-    and what is left in their queue. Counts only, so nothing here breaks blinding."""
+    and what is left in their queue. A plain reviewer gets their own rows only and no stage
+    totals ("scope": "own"); everyone else the whole review ("scope": "review")."""
     protocol = review_protocol(store)
     t = store.tables
     state, decisions, reviewers = t["screening_state"], t["decisions"], t["reviewers"]
     with store.read() as conn:
+        viewer = _viewer(store, conn, by)
+        whole = viewer.sees_whole_review
         counts = conn.execute(sa.select(state.c.stage, state.c.state, state.c.outcome,
                                         state.c.decided_by, sa.func.count())
                               .group_by(state.c.stage, state.c.state, state.c.outcome,
@@ -128,7 +157,8 @@ def progress(store: Store) -> dict[str, Any]:
             sa.select(decisions.c.stage, decisions.c.reviewer_id,
                       sa.func.count().label("n")).group_by(decisions.c.stage,
                                                            decisions.c.reviewer_id)))
-        people = conn.execute(sa.select(reviewers).order_by(reviewers.c.id)).all()
+        people = [p for p in conn.execute(sa.select(reviewers).order_by(reviewers.c.id))
+                  if p.role != "observer" and (whole or p.id == viewer.id)]
         waiting: dict[tuple[str, int], int] = {}
         for st in protocol.stages:
             for person in people:
@@ -161,7 +191,8 @@ def progress(store: Store) -> dict[str, Any]:
                     row["included" if outcome == "include" else "excluded"] += n
                 if by == BY_RESOLUTION:
                     row["resolved"] += n
-        stages.append(row)
+        if whole:
+            stages.append(row)
     people_rows = []
     for person in people:
         for st in protocol.stages:
@@ -169,4 +200,4 @@ def progress(store: Store) -> dict[str, Any]:
             left = waiting[(st.id, person.id)]
             people_rows.append({"reviewer": person.name, "role": person.role, "stage": st.id,
                                 "votes": done, "waiting": left, "of": done + left})
-    return {"stages": stages, "reviewers": people_rows}
+    return {"scope": "review" if whole else "own", "stages": stages, "reviewers": people_rows}

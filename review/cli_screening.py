@@ -1,4 +1,4 @@
-"""Screening commands: reviewers, votes, queues, conflicts, agreement, progress, full texts and
+"""Screening commands: users, votes, queues, conflicts, agreement, progress, full texts and
 decision files. Each calls one service; blinding is the services' job, not this layer's."""
 
 from __future__ import annotations
@@ -13,7 +13,16 @@ import click
 from review import agreement as agreement_service
 from review import fulltext as fulltext_service
 from review import screening
-from review.accounts import ROLES, add_reviewer, list_reviewers, set_password
+from review.accounts import (
+    ROLES,
+    add_reviewer,
+    get_reviewer,
+    list_reviewers,
+    set_active,
+    set_email,
+    set_password,
+    set_role,
+)
 from review.cli_common import _actor, _Group, db_option, format_option
 from review.decisions_csv import EXPORT_COLUMNS, export_decisions, import_decisions
 from review.errors import ReviewError
@@ -37,48 +46,118 @@ def _person_option(name: str, help_text: str):  # type: ignore[no-untyped-def]
 
 
 @click.group(cls=_Group)
-def reviewers() -> None:
-    """Manage the people of the review (leads and reviewers)."""
+def users() -> None:
+    """Manage the people of the review: leads, reviewers and observers."""
 
 
-@reviewers.command(name="add")
+def _read_password(name: str, from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass(f"Password for {name}: ")
+    if getpass.getpass("Again: ") != first:
+        raise ReviewError("the two passwords differ; nothing was changed")
+    return first
+
+
+@users.command(name="add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), default="reviewer", show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default="reviewer", show_default=True,
+              help="lead: manages the review; reviewer: screens; observer: reads progress.")
 @click.option("--resolver", is_flag=True, help="A third reviewer who may resolve conflicts.")
+@click.option("--email", help="Matched against the email of an OpenID Connect sign-in.")
 @click.option("--password-stdin", is_flag=True,
               help="Read a password for signing in to the app from standard input.")
-@click.option("--no-password", is_flag=True, help="No app sign-in (command line and CSV only).")
+@click.option("--no-password", is_flag=True,
+              help="No password sign-in (command line, CSV, or OpenID Connect by --email).")
 @db_option
-def reviewers_add(name: str, role: str, resolver: bool, password_stdin: bool, no_password: bool,
-                  db: str | None) -> None:
-    """Add a reviewer; asks for a password (hashed with Argon2) unless told otherwise."""
+def users_add(name: str, role: str, resolver: bool, email: str | None, password_stdin: bool,
+              no_password: bool, db: str | None) -> None:
+    """Add a person; asks for a password (hashed with Argon2) unless told otherwise."""
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     elif not no_password:
         password = getpass.getpass(f"Password for {name}: ")
     person = add_reviewer(Store.open(db), name, role=role, password=password, resolver=resolver,
-                          actor=_actor())
-    click.echo(f"Added {person.name} ({person.role}{', resolver' if resolver else ''}).")
+                          email=email, actor=_actor())
+    click.echo(f"Added {person.name} ({person.describe()}).")
 
 
-@reviewers.command(name="list")
+@users.command(name="list")
 @format_option
 @db_option
-def reviewers_list(fmt: str, db: str | None) -> None:
-    """List the reviewers with their roles."""
-    rows = [{"name": r.name, "role": r.role, "resolver": r.resolver, "active": r.active}
-            for r in list_reviewers(Store.open(db))]
-    click.echo(render(rows, ("name", "role", "resolver", "active"), fmt), nl=False)
+def users_list(fmt: str, db: str | None) -> None:
+    """List the people with their roles, emails and whether they may sign in."""
+    rows = [{"name": r.name, "role": r.role, "resolver": r.resolver, "active": r.active,
+             "email": r.email} for r in list_reviewers(Store.open(db))]
+    click.echo(render(rows, ("name", "role", "resolver", "active", "email"), fmt), nl=False)
 
 
-@reviewers.command(name="password")
+@users.command(name="disable")
+@click.argument("name")
+@db_option
+def users_disable(name: str, db: str | None) -> None:
+    """Stop NAME signing in or acting (their votes stay); an open session ends at its next click."""
+    person = set_active(Store.open(db), name, False, actor=_actor())
+    click.echo(f"Disabled {person.name}.")
+
+
+@users.command(name="enable")
+@click.argument("name")
+@db_option
+def users_enable(name: str, db: str | None) -> None:
+    """Let a disabled NAME sign in again."""
+    person = set_active(Store.open(db), name, True, actor=_actor())
+    click.echo(f"Enabled {person.name}.")
+
+
+@users.command(name="reset-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@db_option
+def users_reset_password(name: str, password_stdin: bool, db: str | None) -> None:
+    """Give NAME a new password (asked twice, or read from standard input)."""
+    store = Store.open(db)
+    person = get_reviewer(store, name)
+    set_password(store, person.name, _read_password(person.name, password_stdin),
+                 actor=_actor())
+    click.echo(f"Password set for {person.name}.")
+
+
+@users.command(name="role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option("--resolver", is_flag=True, help="A reviewer who may resolve conflicts.")
+@db_option
+def users_role(name: str, role: str, resolver: bool, db: str | None) -> None:
+    """Change NAME's role (lead, reviewer or observer)."""
+    person = set_role(Store.open(db), name, role, resolver=resolver, actor=_actor())
+    click.echo(f"{person.name} is now a {person.describe()}.")
+
+
+@users.command(name="email")
+@click.argument("name")
+@click.argument("email", required=False)
+@db_option
+def users_email(name: str, email: str | None, db: str | None) -> None:
+    """Set (or, without EMAIL, remove) the email an OpenID Connect sign-in is matched on."""
+    person = set_email(Store.open(db), name, email, actor=_actor())
+    click.echo(f"{person.name}: email {person.email or 'removed'}.")
+
+
+@click.command(name="password")
 @click.argument("name")
 @db_option
 def reviewers_password(name: str, db: str | None) -> None:
     """Set a reviewer's password (read from standard input)."""
     set_password(Store.open(db), name, sys.stdin.readline().rstrip("\n"), actor=_actor())
     click.echo(f"Password set for {name}.")
+
+
+# the earlier name, kept so scripts go on working: add, list and password
+reviewers = _Group(name="reviewers", hidden=True,
+                   help="Earlier name of 'review users' (add, list, password).",
+                   commands={"add": users_add, "list": users_list, "password": reviewers_password})
 
 
 def _criteria(values: tuple[str, ...]) -> dict[str, str]:
@@ -183,12 +262,13 @@ def resolve(record_id: int, decision: str, person: str, stage: str | None, reaso
 
 
 @click.command()
+@_person_option("--as", "A lead, third reviewer or observer (agreement would unblind a reviewer).")
 @_stage_option
 @format_option
 @db_option
-def agreement(stage: str | None, fmt: str, db: str | None) -> None:
+def agreement(person: str, stage: str | None, fmt: str, db: str | None) -> None:
     """Percent agreement and Cohen's kappa per stage and per reviewer pair (before resolution)."""
-    rows = [a.as_row() for a in agreement_service.agreement(Store.open(db), stage)]
+    rows = [a.as_row() for a in agreement_service.agreement(Store.open(db), stage, by=person)]
     if fmt == "table":
         for row in rows:
             row["percent"] = "" if row["percent"] is None else f"{row['percent']:.1f}"
@@ -198,19 +278,24 @@ def agreement(stage: str | None, fmt: str, db: str | None) -> None:
 
 
 @click.command()
+@_person_option("--as", "Who asks: a plain reviewer sees their own counts only.")
 @format_option
 @db_option
-def progress(fmt: str, db: str | None) -> None:
+def progress(person: str, fmt: str, db: str | None) -> None:
     """Screening progress per stage and per reviewer."""
-    data = agreement_service.progress(Store.open(db))
+    data = agreement_service.progress(Store.open(db), by=person)
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(render(data["stages"], ("stage", "records", "pending", "conflicts", "included",
-                                       "excluded", "excluded_by_automation", "resolved",
-                                       "not_retrieved"), fmt), nl=False)
-    if fmt == "table":
-        click.echo("")
+    if data["scope"] == "review":
+        click.echo(render(data["stages"], ("stage", "records", "pending", "conflicts",
+                                           "included", "excluded", "excluded_by_automation",
+                                           "resolved", "not_retrieved"), fmt), nl=False)
+        if fmt == "table":
+            click.echo("")
+    elif fmt == "table":
+        click.echo("Your own counts (stage totals are for leads, third reviewers and "
+                   "observers).\n")
     click.echo(render(data["reviewers"], ("reviewer", "role", "stage", "votes", "waiting",
                                           "of"), fmt), nl=False)
 
@@ -297,7 +382,7 @@ def fulltext_get(record_id: int, out: str, db: str | None) -> None:
     click.echo(f"Wrote {name} ({len(data)} bytes) to {out}.")
 
 
-SCREENING_COMMANDS = (reviewers, vote, queue, votes, undo, conflicts, resolve, agreement,
+SCREENING_COMMANDS = (users, reviewers, vote, queue, votes, undo, conflicts, resolve, agreement,
                       progress, decisions, fulltext)
 
 __all__ = ["SCREENING_COMMANDS", "ReviewError"]

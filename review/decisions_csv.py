@@ -3,7 +3,8 @@
 An import is checked row by row inside one transaction: the first bad row (unknown record,
 reviewer, stage or reason; a vote the record cannot take) rolls everything back and is named
 by its row number and line, so a file lands whole or not at all. Re-importing the same votes
-changes nothing.
+changes nothing. Exports go out through review.tabular, whose CSV quotes text a spreadsheet
+would run as a formula; an import takes that quote off again, so a round trip is exact.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from review.accounts import AccessError, Reviewer, find_reviewer
+from review.accounts import AccessError, Reviewer, find_reviewer, reviewer_by_id
 from review.errors import InputError, ReviewError
 from review.io.decode import decode
 from review.project import review_protocol
@@ -23,6 +24,7 @@ from review.screening import cast_vote, group_for_record
 from review.screening_state import CONFLICT, DECIDED
 from review.store import Store
 from review.store.records import audit
+from review.tabular import restore
 
 COLUMNS = ("record", "reviewer", "stage", "decision", "reason", "note")
 EXPORT_COLUMNS = ("record", "group", "reviewer", "stage", "decision", "reason", "note",
@@ -56,7 +58,7 @@ def import_decisions(path: str | Path, store: Store, *, actor: str) -> int:
             where = f"row {number}"
             if None in row:
                 raise InputError(name, f"{where} has more fields than the header", line=line)
-            values = {k: (v or "").strip() for k, v in row.items()}
+            values = {k: restore((v or "").strip()) for k, v in row.items()}
             try:
                 record_id = int(values["record"])
             except ValueError:
@@ -97,7 +99,7 @@ def _current(store: Store, conn: Any, record_id: int, reviewer_id: int,
     return tuple(row) if row else None  # type: ignore[return-value]
 
 
-def export_decisions(store: Store, *, by: str, include_pending: bool = False
+def export_decisions(store: Store, *, by: str | Reviewer, include_pending: bool = False
                      ) -> list[dict[str, Any]]:
     """Every vote, for a lead. Votes on records still waiting for others are blind and left
     out unless include_pending is asked for, so an export never unblinds a screening lead."""
@@ -105,9 +107,12 @@ def export_decisions(store: Store, *, by: str, include_pending: bool = False
     decisions, reviewers, groups, state = (t["decisions"], t["reviewers"],
                                            t["duplicate_groups"], t["screening_state"])
     with store.read() as conn:
-        person = find_reviewer(store, conn, by)
+        name = by.name if isinstance(by, Reviewer) else by
+        person = (reviewer_by_id(store, conn, by.id) if isinstance(by, Reviewer)
+                  else find_reviewer(store, conn, by))
         if person is None or not person.is_lead or not person.active:
-            raise AccessError(f"{by!r} is not a lead of this review; only a lead exports votes")
+            raise AccessError(f"{name!r} is not a lead of this review; only a lead exports "
+                              "votes")
         query = (sa.select(decisions, reviewers.c.name.label("reviewer"),
                            groups.c.kept_record_id.label("record"), state.c.state,
                            state.c.outcome)

@@ -101,6 +101,9 @@ def _person(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
                           "'review reviewers add NAME'")
     if not found.active:
         raise AccessError(f"{found.name} is no longer an active reviewer of this review")
+    if found.is_observer:
+        raise AccessError(f"{found.name} is an observer of this review: observers follow its "
+                          "progress and do not screen")
     return found
 
 

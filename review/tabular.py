@@ -1,5 +1,11 @@
 """Rows to text as a table, CSV or JSON: one renderer for every listing command, so `--format`
-means the same everywhere."""
+means the same everywhere.
+
+Titles, notes and reasons come from outside, and a CSV is often opened in a spreadsheet, which
+runs a cell starting with =, +, -, @, a tab or a carriage return as a formula. CSV cells holding
+such text get a leading single quote (numbers stay numbers); `restore` undoes exactly that, so
+an exported CSV imports back to the same values. (The batch dedupe output is not written here:
+it carries its input's fields through unchanged, by its specification.)"""
 
 from __future__ import annotations
 
@@ -10,6 +16,22 @@ from collections.abc import Sequence
 from typing import Any
 
 FORMATS = ("table", "csv", "json")
+RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _risky(text: str) -> bool:
+    # a quote we added must survive a second round, so quoted risky text is risky too
+    return text.lstrip("'").startswith(RISKY_START)
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet would run as a formula, made inert with a leading single quote."""
+    return "'" + text if _risky(text) else text
+
+
+def restore(text: str) -> str:
+    """The text `neutralise` was given (for reading our own CSV back)."""
+    return text[1:] if text.startswith("'") and _risky(text[1:]) else text
 
 
 def _cell(value: Any) -> str:
@@ -22,6 +44,12 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, bool | int | float):
+        return _cell(value)
+    return neutralise(_cell(value))
+
+
 def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str = "table", *,
            widths: dict[str, int] | None = None) -> str:
     """Render rows; `widths` caps column widths in table form only (CSV and JSON are whole)."""
@@ -31,9 +59,9 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str = "t
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
+        writer.writerow([neutralise(c) for c in columns])
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            writer.writerow([_csv_cell(row.get(c)) for c in columns])
         return out.getvalue()
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -117,3 +117,143 @@ def test_a_signed_in_reviewer_who_was_deactivated_cannot_vote(db_url: str,
     with pytest.raises(AccessError, match="no longer an active reviewer"):
         cast_vote(store, ben, 1, "include")
     store.close()
+
+
+# --- team server: observers, account changes, emails, migration 7 ------------------------
+
+def _audit(store, action: str) -> list[dict]:
+    audit = store.table("audit_log")
+    with store.read() as conn:
+        return [dict(r._mapping) for r in conn.execute(
+            sa.select(audit).where(audit.c.action == action).order_by(audit.c.id))]
+
+
+def test_an_observer_signs_in_but_cannot_screen(db_url: str, tmp_path: Path) -> None:
+    from review.screening import my_votes, next_item, queue
+
+    store = build(db_url, tmp_path)
+    olu = add_reviewer(store, "Olu", role="observer", password="olu-password", actor="Lead")
+    assert (olu.is_observer, olu.can_resolve, olu.sees_whole_review) == (True, False, True)
+    assert authenticate(store, "Olu", "olu-password") == olu
+    for call in (lambda: cast_vote(store, olu, 1, "include"), lambda: next_item(store, "Olu"),
+                 lambda: queue(store, "Olu"), lambda: my_votes(store, olu)):
+        with pytest.raises(AccessError, match="observer of this review"):
+            call()
+    with pytest.raises(ReviewError, match="only a reviewer can be a third reviewer"):
+        add_reviewer(store, "Pat", role="observer", resolver=True, actor="Lead")
+    store.close()
+
+
+def test_account_changes_are_audited_with_before_and_after(store) -> None:
+    from review.accounts import set_active, set_email, set_role
+
+    lead = add_reviewer(store, "Morgan", role="lead", password="morgan-pass", actor="setup")
+    add_reviewer(store, "Priya", password="priya-pass", email="Priya@Example.org", actor=lead)
+    assert get_reviewer(store, "priya").email == "priya@example.org"
+    set_active(store, "Priya", False, actor=lead)
+    assert authenticate(store, "Priya", "priya-pass") is None  # disabled: no sign-in
+    set_active(store, "Priya", True, actor=lead)
+    set_password(store, "Priya", "a-new-password", actor=lead)
+    assert authenticate(store, "Priya", "priya-pass") is None
+    assert authenticate(store, "Priya", "a-new-password") is not None
+    changed = set_role(store, "Priya", "reviewer", resolver=True, actor=lead)
+    assert changed.describe() == "third reviewer"
+    set_email(store, "Priya", None, actor=lead)
+    [disable] = _audit(store, "disable reviewer")
+    assert (disable["actor"], disable["detail"]) == (
+        "Morgan", {"name": "Priya", "before": {"active": True}, "after": {"active": False}})
+    [role] = _audit(store, "change role")
+    assert role["detail"]["before"] == {"role": "reviewer", "resolver": False}
+    assert role["detail"]["after"] == {"role": "reviewer", "resolver": True}
+    [email] = _audit(store, "change email")
+    assert email["detail"]["before"] == {"email": "priya@example.org"}
+    [password] = _audit(store, "set password")
+    assert password["detail"]["after"] == {"password": "set"}
+    assert "$argon2" not in str(_audit(store, "set password"))
+
+
+def test_only_an_active_lead_changes_accounts_and_the_last_lead_stays(store) -> None:
+    from review.accounts import set_active, set_role
+
+    lead = add_reviewer(store, "Morgan", role="lead", password="morgan-pass", actor="setup")
+    priya = add_reviewer(store, "Priya", password="priya-pass", actor="setup")
+    olu = add_reviewer(store, "Olu", role="observer", actor="setup")
+    for who in (priya, olu):
+        with pytest.raises(AccessError, match="only a lead manages accounts"):
+            set_active(store, "Morgan", False, actor=who)
+        with pytest.raises(AccessError, match="only a lead manages accounts"):
+            add_reviewer(store, "Sam", actor=who)
+    with pytest.raises(ReviewError, match="only active lead"):
+        set_active(store, "Morgan", False, actor=lead)
+    with pytest.raises(ReviewError, match="only active lead"):
+        set_role(store, "Morgan", "reviewer", actor="setup")
+    set_role(store, "Priya", "lead", actor=lead)
+    set_role(store, "Morgan", "reviewer", actor="setup")
+    with pytest.raises(AccessError, match="only a lead manages accounts"):
+        set_active(store, "Priya", False, actor=lead)  # Morgan is no longer a lead
+
+
+def test_emails_are_unique_and_find_their_reviewer(store) -> None:
+    from review.accounts import reviewer_by_email
+
+    priya = add_reviewer(store, "Priya", email="priya@example.org", actor="setup")
+    with pytest.raises(ReviewError, match="already the email of Priya"):
+        add_reviewer(store, "Tom", email="PRIYA@example.org", actor="setup")
+    with pytest.raises(ReviewError, match="is not an email address"):
+        add_reviewer(store, "Tom", email="tom at example", actor="setup")
+    assert reviewer_by_email(store, " Priya@EXAMPLE.org ") == priya
+    assert reviewer_by_email(store, "nobody@example.org") is None
+    assert reviewer_by_email(store, "") is None
+
+
+def test_migration_7_keeps_reviewers_and_their_votes(db_url: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review made at schema 5 (roles lead and reviewer only), with votes and a resolution
+    pointing at reviewers, is brought to the current schema: same rows, same ids, foreign keys
+    still enforced, and observers now allowed."""
+    import review.store as store_module
+    from review.screening import resolve
+    from review.store import Store
+    from review.store.migrations import LATEST, MIGRATIONS
+    old = tuple(m for m in MIGRATIONS if m[0] <= 5)
+    monkeypatch.setattr(store_module, "MIGRATIONS", old)
+    monkeypatch.setattr(store_module, "LATEST", 5)
+    store = build(db_url, tmp_path)
+    assert store.schema_version() == 5 and "email" not in store.table("reviewers").c
+    cast_vote(store, "Ana", 1, "include")
+    cast_vote(store, "Ben", 1, "exclude")
+    cast_vote(store, "Ana", 2, "include")
+    resolve(store, 1, "include", by="Lead")
+    with pytest.raises(sa.exc.IntegrityError):  # the old constraint: no observers yet
+        with store.write() as conn:
+            conn.execute(store.table("reviewers").insert().values(
+                name="Olu", role="observer", resolver=False, active=True,
+                created_at="2025-01-01T00:00:00Z", created_by="test"))
+    reviewers, decisions = store.table("reviewers"), store.table("decisions")
+    with store.read() as conn:
+        before_people = conn.execute(sa.select(reviewers).order_by(reviewers.c.id)).all()
+        before_votes = conn.execute(sa.select(decisions).order_by(decisions.c.id)).all()
+    store.close()
+
+    monkeypatch.undo()
+    store = Store.open(db_url)
+    assert store.schema_version() == LATEST
+    reviewers, decisions = store.table("reviewers"), store.table("decisions")
+    with store.read() as conn:
+        after_people = conn.execute(sa.select(reviewers).order_by(reviewers.c.id)).all()
+        after_votes = conn.execute(sa.select(decisions).order_by(decisions.c.id)).all()
+    assert [tuple(r)[:8] for r in after_people] == [tuple(r) for r in before_people]
+    assert all(r.email is None for r in after_people)
+    assert after_votes == before_votes
+    olu = add_reviewer(store, "Olu", role="observer", actor="Lead")
+    assert olu.id > max(r.id for r in before_people)  # (a refused insert uses up a PG id)
+    with pytest.raises(sa.exc.IntegrityError):  # foreign keys still hold
+        with store.write() as conn:
+            conn.execute(decisions.insert().values(
+                group_id=3, stage="title_abstract", reviewer_id=999, decision="include",
+                criteria={}, created_at="x", updated_at="x", changes=0, origin="test"))
+    with pytest.raises(sa.exc.IntegrityError):  # and the new role list
+        with store.write() as conn:
+            conn.execute(reviewers.update().where(reviewers.c.id == olu.id).values(role="boss"))
+    cast_vote(store, "Ben", 2, "include")  # screening carries on over the rebuilt table
+    store.close()

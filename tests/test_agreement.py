@@ -38,8 +38,8 @@ def review(db_url: str, tmp_path: Path):
     store.close()
 
 
-def _rows(store, stage=None):
-    return {(a.stage, a.reviewer_a, a.reviewer_b): a for a in agreement(store, stage)}
+def _rows(store, stage=None, by="Lead"):
+    return {(a.stage, a.reviewer_a, a.reviewer_b): a for a in agreement(store, stage, by=by)}
 
 
 def test_agreement_per_stage_and_pair(review) -> None:
@@ -88,8 +88,8 @@ def test_records_still_waiting_for_votes_are_left_out(db_url: str, tmp_path: Pat
     not show in the figures Cleo can read: they would tell her whether they agreed."""
     store = build(db_url, tmp_path, votes=3)
     both(store, 1, "include", "exclude")
-    assert ("title_abstract", "Ana", "Ben") not in _rows(store)
-    assert _rows(store)[("title_abstract", None, None)].records == 0
+    assert ("title_abstract", "Ana", "Ben") not in _rows(store, by="Cleo")
+    assert _rows(store, by="Cleo")[("title_abstract", None, None)].records == 0
     cast_vote(store, "Cleo", 1, "include")
     rows = _rows(store)
     assert rows[("title_abstract", "Ana", "Ben")].agreed == 0
@@ -100,7 +100,7 @@ def test_records_still_waiting_for_votes_are_left_out(db_url: str, tmp_path: Pat
 
 def test_progress_counts_per_stage_and_reviewer(review) -> None:
     resolve(review, 2, "exclude", by="Lead")
-    data = progress(review)
+    data = progress(review, by="Lead")
     ta, ft = data["stages"]
     assert ta == {"stage": "title_abstract", "label": "Titles and abstracts", "records": 8,
                   "pending": 1, "conflicts": 1, "included": 3, "excluded": 3,
@@ -114,3 +114,26 @@ def test_progress_counts_per_stage_and_reviewer(review) -> None:
     assert people[("Ben", "full_text")] == {"reviewer": "Ben", "role": "reviewer",
                                             "stage": "full_text", "votes": 0, "waiting": 3,
                                             "of": 3}
+
+
+def test_agreement_is_refused_to_a_plain_reviewer_and_open_to_an_observer(review) -> None:
+    from review.accounts import AccessError, add_reviewer
+
+    with pytest.raises(AccessError, match="agreement between reviewers is for leads"):
+        agreement(review, by="Ana")
+    add_reviewer(review, "Olu", role="observer", actor="Lead")
+    assert _rows(review, by="Olu") == _rows(review, by="Lead") == _rows(review, by="Cleo")
+
+
+def test_a_reviewer_gets_their_own_progress_only(review) -> None:
+    from review.accounts import add_reviewer
+
+    add_reviewer(review, "Olu", role="observer", actor="Lead")
+    mine = progress(review, by="Ana")
+    assert mine["scope"] == "own" and mine["stages"] == []
+    assert {r["reviewer"] for r in mine["reviewers"]} == {"Ana"}
+    whole = progress(review, by="Olu")
+    assert whole["scope"] == "review" and len(whole["stages"]) == 2
+    # observers vote on nothing, so they are not listed among the reviewers
+    assert {r["reviewer"] for r in whole["reviewers"]} == {"Lead", "Ana", "Ben", "Cleo"}
+    assert [r for r in whole["reviewers"] if r["reviewer"] == "Ana"] == mine["reviewers"]

@@ -451,7 +451,7 @@ def test_rule_criteria_suggest_with_a_reason_and_decide_nothing(review) -> None:
     assert item_for(review, "Ana", 1).suggestions[0].passed is True
     assert state(review, 6)["state"] == "open" and 6 in [r["record_id"]
                                                          for r in queue(review, "Ana")]
-    assert progress(review)["stages"][0]["excluded_by_automation"] == 0
+    assert progress(review, by="Lead")["stages"][0]["excluded_by_automation"] == 0
 
 
 def test_automatic_criteria_exclude_before_screening(db_url: str, tmp_path: Path) -> None:
@@ -462,7 +462,7 @@ def test_automatic_criteria_exclude_before_screening(db_url: str, tmp_path: Path
     assert 6 not in [r["record_id"] for r in queue(store, "Ana")]
     with pytest.raises(ReviewError, match="excluded by the protocol's automatic rule"):
         cast_vote(store, "Ana", 6, "include")
-    stages = progress(store)["stages"]
+    stages = progress(store, by="Lead")["stages"]
     assert stages[0]["excluded_by_automation"] == 1 and stages[0]["excluded"] == 0
     assert state(store, 1)["state"] == "open"
     both(store, 1, "include", "include")  # automation only at the first stage
@@ -569,8 +569,8 @@ def test_blinding_nothing_a_reviewer_calls_shows_another_reviewers_vote(review) 
     outputs.append(my_votes(review, "Ana"))
     outputs.append(cast_vote(review, "Ana", 5, "include"))
     outputs.append(cast_vote(review, "Ana", 2, "include", note="changed my mind"))
-    outputs += [progress(review), [a.as_row() for a in agreement(review)]]
-    for call in (lambda: conflicts(review, "Ana"),
+    outputs.append(progress(review, by="Ana"))
+    for call in (lambda: conflicts(review, "Ana"), lambda: agreement(review, by="Ana"),
                  lambda: export_decisions(review, by="Ana"),
                  lambda: export_decisions(review, by="Ana", include_pending=True),
                  lambda: resolve(review, 2, "include", by="Ana")):

@@ -325,12 +325,49 @@ def _m0005_extraction(conn: Connection) -> None:
         "extra_themes")])
 
 
+def _m0007_observers_and_emails(conn: Connection) -> None:
+    """The observer role (reads progress only) and a reviewer's email, which an OpenID
+    Connect sign-in is matched on. SQLite cannot change a CHECK constraint, so there the
+    reviewers table is rebuilt with the same rows and ids; foreign keys are deferred to the
+    commit, by which time every reviewer row is back."""
+    role_check = "role IN ('lead', 'reviewer', 'observer')"
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+        conn.exec_driver_sql("CREATE TEMP TABLE reviewers_m7 AS SELECT * FROM reviewers")
+        conn.exec_driver_sql("DROP TABLE reviewers")
+        md = sa.MetaData()
+        sa.Table(
+            "reviewers", md,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("name", sa.Text, nullable=False, unique=True),
+            sa.Column("role", sa.String(16), nullable=False),
+            sa.Column("resolver", sa.Boolean, nullable=False, default=False),
+            sa.Column("password_hash", sa.Text),
+            sa.Column("active", sa.Boolean, nullable=False, default=True),
+            sa.Column("created_at", sa.String(32), nullable=False),
+            sa.Column("created_by", sa.Text, nullable=False),
+            sa.Column("email", sa.Text),
+            sa.CheckConstraint(role_check, name="reviewers_role_known"),
+        ).create(conn)
+        columns = "id, name, role, resolver, password_hash, active, created_at, created_by"
+        conn.exec_driver_sql(f"INSERT INTO reviewers ({columns}) "
+                             f"SELECT {columns} FROM reviewers_m7 ORDER BY id")
+        conn.exec_driver_sql("DROP TABLE reviewers_m7")
+    else:
+        conn.exec_driver_sql("ALTER TABLE reviewers DROP CONSTRAINT reviewers_role_known")
+        conn.exec_driver_sql(f"ALTER TABLE reviewers ADD CONSTRAINT reviewers_role_known "
+                             f"CHECK ({role_check})")
+        conn.exec_driver_sql("ALTER TABLE reviewers ADD COLUMN email TEXT")
+    conn.exec_driver_sql("CREATE UNIQUE INDEX reviewers_by_email ON reviewers (email)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
     (3, "reviewers, screening decisions, full texts", _m0003_screening),
     (4, "studies and their reports", _m0004_studies),
     (5, "extraction entries, themes, quality answers", _m0005_extraction),
+    (7, "observer role, reviewer emails", _m0007_observers_and_emails),
 )
 
-LATEST = MIGRATIONS[-1][0]
+LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order
