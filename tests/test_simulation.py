@@ -104,6 +104,18 @@ def test_replay_beats_random_on_a_tiny_set(model: str) -> None:
     assert ranked.wss95 > 0.5
 
 
+def test_retraining_lag() -> None:
+    assert simulation.retrain_batch(50) == 1
+    assert simulation.retrain_batch(50, retrain_every=10) == 1  # never more than 1% of labels
+    assert simulation.retrain_batch(2000, retrain_every=10) == 10
+    dataset = tiny_dataset()
+    features = simulation.features_for(dataset)
+    every = simulation.replay(features, dataset.labels, "nb", seed=2)
+    lagging = simulation.replay(features, dataset.labels, "nb", seed=2, retrain_every=50)
+    # 60 records: 1% of the labels is under one record, so the lag is clamped to none.
+    assert lagging.order == every.order and lagging.fits == every.fits
+
+
 def write_csv(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
