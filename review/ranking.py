@@ -140,7 +140,7 @@ class Logistic:
 
     def fit(self, features: sparse.csr_matrix, labels: np.ndarray) -> None:
         self._model = LogisticRegression(C=self.C, solver="liblinear", dual=True,
-                                         max_iter=1000)
+                                         max_iter=1000, random_state=0)
         self._model.fit(features, labels, sample_weight=_balanced_weights(labels, self.ratio))
 
     def scores(self, features: sparse.csr_matrix) -> np.ndarray:
@@ -160,7 +160,7 @@ class LinearSVM:
     name: str = "svm"
 
     def fit(self, features: sparse.csr_matrix, labels: np.ndarray) -> None:
-        self._model = LinearSVC(C=self.C, loss="squared_hinge", max_iter=5000)
+        self._model = LinearSVC(C=self.C, loss="squared_hinge", max_iter=5000, random_state=0)
         self._model.fit(features, labels, sample_weight=_balanced_weights(labels, self.ratio))
 
     def scores(self, features: sparse.csr_matrix) -> np.ndarray:
@@ -224,8 +224,31 @@ def can_train(labelled: Mapping[int, int]) -> bool:
     return 1 in values and 0 in values
 
 
+MAX_TRAINING_ROWS = 8000
+
+
+def training_rows(labelled: Mapping[int, int], limit: int | None = MAX_TRAINING_ROWS,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (and labels) a fit learns from: every labelled row, or, past `limit`, every
+    include and a fixed random sample of the excludes. The cap bounds a retraining's time on a
+    very large review (the fit grows with the rows); the class weights make up for the excludes
+    left out. No development set is large enough to reach it."""
+    rows = np.fromiter(sorted(labelled), dtype=np.int64)
+    labels = np.fromiter((1 if labelled[int(r)] else 0 for r in rows), dtype=np.int64)
+    if limit is None or rows.size <= limit:
+        return rows, labels
+    includes = rows[labels == 1]
+    excludes = rows[labels == 0]
+    room = max(limit - includes.size, min(limit, excludes.size) // 2)
+    sample = np.random.default_rng(rows.size).choice(excludes, size=min(room, excludes.size),
+                                                      replace=False)
+    kept = np.sort(np.concatenate([includes, sample]))
+    return kept, np.fromiter((1 if labelled[int(r)] else 0 for r in kept), dtype=np.int64)
+
+
 def train(features: sparse.csr_matrix, labelled: Mapping[int, int],
-          model: str | Classifier = DEFAULT_MODEL) -> Ranking:
+          model: str | Classifier = DEFAULT_MODEL,
+          max_rows: int | None = MAX_TRAINING_ROWS) -> Ranking:
     """Fit a classifier on the labelled rows ({row: 1 include, 0 exclude}) and score every row.
 
     This is the retraining step: it can take a second on a large review, so a caller runs it
@@ -234,17 +257,17 @@ def train(features: sparse.csr_matrix, labelled: Mapping[int, int],
     if not can_train(labelled):
         raise RankingError("ranking needs at least one include and one exclude")
     classifier = make_classifier(model) if isinstance(model, str) else model
-    rows = np.fromiter(labelled.keys(), dtype=np.int64)
-    labels = np.fromiter((1 if labelled[int(r)] else 0 for r in rows), dtype=np.int64)
-    if rows.min() < 0 or rows.max() >= features.shape[0]:
+    if min(labelled) < 0 or max(labelled) >= features.shape[0]:
         raise RankingError("a labelled row is outside the feature matrix")
     started = time.perf_counter()
+    rows, labels = training_rows(labelled, max_rows)
     classifier.fit(features[rows], labels)
     scores = np.asarray(classifier.scores(features), dtype=np.float64)
     seconds = time.perf_counter() - started
+    n_include = sum(1 for v in labelled.values() if v)
     return Ranking(model=classifier.name, version=model_version(classifier, labelled),
-                   scores=scores, n_include=int(labels.sum()),
-                   n_exclude=int(len(labels) - labels.sum()), fit_seconds=seconds)
+                   scores=scores, n_include=n_include, n_exclude=len(labelled) - n_include,
+                   fit_seconds=seconds)
 
 
 def rank_pool(features: sparse.csr_matrix, labelled: Mapping[int, int], pool: Sequence[int],

@@ -91,6 +91,17 @@ def test_random_order_until_both_classes() -> None:
     assert model is not None and ranked == [6, 7]
 
 
+def test_training_rows_cap_keeps_every_include() -> None:
+    labelled = {i: (1 if i % 50 == 0 else 0) for i in range(1000)}
+    rows, labels = ranking.training_rows(labelled, limit=None)
+    assert rows.tolist() == list(range(1000)) and labels.sum() == 20
+    rows, labels = ranking.training_rows(labelled, limit=300)
+    assert rows.size == 300 and labels.sum() == 20  # all 20 includes, 280 excludes
+    assert all(labelled[int(r)] == int(y) for r, y in zip(rows, labels, strict=True))
+    again, _ = ranking.training_rows(labelled, limit=300)
+    assert again.tolist() == rows.tolist()  # the same sample every time
+
+
 def test_unknown_model() -> None:
     with pytest.raises(ranking.RankingError, match="choose one of nb, lr, svm"):
         ranking.make_classifier("forest")
