@@ -1,5 +1,5 @@
-"""Two OS processes voting at once on one review lose nothing: 1,000 votes each (900 first
-votes on the same 900 records, in the same order so they collide on every record, then 100
+"""Two OS processes voting at once on one review lose nothing: 1,000 first votes each
+on the same 1,000 records, in the same order so they collide on every record, then 100
 changes), and afterwards every vote is there exactly once and the screening state agrees with
 the votes. On SQLite (one file, the issue's case) and on PostgreSQL (500 votes each there,
 to keep the run short: its round trips make each vote slower than on a local file)."""
@@ -21,7 +21,7 @@ from review.project import create_review, review_protocol
 from review.screening_state import decide
 
 ROOT = Path(__file__).resolve().parent.parent
-RECORDS, CHANGES = 900, 100
+RECORDS, CHANGES = 1000, 100
 PG_RECORDS = 400
 
 WORKER = r"""
