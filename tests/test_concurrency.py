@@ -1,6 +1,6 @@
 """Two OS processes voting at once on one review lose nothing: 1,000 first votes each
 on the same 1,000 records, in the same order so they collide on every record, then 100
-changes), and afterwards every vote is there exactly once and the screening state agrees with
+changes, and afterwards every vote is there exactly once and the screening state agrees with
 the votes. On SQLite (one file, the issue's case) and on PostgreSQL (500 votes each there,
 to keep the run short: its round trips make each vote slower than on a local file)."""
 
