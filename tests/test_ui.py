@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from review import accounts, fulltext, screening
@@ -145,7 +146,7 @@ def test_demo_accounts_listed_on_the_demo_only(team_db: Path, monkeypatch) -> No
 def test_review_without_reviewers_says_how_to_add_one(review_db: Path, monkeypatch) -> None:
     app = _app(review_db, monkeypatch)
     assert not app.exception
-    assert "review reviewers add NAME --role lead" in app.code[0].value
+    assert "review users add NAME --role lead" in app.code[0].value
     assert not app.text_input  # nothing to sign in to
 
 
@@ -160,11 +161,13 @@ def test_navigation_follows_the_role() -> None:
     assert titles("reviewer", resolver=True) == ["Screen", "Full text", "Conflicts", "Records",
                                                  "Progress", "Extraction"]
     assert titles("lead") == ["Screen", "Full text", "Conflicts", "Records", "Progress",
-                              "Duplicates", "Import", "Extraction", "Tables", "PRISMA"]
+                              "Duplicates", "Import", "Extraction", "Tables", "PRISMA",
+                              "Accounts"]
+    assert titles("observer") == ["Progress", "PRISMA"]
 
 
 @pytest.mark.parametrize("page", ["duplicates", "import_exports", "conflicts", "tables",
-                                  "prisma"])
+                                  "prisma", "accounts"])
 def test_lead_pages_are_not_open_to_a_reviewer(team_db: Path, monkeypatch, page: str) -> None:
     app = _signed_in(team_db, monkeypatch, "Ana")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
@@ -534,3 +537,197 @@ def test_lead_opens_extraction_tables_and_prisma_on_the_demo(demo_db: Path, monk
     assert not app.exception, app.exception
     assert any(heading in t.value for t in app.title), [t.value for t in app.title]
     assert not app.error, [e.value for e in app.error]
+
+
+# --- team server: observers, session expiry, disabled accounts, Accounts, OIDC -------------
+
+def _observer(db: Path) -> None:
+    add_people(db, {"Olu": ("observer", "olu-password")})
+
+
+def test_observer_sees_progress_of_the_whole_review_and_nothing_to_screen(
+        team_db: Path, monkeypatch) -> None:
+    _observer(team_db)
+    store = Store.open(team_db)
+    for name in ("Ana", "Ben"):
+        screening.cast_vote(store, name, 1, "include", origin="test")
+    store.close()
+    app = _sign_in(_app(team_db, monkeypatch), "Olu", "olu-password")
+    assert app.title[0].value == "Progress"
+    stages, people, agreed = (f.value for f in app.dataframe)
+    assert stages.iloc[0]["Included"] == 1
+    assert set(people["Reviewer"]) == {"Lee", "Ana", "Ben"}
+    assert "Signed in as Olu (observer)" in " ".join(t.value for t in app.text)
+    for page in ("screen", "fulltext", "records", "extraction", "conflicts", "accounts"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            app.switch_page(f"{PAGES}/{page}.py")
+
+
+def test_a_reviewer_sees_only_their_own_progress(team_db: Path, monkeypatch) -> None:
+    store = Store.open(team_db)
+    screening.cast_vote(store, "Ben", 1, "exclude", note="Ben's own reasons", origin="test")
+    screening.cast_vote(store, "Ana", 1, "include", origin="test")
+    store.close()
+    app = _signed_in(team_db, monkeypatch, "Ana", "progress")
+    [mine] = [f.value for f in app.dataframe]
+    assert set(mine["Reviewer"]) == {"Ana"}
+    assert "Ben" not in _texts(app) and "Agreement" not in _texts(app)
+
+
+def test_session_ends_after_the_idle_minutes(team_db: Path, monkeypatch) -> None:
+    from review.ui import session
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(session, "_now", lambda: clock[0])
+    monkeypatch.setenv("REVIEW_SESSION_MINUTES", "30")
+    app = _signed_in(team_db, monkeypatch, "Ana")
+    clock[0] += 29 * 60  # active within the limit: still signed in, and the clock restarts
+    app.run()
+    assert app.title[0].value == "Screen: titles and abstracts"
+    clock[0] += 29 * 60
+    app.run()
+    assert app.title[0].value == "Screen: titles and abstracts"
+    clock[0] += 31 * 60
+    app.run()
+    assert app.title[0].value == "Sign in"
+    assert "signed out after 30 minutes without activity" in app.info[0].value
+    assert "reviewer" not in app.session_state
+
+
+def test_session_minutes_default_and_bad_values(monkeypatch) -> None:
+    from review.ui.session import session_minutes
+
+    monkeypatch.delenv("REVIEW_SESSION_MINUTES", raising=False)
+    assert session_minutes() == 60
+    for bad in ("soon", "0", "-5"):
+        monkeypatch.setenv("REVIEW_SESSION_MINUTES", bad)
+        assert session_minutes() == 60
+    monkeypatch.setenv("REVIEW_SESSION_MINUTES", "7.5")
+    assert session_minutes() == 7.5
+
+
+def test_a_disabled_account_is_signed_out_at_its_next_click(team_db: Path, monkeypatch) -> None:
+    app = _signed_in(team_db, monkeypatch, "Ana")
+    store = Store.open(team_db)
+    accounts.set_active(store, "Ana", False, actor="Lee")
+    store.close()
+    _widget(app.button, "Include").click().run()
+    assert app.title[0].value == "Sign in"
+    assert "disabled" in app.info[0].value
+    store = Store.open(team_db)
+    assert screening.my_votes(store, "Ben") == []
+    with pytest.raises(accounts.AccessError):
+        screening.my_votes(store, "Ana")
+    store.close()
+
+
+def test_accounts_page_adds_disables_resets_and_changes_role(team_db: Path, monkeypatch) -> None:
+    app = _signed_in(team_db, monkeypatch, "Lee", "accounts")
+    table = app.dataframe[0].value
+    assert list(table["Name"]) == ["Lee", "Ana", "Ben"]
+    _widget(app.text_input, "Name").input("Sam <b>")
+    [w for w in app.selectbox if w.label == "Role"][-1].select("observer")  # the Add form's
+    _widget(app.text_input, "Email (optional; for single sign-on)").input("sam@example.org")
+    _widget(app.text_input, "Password (optional; at least 8 characters)").input("sam-password")
+    _click(app, "Add")
+    assert app.success[0].value == "Added Sam &lt;b&gt; \\(observer\\)\\."
+    store = Store.open(team_db)
+    sam = accounts.get_reviewer(store, "Sam <b>")
+    assert (sam.role, sam.email) == ("observer", "sam@example.org")
+    assert accounts.authenticate(store, "Sam <b>", "sam-password") == sam
+    store.close()
+
+    _widget(app.selectbox, "Person").select("Ana").run()
+    _click(app, "Disable Ana")
+    assert "Ana is disabled" in app.success[0].value
+    _widget(app.selectbox, "Person").select("Ana").run()
+    _click(app, "Enable Ana")
+    _widget(app.selectbox, "Person").select("Ben").run()
+    _widget(app.text_input, "New password").input("ben-new-password")
+    _widget(app.text_input, "New password again").input("ben-new-password")
+    _click(app, "Set the password")
+    assert "New password set for Ben" in app.success[0].value
+    _widget(app.selectbox, "Person").select("Ben").run()
+    _widget(app.checkbox, "Third reviewer").check()
+    _click(app, "Save role and email")
+    assert not app.error, app.error[0].value
+    assert "Ben is now third reviewer" in app.success[0].value
+    _widget(app.selectbox, "Person").select("Lee").run()
+    _click(app, "Disable Lee")
+    assert "only active lead" in app.error[0].value
+
+    store = Store.open(team_db)
+    assert accounts.authenticate(store, "Ben", "ben-new-password") is not None
+    assert accounts.get_reviewer(store, "Ben").can_resolve
+    assert accounts.get_reviewer(store, "Ana").active
+    audit = store.table("audit_log")
+    with store.read() as conn:
+        actions = [(r.actor, r.action) for r in conn.execute(
+            sa.select(audit.c.actor, audit.c.action).where(audit.c.entity == "reviewer",
+                                                           audit.c.actor == "Lee"))]
+    store.close()
+    assert actions == [("Lee", "add reviewer"), ("Lee", "disable reviewer"),
+                       ("Lee", "enable reviewer"), ("Lee", "set password"),
+                       ("Lee", "change role")]
+
+
+AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32,
+        "example": {"client_id": "review-app", "client_secret": "s",
+                    "server_metadata_url": "https://id.example.org/.well-known/openid"}}
+
+
+def _oidc_app(db: Path, monkeypatch, user: dict | None = None) -> AppTest:
+    monkeypatch.setenv("REVIEW_DB", str(db))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.secrets["auth"] = AUTH
+    app.user = user or {}
+    return app.run()
+
+
+def test_oidc_button_only_where_auth_is_configured(team_db: Path, monkeypatch) -> None:
+    from review.ui.session import providers_in
+
+    plain = _app(team_db, monkeypatch)
+    assert [b.label for b in plain.button] == ["Sign in"]  # the password form's only
+    app = _oidc_app(team_db, monkeypatch)
+    assert not app.exception
+    assert [b.label for b in app.button] == ["Sign in with Example", "Sign in"]
+    assert providers_in({"redirect_uri": "x", "client_id": "a", "client_secret": "b",
+                         "client_kwargs": {"prompt": "login"}}) == [(None, "single sign-on")]
+    assert providers_in({"redirect_uri": "x", "cookie_secret": "y"}) == []
+    assert providers_in(None) == []
+
+
+def test_oidc_identity_signs_in_the_reviewer_with_that_email(team_db: Path, monkeypatch) -> None:
+    store = Store.open(team_db)
+    accounts.set_email(store, "Ana", "ana@example.org", actor="Lee")
+    store.close()
+    app = _oidc_app(team_db, monkeypatch, {"is_logged_in": True, "email": "ANA@example.org",
+                                           "email_verified": True})
+    assert not app.exception
+    assert app.title[0].value == "Screen: titles and abstracts"
+    assert app.session_state["reviewer"].name == "Ana"
+    # the same identity, not a reviewer's email: refused with what to do, nothing opens
+    app = _oidc_app(team_db, monkeypatch, {"is_logged_in": True, "email": "eve@example.org"})
+    assert app.title[0].value == "Sign in"
+    assert "eve@example\\.org is not the email of a reviewer" in app.info[0].value
+    assert "Sign out of the provider" in [b.label for b in app.button]
+    # an identity Streamlit has not logged in (AppTest's default user) signs nobody in
+    app = _oidc_app(team_db, monkeypatch, {"email": "ana@example.org"})
+    assert app.title[0].value == "Sign in"
+
+
+def test_oidc_identity_mapping_refuses_unverified_and_disabled(team_db: Path) -> None:
+    from review.ui.session import reviewer_for_identity
+
+    store = Store.open(team_db)
+    accounts.set_email(store, "Ben", "ben@example.org", actor="Lee")
+    person, problem = reviewer_for_identity(store, {"email": "ben@example.org"})
+    assert person is not None and person.name == "Ben" and problem is None
+    person, problem = reviewer_for_identity(store, {"email": "ben@example.org",
+                                                    "email_verified": False})
+    assert person is None and "has not verified" in problem
+    assert "did not give an email" in reviewer_for_identity(store, {"sub": "123"})[1]
+    accounts.set_active(store, "Ben", False, actor="Lee")
+    assert "disabled" in reviewer_for_identity(store, {"email": "ben@example.org"})[1]
+    store.close()

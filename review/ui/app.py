@@ -16,7 +16,16 @@ from review.accounts import Reviewer
 from review.errors import ReviewError
 from review.project import review_info
 from review.store import Store
-from review.ui.session import current_reviewer, everyone, leads, resolvers, sign_out
+from review.ui.session import (
+    current_reviewer,
+    everyone,
+    leads,
+    readers,
+    resolvers,
+    screeners,
+    sign_out,
+    signed_in_via,
+)
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
@@ -24,7 +33,7 @@ PAGES = Path(__file__).resolve().parent / "pages"
 class NavPage:
     script: str  # file in review/ui/pages/
     title: str
-    allowed: Callable[[Reviewer], bool] = everyone
+    allowed: Callable[[Reviewer], bool] = screeners  # leads and reviewers, not observers
     url_path: str | None = None
 
 
@@ -34,12 +43,13 @@ NAV: tuple[NavPage, ...] = (
     NavPage("fulltext.py", "Full text", url_path="full-text"),
     NavPage("conflicts.py", "Conflicts", resolvers),
     NavPage("records.py", "Records"),
-    NavPage("progress.py", "Progress"),
+    NavPage("progress.py", "Progress", everyone),
     NavPage("duplicates.py", "Duplicates", leads),
     NavPage("import_exports.py", "Import", leads, url_path="import"),
     NavPage("extraction.py", "Extraction"),
     NavPage("tables.py", "Tables", leads),
-    NavPage("prisma.py", "PRISMA", leads),
+    NavPage("prisma.py", "PRISMA", readers),
+    NavPage("accounts.py", "Accounts", leads),
 )
 
 
@@ -75,11 +85,12 @@ def run() -> None:
         st.caption(f"Database: {info.database}")
         if person is not None:
             st.divider()
-            role = "lead" if person.is_lead else (
-                "third reviewer" if person.resolver else "reviewer")
-            st.text(f"Signed in as {person.name} ({role})")
+            st.text(f"Signed in as {person.name} ({person.describe()})")
             if st.button("Sign out", key="sign_out"):
+                via = signed_in_via()
                 sign_out()
+                if via == "oidc":
+                    st.logout()  # forget the provider's identity cookie too
                 st.rerun()
     if person is None:
         page = st.Page(PAGES / "sign_in.py", title="Sign in", url_path="sign-in", default=True)

@@ -1,8 +1,9 @@
 """Progress: records per stage and state, votes per reviewer, agreement (Cohen's kappa).
 
-Leads and the third reviewer see the whole review. A reviewer sees their own counts only:
-with few records, stage-wide conflict counts or a pair's agreement would tell them how the
-other reviewer voted."""
+Leads, the third reviewer and observers see the whole review. A reviewer sees their own counts
+only: with few records, stage-wide conflict counts or a pair's agreement would tell them how
+the other reviewer voted. The services decide this (progress and agreement take the person);
+the page shows what they return."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from review import agreement, screening
 from review.accounts import Reviewer
 from review.project import review_protocol
 from review.store import Store
-from review.ui.session import signed_in, store
+from review.ui.session import everyone, signed_in, store
 
 _STATES = (("included", "Included"), ("excluded", "Excluded"),
            ("excluded_by_automation", "Excluded by automation"), ("pending", "Waiting for votes"),
@@ -58,9 +59,9 @@ def _reviewers(progress: dict, labels: dict[str, str], only: str | None = None) 
                      x_label="", y_label="Votes")
 
 
-def _agreement(review: Store, labels: dict[str, str]) -> None:
+def _agreement(review: Store, person: Reviewer, labels: dict[str, str]) -> None:
     st.subheader("Agreement", anchor=False)
-    rows = agreement.agreement(review)
+    rows = agreement.agreement(review, by=person)
     table = pd.DataFrame([{
         "Stage": labels.get(a.stage, a.stage),
         "Reviewers": "all pairs pooled" if a.reviewer_a is None
@@ -88,15 +89,15 @@ def _my_decisions(review: Store, person: Reviewer, labels: dict[str, str]) -> No
 
 
 def progress_page() -> None:
-    review, person = store(), signed_in()
+    review, person = store(), signed_in(everyone)
     protocol = review_protocol(review)
     labels = {s.id: s.label for s in protocol.stages}
     st.title("Progress")
-    progress = agreement.progress(review)
-    if person.can_resolve:
+    progress = agreement.progress(review, by=person)
+    if progress["scope"] == "review":
         _stages(progress)
         _reviewers(progress, labels)
-        _agreement(review, labels)
+        _agreement(review, person, labels)
     else:
         st.caption("Your own counts. Leads see the whole review's progress and agreement; "
                    "a reviewer does not, so that no count tells how another reviewer voted.")
