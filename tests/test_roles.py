@@ -1,0 +1,157 @@
+"""Authorisation in the services, call by call and role by role, on SQLite and PostgreSQL.
+
+Every public service call that takes the person acting is made by each kind of person: a lead,
+a plain reviewer, a third reviewer (resolver), an observer, and a reviewer whose account was
+disabled after they signed in. The table says who may; everyone else must get AccessError. A
+call that is allowed may still refuse for a reason of the review itself (a study with no
+entries to reconcile), which is a ReviewError, never an AccessError.
+
+Not in the table, because they take no person (only a free-text name for the audit log, or
+nothing): fulltext.attach_pdf and mark_not_retrieved, studies.link_report, prisma.compute,
+duplicates and importing. The app shows their pages to the roles that may use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from review import accounts, agreement, decisions_csv, extraction, reconcile, screening
+from review.accounts import AccessError, Reviewer
+from review.errors import ReviewError
+from review.store import Store
+from review.studies import list_studies
+from tests.test_screening import build
+
+ROLES = ("lead", "reviewer", "third reviewer", "observer", "disabled")
+PERSON = {"lead": "Lead", "reviewer": "Ana", "third reviewer": "Cleo", "observer": "Olu",
+          "disabled": "Dan"}
+SCREENERS = {"lead", "reviewer", "third reviewer"}
+RESOLVERS = {"lead", "third reviewer"}
+READERS = {"lead", "third reviewer", "observer"}  # the whole review's figures
+LEAD = {"lead"}
+
+Call = Callable[[Store, Reviewer, dict[str, Any]], Any]
+
+# (service call, who may make it, the call)
+TABLE: list[tuple[str, set[str], Call]] = [
+    ("screening.next_item", SCREENERS, lambda s, p, c: screening.next_item(s, p)),
+    ("screening.queue", SCREENERS, lambda s, p, c: screening.queue(s, p)),
+    ("screening.queue_size", SCREENERS, lambda s, p, c: screening.queue_size(s, p)),
+    ("screening.item_for", SCREENERS, lambda s, p, c: screening.item_for(s, p, 5)),
+    ("screening.my_votes", SCREENERS, lambda s, p, c: screening.my_votes(s, p)),
+    ("screening.cast_vote", SCREENERS, lambda s, p, c: screening.cast_vote(s, p, 5, "include")),
+    ("screening.undo_last", SCREENERS, lambda s, p, c: screening.undo_last(s, p)),
+    ("screening.conflicts", RESOLVERS, lambda s, p, c: screening.conflicts(s, p)),
+    ("screening.resolve", RESOLVERS,
+     lambda s, p, c: screening.resolve(s, 1, "include", by=p)),
+    ("agreement.agreement", READERS, lambda s, p, c: agreement.agreement(s, by=p)),
+    ("agreement.progress", SCREENERS | READERS, lambda s, p, c: agreement.progress(s, by=p)),
+    ("decisions_csv.export_decisions", LEAD,
+     lambda s, p, c: decisions_csv.export_decisions(s, by=p)),
+    ("extraction.my_entry", SCREENERS, lambda s, p, c: extraction.my_entry(s, c["study"], p)),
+    ("extraction.save_entry", SCREENERS,
+     lambda s, p, c: extraction.save_entry(s, c["study"], p, values={})),
+    ("extraction.extraction_status", SCREENERS,
+     lambda s, p, c: extraction.extraction_status(s, p)),
+    ("extraction.add_theme", LEAD,
+     lambda s, p, c: extraction.add_theme(s, "benefits", "new_theme", "A new theme", by=p)),
+    ("reconcile.compare", LEAD, lambda s, p, c: reconcile.compare(s, c["study"], by=p)),
+    ("reconcile.reconcile", LEAD, lambda s, p, c: reconcile.reconcile(s, c["study"], by=p)),
+    ("accounts.add_reviewer", LEAD,
+     lambda s, p, c: accounts.add_reviewer(s, "Newcomer", actor=p)),
+    ("accounts.set_active", LEAD, lambda s, p, c: accounts.set_active(s, "Ben", False, actor=p)),
+    ("accounts.set_role", LEAD,
+     lambda s, p, c: accounts.set_role(s, "Ben", "reviewer", resolver=True, actor=p)),
+    ("accounts.set_password", LEAD,
+     lambda s, p, c: accounts.set_password(s, "Ben", "a-new-password", actor=p)),
+    ("accounts.set_email", LEAD,
+     lambda s, p, c: accounts.set_email(s, "Ben", "ben@example.org", actor=p)),
+]
+
+# Known gaps, in modules this change did not own: the call lets these roles through although
+# the table says no. Each has a strict xfail below, which fails once the gap is closed.
+GAPS = {("extraction.save_entry", "observer"), ("extraction.my_entry", "observer"),
+        ("extraction.extraction_status", "observer")}
+
+
+def _review(db_url: str, tmp_path: Path) -> tuple[Store, dict[str, Any]]:
+    """Record 1 in conflict at titles and abstracts (Ana include, Ben exclude), records 2 and
+    3 included at both stages (so two studies to extract), record 5 open; Olu an observer,
+    Dan a reviewer disabled after signing in."""
+    store = build(db_url, tmp_path)
+    screening.cast_vote(store, "Ana", 1, "include")
+    screening.cast_vote(store, "Ben", 1, "exclude")
+    for record in (2, 3):
+        for stage in ("title_abstract", "full_text"):
+            for name in ("Ana", "Ben"):
+                screening.cast_vote(store, name, record, "include", stage=stage,
+                                    note="Read the published article" if stage != "title_abstract"
+                                    else None)
+    accounts.add_reviewer(store, "Olu", role="observer", actor="Lead")
+    accounts.add_reviewer(store, "Dan", actor="Lead")
+    studies = list_studies(store)
+    assert len(studies) == 2
+    return store, {"study": studies[0].id}
+
+
+def _outcome(store: Store, person: Reviewer, call: Call, context: dict[str, Any]) -> str:
+    try:
+        call(store, person, context)
+    except AccessError:
+        return "denied"
+    except ReviewError:
+        return "allowed"  # past the role check, refused for a reason of the review
+    return "allowed"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_service_call_checks_the_role(db_url: str, tmp_path: Path, role: str) -> None:
+    store, context = _review(db_url, tmp_path)
+    person = accounts.get_reviewer(store, PERSON[role])  # as kept by a session at sign-in
+    if role == "disabled":
+        accounts.set_active(store, "Dan", False, actor="Lead")
+    wrong = []
+    for name, allowed, call in TABLE:
+        expected = "allowed" if role in allowed else "denied"
+        if (name, role) in GAPS:
+            expected = "allowed"
+        got = _outcome(store, person, call, context)
+        if got != expected:
+            wrong.append(f"{name}: {role} {got}, expected {expected}")
+    store.close()
+    assert wrong == []
+
+
+def test_a_reviewers_progress_has_their_own_rows_only(db_url: str, tmp_path: Path) -> None:
+    store, _ = _review(db_url, tmp_path)
+    mine = agreement.progress(store, by="Ana")
+    assert mine["scope"] == "own" and mine["stages"] == []
+    assert {r["reviewer"] for r in mine["reviewers"]} == {"Ana"}
+    for name in ("Lead", "Cleo", "Olu"):
+        assert agreement.progress(store, by=name)["scope"] == "review"
+    store.close()
+
+
+def test_an_observer_or_disabled_row_in_a_decisions_file_is_refused(db_url: str,
+                                                                     tmp_path: Path) -> None:
+    store, _ = _review(db_url, tmp_path)
+    accounts.set_active(store, "Dan", False, actor="Lead")
+    for name, why in (("Olu", "observer"), ("Dan", "no longer an active reviewer")):
+        path = tmp_path / f"{name}.csv"
+        path.write_text(f"record,reviewer,stage,decision\n6,{name},title_abstract,include\n",
+                        encoding="utf-8")
+        with pytest.raises(ReviewError, match=f"row 1: .*{why}"):
+            decisions_csv.import_decisions(path, store, actor="Lead")
+    store.close()
+
+
+@pytest.mark.xfail(strict=True, reason="extraction.person_for lets an observer extract; "
+                                       "review/extraction.py needs the observer check")
+def test_gap_an_observer_cannot_extract(tmp_path: Path) -> None:
+    store, context = _review(str(tmp_path / "gap.db"), tmp_path)
+    with pytest.raises(AccessError):
+        extraction.save_entry(store, context["study"], "Olu", values={})
