@@ -9,8 +9,6 @@ it carries its input's fields through unchanged, by its specification.)"""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -44,6 +42,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _csv_line(values: Sequence[str]) -> str:
+    """One CSV line. Written here rather than by csv.writer, which leaves a field holding a
+    lone carriage return unquoted (with "\\n" line ends), so a note with one split its row."""
+    out = []
+    for value in values:
+        if any(c in value for c in ',"\r\n'):
+            value = '"' + value.replace('"', '""') + '"'
+        out.append(value)
+    return ",".join(out) + "\n"
+
+
 def _csv_cell(value: Any) -> str:
     if isinstance(value, bool | int | float):
         return _cell(value)
@@ -57,12 +66,9 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str = "t
         return json.dumps([{c: row.get(c) for c in columns} for row in rows],
                           ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([neutralise(c) for c in columns])
-        for row in rows:
-            writer.writerow([_csv_cell(row.get(c)) for c in columns])
-        return out.getvalue()
+        lines = [_csv_line([neutralise(c) for c in columns])]
+        lines += [_csv_line([_csv_cell(row.get(c)) for c in columns]) for row in rows]
+        return "".join(lines)
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     widths = widths or {}
