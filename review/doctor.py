@@ -1,12 +1,18 @@
 """Checks a deployment before a team relies on it: the database answers and takes writes, the
 schema is current, the protocol loads, someone can sign in as a lead, stored PDFs match their
-sha256, and the demo's printed passwords are not on a real review's sign-in page."""
+sha256, the demo's printed passwords are not on a real review's sign-in page, the session
+expiry setting is a number, and, where .streamlit/secrets.toml configures OpenID Connect, that
+it is complete, that Authlib is installed and that reviewers have emails to match."""
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
+import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -22,7 +28,17 @@ class Check:
     detail: str
 
 
-def run_checks(db: str | os.PathLike[str] | None) -> list[Check]:
+SESSION_ENV = "REVIEW_SESSION_MINUTES"
+
+
+def secrets_files() -> list[Path]:
+    """Where Streamlit reads secrets.toml (both, the project's winning), when run as
+    `streamlit run app.py` from this directory."""
+    return [Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml"]
+
+
+def run_checks(db: str | os.PathLike[str] | None,
+               secrets: Sequence[Path] | None = None) -> list[Check]:
     """Every check, in order; a check that cannot run because an earlier one failed is not
     reported as passed."""
     checks: list[Check] = []
@@ -38,9 +54,74 @@ def run_checks(db: str | os.PathLike[str] | None) -> list[Check]:
                             f"schema {version}, this version of review knows {LATEST}"))
         checks.append(_writable(store))
         checks.extend(_review_checks(store))
+        checks.append(_session_minutes())
+        checks.append(_oidc(store, secrets_files() if secrets is None else list(secrets)))
     finally:
         store.close()
     return checks
+
+
+def _session_minutes() -> Check:
+    raw = os.environ.get(SESSION_ENV)
+    if raw is None:
+        return Check("session expiry", True, f"signed-in sessions end after 60 idle minutes "
+                     f"(${SESSION_ENV} not set)")
+    try:
+        minutes = float(raw)
+    except ValueError:
+        minutes = 0
+    if minutes <= 0:
+        return Check("session expiry", False, f"${SESSION_ENV}={raw!r} is not a positive number "
+                     "of minutes; the app uses 60 instead")
+    return Check("session expiry", True, f"signed-in sessions end after {minutes:g} idle minutes")
+
+
+def _oidc(store: Store, files: list[Path]) -> Check:
+    name = "single sign-on (OpenID Connect)"
+    auth: dict = {}
+    for path in files:
+        if not path.is_file():
+            continue
+        try:
+            found = tomllib.loads(path.read_text(encoding="utf-8")).get("auth")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            return Check(name, False, f"{path}: cannot be read as TOML ({exc})")
+        if isinstance(found, dict):
+            auth.update(found)
+    if not auth:
+        return Check(name, True, "not configured: reviewers sign in with name and password")
+    problems = []
+    redirect = str(auth.get("redirect_uri", ""))
+    if not redirect.startswith(("https://", "http://")) or not redirect.endswith(
+            "/oauth2callback"):
+        problems.append("[auth] redirect_uri must be the app's absolute address ending in "
+                        "/oauth2callback")
+    if len(str(auth.get("cookie_secret", ""))) < 32:
+        problems.append("[auth] cookie_secret must be a random string of 32 or more characters "
+                        "(the same for every app process)")
+    providers = {n: v for n, v in auth.items() if isinstance(v, dict) and "client_id" in v}
+    if "client_id" in auth:
+        providers[""] = auth
+    if not providers:
+        problems.append("[auth] names no provider (client_id, client_secret, "
+                        "server_metadata_url, in [auth] or [auth.NAME])")
+    for provider, settings in providers.items():
+        where = f"[auth.{provider}]" if provider else "[auth]"
+        for key in ("client_secret", "server_metadata_url"):
+            if not settings.get(key):
+                problems.append(f"{where} lacks {key}")
+    if importlib.util.find_spec("authlib") is None:
+        problems.append("Authlib is not installed: pip install 'streamlit[auth]'")
+    reviewers = store.table("reviewers")
+    with store.read() as conn:
+        emails = conn.execute(sa.select(sa.func.count()).select_from(reviewers).where(
+            reviewers.c.email.is_not(None), reviewers.c.active.is_(True))).scalar_one()
+    if not emails:
+        problems.append("no active reviewer has an email to match a sign-in: "
+                        "'review users email NAME EMAIL'")
+    if problems:
+        return Check(name, False, "; ".join(problems))
+    return Check(name, True, f"{len(providers)} provider(s); {emails} reviewer(s) with an email")
 
 
 def _writable(store: Store) -> Check:
@@ -78,7 +159,7 @@ def _review_checks(store: Store) -> list[Check]:
                 if r.password_hash and not r.password_hash.startswith("$argon2")]
     checks.append(Check("a lead can sign in", leads > 0,
                         f"{leads} lead(s) with a password" if leads else
-                        "no lead has a password: 'review reviewers add NAME --role lead'"))
+                        "no lead has a password: 'review users add NAME --role lead'"))
     checks.append(Check("passwords hashed with Argon2", not weak,
                         "all" if not weak else "not Argon2: " + ", ".join(weak)))
     demo = get_setting(store, "demo_accounts")
