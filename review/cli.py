@@ -15,6 +15,7 @@ from review.cli_common import _actor, _Group, db_option, format_option
 from review.cli_extraction import EXTRACTION_COMMANDS
 from review.cli_prisma import PRISMA_COMMANDS
 from review.cli_project import PROJECT_COMMANDS
+from review.cli_ranking import RANKING_COMMANDS
 from review.cli_screening import SCREENING_COMMANDS
 from review.cli_simulate import SIMULATE_COMMANDS
 from review.errors import ReviewError
@@ -274,7 +275,7 @@ def demo(db: str, rebuild: bool) -> None:
                f"demo review ready in {store.display_url}")
 
 
-for _command in (SCREENING_COMMANDS + PROJECT_COMMANDS + PRISMA_COMMANDS
+for _command in (SCREENING_COMMANDS + PROJECT_COMMANDS + PRISMA_COMMANDS + RANKING_COMMANDS
                  + EXTRACTION_COMMANDS + SIMULATE_COMMANDS):
     main.add_command(_command)
 

@@ -34,6 +34,9 @@ def summary_lines(p: Prisma) -> list[str]:
                  f"{p.new_reports:,}")
     if not p.complete:
         lines.append("Pending: " + "; ".join(p.pending_lines()))
+    if p.screening_stopped_on:
+        lines.append(f"{p.unscreened_label()}: {p.records_awaiting_screening:,} records "
+                     f"(databases and registers), {p.other_awaiting_screening:,} (other methods)")
     return lines
 
 

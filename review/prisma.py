@@ -146,6 +146,9 @@ class Prisma:
     new_reports: int = 0
     total_studies: int = 0
     total_reports: int = 0
+    # a lead stopped title/abstract screening (prioritised screening's stopping rule) on this
+    # date: the records still open there are "not screened", not waiting
+    screening_stopped_on: str = ""
 
     @property
     def identified_dbr(self) -> int:
@@ -164,9 +167,18 @@ class Prisma:
                 + self.other_records_excluded + self.other_awaiting_screening)
 
     def pending(self) -> dict[str, int]:
-        """What is still waiting for someone, by count name (empty when the review is done)."""
+        """What is still waiting for someone, by count name (empty when the review is done).
+        Once screening was stopped, records left unscreened wait for nobody."""
+        unscreened = ("records_awaiting_screening", "other_awaiting_screening")
         return {f.name: getattr(self, f.name) for f in fields(self)
-                if "awaiting" in f.name and getattr(self, f.name)}
+                if "awaiting" in f.name and getattr(self, f.name)
+                and not (self.screening_stopped_on and f.name in unscreened)}
+
+    def unscreened_label(self) -> str:
+        """How the first stage's open records are named: waiting, or left after a stop."""
+        if self.screening_stopped_on:
+            return f"Not screened, screening stopped on {self.screening_stopped_on}"
+        return "Awaiting screening"
 
     @property
     def complete(self) -> bool:
@@ -274,6 +286,8 @@ def check_identities(p: Prisma) -> Prisma:
     """Raise PrismaIdentityError naming the first sum that does not hold; else return p."""
     for f in fields(p):
         value = getattr(p, f.name)
+        if isinstance(value, str):
+            continue
         values = [n for _, n in value] if isinstance(value, tuple) else [value]
         if any(n < 0 for n in values):
             raise PrismaIdentityError(f"{f.name} is not negative", f"{f.name} is {value}")
@@ -314,9 +328,11 @@ def compute(store: Store) -> Prisma:
         with_fulltext = {g for (g,) in conn.execute(sa.select(t["fulltexts"].c.group_id))}
         links = dict(conn.execute(sa.select(t["study_reports"].c.group_id,
                                             t["study_reports"].c.study_id)).all())
+        stop = conn.execute(sa.select(t["screening_stops"].c.decided_at).where(
+            t["screening_stops"].c.stage == protocol.stages[0].id)).scalar()
 
     kind_of = {s.id: s.kind for s in sources}
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"screening_stopped_on": (stop or "")[:10]}
     by_name: dict[tuple[str, str], int] = {}
     identified: Counter[str] = Counter()
     for s in sources:

@@ -128,6 +128,14 @@ def _pending(label: str, value: int) -> list[Line]:
     return [Line(f"{label} {n(value)}", style="pending")] if value else []
 
 
+def _unscreened(p: Prisma, value: int) -> list[Line]:
+    """Open first-stage records: pending (italic) while screening goes on; after a lead
+    stopped screening, a plain count of the records left unscreened."""
+    if not p.screening_stopped_on:
+        return _pending("Awaiting screening", value)
+    return [Line(f"{p.unscreened_label()} {n(value)}")] if value else []
+
+
 def boxes(p: Prisma) -> dict[str, Box]:
     """The diagram's boxes with their wording and counts, keyed by the count they show."""
     ident = [Line("Records identified from:", style="head"),
@@ -154,7 +162,7 @@ def boxes(p: Prisma) -> dict[str, Box]:
                                 [Line(f"Records screened {n(p.records_screened)}")]),
         "records_excluded": Box("records_excluded", X2, SIDE_W, [
             Line(f"Records excluded {n(p.records_excluded)}"),
-            *_pending("Awaiting screening", p.records_awaiting_screening)]),
+            *_unscreened(p, p.records_awaiting_screening)]),
     }
     if p.other_not_sought:
         found["other_not_sought"] = Box("other_not_sought", X4, SIDE_W, [
@@ -164,7 +172,7 @@ def boxes(p: Prisma) -> dict[str, Box]:
                 ("Duplicate records removed", p.other_duplicates),
                 ("Records marked as ineligible by automation tools", p.other_excluded_automatic),
                 ("Records excluded", p.other_records_excluded)) if v],
-            *_pending("Awaiting screening", p.other_awaiting_screening),
+            *_unscreened(p, p.other_awaiting_screening),
             *_pending("Awaiting deduplication", p.other_awaiting_deduplication)], dashed=True)
     for prefix, main_x, side_x in (("dbr", X1, X2), ("other", X3, X4)):
         get = lambda name, prefix=prefix: getattr(p, f"{prefix}_{name}")  # noqa: E731

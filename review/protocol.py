@@ -36,7 +36,8 @@ from review.rules import (
 __all__ = [
     "DEFAULT_ANSWERS", "DEFAULT_RATINGS", "FIELD_TYPES", "MAYBE_POLICIES", "OPERATORS",
     "RULE_FIELDS", "TEXT_FIELDS", "THEME_KINDS", "Checklist", "Comparison", "Criterion",
-    "ExtractionForm", "FieldSpec", "FieldValueError", "Highlight", "Protocol", "Rule",
+    "ExtractionForm", "FieldSpec", "FieldValueError", "Highlight", "Protocol", "RankingSettings",
+    "Rule",
     "RuleResult", "Stage", "Theme", "UnknownStage", "load_protocol", "parse_protocol",
     "parse_rule", "terms_regex",
 ]
@@ -135,6 +136,16 @@ class Checklist:
 
 
 @dataclass(frozen=True, slots=True)
+class RankingSettings:
+    """Prioritised screening of the first stage (review.prioritise): off unless asked for."""
+
+    enabled: bool = False
+    model: str = "svm"
+    recall_target: float = 0.95
+    confidence: float = 0.95
+
+
+@dataclass(frozen=True, slots=True)
 class Protocol:
     title: str
     question: str
@@ -147,6 +158,7 @@ class Protocol:
     quality: Checklist | None
     text: str = dc_field(repr=False)
     sha256: str
+    ranking: RankingSettings = RankingSettings()
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:
@@ -256,7 +268,8 @@ def parse_protocol(text: str, file: str = "<protocol>") -> Protocol:
                        "quality"), ("title", "question"))
     title, question = r.text(data, "", "title"), r.text(data, "", "question")
     screening = r.table(data.get("screening", {}), "screening",
-                        ("votes_required", "maybe_policy", "stages", "exclusion_reasons"))
+                        ("votes_required", "maybe_policy", "stages", "exclusion_reasons",
+                         "ranking", "ranking_model", "recall_target", "stopping_confidence"))
     stages = _stages(r, screening)
     reasons = r.texts(screening, "screening", "exclusion_reasons", what="reason")
     needing = [s.id for s in stages if s.exclusion_reason_required]
@@ -279,7 +292,8 @@ def parse_protocol(text: str, file: str = "<protocol>") -> Protocol:
         criteria=_criteria(r, data, stages), stages=stages, exclusion_reasons=reasons,
         maybe_policy=maybe, highlight=Highlight(*terms.values()),
         extraction=_extraction(r, data), quality=_quality(r, data),
-        text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+        text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        ranking=_ranking(r, screening))
 
 
 def load_protocol(path: str | Path) -> Protocol:
@@ -312,6 +326,27 @@ def _stages(r: _Reader, screening: dict) -> tuple[Stage, ...]:
         needs = r.get(t, path, "exclusion_reason_required", bool, sid == "full_text")
         stages.append(Stage(sid, r.text(t, path, "label"), count, needs))
     return tuple(stages)
+
+
+RANKING_MODELS = ("svm", "lr", "nb")
+
+
+def _ranking(r: _Reader, screening: dict) -> RankingSettings:
+    enabled = r.get(screening, "screening", "ranking", bool, False)
+    model = r.text(screening, "screening", "ranking_model", "svm")
+    if model not in RANKING_MODELS:
+        r.fail("screening.ranking_model", f"expected one of: {', '.join(RANKING_MODELS)}; "
+               f"got {model!r}")
+    shares = {}
+    for key in ("recall_target", "stopping_confidence"):
+        value = screening.get(key, 0.95)
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not 0.5 <= value < 1.0:
+            r.fail(f"screening.{key}", f"expected a share between 0.5 and 1 (e.g. 0.95), "
+                   f"got {value!r}")
+        shares[key] = float(value)
+    return RankingSettings(enabled, model, shares["recall_target"],
+                           shares["stopping_confidence"])
 
 
 def _criteria(r: _Reader, data: dict, stages: tuple[Stage, ...]) -> tuple[Criterion, ...]:

@@ -10,7 +10,7 @@ groups whose votes already disagree.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -71,6 +71,8 @@ class Item:
     total: int
     my_vote: dict[str, Any] | None = None
     fulltext: dict[str, Any] | None = None
+    run_id: int | None = None  # the ranking run that placed it (None: random or import order)
+    rank: int | None = None  # its position in that run (1 = most likely relevant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,23 @@ def queue_size(store: Store, reviewer: str | Reviewer, stage: str | None = None)
         return _waiting(store, conn, person.id, _stage(protocol, stage).id)
 
 
+def _ordered_queue(store: Store, conn: Connection, protocol: Protocol, reviewer_id: int,
+                   stage_id: str) -> tuple[sa.Select, Any]:
+    """The reviewer's queue in screening order: by the latest ranking where the protocol
+    turns ranking on (review.prioritise), else by group id. Empty once a lead stopped the
+    stage."""
+    from review.prioritise import order_for, stopped
+
+    state = store.table("screening_state")
+    query = _queue_query(store, reviewer_id, stage_id)
+    if stopped(store, conn, stage_id):
+        return query.where(sa.false()), None
+    terms, join, run = order_for(store, conn, protocol, stage_id, state.c.group_id)
+    if join is not None:
+        query = query.outerjoin(*join).add_columns(join[0].c.position.label("rank"))
+    return query.order_by(*terms), run
+
+
 def queue(store: Store, reviewer: str | Reviewer, stage: str | None = None, *,
           limit: int | None = None) -> list[dict[str, Any]]:
     """The records waiting for this reviewer's vote, in order, without anyone else's votes."""
@@ -159,15 +178,17 @@ def queue(store: Store, reviewer: str | Reviewer, stage: str | None = None, *,
     groups, records = store.table("duplicate_groups"), store.table("records")
     with store.read() as conn:
         person = _person(store, conn, reviewer)
-        waiting = _queue_query(store, person.id, stage_obj.id).subquery()
-        query = (sa.select(groups.c.id.label("group_id"), records.c.id.label("record_id"),
-                           records.c.year, records.c.title, records.c.authors)
-                 .join(waiting, waiting.c.group_id == groups.c.id)
-                 .join(records, records.c.id == groups.c.kept_record_id)
-                 .order_by(groups.c.id))
+        ordered, _ = _ordered_queue(store, conn, protocol, person.id, stage_obj.id)
         if limit is not None:
-            query = query.limit(limit)
-        return [{"stage": stage_obj.id, **dict(r)} for r in conn.execute(query).mappings()]
+            ordered = ordered.limit(limit)
+        waiting = [r.group_id for r in conn.execute(ordered)]
+        rows = {r["group_id"]: dict(r) for start in range(0, len(waiting), 500)
+                for r in conn.execute(
+                    sa.select(groups.c.id.label("group_id"), records.c.id.label("record_id"),
+                              records.c.year, records.c.title, records.c.authors)
+                    .join(records, records.c.id == groups.c.kept_record_id)
+                    .where(groups.c.id.in_(waiting[start:start + 500]))).mappings()}
+        return [{"stage": stage_obj.id, **rows[g]} for g in waiting]
 
 
 def _suggestions(protocol: Protocol, stage: Stage, record: Mapping[str, Any]) -> list[Suggestion]:
@@ -226,12 +247,20 @@ def next_item(store: Store, reviewer: str | Reviewer, stage: str | None = None, 
     stage_obj = _stage(protocol, stage)
     with store.read() as conn:
         person = _person(store, conn, reviewer)
-        first = conn.execute(_queue_query(store, person.id, stage_obj.id)
-                             .order_by(store.table("screening_state").c.group_id)
-                             .limit(1)).first()
+        ordered, run = _ordered_queue(store, conn, protocol, person.id, stage_obj.id)
+        first = conn.execute(ordered.limit(1)).first()
         if first is None:
             return None
-        return _item(store, conn, protocol, person, stage_obj, first.group_id)
+        item = _item(store, conn, protocol, person, stage_obj, first.group_id)
+    if not protocol.ranking.enabled or stage_obj != protocol.stages[0]:
+        return item
+    rank = getattr(first, "rank", None)
+    shown = store.table("screening_shown")
+    with store.write() as conn:  # which model run placed the record, for the audit of ranking
+        conn.execute(shown.insert().values(group_id=item.group_id, stage=stage_obj.id,
+                                           reviewer_id=person.id, run_id=run.id if run else None,
+                                           position=rank, shown_at=utc_now()))
+    return replace(item, run_id=run.id if run else None, rank=rank)
 
 
 def item_for(store: Store, reviewer: str | Reviewer, record_id: int, stage: str | None = None,
@@ -329,6 +358,12 @@ def cast_vote(store: Store, reviewer: str | Reviewer, record_id: int, decision: 
     if row.decided_by == BY_AUTOMATION:
         raise ReviewError(f"record {record_id} was excluded by the protocol's automatic rule "
                           f"({row.reason}); it is not screened by people")
+    from review.prioritise import stopped
+
+    stop = stopped(store, conn, stage_obj.id)
+    if stop is not None:
+        raise ReviewError(f"screening at {stage_obj.label.lower()} was stopped by a lead on "
+                          f"{stop['decided_at'][:10]}; no more votes are taken there")
     if row.state == NOT_RETRIEVED:
         raise ReviewError(f"record {record_id}'s full text is marked not retrieved; attach it "
                           "before assessing it")

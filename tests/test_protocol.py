@@ -220,7 +220,8 @@ text = "Clear aims?"
     [
         (make(screening="votes_requird = 2"), "screening.votes_requird",
          ('unknown key "votes_requird"; did you mean "votes_required"? (allowed keys: '
-         "exclusion_reasons, maybe_policy, stages, votes_required)")),
+         "exclusion_reasons, maybe_policy, ranking, ranking_model, recall_target, stages, "
+         "stopping_confidence, votes_required)")),
         (make(body='author = "x"'), "author",
          ('unknown key "author" (allowed keys: criteria, extraction, highlight, quality, '
          "question, screening, title)")),

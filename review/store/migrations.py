@@ -361,12 +361,70 @@ def _m0007_observers_and_emails(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE UNIQUE INDEX reviewers_by_email ON reviewers (email)")
 
 
+def _m0006_ranking(conn: Connection) -> None:
+    """Prioritised screening: model runs and their scores, which run placed each record shown
+    to a reviewer, and a lead's decision to stop screening a stage."""
+    md = sa.MetaData()
+    sa.Table("duplicate_groups", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table("reviewers", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "ranking_runs", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("stage", sa.String(64), nullable=False),
+        sa.Column("model", sa.String(16), nullable=False),
+        sa.Column("version", sa.String(64), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),  # running, done, failed
+        sa.Column("n_include", sa.Integer, nullable=False),
+        sa.Column("n_exclude", sa.Integer, nullable=False),
+        sa.Column("fit_seconds", sa.Float),
+        sa.Column("error", sa.Text),
+        sa.Column("started_at", sa.String(32), nullable=False),
+        sa.Column("finished_at", sa.String(32)),
+        sa.Index("ranking_runs_by_stage", "stage", "status", "id"),
+    )
+    sa.Table(
+        "ranking_scores", md,
+        sa.Column("run_id", sa.Integer, sa.ForeignKey("ranking_runs.id"), primary_key=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"),
+                  primary_key=True),
+        sa.Column("score", sa.Float, nullable=False),
+        sa.Column("position", sa.Integer, nullable=False),  # 1 = most likely relevant
+        sa.Index("ranking_scores_by_position", "run_id", "position"),
+    )
+    sa.Table(
+        "screening_shown", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+        sa.Column("stage", sa.String(64), nullable=False),
+        sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+        sa.Column("run_id", sa.Integer, sa.ForeignKey("ranking_runs.id")),  # None: random
+        sa.Column("position", sa.Integer),
+        sa.Column("shown_at", sa.String(32), nullable=False),
+        sa.Index("screening_shown_by_group", "group_id", "stage"),
+    )
+    sa.Table(
+        "screening_stops", md,
+        sa.Column("stage", sa.String(64), primary_key=True),
+        sa.Column("decided_by", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+        sa.Column("decided_at", sa.String(32), nullable=False),
+        sa.Column("n_screened", sa.Integer, nullable=False),
+        sa.Column("n_unscreened", sa.Integer, nullable=False),
+        sa.Column("p_value", sa.Float),
+        sa.Column("recall_target", sa.Float, nullable=False),
+        sa.Column("confidence", sa.Float, nullable=False),
+        sa.Column("note", sa.Text),
+    )
+    md.create_all(conn, tables=[md.tables[n] for n in ("ranking_runs", "ranking_scores",
+                                                       "screening_shown", "screening_stops")])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
     (3, "reviewers, screening decisions, full texts", _m0003_screening),
     (4, "studies and their reports", _m0004_studies),
     (5, "extraction entries, themes, quality answers", _m0005_extraction),
+    (6, "prioritised screening: model runs, scores, records shown, stops", _m0006_ranking),
     (7, "observer role, reviewer emails", _m0007_observers_and_emails),
 )
 

@@ -1,0 +1,169 @@
+"""Prioritised screening inside a review: random order until both classes are decided, then the
+model's order for every reviewer, retraining off the voting path, the model run recorded for
+each record shown, the stopping rule, and a lead's stop (queues close, PRISMA reports the rest
+as not screened). On a real SQLite file and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from review import prioritise, screening
+from review.accounts import AccessError, add_reviewer
+from review.cli import main
+from review.duplicates import run_dedupe
+from review.errors import ReviewError
+from review.importing import SourceInfo, import_files
+from review.project import create_review
+from review.store import Store
+
+PEER = [f"Peer support group number {i} for young people who self-harm run by a charity"
+        for i in range(12)]
+OTHER = [f"Outcomes of knee surgery number {i} in elderly patients with arthritis"
+         for i in range(24)]
+
+
+def _ris(titles: list[str]) -> str:
+    return "".join(f"TY  - JOUR\nTI  - {t}\nAU  - Author{i}, A\nPY  - 2015\nJO  - Journal {i}\n"
+                   f"VL  - {i}\nSP  - {i * 10 + 1}\nER  - \n\n" for i, t in enumerate(titles))
+
+
+@pytest.fixture
+def review(db_url: str, tmp_path: Path, protocol_path: Path) -> Store:
+    text = protocol_path.read_text(encoding="utf-8").replace("ranking = false", "ranking = true")
+    assert "ranking = true" in text
+    protocol = tmp_path / "ranked.toml"
+    protocol.write_text(text, encoding="utf-8")
+    store = create_review(protocol, db_url, actor="lead")
+    export = tmp_path / "search.ris"
+    # peer-support titles and unrelated ones interleaved, so import order says nothing
+    mixed = [t for pair in zip(OTHER[::2], OTHER[1::2], PEER, strict=True) for t in pair]
+    export.write_text(_ris(mixed), encoding="utf-8")
+    import_files(store, [export], SourceInfo("MEDLINE", "database"), actor="lead")
+    run_dedupe(store, actor="lead")
+    for name, role in (("Lee", "lead"), ("Ana", "reviewer"), ("Ben", "reviewer")):
+        add_reviewer(store, name, role=role, actor="lead")
+    return store
+
+
+def _title(store: Store, record_id: int) -> str:
+    records = store.table("records")
+    with store.read() as conn:
+        return conn.execute(sa.select(records.c.title).where(records.c.id == record_id)
+                            ).scalar_one()
+
+
+def _decide(store: Store, record_id: int, decision: str) -> None:
+    for name in ("Ana", "Ben"):
+        screening.cast_vote(store, name, record_id, decision)
+
+
+def test_random_order_until_both_classes_then_the_model_order(review: Store) -> None:
+    before = [r["record_id"] for r in screening.queue(review, "Ana")]
+    assert sorted(before) == list(range(1, 37)) and before != sorted(before)
+    assert before == [r["record_id"] for r in screening.queue(review, "Ben")]
+    assert prioritise.retrain(review).status == "waiting"
+
+    peer = next(i for i in before if "Peer support" in _title(review, i))
+    other = next(i for i in before if "knee" in _title(review, i))
+    _decide(review, peer, "include")
+    _decide(review, other, "exclude")
+    result = prioritise.retrain(review)
+    assert result.status == "done", result.detail
+
+    ranked = [r["record_id"] for r in screening.queue(review, "Ana")]
+    top = [_title(review, i) for i in ranked[:11]]
+    assert all("Peer support" in t for t in top), top  # every remaining include comes first
+    item = screening.next_item(review, "Ben")
+    assert item is not None and item.record_id == ranked[0]  # dual: the same top for both
+    assert item.run_id == result.run_id and item.rank is not None
+    shown = review.table("screening_shown")
+    with review.read() as conn:
+        row = conn.execute(sa.select(shown).order_by(shown.c.id.desc())).first()
+    assert (row.group_id, row.run_id, row.position) == (item.group_id, result.run_id, item.rank)
+
+
+def test_a_pending_vote_never_moves_the_ranking(review: Store) -> None:
+    queue = [r["record_id"] for r in screening.queue(review, "Ana")]
+    peer = next(i for i in queue if "Peer support" in _title(review, i))
+    other = next(i for i in queue if "knee" in _title(review, i))
+    _decide(review, peer, "include")
+    _decide(review, other, "exclude")
+    first = prioritise.retrain(review)
+    lone = next(i for i in queue if "knee" in _title(review, i) and i != other)
+    screening.cast_vote(review, "Ana", lone, "include")  # Ben has not voted: not decided
+    again = prioritise.retrain(review)
+    assert (again.status, again.run_id) == ("done", first.run_id)
+    assert again.detail == "the ranking is up to date"
+
+
+def test_retraining_runs_beside_the_vote(review: Store) -> None:
+    queue = [r["record_id"] for r in screening.queue(review, "Ana")]
+    _decide(review, next(i for i in queue if "Peer" in _title(review, i)), "include")
+    _decide(review, next(i for i in queue if "knee" in _title(review, i)), "exclude")
+    assert prioritise.retrain_soon(review) is True
+    prioritise.wait_for_retraining(review)
+    runs = review.table("ranking_runs")
+    with review.read() as conn:
+        statuses = [r.status for r in conn.execute(sa.select(runs))]
+    assert statuses == ["done"]
+
+
+def test_ranking_off_keeps_group_order(tmp_path: Path, protocol_path: Path) -> None:
+    store = create_review(protocol_path, tmp_path / "plain.db", actor="lead")
+    export = tmp_path / "s.ris"
+    export.write_text(_ris(OTHER[:5] + PEER[:5]), encoding="utf-8")
+    import_files(store, [export], SourceInfo("MEDLINE", "database"), actor="lead")
+    run_dedupe(store, actor="lead")
+    add_reviewer(store, "Ana", actor="lead")
+    assert [r["record_id"] for r in screening.queue(store, "Ana")] == list(range(1, 11))
+    assert prioritise.retrain(store).status == "off"
+
+
+def test_stopping_rule_and_a_leads_stop(review: Store) -> None:
+    queue = [r["record_id"] for r in screening.queue(review, "Ana")]
+    _decide(review, next(i for i in queue if "Peer" in _title(review, i)), "include")
+    _decide(review, next(i for i in queue if "knee" in _title(review, i)), "exclude")
+    prioritise.retrain(review)
+    for _ in range(20):  # screen in the model's order, as the reviewers would
+        item = screening.next_item(review, "Ana")
+        decision = "include" if "Peer" in item.record["title"] else "exclude"
+        _decide(review, item.record_id, decision)
+        prioritise.retrain(review)
+    found = prioritise.stopping(review)
+    assert found.estimate.n_records == 36 and found.estimate.n_screened == 22
+    assert found.estimate.n_included == 12  # all includes found first
+    assert found.curve[-1] == (22, 12) and found.assumptions
+    with pytest.raises(AccessError):
+        prioritise.stop_screening(review, by="Ana")
+    with pytest.raises(ReviewError, match="only the first stage"):
+        prioritise.stop_screening(review, by="Lee", stage="full_text")
+    values = prioritise.stop_screening(review, by="Lee", note="rule says stop")
+    assert values["n_unscreened"] == 14
+    assert screening.next_item(review, "Ana") is None and screening.queue(review, "Ben") == []
+    with pytest.raises(ReviewError, match="was stopped by a lead"):
+        screening.cast_vote(review, "Ana", 1, "exclude")
+    from review.prisma import compute
+
+    counts = compute(review)
+    assert counts.records_awaiting_screening == 14 and counts.screening_stopped_on
+    assert "records_awaiting_screening" not in counts.pending()
+    from review.prisma_diagram import render_svg
+
+    assert "Not screened, screening stopped on" in render_svg(counts)
+
+
+def test_cli_rank_stopping_and_stop(review: Store) -> None:
+    db = review.url.removeprefix("sqlite:///") if review.url.startswith("sqlite") else review.url
+    runner = CliRunner()
+    result = runner.invoke(main, ["rank", "--db", db])
+    assert result.exit_code == 0 and result.output.startswith("waiting:")
+    result = runner.invoke(main, ["stopping", "--db", db, "--format", "json", "--curve"])
+    assert result.exit_code == 0 and '"target_reached": false' in result.output
+    result = runner.invoke(main, ["stop-screening", "--by", "Ana", "--db", db])
+    assert result.exit_code == 1 and "not an active lead" in result.output
+    result = runner.invoke(main, ["stop-screening", "--by", "Lee", "--db", db])
+    assert result.exit_code == 0 and "36 left unscreened" in result.output
