@@ -237,6 +237,12 @@ def stopped(store: Store, conn: Connection, stage: str) -> dict[str, Any] | None
     return dict(row) if row else None
 
 
+def stop_of(store: Store, stage: str) -> dict[str, Any] | None:
+    """The lead's decision to stop screening the stage, if there is one."""
+    with store.read() as conn:
+        return stopped(store, conn, stage)
+
+
 def stop_screening(store: Store, *, by: str, stage: str | None = None,
                    note: str | None = None) -> dict[str, Any]:
     """A lead stops screening a stage: its queues close, and PRISMA reports the records still

@@ -257,9 +257,13 @@ def next_item(store: Store, reviewer: str | Reviewer, stage: str | None = None, 
     rank = getattr(first, "rank", None)
     shown = store.table("screening_shown")
     with store.write() as conn:  # which model run placed the record, for the audit of ranking
-        conn.execute(shown.insert().values(group_id=item.group_id, stage=stage_obj.id,
-                                           reviewer_id=person.id, run_id=run.id if run else None,
-                                           position=rank, shown_at=utc_now()))
+        last = conn.execute(sa.select(shown.c.group_id, shown.c.run_id).where(
+            shown.c.reviewer_id == person.id, shown.c.stage == stage_obj.id)
+            .order_by(shown.c.id.desc()).limit(1)).first()
+        if last is None or tuple(last) != (item.group_id, run.id if run else None):
+            conn.execute(shown.insert().values(
+                group_id=item.group_id, stage=stage_obj.id, reviewer_id=person.id,
+                run_id=run.id if run else None, position=rank, shown_at=utc_now()))
     return replace(item, run_id=run.id if run else None, rank=rank)
 
 

@@ -167,3 +167,41 @@ def test_cli_rank_stopping_and_stop(review: Store) -> None:
     assert result.exit_code == 1 and "not an active lead" in result.output
     result = runner.invoke(main, ["stop-screening", "--by", "Lee", "--db", db])
     assert result.exit_code == 0 and "36 left unscreened" in result.output
+
+
+def test_screen_page_follows_the_model_once_both_classes_exist(
+        tmp_path: Path, protocol_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    text = protocol_path.read_text(encoding="utf-8").replace("ranking = false", "ranking = true")
+    protocol = tmp_path / "ranked.toml"
+    protocol.write_text(text, encoding="utf-8")
+    db = tmp_path / "ui.db"
+    store = create_review(protocol, db, actor="lead")
+    export = tmp_path / "search.ris"
+    export.write_text(_ris(OTHER[:12] + PEER[:6]), encoding="utf-8")  # peer records last
+    import_files(store, [export], SourceInfo("MEDLINE", "database"), actor="lead")
+    run_dedupe(store, actor="lead")
+    add_reviewer(store, "Ana", password="ana-password", actor="lead")
+    add_reviewer(store, "Ben", password="ben-password", actor="lead")
+
+    def screen() -> AppTest:
+        monkeypatch.setenv("REVIEW_DB", str(db))
+        app = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"),
+                                default_timeout=60).run()
+        [w for w in app.text_input if w.label == "Name"][0].input("Ana")
+        [w for w in app.text_input if w.label == "Password"][0].input("ana-password")
+        [b for b in app.button if b.label == "Sign in"][0].click().run()
+        assert not app.exception, app.exception
+        return app
+
+    app = screen()
+    captions = " ".join(c.value for c in app.caption)
+    assert "Random order until one include and one exclude are decided" in captions
+    _decide(store, 13, "include")  # a peer-support record
+    _decide(store, 1, "exclude")
+    assert prioritise.retrain(store).status == "done"
+    app = screen()
+    shown = " ".join(s.value for s in app.subheader) + " ".join(m.value for m in app.markdown)
+    assert "group number 1 for young people" in shown  # a peer record, not record 2
+    assert "Ordered by predicted relevance" in " ".join(c.value for c in app.caption)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from review import screening
+from review import prioritise, screening
 from review.project import review_protocol
 from review.ui import voting
 from review.ui.session import signed_in, store
@@ -20,8 +20,13 @@ def screen_page() -> None:
     voting.show_flash(PREFIX)
     item = voting.current_item(review, person, stage, protocol, prefix=PREFIX)
     if item is None:
-        st.success(f"Nothing is waiting for you at {stage.label.lower()}: every record has "
-                   "your vote.")
+        stop = prioritise.stop_of(review, stage.id)
+        if stop:
+            st.info(f"A lead stopped screening at {stage.label.lower()} on "
+                    f"{stop['decided_at'][:10]}; no more votes are taken here.")
+        else:
+            st.success(f"Nothing is waiting for you at {stage.label.lower()}: every record "
+                       "has your vote.")
         voting.undo_button(review, person, stage, prefix=PREFIX)
         voting.my_votes(review, person, stage, prefix=PREFIX)
         return
@@ -32,9 +37,14 @@ def screen_page() -> None:
     with right:
         if voting.vote_form(review, person, item, stage, protocol, prefix=PREFIX):
             st.session_state.pop(f"{PREFIX}-open", None)
+            prioritise.retrain_soon(review)  # in the background: the vote is already saved
             st.rerun()
         voting.undo_button(review, person, stage, prefix=PREFIX)
         st.caption("Keys: I include, E exclude, M maybe, U undo (not while typing in a box).")
     voting.my_votes(review, person, stage, prefix=PREFIX)
     left_count = screening.queue_size(review, person, stage.id)
     st.caption(f"{left_count} record(s) left in your queue at {stage.label.lower()}.")
+    if protocol.ranking.enabled:
+        st.caption(f"Ordered by predicted relevance (model run {item.run_id}, rank {item.rank})."
+                   if item.run_id else "Random order until one include and one exclude are "
+                   "decided; then by predicted relevance.")
