@@ -205,3 +205,37 @@ def test_screen_page_follows_the_model_once_both_classes_exist(
     shown = " ".join(s.value for s in app.subheader) + " ".join(m.value for m in app.markdown)
     assert "group number 1 for young people" in shown  # a peer record, not record 2
     assert "Ordered by predicted relevance" in " ".join(c.value for c in app.caption)
+
+
+def test_progress_page_shows_the_rule_and_a_lead_stops(
+        tmp_path: Path, protocol_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    text = protocol_path.read_text(encoding="utf-8").replace("ranking = false", "ranking = true")
+    protocol = tmp_path / "ranked.toml"
+    protocol.write_text(text, encoding="utf-8")
+    db = tmp_path / "ui.db"
+    store = create_review(protocol, db, actor="lead")
+    export = tmp_path / "search.ris"
+    export.write_text(_ris(OTHER[:8] + PEER[:4]), encoding="utf-8")
+    import_files(store, [export], SourceInfo("MEDLINE", "database"), actor="lead")
+    run_dedupe(store, actor="lead")
+    add_reviewer(store, "Lee", role="lead", password="lee-password", actor="lead")
+    add_reviewer(store, "Ana", password="ana-password", actor="lead")
+    add_reviewer(store, "Ben", password="ben-password", actor="lead")
+    _decide(store, 9, "include")
+    _decide(store, 1, "exclude")
+    monkeypatch.setenv("REVIEW_DB", str(db))
+    app = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=60).run()
+    [w for w in app.text_input if w.label == "Name"][0].input("Lee")
+    [w for w in app.text_input if w.label == "Password"][0].input("lee-password")
+    [b for b in app.button if b.label == "Sign in"][0].click().run()
+    app.switch_page(str(Path(__file__).parent.parent / "review/ui/pages/progress.py")).run()
+    assert not app.exception, app.exception
+    assert "When to stop screening" in [s.value for s in app.subheader]
+    assert any("Not yet confident" in m.value for m in app.markdown)
+    app.checkbox[0].check()
+    [b for b in app.button if b.label == "Stop screening"][0].click().run()
+    assert not app.exception, app.exception
+    assert any("Screening was stopped on" in i.value for i in app.info)
+    assert prioritise.stop_of(store, "title_abstract")["n_unscreened"] == 10

@@ -18,6 +18,7 @@ from review.accounts import Reviewer
 from review.project import review_protocol
 from review.store import Store
 from review.ui.session import everyone, signed_in, store
+from review.ui.stopping_panel import stopping_panel
 
 _STATES = (("included", "Included"), ("excluded", "Excluded"),
            ("excluded_by_automation", "Excluded by automation"), ("pending", "Waiting for votes"),
@@ -98,6 +99,7 @@ def progress_page() -> None:
         _stages(progress)
         _reviewers(progress, labels)
         _agreement(review, person, labels)
+        stopping_panel(review, person, protocol)
     else:
         st.caption("Your own counts. Leads see the whole review's progress and agreement; "
                    "a reviewer does not, so that no count tells how another reviewer voted.")
