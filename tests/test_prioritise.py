@@ -169,39 +169,49 @@ def test_cli_rank_stopping_and_stop(review: Store) -> None:
     assert result.exit_code == 0 and "36 left unscreened" in result.output
 
 
-def test_screen_page_follows_the_model_once_both_classes_exist(
-        tmp_path: Path, protocol_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from streamlit.testing.v1 import AppTest
-
+def _ranked_review(tmp_path: Path, protocol_path: Path, titles: list[str],
+                   people: dict[str, str]) -> tuple[Path, Store]:
+    """A review with ranking on, the titles imported and deduplicated, and people (name ->
+    role) who sign in with the password NAME-password."""
     text = protocol_path.read_text(encoding="utf-8").replace("ranking = false", "ranking = true")
+    assert "ranking = true" in text
     protocol = tmp_path / "ranked.toml"
     protocol.write_text(text, encoding="utf-8")
-    db = tmp_path / "ui.db"
+    db = tmp_path / "ranked.db"
     store = create_review(protocol, db, actor="lead")
     export = tmp_path / "search.ris"
-    export.write_text(_ris(OTHER[:12] + PEER[:6]), encoding="utf-8")  # peer records last
+    export.write_text(_ris(titles), encoding="utf-8")
     import_files(store, [export], SourceInfo("MEDLINE", "database"), actor="lead")
     run_dedupe(store, actor="lead")
-    add_reviewer(store, "Ana", password="ana-password", actor="lead")
-    add_reviewer(store, "Ben", password="ben-password", actor="lead")
+    for name, role in people.items():
+        add_reviewer(store, name, role=role, password=f"{name.lower()}-password", actor="lead")
+    return db, store
 
-    def screen() -> AppTest:
-        monkeypatch.setenv("REVIEW_DB", str(db))
-        app = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"),
-                                default_timeout=60).run()
-        [w for w in app.text_input if w.label == "Name"][0].input("Ana")
-        [w for w in app.text_input if w.label == "Password"][0].input("ana-password")
-        [b for b in app.button if b.label == "Sign in"][0].click().run()
-        assert not app.exception, app.exception
-        return app
 
-    app = screen()
+def _signed_in(db: Path, name: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN202
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("REVIEW_DB", str(db))
+    app = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=60).run()
+    [w for w in app.text_input if w.label == "Name"][0].input(name)
+    [w for w in app.text_input if w.label == "Password"][0].input(f"{name.lower()}-password")
+    [b for b in app.button if b.label == "Sign in"][0].click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_screen_page_follows_the_model_once_both_classes_exist(
+        tmp_path: Path, protocol_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # peer records last in import order
+    db, store = _ranked_review(tmp_path, protocol_path, OTHER[:12] + PEER[:6],
+                               {"Ana": "reviewer", "Ben": "reviewer"})
+    app = _signed_in(db, "Ana", monkeypatch)
     captions = " ".join(c.value for c in app.caption)
     assert "Random order until one include and one exclude are decided" in captions
     _decide(store, 13, "include")  # a peer-support record
     _decide(store, 1, "exclude")
     assert prioritise.retrain(store).status == "done"
-    app = screen()
+    app = _signed_in(db, "Ana", monkeypatch)
     shown = " ".join(s.value for s in app.subheader) + " ".join(m.value for m in app.markdown)
     assert "group number 1 for young people" in shown  # a peer record, not record 2
     assert "Ordered by predicted relevance" in " ".join(c.value for c in app.caption)
@@ -209,27 +219,11 @@ def test_screen_page_follows_the_model_once_both_classes_exist(
 
 def test_progress_page_shows_the_rule_and_a_lead_stops(
         tmp_path: Path, protocol_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from streamlit.testing.v1 import AppTest
-
-    text = protocol_path.read_text(encoding="utf-8").replace("ranking = false", "ranking = true")
-    protocol = tmp_path / "ranked.toml"
-    protocol.write_text(text, encoding="utf-8")
-    db = tmp_path / "ui.db"
-    store = create_review(protocol, db, actor="lead")
-    export = tmp_path / "search.ris"
-    export.write_text(_ris(OTHER[:8] + PEER[:4]), encoding="utf-8")
-    import_files(store, [export], SourceInfo("MEDLINE", "database"), actor="lead")
-    run_dedupe(store, actor="lead")
-    add_reviewer(store, "Lee", role="lead", password="lee-password", actor="lead")
-    add_reviewer(store, "Ana", password="ana-password", actor="lead")
-    add_reviewer(store, "Ben", password="ben-password", actor="lead")
+    db, store = _ranked_review(tmp_path, protocol_path, OTHER[:8] + PEER[:4],
+                               {"Lee": "lead", "Ana": "reviewer", "Ben": "reviewer"})
     _decide(store, 9, "include")
     _decide(store, 1, "exclude")
-    monkeypatch.setenv("REVIEW_DB", str(db))
-    app = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=60).run()
-    [w for w in app.text_input if w.label == "Name"][0].input("Lee")
-    [w for w in app.text_input if w.label == "Password"][0].input("lee-password")
-    [b for b in app.button if b.label == "Sign in"][0].click().run()
+    app = _signed_in(db, "Lee", monkeypatch)
     app.switch_page(str(Path(__file__).parent.parent / "review/ui/pages/progress.py")).run()
     assert not app.exception, app.exception
     assert "When to stop screening" in [s.value for s in app.subheader]
