@@ -18,6 +18,7 @@ import json
 import os
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -127,31 +128,25 @@ def import_project(path: str | os.PathLike[str], db: str | os.PathLike[str] | No
     manifest, archive = _read_archive(path)
     with archive:
         target = _new_target(db, manifest["schema_version"], str(path))
-        try:
-            with target.write() as conn:
-                for table in _tables(target):
-                    name = f"tables/{table.name}.jsonl"
-                    if name not in archive.namelist():
-                        continue
-                    rows = []
-                    for number, line in enumerate(archive.read(name).decode("utf-8")
-                                                  .splitlines(), start=1):
-                        try:
-                            row = {k: _decode(v) for k, v in json.loads(line).items()}
-                        except ValueError as exc:
-                            raise InputError(f"{path}:{name}", f"bad JSON ({exc})",
-                                             line=number) from None
-                        if table.name == "fulltext_files":
-                            row["data"] = archive.read(f"files/{row['sha256']}.pdf")
-                        rows.append(row)
-                    _insert(conn, table, rows)
-                    if progress:
-                        progress(table.name, len(rows))
-                _reset_sequences(target, conn)
-        except BaseException:
-            target.close()
-            _drop_new(db)
-            raise
+        with _filling(target, db) as conn:
+            for table in _tables(target):
+                name = f"tables/{table.name}.jsonl"
+                if name not in archive.namelist():
+                    continue
+                rows = []
+                for number, line in enumerate(archive.read(name).decode("utf-8")
+                                              .splitlines(), start=1):
+                    try:
+                        row = {k: _decode(v) for k, v in json.loads(line).items()}
+                    except ValueError as exc:
+                        raise InputError(f"{path}:{name}", f"bad JSON ({exc})",
+                                         line=number) from None
+                    if table.name == "fulltext_files":
+                        row["data"] = archive.read(f"files/{row['sha256']}.pdf")
+                    rows.append(row)
+                _insert(conn, table, rows)
+                if progress:
+                    progress(table.name, len(rows))
     return target
 
 
@@ -159,23 +154,30 @@ def copy_review(source: Store, db: str | os.PathLike[str],
                 progress: Callable[[str, int], None] | None = None) -> Store:
     """Copy every row of a review into a new database (e.g. a PostgreSQL server)."""
     target = _new_target(db, source.schema_version(), source.display_url)
+    with source.read() as src, _filling(target, db) as conn:
+        wanted = {t.name: t for t in _tables(target)}
+        for table in _tables(source):
+            if table.name not in wanted:
+                raise StoreError(f"table {table.name} of {source.display_url} is unknown "
+                                 "to this version of review")
+            rows = list(_rows(src, table))
+            _insert(conn, wanted[table.name], rows)
+            if progress:
+                progress(table.name, len(rows))
+    return target
+
+
+@contextmanager
+def _filling(target: Store, db: str | os.PathLike[str] | None) -> Iterator[Connection]:
+    """One transaction that fills a new review; on any failure the new database goes."""
     try:
-        with source.read() as src, target.write() as conn:
-            wanted = {t.name: t for t in _tables(target)}
-            for table in _tables(source):
-                if table.name not in wanted:
-                    raise StoreError(f"table {table.name} of {source.display_url} is unknown "
-                                     "to this version of review")
-                rows = list(_rows(src, table))
-                _insert(conn, wanted[table.name], rows)
-                if progress:
-                    progress(table.name, len(rows))
+        with target.write() as conn:
+            yield conn
             _reset_sequences(target, conn)
     except BaseException:
         target.close()
         _drop_new(db)
         raise
-    return target
 
 
 def _new_target(db: str | os.PathLike[str] | None, schema_version: int | None,
