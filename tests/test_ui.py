@@ -731,3 +731,38 @@ def test_oidc_identity_mapping_refuses_unverified_and_disabled(team_db: Path) ->
     accounts.set_active(store, "Ben", False, actor="Lee")
     assert "disabled" in reviewer_for_identity(store, {"email": "ben@example.org"})[1]
     store.close()
+
+
+# --- upload limits ----------------------------------------------------------------------------
+
+def test_import_refuses_a_file_over_the_limit_with_a_clear_message(team_db: Path,
+                                                                    monkeypatch) -> None:
+    from review.store import records as store_records
+    from review.ui import import_page
+
+    monkeypatch.setattr(import_page, "MAX_MB", 1)
+    app = _signed_in(team_db, monkeypatch, "Lee", "import_exports")
+    assert app.file_uploader[0].proto.type == [f".{t}" for t in import_page.TYPES]
+    big = ("TY  - JOUR\nTI  - " + "x" * 2_000_000 + "\nER  - \n").encode()
+    app.file_uploader[0].upload("huge <export>.ris", big, "text/plain")
+    _widget(app.text_input, "Source name").input("Embase")
+    _click(app, "Import")
+    message = app.error[0].value
+    assert "huge &lt;export&gt;\\.ris (2 MB) is larger than 1 MB per file" in message
+    store = Store.open(team_db)
+    assert len(store_records.list_sources(store)) == 1  # nothing imported
+    store.close()
+
+
+def test_fulltext_upload_is_pdf_only_and_limited(fulltext_db: Path, monkeypatch) -> None:
+    from review.ui import fulltext_page
+
+    monkeypatch.setattr(fulltext_page, "MAX_MB", 1)
+    app = _signed_in(fulltext_db, monkeypatch, "Ana", "fulltext")
+    [uploader] = app.file_uploader
+    assert uploader.proto.type == [".pdf"] and uploader.proto.max_upload_size_mb == 1
+    uploader.upload("scan.pdf", tiny_pdf() + b" " * 1_200_000, "application/pdf").run()
+    assert "scan\\.pdf is larger than 1 MB" in app.error[0].value
+    store = Store.open(fulltext_db)
+    assert fulltext.list_reports(store)[0]["status"] != "retrieved"
+    store.close()

@@ -20,6 +20,7 @@ from review.ui.session import signed_in, store
 
 PREFIX = "fulltext"
 PDF_HEIGHT = 900
+MAX_MB = 100  # a scanned report can be large; the store itself refuses more than 200 MB
 
 
 def _show_pdf(review: Store, item: Item) -> None:
@@ -45,9 +46,14 @@ def _attach(review: Store, person: Reviewer, item: Item) -> None:
     status = item.fulltext or {}
     counter = st.session_state.setdefault(f"{PREFIX}-upload-n", 0)
     label = "Replace the PDF" if status.get("status") == fulltext.RETRIEVED else "Attach the PDF"
-    upload = st.file_uploader(label, type=["pdf"], key=f"{PREFIX}-upload-{item.group_id}-"
-                                                       f"{counter}")
+    upload = st.file_uploader(label, type=["pdf"], max_upload_size=MAX_MB,
+                              help=f"A PDF of up to {MAX_MB} MB.",
+                              key=f"{PREFIX}-upload-{item.group_id}-{counter}")
     if upload is None:
+        return
+    if upload.size > MAX_MB * 1024 * 1024:
+        st.error(f"Not attached: {md_escape(upload.name)} is larger than {MAX_MB} MB. A "
+                 "compressed copy (most PDF tools can reduce scanned pages) will do.")
         return
     data = upload.getvalue()
     if hashlib.sha256(data).hexdigest() == status.get("sha256"):

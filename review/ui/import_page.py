@@ -16,6 +16,19 @@ from review.ui.safe import md_escape
 from review.ui.session import leads, signed_in, store
 
 PREFIX = "import"
+MAX_MB = 50  # per file: the largest real export we know of is a few MB per 10,000 records
+TYPES = ["ris", "txt", "nbib", "medline", "ciw", "csv", "tsv", "bib"]
+
+
+def too_large(uploads: list) -> str | None:  # noqa: ANN001 (Streamlit's UploadedFile)
+    """The refusal for files over the limit (the widget stops them in the browser; this is
+    the server's own check)."""
+    big = [u for u in uploads if u.size > MAX_MB * 1024 * 1024]
+    if not big:
+        return None
+    names = ", ".join(f"{md_escape(u.name)} ({u.size / (1024 * 1024):.0f} MB)" for u in big)
+    return (f"Not imported: {names} is larger than {MAX_MB} MB per file. Split the export "
+            "into several files (most databases export in batches) and import them together.")
 
 
 def import_page() -> None:
@@ -29,8 +42,10 @@ def import_page() -> None:
                "and then nothing is imported.")
     counter = st.session_state.setdefault(f"{PREFIX}-n", 0)
     with st.form(f"{PREFIX}-form-{counter}"):
-        uploads = st.file_uploader("Export file(s)", accept_multiple_files=True,
-                                   help="RIS, PubMed/MEDLINE, Web of Science, CSV or BibTeX.")
+        uploads = st.file_uploader("Export file(s)", accept_multiple_files=True, type=TYPES,
+                                   max_upload_size=MAX_MB,
+                                   help="RIS, PubMed/MEDLINE, Web of Science, CSV or BibTeX "
+                                        f"(.{', .'.join(TYPES)}), up to {MAX_MB} MB each.")
         name = st.text_input("Source name", placeholder='e.g. "MEDLINE (Ovid)"')
         kind = st.selectbox("Kind of source", KINDS, format_func=lambda k: KIND_LABELS[k])
         searched = st.date_input("Searched on (optional)", value=None,
@@ -41,6 +56,10 @@ def import_page() -> None:
         return
     if not uploads:
         st.error("Choose at least one export file.")
+        return
+    refusal = too_large(uploads)
+    if refusal:
+        st.error(refusal)
         return
     source = SourceInfo(name, kind, searched.isoformat() if searched else None,
                         query.strip() or None)
