@@ -19,7 +19,15 @@ from typing import Any
 
 import pytest
 
-from review import accounts, agreement, decisions_csv, extraction, reconcile, screening
+from review import (
+    accounts,
+    agreement,
+    decisions_csv,
+    extraction,
+    prioritise,
+    reconcile,
+    screening,
+)
 from review.accounts import AccessError, Reviewer
 from review.errors import ReviewError
 from review.store import Store
@@ -70,6 +78,8 @@ TABLE: list[tuple[str, set[str], Call]] = [
      lambda s, p, c: accounts.set_password(s, "Ben", "a-new-password", actor=p)),
     ("accounts.set_email", LEAD,
      lambda s, p, c: accounts.set_email(s, "Ben", "ben@example.org", actor=p)),
+    # last: a lead's stop closes every queue
+    ("prioritise.stop_screening", LEAD, lambda s, p, c: prioritise.stop_screening(s, by=p.name)),
 ]
 
 # Known gaps, in modules this change did not own: the call lets these roles through although
