@@ -178,6 +178,9 @@ def person_for(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
                           "'review reviewers add NAME'")
     if not found.active:
         raise AccessError(f"{found.name} is no longer an active reviewer of this review")
+    if found.is_observer:
+        raise AccessError(f"{found.name} is an observer: observers read progress and PRISMA, "
+                          "and extract nothing")
     return found
 
 

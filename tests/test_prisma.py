@@ -342,7 +342,15 @@ def test_prisma_page_shows_the_diagram_and_downloads(known: Store) -> None:
 
     app = AppTest.from_file(str(ROOT / "review" / "ui" / "pages" / "prisma.py"),
                             default_timeout=60)
+    from review.accounts import Reviewer
+    from review.ui.session import _KEY
+
     app.session_state["store"] = known
+    app.session_state[_KEY] = Reviewer(1, "Ana", "reviewer", False, True)
+    app.run()
+    assert not app.exception and not app.title  # a plain reviewer is refused
+    assert "leads and observers" in app.error[0].value
+    app.session_state[_KEY] = Reviewer(1, "Lee", "lead", False, True)
     app.run()
     assert not app.exception
     assert app.title[0].value == "PRISMA"

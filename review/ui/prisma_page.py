@@ -11,10 +11,12 @@ from review.prisma_diagram import CAPTION, render_png, render_svg
 from review.prisma_export import to_csv, to_json
 from review.project import review_info
 from review.store import Store
+from review.ui.session import readers, signed_in
 
 
 def prisma_page() -> None:
     store: Store = st.session_state["store"]
+    signed_in(readers, "This page is for the review's leads and observers.")
     st.title("PRISMA")
     st.caption("PRISMA 2020 flow diagram for a new review that searched databases, registers "
                "and other sources. Every number comes from the review itself.")
