@@ -448,8 +448,8 @@ def undo_last(store: Store, reviewer: str | Reviewer, stage: str | None = None) 
         return int(last.kept_record_id)
 
 
-def my_votes(store: Store, reviewer: str | Reviewer,
-             stage: str | None = None) -> list[dict[str, Any]]:
+def my_votes(store: Store, reviewer: str | Reviewer, stage: str | None = None, *,
+             limit: int | None = None) -> list[dict[str, Any]]:
     """This reviewer's own votes, newest first, with where each record now stands. A record
     waiting for others or in conflict shows as "waiting": a reviewer never learns another's
     vote, not even by a conflict showing up."""
@@ -469,6 +469,8 @@ def my_votes(store: Store, reviewer: str | Reviewer,
                  .order_by(decisions.c.updated_at.desc(), decisions.c.id.desc()))
         if stage is not None:
             query = query.where(decisions.c.stage == protocol.stage(stage).id)
+        if limit is not None:
+            query = query.limit(limit)
         rows = []
         for r in conn.execute(query).mappings():
             row = dict(r)

@@ -628,3 +628,10 @@ def test_a_join_keeps_resolutions_made_at_different_stages(db_url: str, tmp_path
         assert (s["state"], s["outcome"], s["decided_by"]) == ("decided", "include",
                                                                "resolution")
     store.close()
+
+
+def test_my_votes_newest_first_and_limited(review) -> None:
+    for record in (3, 1, 2):
+        cast_vote(review, "Ana", record, "exclude")
+    assert [v["record_id"] for v in my_votes(review, "Ana")] == [2, 1, 3]
+    assert [v["record_id"] for v in my_votes(review, "Ana", limit=2)] == [2, 1]

@@ -220,7 +220,7 @@ def test_screen_changes_a_vote_from_my_votes(team_db: Path, monkeypatch) -> None
     screening.cast_vote(store, "Ana", 1, "include", origin="test")
     app = _signed_in(team_db, monkeypatch, "Ana")
     assert "Peer mentoring" in app.subheader[0].value  # record 2 is next
-    _widget(app.selectbox, "Change my vote on record").set_value(1).run()
+    _widget(app.number_input, "Change my vote on record").set_value(1).run()
     _click(app, "Open it")
     assert "Record 1 reopened: your vote is include" in app.info[0].value
     _click(app, "Maybe")

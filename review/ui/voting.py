@@ -160,10 +160,14 @@ def undo_button(store: Store, person: Reviewer, stage: Stage, *, prefix: str) ->
         st.rerun()
 
 
+MY_VOTES_SHOWN = 100  # the panel runs on every click: it shows the latest votes, not all
+
+
 def my_votes(store: Store, person: Reviewer, stage: Stage, *, prefix: str) -> None:
-    """The reviewer's own votes at the stage, and reopening one to change it."""
-    votes = screening.my_votes(store, person, stage.id)
-    with st.expander(f"My votes ({len(votes)})"):
+    """The reviewer's own latest votes at the stage, and reopening any one to change it."""
+    votes = screening.my_votes(store, person, stage.id, limit=MY_VOTES_SHOWN)
+    shown = (f"latest {MY_VOTES_SHOWN}" if len(votes) == MY_VOTES_SHOWN else str(len(votes)))
+    with st.expander(f"My votes ({shown})"):
         if not votes:
             st.caption("No votes yet at this stage.")
             return
@@ -173,9 +177,9 @@ def my_votes(store: Store, person: Reviewer, stage: Stage, *, prefix: str) -> No
               "Status": v["status"], "Changed": v["changes"]} for v in votes])
         st.dataframe(frame, hide_index=True, width="stretch", height=min(35 * len(votes) + 38,
                                                                          300))
-        ids = [int(v["record_id"]) for v in votes]
-        chosen = st.selectbox("Change my vote on record", ids, index=None,
-                              placeholder="Choose a record id", key=f"{prefix}-reopen-choice")
+        chosen = st.number_input("Change my vote on record", min_value=1, value=None, step=1,
+                                 placeholder="a record id", key=f"{prefix}-reopen-choice",
+                                 help="Any record you voted on, listed here or not.")
         if chosen is not None and st.button("Open it", key=f"{prefix}-reopen"):
             st.session_state[f"{prefix}-open"] = int(chosen)
             st.rerun()
