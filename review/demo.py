@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from review.accounts import get_setting
 from review.demo_extraction import seed_extraction
 from review.demo_screening import seed_screening
 from review.duplicates import run_dedupe
@@ -32,7 +33,10 @@ def build_demo(db: str | Path, *, samples: Path = SAMPLES, protocol: Path = PROT
     path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
     if path is not None and path.exists():
         if not rebuild:
-            return Store.open(db)
+            store = Store.open(db)
+            if get_setting(store, "demo_accounts"):
+                return store
+            store.close()  # a demo from an older version, without its accounts: build anew
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     store = create_review(protocol, db, actor=DEMO_ACTOR)

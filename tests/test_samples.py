@@ -48,3 +48,20 @@ def test_demo_imports_every_sample_record(tmp_path: Path) -> None:
     # rebuilding starts from scratch; opening again keeps what is there
     assert store_records.count_records(build_demo(tmp_path / "demo.db")) == len(rows)
     assert store_records.count_records(build_demo(tmp_path / "demo.db", rebuild=True)) == len(rows)
+
+
+def test_demo_from_an_older_version_is_built_anew(tmp_path: Path) -> None:
+    """A demo database without its accounts (made before screening existed) would open on a
+    sign-in page nobody can use; `review demo` builds it again instead."""
+    from review.accounts import list_reviewers
+    from review.project import create_review
+
+    db = tmp_path / "demo.db"
+    create_review(SAMPLES.parent / "protocols" / "peer-support-self-harm.toml", db,
+                  actor="x").close()
+    store = build_demo(db)
+    assert [r.name for r in list_reviewers(store)] == ["Morgan", "Priya", "Tom", "Jordan"]
+    store.close()
+    again = build_demo(db)  # a current demo is opened as it is, votes kept
+    assert len(list_reviewers(again)) == 4
+    again.close()
