@@ -286,3 +286,22 @@ def put_setting(store: Store, key: str, value: Any) -> None:
     with store.write() as conn:
         conn.execute(table.delete().where(table.c.key == key))
         conn.execute(table.insert().values(key=key, value=value))
+
+
+def acting_reviewer(store: Store, conn: Connection, who: str | Reviewer, *,
+                    observer_refusal: str) -> Reviewer:
+    """The person as stored now: a Reviewer kept from sign-in is looked up again by id, so
+    someone deactivated (or given another role) since then is treated as they are now.
+    Unknown, inactive and (for work an observer does not do) observer accounts are refused."""
+    if isinstance(who, Reviewer):
+        found, name = reviewer_by_id(store, conn, who.id), who.name
+    else:
+        found, name = find_reviewer(store, conn, who), who
+    if found is None:
+        raise ReviewError(f"no reviewer called {name!r} in this review; add one with "
+                          "'review users add NAME'")
+    if not found.active:
+        raise AccessError(f"{found.name} is no longer an active reviewer of this review")
+    if found.is_observer:
+        raise AccessError(f"{found.name} is an observer of this review: {observer_refusal}")
+    return found

@@ -31,7 +31,7 @@ from review import reconcile as reconcile_service
 from review.cli_common import _actor, _Group, db_option, format_option
 from review.errors import InputError, ReviewError
 from review.evidence_tables import build_tables
-from review.extraction import Coding, Entry
+from review.extraction import Entry, shown_value
 from review.protocol import THEME_KINDS
 from review.quality import appraise
 from review.store import Store
@@ -62,21 +62,9 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> dict[str, Any]:
     return found
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, Coding):
-        return f"{value.quote} ({value.location})"
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | tuple):
-        return "; ".join(map(str, value))
-    return str(value)
-
-
 def _entry_rows(entry: Entry) -> list[dict[str, str]]:
-    rows = [{"item": f"field:{k}", "value": _shown(v)} for k, v in entry.values.items()]
-    rows += [{"item": f"theme:{k}", "value": _shown(c)} for k, c in entry.themes.items()]
+    rows = [{"item": f"field:{k}", "value": shown_value(v)} for k, v in entry.values.items()]
+    rows += [{"item": f"theme:{k}", "value": shown_value(c)} for k, c in entry.themes.items()]
     rows += [{"item": f"quality:{k}", "value": a} for k, a in entry.answers.items()]
     if entry.rating:
         rows.append({"item": "rating", "value": entry.rating})
@@ -227,7 +215,7 @@ def extraction_compare(study_id: int, person: str, only: bool, fmt: str,
     rows = []
     for row in found.disagreements if only else found.rows:
         rows.append({"row": row.key, "label": row.label, "agree": "yes" if row.agree else "NO",
-                     **{name: _shown(v) for name, v in row.values.items()}})
+                     **{name: shown_value(v) for name, v in row.values.items()}})
     click.echo(render(rows, ("row", "agree", *found.extractors), fmt,
                       widths={n: 40 for n in found.extractors}), nl=False)
     if fmt == "table":

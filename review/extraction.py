@@ -36,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from review.accounts import AccessError, Reviewer, find_reviewer
+from review.accounts import AccessError, Reviewer, acting_reviewer
 from review.errors import ReviewError
 from review.fields import FieldSpec, FieldValueError, normalise
 from review.project import review_protocol
@@ -171,17 +171,21 @@ def add_theme(store: Store, kind: str, theme_id: str, label: str, description: s
 
 def person_for(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
     """The reviewer as stored now (role and active flag may have changed since sign-in)."""
-    name = who.name if isinstance(who, Reviewer) else who
-    found = find_reviewer(store, conn, name)
-    if found is None:
-        raise ReviewError(f"no reviewer called {name!r} in this review; add one with "
-                          "'review reviewers add NAME'")
-    if not found.active:
-        raise AccessError(f"{found.name} is no longer an active reviewer of this review")
-    if found.is_observer:
-        raise AccessError(f"{found.name} is an observer: observers read progress and PRISMA, "
-                          "and extract nothing")
-    return found
+    return acting_reviewer(store, conn, who, observer_refusal="observers read progress and "
+                           "PRISMA, and extract nothing")
+
+
+def shown_value(value: Any) -> str:
+    """An extracted value or coded theme as one line of text (for listings and pages)."""
+    if isinstance(value, Coding):
+        return f"{value.quote} ({value.location})"
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return "; ".join(map(str, value))
+    return str(value)
 
 
 def study(store: Store, study_id: int) -> Study:

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from review.accounts import AccessError, Reviewer, find_reviewer, reviewer_by_id
+from review.accounts import AccessError, Reviewer, acting_reviewer
 from review.dedupe.merge import merge_group
 from review.errors import ReviewError
 from review.project import review_protocol
@@ -90,23 +90,8 @@ def _stage(protocol: Protocol, stage: str | None) -> Stage:
 
 
 def _person(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
-    """The reviewer as stored now: a Reviewer kept from sign-in is looked up again, so a
-    person deactivated (or given another role) since then is treated as they are now."""
-    if isinstance(who, Reviewer):
-        found = reviewer_by_id(store, conn, who.id)
-        name = who.name
-    else:
-        found = find_reviewer(store, conn, who)
-        name = who
-    if found is None:
-        raise ReviewError(f"no reviewer called {name!r} in this review; add one with "
-                          "'review reviewers add NAME'")
-    if not found.active:
-        raise AccessError(f"{found.name} is no longer an active reviewer of this review")
-    if found.is_observer:
-        raise AccessError(f"{found.name} is an observer of this review: observers follow its "
-                          "progress and do not screen")
-    return found
+    return acting_reviewer(store, conn, who,
+                           observer_refusal="observers follow its progress and do not screen")
 
 
 def group_for_record(store: Store, conn: Connection, record_id: int) -> int:

@@ -13,25 +13,13 @@ import streamlit as st
 from review import extraction, reconcile
 from review.accounts import Reviewer
 from review.errors import ReviewError
-from review.extraction import KIND_LABELS, Coding, Entry, Form
+from review.extraction import KIND_LABELS, Entry, Form, shown_value
 from review.fields import FieldSpec
 from review.protocol import THEME_KINDS
 from review.store import Store
 from review.ui.session import signed_in, store
 
 NOT_REPORTED = "not reported"
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, Coding):
-        return f"{value.quote} ({value.location})"
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | tuple):
-        return "; ".join(map(str, value))
-    return str(value)
 
 
 def _field_widget(spec: FieldSpec, value: Any, key: str) -> Any:
@@ -49,7 +37,7 @@ def _field_widget(spec: FieldSpec, value: Any, key: str) -> Any:
         index = 0 if value is None else (1 if value else 2)
         answer = st.radio(label, options, index=index, key=key, horizontal=True, help=helptext)
         return None if answer == NOT_REPORTED else answer
-    text = _shown(value)
+    text = shown_value(value)
     if spec.type == "country":
         helptext = (helptext or "") + " Several countries: separate them with ;"
     return st.text_input(label, value=text, key=key, help=helptext)
@@ -117,8 +105,8 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
 
 
 def _entry_table(entry: Entry) -> pd.DataFrame:
-    rows = [{"Item": k, "Value": _shown(v)} for k, v in entry.values.items()]
-    rows += [{"Item": f"theme: {k}", "Value": _shown(c)} for k, c in entry.themes.items()]
+    rows = [{"Item": k, "Value": shown_value(v)} for k, v in entry.values.items()]
+    rows += [{"Item": f"theme: {k}", "Value": shown_value(c)} for k, c in entry.themes.items()]
     rows += [{"Item": f"quality: {k}", "Value": a} for k, a in entry.answers.items()]
     if entry.rating:
         rows.append({"Item": "rating", "Value": entry.rating})
@@ -139,7 +127,7 @@ def _compare(review: Store, person: Reviewer, study_id: int) -> None:
                   and found.final.reconciled_by else ""))
     only = st.toggle("Only disagreements", value=True, key=f"cmp-only-{study_id}")
     rows = [{"Row": r.key, "Item": r.label, "Agree": "yes" if r.agree else "no",
-             **{n: _shown(v) for n, v in r.values.items()}}
+             **{n: shown_value(v) for n, v in r.values.items()}}
             for r in (found.disagreements if only else found.rows)]
     st.dataframe(pd.DataFrame(rows, columns=["Row", "Item", "Agree", *found.extractors]),
                  hide_index=True, width="stretch")
