@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection
 
 from review.accounts import AccessError, Reviewer, acting_reviewer
 from review.errors import ReviewError
-from review.fields import FieldSpec, FieldValueError, normalise
+from review.fields import FieldSpec, field_by_id, normalise
 from review.project import review_protocol
 from review.protocol import THEME_KINDS, Checklist, Protocol, Theme
 from review.store import Store, utc_now
@@ -82,11 +82,7 @@ class Form:
     checklist: Checklist | None
 
     def field(self, field_id: str) -> FieldSpec:
-        for spec in self.fields:
-            if spec.id == field_id:
-                return spec
-        known = ", ".join(f.id for f in self.fields) or "none"
-        raise FieldValueError(field_id, f"no such field in the extraction form (fields: {known})")
+        return field_by_id(self.fields, field_id)
 
     def theme(self, theme_id: str) -> FormTheme:
         for theme in self.themes:

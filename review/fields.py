@@ -110,3 +110,12 @@ def _country(spec: FieldSpec, value: object) -> str:
 _NORMALISE = {"text": _text, "number": _number, "choice": _choice,
               "multi_choice": _multi_choice, "yes_no": _yes_no, "country": _country}
 FIELD_TYPES: tuple[str, ...] = tuple(_NORMALISE)
+
+
+def field_by_id(fields: tuple[FieldSpec, ...], field_id: str) -> FieldSpec:
+    """A form's field by id; an unknown id is an error listing the form's fields."""
+    for spec in fields:
+        if spec.id == field_id:
+            return spec
+    known = ", ".join(f.id for f in fields) or "none"
+    raise FieldValueError(field_id, f"no such field in the extraction form (fields: {known})")

@@ -31,6 +31,17 @@ def fulltext_status(store: Store, conn: Connection, group_id: int) -> dict[str, 
     return dict(row) if row else None
 
 
+def _put(store: Store, conn: Connection, group_id: int, values: dict[str, Any], *,
+         exists: bool) -> None:
+    """Write the report's one full-text row (a later status replaces the earlier one; the
+    audit log keeps the history)."""
+    fulltexts = store.table("fulltexts")
+    if exists:
+        conn.execute(fulltexts.update().where(fulltexts.c.group_id == group_id).values(**values))
+    else:
+        conn.execute(fulltexts.insert().values(group_id=group_id, **values))
+
+
 def _report_group(store: Store, conn: Connection, record_id: int) -> int:
     """The group, checked to be a report sought: included at the stage before full texts."""
     protocol = review_protocol(store)
@@ -59,7 +70,7 @@ def attach_pdf(store: Store, record_id: int, data: bytes, file_name: str, *,
         raise InputError(file_name, f"larger than {MAX_BYTES // (1024 * 1024)} MB")
     digest = hashlib.sha256(data).hexdigest()
     t = store.tables
-    fulltexts, files = t["fulltexts"], t["fulltext_files"]
+    files = t["fulltext_files"]
     with store.write() as conn:
         group_id = _report_group(store, conn, record_id)
         if conn.execute(sa.select(files.c.sha256).where(files.c.sha256 == digest)).first() is None:
@@ -69,11 +80,7 @@ def attach_pdf(store: Store, record_id: int, data: bytes, file_name: str, *,
         before = fulltext_status(store, conn, group_id)
         values = {"status": RETRIEVED, "sha256": digest, "file_name": Path(file_name).name,
                   "reason": None, "updated_by": actor, "updated_at": utc_now()}
-        if before is None:
-            conn.execute(fulltexts.insert().values(group_id=group_id, **values))
-        else:
-            conn.execute(fulltexts.update().where(fulltexts.c.group_id == group_id)
-                         .values(**values))
+        _put(store, conn, group_id, values, exists=before is not None)
         audit(store, conn, actor=actor, action="attach full text", entity="group",
               entity_id=str(group_id), detail={"record": record_id, "sha256": digest,
                                                "file": values["file_name"],
@@ -93,7 +100,7 @@ def mark_not_retrieved(store: Store, record_id: int, reason: str, *,
     protocol = review_protocol(store)
     stage = fulltext_stage(protocol)
     t = store.tables
-    fulltexts, decisions = t["fulltexts"], t["decisions"]
+    decisions = t["decisions"]
     with store.write() as conn:
         group_id = _report_group(store, conn, record_id)
         if conn.execute(sa.select(decisions.c.id).where(
@@ -103,11 +110,7 @@ def mark_not_retrieved(store: Store, record_id: int, reason: str, *,
         before = fulltext_status(store, conn, group_id)
         values = {"status": NOT_RETRIEVED, "sha256": None, "file_name": None, "reason": reason,
                   "updated_by": actor, "updated_at": utc_now()}
-        if before is None:
-            conn.execute(fulltexts.insert().values(group_id=group_id, **values))
-        else:
-            conn.execute(fulltexts.update().where(fulltexts.c.group_id == group_id)
-                         .values(**values))
+        _put(store, conn, group_id, values, exists=before is not None)
         audit(store, conn, actor=actor, action="full text not retrieved", entity="group",
               entity_id=str(group_id), detail={"record": record_id, "reason": reason})
         refresh(store, conn, protocol, [group_id])

@@ -22,7 +22,14 @@ from types import MappingProxyType
 from typing import Any, NoReturn
 
 from review.errors import ProtocolError, ReviewError
-from review.fields import FIELD_TYPES, FieldSpec, FieldValueError, kind_of, normalise
+from review.fields import (
+    FIELD_TYPES,
+    FieldSpec,
+    FieldValueError,
+    field_by_id,
+    kind_of,
+    normalise,
+)
 from review.rules import (
     OPERATORS,
     RULE_FIELDS,
@@ -115,11 +122,7 @@ class ExtractionForm:
     dual: bool = True
 
     def field(self, field_id: str) -> FieldSpec:
-        for spec in self.fields:
-            if spec.id == field_id:
-                return spec
-        known = ", ".join(f.id for f in self.fields) or "none"
-        raise FieldValueError(field_id, f"no such field in the extraction form (fields: {known})")
+        return field_by_id(self.fields, field_id)
 
     def validate_value(self, field_id: str, value: object) -> object:
         """Normalise before storing, so the two extractors' answers compare like with like."""
