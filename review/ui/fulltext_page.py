@@ -59,7 +59,7 @@ def _attach(review: Store, person: Reviewer, item: Item) -> None:
     if hashlib.sha256(data).hexdigest() == status.get("sha256"):
         return
     try:
-        fulltext.attach_pdf(review, item.record_id, data, upload.name, actor=person.name)
+        fulltext.attach_pdf(review, item.record_id, data, upload.name, actor=person)
     except ReviewError as exc:
         st.error(str(exc))
         return
@@ -77,7 +77,7 @@ def _not_retrieved(review: Store, person: Reviewer, item: Item) -> None:
                                key=f"{PREFIX}-nr-reason-{item.group_id}")
         if st.button("Mark not retrieved", key=f"{PREFIX}-nr-{item.group_id}"):
             try:
-                fulltext.mark_not_retrieved(review, item.record_id, reason, actor=person.name)
+                fulltext.mark_not_retrieved(review, item.record_id, reason, actor=person)
             except ReviewError as exc:
                 st.error(str(exc))
                 return
@@ -98,7 +98,8 @@ def fulltext_page() -> None:
     item = voting.current_item(review, person, stage, protocol, prefix=PREFIX)
     if item is None:
         st.success("No report is waiting for your assessment at full text.")
-        voting.undo_button(review, person, stage, prefix=PREFIX)
+        voting.show_error(PREFIX)
+        voting.undo_button(review, stage, prefix=PREFIX)
         voting.my_votes(review, person, stage, prefix=PREFIX)
         return
     voting.progress_bar(item, stage)
@@ -108,10 +109,8 @@ def fulltext_page() -> None:
         if item.record.get("abstract"):
             with st.expander("Abstract"):
                 voting.show_abstract(item, protocol)
-        if voting.vote_form(review, person, item, stage, protocol, prefix=PREFIX):
-            st.session_state.pop(f"{PREFIX}-open", None)
-            st.rerun()
-        voting.undo_button(review, person, stage, prefix=PREFIX)
+        voting.vote_form(review, person, item, stage, protocol, prefix=PREFIX)
+        voting.undo_button(review, stage, prefix=PREFIX)
         st.caption("Keys: I include, E exclude, M maybe, U undo (not while typing in a box). "
                    "Excluding needs the first reason that applies; without a PDF, say in the "
                    "note how you read the report.")

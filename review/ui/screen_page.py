@@ -27,7 +27,8 @@ def screen_page() -> None:
         else:
             st.success(f"Nothing is waiting for you at {stage.label.lower()}: every record "
                        "has your vote.")
-        voting.undo_button(review, person, stage, prefix=PREFIX)
+        voting.show_error(PREFIX)
+        voting.undo_button(review, stage, prefix=PREFIX)
         voting.my_votes(review, person, stage, prefix=PREFIX)
         return
     voting.progress_bar(item, stage)
@@ -35,11 +36,10 @@ def screen_page() -> None:
     with left:
         voting.show_record(item, protocol)
     with right:
-        if voting.vote_form(review, person, item, stage, protocol, prefix=PREFIX):
-            st.session_state.pop(f"{PREFIX}-open", None)
-            prioritise.retrain_soon(review)  # in the background: the vote is already saved
-            st.rerun()
-        voting.undo_button(review, person, stage, prefix=PREFIX)
+        # after a vote, the model is retrained in the background: the vote is already saved
+        voting.vote_form(review, person, item, stage, protocol, prefix=PREFIX,
+                         on_saved=lambda: prioritise.retrain_soon(review))
+        voting.undo_button(review, stage, prefix=PREFIX)
         st.caption("Keys: I include, E exclude, M maybe, U undo (not while typing in a box).")
     voting.my_votes(review, person, stage, prefix=PREFIX)
     left_count = screening.queue_size(review, person, stage.id)

@@ -6,6 +6,7 @@ votes only (screening.next_item, item_for, my_votes)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -31,9 +32,13 @@ def flash(prefix: str, message: str | None = None) -> None:
 
 
 def show_flash(prefix: str) -> None:
+    """The last action's confirmation, and any notice or error it left for this run."""
     message = st.session_state.pop(f"{prefix}-flash", None)
     if message:
         st.success(message)
+    notice = st.session_state.pop(f"{prefix}-info", None)
+    if notice:
+        st.info(notice)
 
 
 def _citation(record: dict[str, Any]) -> str:
@@ -87,77 +92,107 @@ def _key(prefix: str, item: Item, name: str) -> str:
 
 
 def vote_form(store: Store, person: Reviewer, item: Item, stage: Stage, protocol: Protocol,
-              *, prefix: str, decisions: tuple[str, ...] = (INCLUDE, EXCLUDE, MAYBE)) -> bool:
-    """The checklist, note, reason and decision buttons. True once a vote is committed."""
+              *, prefix: str, decisions: tuple[str, ...] = (INCLUDE, EXCLUDE, MAYBE),
+              on_saved: Callable[[], None] | None = None) -> None:
+    """The checklist, note, reason and decision buttons.
+
+    A decision button saves the vote in its callback, before the next run of the page, so that
+    run already shows the next record (one run per vote, not two), and the vote is on the record
+    that was on screen when the button was pressed, whatever the queue has become since."""
+    show_error(prefix)
     mine = item.my_vote or {}
     previous = dict(mine.get("criteria") or {})
     suggestions = {s.criterion: s for s in item.suggestions}
-    answers: dict[str, str] = {}
     criteria = protocol.criteria_for(stage.id)
     if criteria:
         st.markdown("**Criteria**")
     for criterion in criteria:
         before = previous.get(criterion.id)
-        answer = st.radio(
-            criterion.label, screening.ANSWERS, horizontal=True, help=criterion.description,
-            index=screening.ANSWERS.index(before) if before in screening.ANSWERS else None,
-            key=_key(prefix, item, f"criterion-{criterion.id}"))
-        if answer:
-            answers[criterion.id] = answer
+        st.radio(criterion.label, screening.ANSWERS, horizontal=True, help=criterion.description,
+                 index=screening.ANSWERS.index(before) if before in screening.ANSWERS else None,
+                 key=_key(prefix, item, f"criterion-{criterion.id}"))
         hint = suggestions.get(criterion.id)
         if hint is not None:
             st.caption(f"Suggestion: {md_escape(hint.reason)}")
     reasons = list(protocol.exclusion_reasons)
     required = stage.exclusion_reason_required
-    reason = None
     if reasons:
         before = mine.get("reason")
-        reason = st.selectbox(
+        st.selectbox(
             "Exclusion reason" + ("" if required else " (optional)"), reasons,
             index=reasons.index(before) if before in reasons else None,
             placeholder="Choose the first reason that applies",
             help="Needed to exclude at this stage." if required
             else "Kept with an exclusion; ignored for include and maybe.",
             key=_key(prefix, item, "reason"))
-    note = st.text_input("Note (optional)", value=mine.get("note") or "",
-                         key=_key(prefix, item, "note"))
+    st.text_input("Note (optional)", value=mine.get("note") or "",
+                  key=_key(prefix, item, "note"))
     columns = st.columns(len(decisions))
-    chosen = None
     for column, decision in zip(columns, decisions, strict=True):
-        if column.button(_LABELS[decision], key=_key(prefix, item, decision),
-                         type="primary" if decision == INCLUDE else "secondary",
-                         shortcut=SHORTCUTS[decision], width="stretch",
-                         help=f"Vote {decision} (key {SHORTCUTS[decision].upper()})"):
-            chosen = decision
-    if chosen is None:
-        return False
+        column.button(_LABELS[decision], key=_key(prefix, item, decision),
+                      type="primary" if decision == INCLUDE else "secondary",
+                      shortcut=SHORTCUTS[decision], width="stretch",
+                      help=f"Vote {decision} (key {SHORTCUTS[decision].upper()})",
+                      on_click=_cast, args=(store, item, stage, protocol, prefix, decision,
+                                            on_saved))
+
+
+def _cast(store: Store, item: Item, stage: Stage, protocol: Protocol, prefix: str,
+          decision: str, on_saved: Callable[[], None] | None) -> None:
+    """A decision button's callback: the form's values are in session state by their keys."""
+    from review.ui.session import current_reviewer
+
+    person = current_reviewer(store)  # expiry and a disabled account are checked first
+    if person is None:
+        return  # the page run that follows asks them to sign in again
+    state = st.session_state
+    answers = {c.id: state[k] for c in protocol.criteria_for(stage.id)
+               if state.get(k := _key(prefix, item, f"criterion-{c.id}"))}
+    reason = state.get(_key(prefix, item, "reason"))
     try:
-        screening.cast_vote(store, person, item.record_id, chosen, stage=stage.id,
-                            reason=reason if chosen == EXCLUDE else None, criteria=answers,
-                            note=note, origin="ui", protocol=protocol)
+        screening.cast_vote(store, person, item.record_id, decision, stage=stage.id,
+                            reason=reason if decision == EXCLUDE else None, criteria=answers,
+                            note=state.get(_key(prefix, item, "note")) or "", origin="ui",
+                            protocol=protocol)
     except ReviewError as exc:
-        st.error(str(exc))
-        return False
-    verb = "changed to" if mine else "saved:"
-    flash(prefix, f"Vote {verb} {chosen} on record {item.record_id}.")
-    return True
+        state[f"{prefix}-error"] = str(exc)
+        return
+    verb = "changed to" if item.my_vote else "saved:"
+    flash(prefix, f"Vote {verb} {decision} on record {item.record_id}.")
+    state.pop(f"{prefix}-open", None)
+    if on_saved is not None:
+        on_saved()
 
 
-def undo_button(store: Store, person: Reviewer, stage: Stage, *, prefix: str) -> None:
-    if st.button("Undo last vote", key=f"{prefix}-undo", shortcut=UNDO_SHORTCUT,
-                 help="Withdraw your most recent vote at this stage and show that record "
-                      "again (key U)."):
-        try:
-            record_id = screening.undo_last(store, person, stage.id)
-        except ReviewError as exc:
-            st.error(str(exc))
-            return
-        if record_id is None:
-            st.info("You have no vote to undo at this stage.")
-            return
-        st.session_state[f"{prefix}-open"] = record_id
-        flash(prefix, f"Your vote on record {record_id} was withdrawn; vote again.")
-        st.rerun()
+def show_error(prefix: str) -> None:
+    message = st.session_state.pop(f"{prefix}-error", None)
+    if message:
+        st.error(message)
+
+
+def undo_button(store: Store, stage: Stage, *, prefix: str) -> None:
+    st.button("Undo last vote", key=f"{prefix}-undo", shortcut=UNDO_SHORTCUT,
+              help="Withdraw your most recent vote at this stage and show that record again "
+                   "(key U).", on_click=_undo, args=(store, stage, prefix))
+
+
+def _undo(store: Store, stage: Stage, prefix: str) -> None:
+    from review.ui.session import current_reviewer
+
+    person = current_reviewer(store)
+    if person is None:
+        return
+    try:
+        record_id = screening.undo_last(store, person, stage.id)
+    except ReviewError as exc:
+        st.session_state[f"{prefix}-error"] = str(exc)
+        return
+    if record_id is None:
+        flash(prefix, None)
+        st.session_state[f"{prefix}-info"] = "You have no vote to undo at this stage."
+        return
+    st.session_state[f"{prefix}-open"] = record_id
+    flash(prefix, f"Your vote on record {record_id} was withdrawn; vote again.")
 
 
 MY_VOTES_SHOWN = 100  # the panel runs on every click: it shows the latest votes, not all
