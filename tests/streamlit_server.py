@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,16 +33,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` on a loopback port; returns the process and its URL when healthy."""
+def start_app(db: Path | str, log: Path, *, extra_args: Sequence[str] = (),
+              env: Mapping[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a loopback port; returns the process and its URL when healthy.
+    `extra_args`: more Streamlit options (e.g. --secrets.files PATH); `env`: more variables."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.headless", "true", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
-         "--", "--db", str(db)],
-        cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+         *extra_args, "--", "--db", str(db)],
+        cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
