@@ -14,7 +14,9 @@ its before and after; password hashes never are.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,15 +92,43 @@ def _check_email(email: str | None) -> str | None:
     return email
 
 
+def authorise(store: Store, conn: Connection, who: str | Reviewer,
+              allowed: Callable[[Reviewer], bool], refusal: str) -> str:
+    """The name that goes in the audit log for a change or a read that needs a role.
+
+    A person signed in to the app (a Reviewer kept from sign-in) is looked up again by id and
+    must, as stored now, be active and pass `allowed`; else AccessError with `refusal`. A plain
+    name is the command line's operator, who holds the database itself (a check there would
+    guard nothing) and is how a review gets its first lead: recorded as given."""
+    if not isinstance(who, Reviewer):
+        return who
+    now = reviewer_by_id(store, conn, who.id)
+    if now is None or not now.active:
+        raise AccessError(f"{who.name} is no longer an active reviewer of this review")
+    if not allowed(now):
+        role = now.describe()
+        raise AccessError(f"{now.name} is {'an' if role[0] in 'aeiou' else 'a'} {role} of "
+                          f"this review; {refusal}")
+    return now.name
+
+
+def is_lead(person: Reviewer) -> bool:
+    return person.is_lead
+
+
+def screens(person: Reviewer) -> bool:
+    """Leads and reviewers: the people who screen, attach full texts and extract."""
+    return not person.is_observer
+
+
+def reads_reports(person: Reviewer) -> bool:
+    """Leads and observers: the review's aggregate reports (PRISMA counts and diagram)."""
+    return person.is_lead or person.is_observer
+
+
 def _actor_name(store: Store, conn: Connection, actor: str | Reviewer) -> str:
     """Who is changing accounts: a signed-in person must be an active lead as stored now."""
-    if not isinstance(actor, Reviewer):
-        return actor
-    now = reviewer_by_id(store, conn, actor.id)
-    if now is None or not now.active or not now.is_lead:
-        raise AccessError(f"{actor.name} is not a lead of this review; only a lead manages "
-                          "accounts")
-    return now.name
+    return authorise(store, conn, actor, is_lead, "only a lead manages accounts")
 
 
 def add_reviewer(store: Store, name: str, *, role: str = "reviewer", password: str | None = None,
@@ -252,6 +282,16 @@ def get_reviewer(store: Store, name: str) -> Reviewer:
         raise ReviewError(f"no reviewer called {name!r} in this review (reviewers: {known}); "
                           "add one with 'review users add NAME'")
     return found
+
+
+def credential_stamp(store: Store, conn: Connection, reviewer_id: int) -> str:
+    """What a session keeps of the account's password at sign-in: a new password (a lead's
+    reset after a leak) changes it, so every session opened before it ends. A digest of the
+    Argon2 hash, never the hash itself."""
+    table = store.table("reviewers")
+    stored = conn.execute(sa.select(table.c.password_hash).where(table.c.id == reviewer_id)
+                          ).scalar()
+    return hashlib.sha256((stored or "").encode()).hexdigest()[:16]
 
 
 def list_reviewers(store: Store) -> list[Reviewer]:

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from review.accounts import Reviewer, authorise, is_lead
 from review.dedupe import ENGINE_VERSION, NOT_DUPLICATE, DedupeResult, ScoredPair, deduplicate
 from review.errors import ReviewError
 from review.records import Record
@@ -70,10 +71,16 @@ def _current_groups(store: Store, conn: Connection) -> dict[int, int]:
     return {r: g for r, g in conn.execute(sa.select(table.c.record_id, table.c.group_id))}
 
 
-def run_dedupe(store: Store, *, actor: str,
+def _lead(store: Store, conn: Connection, actor: str | Reviewer) -> str:
+    """Merging and parting records changes what everyone screens: a lead's work."""
+    return authorise(store, conn, actor, is_lead, "only a lead deduplicates the records")
+
+
+def run_dedupe(store: Store, *, actor: str | Reviewer,
                progress: Callable[[str, int, int], None] | None = None) -> DedupeSummary:
     """Deduplicate every record of the review. Idempotent: a second run changes nothing."""
     with store.write() as conn:
+        actor = _lead(store, conn, actor)
         ids, records = _load(store, conn)
         confirmed, rejected = _decisions(store, conn)
         old = _current_groups(store, conn)
@@ -228,12 +235,14 @@ def _recluster(store: Store, conn: Connection, group_ids: Sequence[int]) -> None
             conn.execute(pairs.update().where(pairs.c.id == row.id).values(status=status))
 
 
-def decide_pair(store: Store, pair_id: int, decision: str, *, actor: str) -> dict[str, Any]:
+def decide_pair(store: Store, pair_id: int, decision: str, *,
+                actor: str | Reviewer) -> dict[str, Any]:
     """A person confirms (same work: the groups join) or rejects (different works: they part)."""
     if decision not in ("confirm", "reject"):
         raise ReviewError(f"unknown decision {decision!r}; use confirm or reject")
     pairs, links = store.table("duplicate_pairs"), store.table("record_groups")
     with store.write() as conn:
+        actor = _lead(store, conn, actor)
         row = conn.execute(sa.select(pairs).where(pairs.c.id == pair_id)).mappings().first()
         if row is None:
             raise ReviewError(f"no duplicate pair {pair_id}; 'review duplicates' lists them")
@@ -252,11 +261,12 @@ def decide_pair(store: Store, pair_id: int, decision: str, *, actor: str) -> dic
         return dict(conn.execute(sa.select(pairs).where(pairs.c.id == pair_id)).mappings().one())
 
 
-def split_group(store: Store, group_id: int, *, actor: str) -> list[int]:
+def split_group(store: Store, group_id: int, *, actor: str | Reviewer) -> list[int]:
     """Undo a merge: every record of the group stands alone, and stays so in later runs (each
     pair inside is recorded as rejected by this person). Returns the resulting group ids."""
     pairs, links = store.table("duplicate_pairs"), store.table("record_groups")
     with store.write() as conn:
+        actor = _lead(store, conn, actor)
         members = sorted(r for (r,) in conn.execute(
             sa.select(links.c.record_id).where(links.c.group_id == group_id)))
         if not members:

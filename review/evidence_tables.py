@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from review.accounts import Reviewer, authorise, is_lead
 from review.extraction import KIND_LABELS, Entry, Form, extraction_form, final_entries
 from review.fields import FieldSpec
 from review.protocol import THEME_KINDS
@@ -187,7 +188,12 @@ def theme_quotes(form: Form, studies: Sequence[Study], finals: dict[int, Entry])
                  "Location: page or section of the report.")
 
 
-def build_tables(store: Store) -> EvidenceTables:
+def build_tables(store: Store, *, by: str | Reviewer | None = None) -> EvidenceTables:
+    """The review's evidence tables, for its leads (who export them); `by` is whoever asks
+    (None: the command line)."""
+    if by is not None:
+        with store.read() as conn:
+            authorise(store, conn, by, is_lead, "only a lead exports the evidence tables")
     studies = list_studies(store)
     with store.read() as conn:
         form = extraction_form(store, conn)

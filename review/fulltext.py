@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from review.accounts import Reviewer, authorise, is_lead, screens
 from review.errors import InputError, ReviewError
 from review.project import review_protocol
 from review.screening import group_for_record
@@ -59,9 +60,10 @@ def _report_group(store: Store, conn: Connection, record_id: int) -> int:
 
 
 def attach_pdf(store: Store, record_id: int, data: bytes, file_name: str, *,
-               actor: str) -> dict[str, Any]:
+               actor: str | Reviewer) -> dict[str, Any]:
     """Store a PDF for the report. Replacing one is allowed (the audit log keeps the old
-    hash); a file that is not a PDF is refused, naming it."""
+    hash); a file that is not a PDF is refused, naming it. Anyone who screens may attach one
+    (an observer may not)."""
     if not data:
         raise InputError(file_name, "the file is empty")
     if not data.lstrip()[:5] == b"%PDF-":
@@ -72,6 +74,8 @@ def attach_pdf(store: Store, record_id: int, data: bytes, file_name: str, *,
     t = store.tables
     files = t["fulltext_files"]
     with store.write() as conn:
+        actor = authorise(store, conn, actor, screens,
+                          "observers read progress and do not attach full texts")
         group_id = _report_group(store, conn, record_id)
         if conn.execute(sa.select(files.c.sha256).where(files.c.sha256 == digest)).first() is None:
             conn.execute(files.insert().values(sha256=digest, data=data, size_bytes=len(data),
@@ -90,9 +94,10 @@ def attach_pdf(store: Store, record_id: int, data: bytes, file_name: str, *,
 
 
 def mark_not_retrieved(store: Store, record_id: int, reason: str, *,
-                       actor: str) -> dict[str, Any]:
+                       actor: str | Reviewer) -> dict[str, Any]:
     """The report could not be obtained: it leaves the full-text queue and PRISMA counts it as
-    not retrieved. Refused once anyone has assessed it."""
+    not retrieved. Refused once anyone has assessed it; a lead's call (it removes the report
+    from everyone's queue)."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise ReviewError("say why the report was not retrieved (e.g. 'requested from authors, "
@@ -102,6 +107,8 @@ def mark_not_retrieved(store: Store, record_id: int, reason: str, *,
     t = store.tables
     decisions = t["decisions"]
     with store.write() as conn:
+        actor = authorise(store, conn, actor, is_lead,
+                          "only a lead marks a report not retrieved")
         group_id = _report_group(store, conn, record_id)
         if conn.execute(sa.select(decisions.c.id).where(
                 decisions.c.group_id == group_id, decisions.c.stage == stage.id)).first():

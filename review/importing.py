@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from review.accounts import Reviewer, authorise, is_lead
 from review.errors import InputError, ReviewError, StoreError
 from review.io import ParsedFile, read_bytes
 from review.store import Store, utc_now
@@ -61,10 +62,11 @@ class ImportedFile:
 
 
 def import_parsed(store: Store, files: Sequence[ParsedFile], source: SourceInfo, *,
-                  actor: str) -> list[ImportedFile]:
+                  actor: str | Reviewer) -> list[ImportedFile]:
     """Write already-parsed files as one source row each, all in one transaction.
 
     Refuses bytes already imported (by sha256), whether in this review or twice in this call.
+    A lead's work: new records go into everyone's queue.
     """
     source = source.checked()
     seen: dict[str, str] = {}
@@ -75,6 +77,7 @@ def import_parsed(store: Store, files: Sequence[ParsedFile], source: SourceInfo,
     done: list[ImportedFile] = []
     try:
         with store.write() as conn:
+            actor = authorise(store, conn, actor, is_lead, "only a lead imports searches")
             already = known_hashes(store, conn, seen)
             for parsed in files:
                 if parsed.sha256 in already:
@@ -107,7 +110,7 @@ def import_parsed(store: Store, files: Sequence[ParsedFile], source: SourceInfo,
 
 
 def import_files(store: Store, paths: Sequence[str | Path], source: SourceInfo, *,
-                 actor: str, encoding: str | None = None,
+                 actor: str | Reviewer, encoding: str | None = None,
                  progress: Callable[[str], None] | None = None) -> list[ImportedFile]:
     """Parse every file (any error names file and line, and nothing is written), then import
     them together."""

@@ -49,6 +49,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from review.accounts import Reviewer, authorise, reads_reports
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.screening_state import (
@@ -308,10 +309,14 @@ def _reasons(counter: Counter[str | None], order: tuple[str, ...]) -> Breakdown:
     return tuple(named + rest + missing)
 
 
-def compute(store: Store) -> Prisma:
-    """Every count, from one read of the review, checked (PrismaIdentityError if broken)."""
+def compute(store: Store, *, by: str | Reviewer | None = None) -> Prisma:
+    """Every count, from one read of the review, checked (PrismaIdentityError if broken).
+    For the review's leads and observers; `by` is whoever asks (None: the command line)."""
     t = store.tables
     with store.read() as conn:
+        if by is not None:
+            authorise(store, conn, by, reads_reports,
+                      "the PRISMA counts are for the review's leads and observers")
         protocol = review_protocol(store, conn)
         sources = conn.execute(sa.select(t["sources"].c.id, t["sources"].c.kind,
                                          t["sources"].c.name, t["sources"].c.record_count)

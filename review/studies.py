@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from review.accounts import Reviewer, authorise, is_lead
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.screening import group_for_record
@@ -77,13 +78,16 @@ def list_studies(store: Store, *, actor: str = "review") -> list[Study]:
     return result
 
 
-def link_report(store: Store, record_id: int, study_id: int, *, actor: str) -> Study:
+def link_report(store: Store, record_id: int, study_id: int, *,
+                actor: str | Reviewer) -> Study:
     """Make the report that record_id belongs to a report of study_id. A study left without
     reports is removed, unless data were already extracted for it (then it must be moved
     first, so no extraction is lost)."""
     t = store.tables
     links, studies = t["study_reports"], t["studies"]
     with store.write() as conn:
+        actor = authorise(store, conn, actor, is_lead,
+                          "only a lead links reports into studies")
         _ensure(store, conn, actor=actor)
         group_id = group_for_record(store, conn, record_id)
         if group_id not in set(included_reports(store, conn)):

@@ -6,9 +6,9 @@ disabled after they signed in. The table says who may; everyone else must get Ac
 call that is allowed may still refuse for a reason of the review itself (a study with no
 entries to reconcile), which is a ReviewError, never an AccessError.
 
-Not in the table, because they take no person (only a free-text name for the audit log, or
-nothing): fulltext.attach_pdf and mark_not_retrieved, studies.link_report, prisma.compute,
-duplicates and importing. The app shows their pages to the roles that may use them.
+Every service that takes the person acting takes either a Reviewer (someone signed in to the
+app: checked as stored now) or a plain name (the command line's operator, who holds the
+database itself; see accounts.authorise). The table makes each call as a signed-in person.
 """
 
 from __future__ import annotations
@@ -23,13 +23,20 @@ from review import (
     accounts,
     agreement,
     decisions_csv,
+    duplicates,
+    evidence_tables,
     extraction,
+    fulltext,
+    importing,
     prioritise,
+    prisma,
     reconcile,
     screening,
+    studies,
 )
 from review.accounts import AccessError, Reviewer
 from review.errors import ReviewError
+from review.io import read_bytes
 from review.store import Store
 from review.studies import list_studies
 from tests.test_screening import build
@@ -40,7 +47,10 @@ PERSON = {"lead": "Lead", "reviewer": "Ana", "third reviewer": "Cleo", "observer
 SCREENERS = {"lead", "reviewer", "third reviewer"}
 RESOLVERS = {"lead", "third reviewer"}
 READERS = {"lead", "third reviewer", "observer"}  # the whole review's figures
+REPORTS = {"lead", "observer"}  # PRISMA: the review's aggregate report
 LEAD = {"lead"}
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+RIS = b"TY  - JOUR\nTI  - Peer listening in a student union\nPY  - 2021\nER  - \n"
 
 Call = Callable[[Store, Reviewer, dict[str, Any]], Any]
 
@@ -78,6 +88,22 @@ TABLE: list[tuple[str, set[str], Call]] = [
      lambda s, p, c: accounts.set_password(s, "Ben", "a-new-password", actor=p)),
     ("accounts.set_email", LEAD,
      lambda s, p, c: accounts.set_email(s, "Ben", "ben@example.org", actor=p)),
+    ("fulltext.attach_pdf", SCREENERS,
+     lambda s, p, c: fulltext.attach_pdf(s, 2, PDF, "report.pdf", actor=p)),
+    ("fulltext.mark_not_retrieved", LEAD,
+     lambda s, p, c: fulltext.mark_not_retrieved(s, 2, "requested, no reply", actor=p)),
+    ("prisma.compute", REPORTS, lambda s, p, c: prisma.compute(s, by=p)),
+    ("evidence_tables.build_tables", LEAD,
+     lambda s, p, c: evidence_tables.build_tables(s, by=p)),
+    ("duplicates.decide_pair", LEAD,
+     lambda s, p, c: duplicates.decide_pair(s, 1, "reject", actor=p)),
+    ("duplicates.split_group", LEAD, lambda s, p, c: duplicates.split_group(s, 1, actor=p)),
+    ("duplicates.run_dedupe", LEAD, lambda s, p, c: duplicates.run_dedupe(s, actor=p)),
+    ("studies.link_report", LEAD,
+     lambda s, p, c: studies.link_report(s, 3, c["study"], actor=p)),
+    ("importing.import_parsed", LEAD, lambda s, p, c: importing.import_parsed(
+        s, [read_bytes(RIS, "extra.ris")], importing.SourceInfo("Scopus", "database"),
+        actor=p)),
     # last: a lead's stop closes every queue
     ("prioritise.stop_screening", LEAD, lambda s, p, c: prioritise.stop_screening(s, by=p.name)),
 ]

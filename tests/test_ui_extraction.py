@@ -92,7 +92,10 @@ def test_tables_page_shows_tables_and_downloads(store) -> None:
     from review.reconcile import reconcile
 
     reconcile(store, 1, by="Lee")
-    app = page(store, "tables.py", "Priya")
+    refused = page(store, "tables.py", "Priya")  # a reviewer: the page and the service refuse
+    assert not refused.exception and not refused.dataframe
+    assert "exported by the review's leads" in refused.error[0].value
+    app = page(store, "tables.py", "Lee")
     assert not app.exception
     assert [s.value for s in app.subheader][0] == "Table 1. Characteristics of included studies"
     first = app.dataframe[0].value

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from review import duplicates as dup
+from review.accounts import Reviewer
 from review.errors import ReviewError
 from review.store import Store
 from review.store import records as store_records
@@ -54,7 +55,7 @@ def _act(action: Callable[[], object]) -> None:
     st.rerun()
 
 
-def _decide(store: Store, pair: dict, who: str) -> None:
+def _decide(store: Store, pair: dict, who: Reviewer) -> None:
     left, right = st.columns(2)
     key = pair["id"]
     if left.button("Same work", key=f"confirm-{key}", type="primary",
@@ -67,7 +68,7 @@ def _decide(store: Store, pair: dict, who: str) -> None:
 
 def duplicates_page() -> None:
     store: Store = st.session_state["store"]
-    who = signed_in(leads, "Deciding duplicates is for the review's leads.").name
+    who = signed_in(leads, "Deciding duplicates is for the review's leads.")
     st.title("Duplicates")
     summary = dup.summary(store)
     cols = st.columns(4)

@@ -66,12 +66,12 @@ def import_page() -> None:
     try:
         source = source.checked()
         parsed = [read_bytes(upload.getvalue(), upload.name) for upload in uploads]
-        done = import_parsed(review, parsed, source, actor=person.name)
+        done = import_parsed(review, parsed, source, actor=person)
     except ReviewError as exc:
         st.error(str(exc))
         return
     with st.spinner("Finding duplicates among all the review's records"):
-        summary = duplicates.run_dedupe(review, actor=person.name)
+        summary = duplicates.run_dedupe(review, actor=person)
     files = "; ".join(f"{md_escape(f.file_name)} ({f.format}, {f.records} records)"
                       for f in done)
     voting.flash(PREFIX, f"Imported {sum(f.records for f in done)} records from {len(done)} "

@@ -16,12 +16,12 @@ from review.ui.session import readers, signed_in
 
 def prisma_page() -> None:
     store: Store = st.session_state["store"]
-    signed_in(readers, "This page is for the review's leads and observers.")
+    person = signed_in(readers, "This page is for the review's leads and observers.")
     st.title("PRISMA")
     st.caption("PRISMA 2020 flow diagram for a new review that searched databases, registers "
                "and other sources. Every number comes from the review itself.")
     try:
-        counts = compute(store)
+        counts = compute(store, by=person)
         title = review_info(store).title
     except ReviewError as exc:
         st.error(str(exc))

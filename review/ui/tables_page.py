@@ -9,17 +9,17 @@ import streamlit as st
 from review.errors import ReviewError
 from review.evidence_tables import build_tables
 from review.table_export import csv_text, docx_bytes, markdown_text, xlsx_bytes
-from review.ui.session import signed_in, store
+from review.ui.session import leads, signed_in, store
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def tables_page() -> None:
-    signed_in()
+    person = signed_in(leads, "The evidence tables are exported by the review's leads.")
     st.title("Tables")
     try:
-        built = build_tables(store())
+        built = build_tables(store(), by=person)
     except ReviewError as exc:
         st.error(str(exc))
         return
