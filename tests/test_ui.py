@@ -621,6 +621,35 @@ def test_a_disabled_account_is_signed_out_at_its_next_click(team_db: Path, monke
     store.close()
 
 
+def test_a_password_reset_ends_the_sessions_opened_before_it(team_db: Path,
+                                                             monkeypatch) -> None:
+    ana = _signed_in(team_db, monkeypatch, "Ana")
+    store = Store.open(team_db)
+    accounts.set_password(store, "Ana", "ana-new-password", actor="Lee")  # after a leak
+    store.close()
+    _widget(ana.button, "Include").click().run()
+    assert ana.title[0].value == "Sign in"
+    assert "password was changed" in ana.info[0].value
+    store = Store.open(team_db)
+    assert screening.my_votes(store, "Ana") == []  # the click after the reset cast nothing
+    store.close()
+    _sign_in(ana, "Ana", "ana-new-password")
+    assert "Signed in as Ana" in " ".join(t.value for t in ana.text)
+
+    # a lead setting their own password keeps this session; others of theirs end
+    lee = _signed_in(team_db, monkeypatch, "Lee", "accounts")
+    other = _signed_in(team_db, monkeypatch, "Lee")
+    _widget(lee.selectbox, "Person").select("Lee").run()
+    _widget(lee.text_input, "New password").input("lee-new-password")
+    _widget(lee.text_input, "New password again").input("lee-new-password")
+    _click(lee, "Set the password")
+    assert "Your other sessions have ended" in lee.success[0].value
+    lee.run()
+    assert lee.title[0].value == "Accounts"
+    other.run()
+    assert other.title[0].value == "Sign in"
+
+
 def test_accounts_page_adds_disables_resets_and_changes_role(team_db: Path, monkeypatch) -> None:
     app = _signed_in(team_db, monkeypatch, "Lee", "accounts")
     table = app.dataframe[0].value

@@ -13,7 +13,7 @@ from review.errors import ReviewError
 from review.store import Store
 from review.ui import voting
 from review.ui.safe import md_escape
-from review.ui.session import leads, signed_in, store
+from review.ui.session import keep_session, leads, signed_in, store
 
 PREFIX = "accounts"
 _ROLE_HELP = ("lead: manages the review, its people, conflicts and exports; reviewer: screens "
@@ -98,7 +98,11 @@ def _change(review: Store, person: Reviewer, people: list[Reviewer], n: int) -> 
                 st.error("The two passwords differ; nothing was changed.")
                 return
             accounts.set_password(review, target.name, new, actor=person)
-            _done(f"New password set for {target.name}.")
+            if target.id == person.id:
+                keep_session(review)  # their other sessions end; this one goes on
+            _done(f"New password set for {target.name}"
+                  + (". Your other sessions have ended." if target.id == person.id else
+                     "; any session they had open has ended."))
         if toggle:
             changed = accounts.set_active(review, target.name, not target.active, actor=person)
             _done(f"{changed.name} is {'enabled' if changed.active else 'disabled'}.")

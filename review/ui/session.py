@@ -19,6 +19,7 @@ from review.store import Store
 _KEY = "reviewer"
 _SEEN = "reviewer-last-seen"
 _VIA = "reviewer-via"
+_STAMP = "reviewer-credential-stamp"
 NOTICE = "sign-in-notice"
 SESSION_ENV = "REVIEW_SESSION_MINUTES"
 DEFAULT_MINUTES = 60.0
@@ -91,17 +92,20 @@ def _from_identity(store: Store) -> Reviewer | None:
         st.session_state[NOTICE] = problem
         st.session_state[_VIA] = "oidc-refused"
         return None
-    _start(person, via="oidc")
+    _start(store, person, via="oidc")
     return person
 
 
 # --- the session --------------------------------------------------------------------------
 
-def _start(person: Reviewer, *, via: str) -> None:
+def _start(store: Store, person: Reviewer, *, via: str) -> None:
     sign_out()
+    with store.read() as conn:
+        stamp = accounts.credential_stamp(store, conn, person.id)
     st.session_state[_KEY] = person
     st.session_state[_VIA] = via
     st.session_state[_SEEN] = _now()
+    st.session_state[_STAMP] = stamp
 
 
 def current_reviewer(store: Store) -> Reviewer | None:
@@ -120,19 +124,32 @@ def current_reviewer(store: Store) -> Reviewer | None:
         return None
     with store.read() as conn:
         fresh = accounts.reviewer_by_id(store, conn, person.id)
+        stamp = accounts.credential_stamp(store, conn, person.id)
     if fresh is None or not fresh.active:
         sign_out()
         st.session_state[NOTICE] = "Your account has been disabled; ask a lead of the review."
+        return None
+    if stamp != st.session_state.get(_STAMP):
+        sign_out()
+        st.session_state[NOTICE] = ("Your password was changed since you signed in, so every "
+                                    "session of yours ended. Sign in with the new password.")
         return None
     st.session_state[_KEY] = fresh
     st.session_state[_SEEN] = now
     return fresh
 
 
+def keep_session(store: Store) -> None:
+    """After the signed-in person set their own password: this session goes on."""
+    with store.read() as conn:
+        st.session_state[_STAMP] = accounts.credential_stamp(
+            store, conn, st.session_state[_KEY].id)
+
+
 def sign_in(store: Store, name: str, password: str) -> Reviewer | None:
     person = accounts.authenticate(store, name, password)
     if person is not None:
-        _start(person, via="password")
+        _start(store, person, via="password")
     return person
 
 
@@ -151,22 +168,12 @@ def everyone(person: Reviewer) -> bool:
     return True
 
 
-def screeners(person: Reviewer) -> bool:
-    """Leads and reviewers: everyone who screens and extracts (not observers)."""
-    return not person.is_observer
-
-
-def leads(person: Reviewer) -> bool:
-    return person.is_lead
+# who may see a page: the services' own predicates, so the menu and the checks agree
+screeners, leads, readers = accounts.screens, accounts.is_lead, accounts.reads_reports
 
 
 def resolvers(person: Reviewer) -> bool:
     return person.can_resolve
-
-
-def readers(person: Reviewer) -> bool:
-    """Leads and observers: the review's aggregate reports (PRISMA)."""
-    return person.is_lead or person.is_observer
 
 
 def store() -> Store:
