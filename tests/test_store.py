@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from review.errors import StoreError
 from review.store import Store, resolve_url
 from review.store.migrations import LATEST, MIGRATIONS
+from review.store.records import audit
 
 
 def test_create_records_every_migration(db_url: str) -> None:
@@ -20,6 +21,27 @@ def test_create_records_every_migration(db_url: str) -> None:
     assert [tuple(r) for r in rows] == [(v, name) for v, name, _ in MIGRATIONS]
     assert store.schema_version() == LATEST
     assert {"review", "sources", "records", "audit_log"} <= set(store.tables)
+    store.close()
+
+
+def test_the_audit_log_is_append_only_in_the_database(db_url: str) -> None:
+    store = Store.create(db_url)
+    log = store.table("audit_log")
+    with store.write() as conn:
+        audit(store, conn, actor="Lee", action="test", entity="review", entity_id=None,
+              detail={"before": 1, "after": 2})
+    for change in (log.update().values(actor="someone else"), log.delete()):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.write() as conn:
+            conn.execute(change)
+    if store.engine.dialect.name == "postgresql":
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.write() as conn:
+            conn.execute(sa.text("TRUNCATE audit_log"))
+    with store.read() as conn:
+        rows = conn.execute(sa.select(log.c.actor, log.c.action)).all()
+    assert [tuple(r) for r in rows][-1] == ("Lee", "test")
+    with store.write() as conn:  # appending still works
+        audit(store, conn, actor="Lee", action="test again", entity="review", entity_id=None,
+              detail={})
     store.close()
 
 

@@ -418,6 +418,29 @@ def _m0006_ranking(conn: Connection) -> None:
                                                        "screening_shown", "screening_stops")])
 
 
+_REFUSE = "the audit log is append-only: its rows are never changed or deleted"
+
+
+def _m0008_append_only_audit_log(conn: Connection) -> None:
+    """The database itself refuses to change or delete audit rows, whatever code (or person
+    with a SQL prompt but not the owner's rights to drop the trigger) asks."""
+    if conn.dialect.name == "sqlite":
+        for event in ("UPDATE", "DELETE"):
+            conn.execute(sa.text(
+                f"CREATE TRIGGER audit_log_no_{event.lower()} BEFORE {event} ON audit_log "
+                f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END"))
+        return
+    conn.execute(sa.text(
+        "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{_REFUSE} (% refused)', TG_OP; END $$"))
+    conn.execute(sa.text(
+        "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"))
+    conn.execute(sa.text(
+        "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -426,6 +449,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (5, "extraction entries, themes, quality answers", _m0005_extraction),
     (6, "prioritised screening: model runs, scores, records shown, stops", _m0006_ranking),
     (7, "observer role, reviewer emails", _m0007_observers_and_emails),
+    (8, "append-only audit log (triggers)", _m0008_append_only_audit_log),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order
