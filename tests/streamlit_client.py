@@ -3,7 +3,7 @@ holds one, without drawing anything: it sends what the frontend sends when a per
 widget (a rerun carrying the widget's state) and keeps the elements of the run that follows.
 
 What it leaves out is the browser's rendering, which on a 2-core machine costs more than the
-app itself (a vote through Chromium is about 0.3 s of its JavaScript): the server processes,
+app itself (a vote through Chromium is about 0.2 s of its JavaScript): the server processes,
 their sessions, the page scripts, the button callbacks and the database are the same as for a
 person in a browser. tests/test_team_concurrency.py uses it to cast thousands of votes through
 two servers at once, and real Chromium for fewer.
