@@ -59,7 +59,9 @@ def decide(votes: Sequence[tuple[str, str | None]], stage: Stage, maybe_policy: 
 
     All required votes must agree for a decision. Under maybe_policy "conflict" any maybe is a
     disagreement. Where the stage asks for exclusion reasons, two exclusions with different
-    reasons are a conflict too, as in Covidence: PRISMA counts each report under one reason.
+    reasons are a conflict too, as in Covidence: PRISMA counts each report under one reason; so
+    is an exclusion that only maybes make (maybe_policy "exclude"): a maybe carries no reason,
+    and the resolver gives one.
     """
     if resolution is not None:
         return State(DECIDED, resolution[0], BY_RESOLUTION, resolution[1], len(votes))
@@ -72,7 +74,7 @@ def decide(votes: Sequence[tuple[str, str | None]], stage: Stage, maybe_policy: 
     reason = None
     if outcome == EXCLUDE:
         reasons = {r for _, r in votes}
-        if stage.exclusion_reason_required and len(reasons) > 1:
+        if stage.exclusion_reason_required and (len(reasons) > 1 or None in reasons):
             return State(CONFLICT, votes=len(votes))
         reason = sorted(r for r in reasons if r)[0] if any(reasons) else None
     return State(DECIDED, outcome, BY_VOTES, reason, len(votes))

@@ -434,6 +434,10 @@ def test_decide_is_pure_and_follows_the_rules() -> None:
     assert decide([("exclude", "A"), ("exclude", "B")], ft, "include").state == "conflict"
     assert decide([("exclude", "A"), ("exclude", "B")], ta, "include").outcome == "exclude"
     assert decide([("maybe", None)], Stage("s", "S", 1), "conflict").state == "conflict"
+    # maybes counted as exclusions carry no reason: at full text a resolver must give one
+    assert decide([("maybe", None), ("maybe", None)], ft, "exclude").state == "conflict"
+    assert decide([("maybe", None), ("maybe", None)], ta, "exclude").outcome == "exclude"
+    assert decide([("exclude", "A"), ("exclude", "A")], ft, "exclude").reason == "A"
     resolved = decide([("include", None), ("exclude", None)], ta, "include",
                       ("exclude", "why"))
     assert (resolved.state, resolved.decided_by, resolved.reason) == (
