@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from review.accounts import AccessError, Reviewer, acting_reviewer
-from review.dedupe.merge import merge_group
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.protocol import Protocol, Stage
@@ -34,10 +33,11 @@ from review.screening_state import (
     OPEN,
     fulltext_stage,
     lock_group,
+    merged_records,
     refresh,
 )
 from review.store import Store, utc_now
-from review.store.records import audit, row_record
+from review.store.records import audit
 
 __all__ = ["ANSWERS", "DECISIONS", "EXCLUDE", "INCLUDE", "MAYBE", "Conflict", "Item",
            "Suggestion", "cast_vote", "conflicts", "group_for_record", "my_votes", "next_item",
@@ -189,14 +189,14 @@ def _item(store: Store, conn: Connection, protocol: Protocol, person: Reviewer, 
           group_id: int) -> Item:
     t = store.tables
     links, records, sources = t["record_groups"], t["records"], t["sources"]
-    rows = conn.execute(sa.select(records, sources.c.name.label("source"), sources.c.format)
+    rows = conn.execute(sa.select(records.c.id, sources.c.name.label("source"))
                         .join(sources, sources.c.id == records.c.source_id)
                         .join(links, links.c.record_id == records.c.id)
                         .where(links.c.group_id == group_id).order_by(records.c.id)).all()
     kept_id = conn.execute(sa.select(t["duplicate_groups"].c.kept_record_id).where(
         t["duplicate_groups"].c.id == group_id)).scalar_one()
     ids = [r.id for r in rows]
-    merged = merge_group([row_record(r) for r in rows], ids.index(kept_id))
+    merged = merged_records(store, conn, [group_id])[group_id]
     record = merged.normalised()
     record["pages"] = merged.pages
     done = conn.execute(sa.select(sa.func.count()).select_from(t["decisions"]).where(

@@ -18,9 +18,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from review.dedupe.merge import merge_group
 from review.protocol import Protocol, Stage
+from review.records import Record
 from review.store import Store, utc_now
-from review.store.records import audit
+from review.store.records import audit, row_record
 
 INCLUDE, EXCLUDE, MAYBE = "include", "exclude", "maybe"
 DECISIONS = (INCLUDE, EXCLUDE, MAYBE)
@@ -91,6 +93,25 @@ def automation(protocol: Protocol, record: dict[str, Any]) -> str | None:
     return None
 
 
+def merged_records(store: Store, conn: Connection, group_ids: Sequence[int]) -> dict[int, Record]:
+    """Each group's merged record (the kept copy, gaps filled from the others): what screeners
+    see, what rule suggestions read, and what automatic criteria judge, so all three agree."""
+    t = store.tables
+    records, links, groups = t["records"], t["record_groups"], t["duplicate_groups"]
+    members: dict[int, list[Any]] = defaultdict(list)
+    kept: dict[int, int] = {}
+    for row in conn.execute(sa.select(records, links.c.group_id.label("member_of"),
+                                      groups.c.kept_record_id.label("kept_id"))
+                            .join(links, links.c.record_id == records.c.id)
+                            .join(groups, groups.c.id == links.c.group_id)
+                            .where(links.c.group_id.in_(list(group_ids)))
+                            .order_by(records.c.id)):
+        members[row.member_of].append(row)
+        kept[row.member_of] = row.kept_id
+    return {g: merge_group([row_record(r) for r in rows], [r.id for r in rows].index(kept[g]))
+            for g, rows in members.items()}
+
+
 def lock_group(store: Store, conn: Connection, group_id: int) -> None:
     """Hold the group until this transaction ends, before reading what a refresh builds on.
 
@@ -117,7 +138,7 @@ def refresh(store: Store, conn: Connection, protocol: Protocol, group_ids: Itera
 def _refresh_chunk(store: Store, conn: Connection, protocol: Protocol, ids: list[int]) -> None:
     t = store.tables
     decisions, resolutions, state_t = t["decisions"], t["resolutions"], t["screening_state"]
-    groups, records, fulltexts = t["duplicate_groups"], t["records"], t["fulltexts"]
+    fulltexts = t["fulltexts"]
     votes: dict[tuple[int, str], list[tuple[str, str | None]]] = defaultdict(list)
     for row in conn.execute(sa.select(decisions.c.group_id, decisions.c.stage,
                                       decisions.c.decision, decisions.c.reason)
@@ -129,9 +150,8 @@ def _refresh_chunk(store: Store, conn: Connection, protocol: Protocol, ids: list
         fulltexts.c.group_id.in_(ids), fulltexts.c.status == NOT_RETRIEVED))}
     auto: dict[int, str | None] = {}
     if any(c.automatic for c in protocol.criteria):
-        for row in conn.execute(sa.select(groups.c.id, records).join(
-                records, records.c.id == groups.c.kept_record_id).where(groups.c.id.in_(ids))):
-            auto[row.id] = automation(protocol, dict(row._mapping))
+        for group_id, merged in merged_records(store, conn, ids).items():
+            auto[group_id] = automation(protocol, merged.normalised())
     existing = {(r.group_id, r.stage): r for r in conn.execute(
         sa.select(state_t).where(state_t.c.group_id.in_(ids)))}
     report_stage = fulltext_stage(protocol)

@@ -60,8 +60,9 @@ WORKS = (
 def ris(works=WORKS) -> str:
     parts = []
     for i, (title, year) in enumerate(works, start=1):
-        parts.append(f"TY  - JOUR\nTI  - {title}\nAU  - Author{i}, Alex\nPY  - {year}\n"
-                     f"JO  - Journal of Example Studies {i}\nVL  - {i}\nSP  - {10 * i}\n"
+        parts.append(f"TY  - JOUR\nTI  - {title}\nAU  - Author{i}, Alex\n"
+                     + (f"PY  - {year}\n" if year else "")
+                     + f"JO  - Journal of Example Studies {i}\nVL  - {i}\nSP  - {10 * i}\n"
                      f"AB  - An abstract about {title.lower()}.\nER  - \n")
     return "\n".join(parts)
 
@@ -471,6 +472,27 @@ def test_automatic_criteria_exclude_before_screening(db_url: str, tmp_path: Path
     assert state(store, 1)["state"] == "open"
     both(store, 1, "include", "include")  # automation only at the first stage
     assert state(store, 1, "full_text")["state"] == "open"
+    store.close()
+
+
+OLD_COPY = ("TY  - RPRT\nTI  - Group support run by a community charity\nPY  - 1997\n"
+            "PB  - Harbour Peer Support Trust\nER  - \n")
+
+
+def test_automatic_criteria_judge_the_merged_record_the_screeners_see(db_url: str,
+                                                                      tmp_path: Path) -> None:
+    # record 3 gives no year; a second copy, joined by a person, says 1997
+    works = tuple((t, None if i == 2 else y) for i, (t, y) in enumerate(WORKS))
+    store = build(db_url, tmp_path, works=works, extra=OLD_COPY, automatic=True)
+    assert state(store, 3)["state"] == "open"  # no year known: a person decides
+    pair = next(p for p in list_pairs(store) if (p["record_a"], p["record_b"]) == (3, 9))
+    decide_pair(store, pair["id"], "confirm", actor="Lead")
+    s = state(store, 3)
+    assert (s["state"], s["decided_by"]) == ("decided", "automation") and "1997" in s["reason"]
+    item = item_for(store, "Lead", 3)
+    assert item.record["year"] == 1997
+    year_rule = [x for x in item.suggestions if "1997" in x.reason]
+    assert year_rule and year_rule[0].passed is False  # the suggestion says the same
     store.close()
 
 
