@@ -63,4 +63,15 @@ def stop_screening(person: str, note: str | None, db: str | None) -> None:
                f"(stopping rule p = {values['p_value']:.3g}).")
 
 
-RANKING_COMMANDS = (rank, stopping_command, stop_screening)
+@click.command(name="resume-screening")
+@click.option("--by", "person", required=True, metavar="LEAD", help="The lead who decides.")
+@click.option("--note", required=True, help="Why screening resumes (kept in the audit log).")
+@db_option
+def resume_screening(person: str, note: str, db: str | None) -> None:
+    """Take back a stop: title/abstract queues open again where they were."""
+    before = prioritise.resume_screening(Store.open(db), by=person, note=note)
+    click.echo(f"Screening at {before['stage']} resumed; the stop of "
+               f"{before['decided_at'][:10]} is withdrawn (kept in the audit log).")
+
+
+RANKING_COMMANDS = (rank, stopping_command, stop_screening, resume_screening)

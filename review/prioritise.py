@@ -21,7 +21,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from review.accounts import AccessError
+from review.accounts import AccessError, Reviewer, find_reviewer, reviewer_by_id
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.protocol import Protocol
@@ -243,12 +243,20 @@ def stop_of(store: Store, stage: str) -> dict[str, Any] | None:
         return stopped(store, conn, stage)
 
 
-def stop_screening(store: Store, *, by: str, stage: str | None = None,
+def _lead_now(store: Store, conn: Connection, by: str | Reviewer, what: str) -> Reviewer:
+    """Stopping and resuming are a lead's, whoever runs the command: a name is looked up."""
+    person = (reviewer_by_id(store, conn, by.id) if isinstance(by, Reviewer)
+              else find_reviewer(store, conn, by))
+    name = by.name if isinstance(by, Reviewer) else by
+    if person is None or not person.active or not person.is_lead:
+        raise AccessError(f"{name!r} is not an active lead; only a lead {what}")
+    return person
+
+
+def stop_screening(store: Store, *, by: str | Reviewer, stage: str | None = None,
                    note: str | None = None) -> dict[str, Any]:
     """A lead stops screening a stage: its queues close, and PRISMA reports the records still
     open as not screened. Recorded with the stopping rule's estimate at that moment."""
-    from review.accounts import find_reviewer
-
     protocol = review_protocol(store)
     stage = protocol.stage(stage).id if stage else protocol.stages[0].id
     if stage != protocol.stages[0].id:
@@ -257,9 +265,7 @@ def stop_screening(store: Store, *, by: str, stage: str | None = None,
     found = stopping(store, stage=stage).estimate
     stops, state = store.table("screening_stops"), store.table("screening_state")
     with store.write() as conn:
-        person = find_reviewer(store, conn, by)
-        if person is None or not person.active or not person.is_lead:
-            raise AccessError(f"{by!r} is not an active lead; only a lead stops screening")
+        person = _lead_now(store, conn, by, "stops screening")
         if stopped(store, conn, stage):
             raise ReviewError(f"screening at {stage} was already stopped")
         still_open = conn.execute(sa.select(sa.func.count()).select_from(state).where(
@@ -272,3 +278,24 @@ def stop_screening(store: Store, *, by: str, stage: str | None = None,
         audit(store, conn, actor=person.name, action="stop screening", entity="stage",
               entity_id=stage, detail={**values, "target_reached": found.target_reached})
     return values
+
+
+def resume_screening(store: Store, *, by: str | Reviewer, note: str,
+                     stage: str | None = None) -> dict[str, Any]:
+    """A lead takes back a decision to stop (made too early, or by mistake): the queues open
+    again where they were. The stop and its withdrawal stay in the audit log."""
+    note = " ".join((note or "").split())
+    if not note:
+        raise ReviewError("say why screening resumes (kept in the audit log)")
+    protocol = review_protocol(store)
+    stage = protocol.stage(stage).id if stage else protocol.stages[0].id
+    stops = store.table("screening_stops")
+    with store.write() as conn:
+        person = _lead_now(store, conn, by, "resumes screening")
+        before = stopped(store, conn, stage)
+        if before is None:
+            raise ReviewError(f"screening at {stage} is not stopped")
+        conn.execute(stops.delete().where(stops.c.stage == stage))
+        audit(store, conn, actor=person.name, action="resume screening", entity="stage",
+              entity_id=stage, detail={"before": before, "note": note})
+    return before

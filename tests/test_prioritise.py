@@ -19,6 +19,7 @@ from review.errors import ReviewError
 from review.importing import SourceInfo, import_files
 from review.project import create_review
 from review.store import Store
+from tests.test_screening import audit_actions
 
 PEER = [f"Peer support group number {i} for young people who self-harm run by a charity"
         for i in range(12)]
@@ -154,6 +155,20 @@ def test_stopping_rule_and_a_leads_stop(review: Store) -> None:
     from review.prisma_diagram import render_svg
 
     assert "Not screened, screening stopped on" in render_svg(counts)
+    # taken back (too early, or by mistake): the queues open again where they were
+    with pytest.raises(AccessError):
+        prioritise.resume_screening(review, by="Ana", note="I want to go on")
+    with pytest.raises(ReviewError, match="say why"):
+        prioritise.resume_screening(review, by="Lee", note="  ")
+    withdrawn = prioritise.resume_screening(review, by="Lee", note="stopped too early")
+    assert withdrawn["note"] == "rule says stop"
+    assert prioritise.stop_of(review, "title_abstract") is None
+    assert len(screening.queue(review, "Ana")) == 14 and not compute(review).screening_stopped_on
+    with pytest.raises(ReviewError, match="not stopped"):
+        prioritise.resume_screening(review, by="Lee", note="again")
+    assert len(audit_actions(review, "stop screening")) == 1
+    resumed = audit_actions(review, "resume screening")
+    assert len(resumed) == 1 and resumed[0]["actor"] == "Lee"
 
 
 def test_cli_rank_stopping_and_stop(review: Store) -> None:
@@ -167,6 +182,10 @@ def test_cli_rank_stopping_and_stop(review: Store) -> None:
     assert result.exit_code == 1 and "not an active lead" in result.output
     result = runner.invoke(main, ["stop-screening", "--by", "Lee", "--db", db])
     assert result.exit_code == 0 and "36 left unscreened" in result.output
+    result = runner.invoke(main, ["resume-screening", "--by", "Lee", "--note", "too early",
+                                  "--db", db])
+    assert result.exit_code == 0 and "resumed" in result.output
+    assert prioritise.stop_of(review, "title_abstract") is None
 
 
 def _ranked_review(tmp_path: Path, protocol_path: Path, titles: list[str],
@@ -233,3 +252,8 @@ def test_progress_page_shows_the_rule_and_a_lead_stops(
     assert not app.exception, app.exception
     assert any("Screening was stopped on" in i.value for i in app.info)
     assert prioritise.stop_of(store, "title_abstract")["n_unscreened"] == 10
+    [w for w in app.text_input if w.label.startswith("Why resume")][0].input("by mistake")
+    [b for b in app.button if b.label == "Resume screening"][0].click().run()
+    assert not app.exception, app.exception
+    assert prioritise.stop_of(store, "title_abstract") is None
+    assert any(b.label == "Stop screening" for b in app.button)

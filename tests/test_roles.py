@@ -105,7 +105,9 @@ TABLE: list[tuple[str, set[str], Call]] = [
         s, [read_bytes(RIS, "extra.ris")], importing.SourceInfo("Scopus", "database"),
         actor=p)),
     # last: a lead's stop closes every queue
-    ("prioritise.stop_screening", LEAD, lambda s, p, c: prioritise.stop_screening(s, by=p.name)),
+    ("prioritise.stop_screening", LEAD, lambda s, p, c: prioritise.stop_screening(s, by=p)),
+    ("prioritise.resume_screening", LEAD,
+     lambda s, p, c: prioritise.resume_screening(s, by=p, note="stopped by mistake")),
 ]
 
 def _review(db_url: str, tmp_path: Path) -> tuple[Store, dict[str, Any]]:

@@ -37,6 +37,8 @@ def stopping_panel(store: Store, person: Reviewer, protocol: Protocol) -> None:
         st.info(f"Screening was stopped on {found.stopped['decided_at'][:10]} with "
                 f"{found.stopped['n_unscreened']} records left unscreened "
                 f"(p = {found.stopped['p_value']:.3g}).")
+        if person.is_lead:
+            _resume_form(store, person)
         return
     if not person.is_lead:
         return
@@ -49,7 +51,20 @@ def stopping_panel(store: Store, person: Reviewer, protocol: Protocol) -> None:
                 st.error("Tick the box to confirm.")
                 return
             try:
-                prioritise.stop_screening(store, by=person.name, note=note)
+                prioritise.stop_screening(store, by=person, note=note)
+            except ReviewError as exc:
+                st.error(str(exc))
+                return
+            st.rerun()
+
+
+def _resume_form(store: Store, person: Reviewer) -> None:
+    """Taking back a stop made too early or by mistake; the stop stays in the audit log."""
+    with st.form("resume-screening"):
+        note = st.text_input("Why resume (kept in the audit log)")
+        if st.form_submit_button("Resume screening"):
+            try:
+                prioritise.resume_screening(store, by=person, note=note)
             except ReviewError as exc:
                 st.error(str(exc))
                 return
