@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from review import agreement as agreement_service
+from review import conflicts as conflict_service
 from review import fulltext as fulltext_service
 from review import screening
 from review.accounts import (
@@ -233,7 +234,7 @@ def undo(person: str, stage: str | None, db: str | None) -> None:
 def conflicts(person: str, stage: str | None, fmt: str, db: str | None) -> None:
     """Records whose votes disagree, with every vote (for a lead or third reviewer)."""
     rows = []
-    for c in screening.conflicts(Store.open(db), person, stage):
+    for c in conflict_service.conflicts(Store.open(db), person, stage):
         summary = "; ".join(f"{v['reviewer']}: {v['decision']}"
                             + (f" ({v['reason']})" if v["reason"] else "") for v in c.votes)
         rows.append({"record_id": c.record_id, "stage": c.stage, "year": c.year,
@@ -256,7 +257,7 @@ def conflicts(person: str, stage: str | None, fmt: str, db: str | None) -> None:
 def resolve(record_id: int, decision: str, person: str, stage: str | None, reason: str | None,
             note: str | None, db: str | None) -> None:
     """Resolve the conflict on RECORD."""
-    row = screening.resolve(Store.open(db), record_id, decision, by=person, stage=stage,
+    row = conflict_service.resolve(Store.open(db), record_id, decision, by=person, stage=stage,
                             reason=reason, note=note)
     click.echo(f"Record {record_id} at {row['stage']}: {decision} (resolved by {person}).")
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from review.accounts import add_reviewer, put_setting
+from review.conflicts import resolve
 from review.fulltext import mark_not_retrieved
-from review.screening import cast_vote, resolve
+from review.screening import cast_vote
 from review.store import Store
 
 DEMO_ACCOUNTS = (

@@ -1,29 +1,29 @@
-"""Dual blind screening: each reviewer's queue, votes, undo, conflicts and their resolution.
+"""Dual blind screening: each reviewer's queue, votes and undo (conflicts and their
+resolution are in review.conflicts).
 
 The unit is the duplicate group (a work, however many databases found it); people name it by
 any of its record ids. Blinding is enforced here, in the queries: every function a reviewer
 calls takes that reviewer and returns only their own votes. Other people's votes come back only
-from `conflicts` and `resolve`, which need a lead or a designated third reviewer, and only for
-groups whose votes already disagree.
+from review.conflicts, which needs a lead or a designated third reviewer, and only for groups
+whose votes already disagree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from review.accounts import AccessError, Reviewer, acting_reviewer
+from review.accounts import Reviewer, acting_reviewer
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.protocol import Protocol, Stage
 from review.screening_state import (
     BY_AUTOMATION,
     BY_RESOLUTION,
-    CONFLICT,
     DECIDED,
     DECISIONS,
     EXCLUDE,
@@ -39,9 +39,9 @@ from review.screening_state import (
 from review.store import Store, utc_now
 from review.store.records import audit
 
-__all__ = ["ANSWERS", "DECISIONS", "EXCLUDE", "INCLUDE", "MAYBE", "Conflict", "Item",
-           "Suggestion", "cast_vote", "conflicts", "group_for_record", "my_votes", "next_item",
-           "queue_size", "resolve", "undo_last"]
+__all__ = ["ANSWERS", "DECISIONS", "EXCLUDE", "INCLUDE", "MAYBE", "Item", "Suggestion",
+           "cast_vote", "check_vote", "group_for_record", "my_votes", "next_item", "queue_size",
+           "screener", "stage_of", "state_row", "undo_last"]
 
 ANSWERS = ("yes", "no", "unclear")
 
@@ -75,21 +75,11 @@ class Item:
     rank: int | None = None  # its position in that run (1 = most likely relevant)
 
 
-@dataclass(frozen=True, slots=True)
-class Conflict:
-    group_id: int
-    record_id: int
-    stage: str
-    title: str | None
-    year: int | None
-    votes: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _stage(protocol: Protocol, stage: str | None) -> Stage:
+def stage_of(protocol: Protocol, stage: str | None) -> Stage:
     return protocol.stages[0] if stage is None else protocol.stage(stage)
 
 
-def _person(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
+def screener(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
     return acting_reviewer(store, conn, who,
                            observer_refusal="observers follow its progress and do not screen")
 
@@ -134,8 +124,8 @@ def _waiting(store: Store, conn: Connection, reviewer_id: int, stage_id: str) ->
 def queue_size(store: Store, reviewer: str | Reviewer, stage: str | None = None) -> int:
     protocol = review_protocol(store)
     with store.read() as conn:
-        person = _person(store, conn, reviewer)
-        return _waiting(store, conn, person.id, _stage(protocol, stage).id)
+        person = screener(store, conn, reviewer)
+        return _waiting(store, conn, person.id, stage_of(protocol, stage).id)
 
 
 def _ordered_queue(store: Store, conn: Connection, protocol: Protocol, reviewer_id: int,
@@ -159,10 +149,10 @@ def queue(store: Store, reviewer: str | Reviewer, stage: str | None = None, *,
           limit: int | None = None) -> list[dict[str, Any]]:
     """The records waiting for this reviewer's vote, in order, without anyone else's votes."""
     protocol = review_protocol(store)
-    stage_obj = _stage(protocol, stage)
+    stage_obj = stage_of(protocol, stage)
     groups, records = store.table("duplicate_groups"), store.table("records")
     with store.read() as conn:
-        person = _person(store, conn, reviewer)
+        person = screener(store, conn, reviewer)
         ordered, _ = _ordered_queue(store, conn, protocol, person.id, stage_obj.id)
         if limit is not None:
             ordered = ordered.limit(limit)
@@ -229,9 +219,9 @@ def next_item(store: Store, reviewer: str | Reviewer, stage: str | None = None, 
               protocol: Protocol | None = None) -> Item | None:
     """The reviewer's next record at the stage, or None when their queue is empty."""
     protocol = protocol or review_protocol(store)
-    stage_obj = _stage(protocol, stage)
+    stage_obj = stage_of(protocol, stage)
     with store.read() as conn:
-        person = _person(store, conn, reviewer)
+        person = screener(store, conn, reviewer)
         ordered, run = _ordered_queue(store, conn, protocol, person.id, stage_obj.id)
         first = conn.execute(ordered.limit(1)).first()
         if first is None:
@@ -256,14 +246,14 @@ def item_for(store: Store, reviewer: str | Reviewer, record_id: int, stage: str 
              *, protocol: Protocol | None = None) -> Item:
     """One record as this reviewer sees it (their own vote only), e.g. to change a vote."""
     protocol = protocol or review_protocol(store)
-    stage_obj = _stage(protocol, stage)
+    stage_obj = stage_of(protocol, stage)
     with store.read() as conn:
-        person = _person(store, conn, reviewer)
+        person = screener(store, conn, reviewer)
         return _item(store, conn, protocol, person, stage_obj,
                      group_for_record(store, conn, record_id))
 
 
-def _check_vote(protocol: Protocol, stage: Stage, decision: str, reason: str | None,
+def check_vote(protocol: Protocol, stage: Stage, decision: str, reason: str | None,
                 criteria: Mapping[str, str] | None) -> tuple[str | None, dict[str, str]]:
     if decision not in DECISIONS:
         raise ReviewError(f"unknown decision {decision!r}; use include, exclude or maybe")
@@ -291,7 +281,7 @@ def _check_vote(protocol: Protocol, stage: Stage, decision: str, reason: str | N
     return reason, answers
 
 
-def _state_row(store: Store, conn: Connection, group_id: int, stage_id: str) -> Any:
+def state_row(store: Store, conn: Connection, group_id: int, stage_id: str) -> Any:
     state = store.table("screening_state")
     return conn.execute(sa.select(state).where(state.c.group_id == group_id,
                                                state.c.stage == stage_id)).first()
@@ -300,7 +290,7 @@ def _state_row(store: Store, conn: Connection, group_id: int, stage_id: str) -> 
 def _moved_on(store: Store, conn: Connection, protocol: Protocol, group_id: int,
               stage: Stage) -> str | None:
     """Why a vote at this stage can no longer change: what was built on its outcome."""
-    row = _state_row(store, conn, group_id, stage.id)
+    row = state_row(store, conn, group_id, stage.id)
     if row is not None and row.decided_by == BY_RESOLUTION:
         return "its conflict has been resolved"
     index = protocol.stages.index(stage)
@@ -334,13 +324,13 @@ def cast_vote(store: Store, reviewer: str | Reviewer, record_id: int, decision: 
             return cast_vote(store, reviewer, record_id, decision, stage=stage, reason=reason,
                              criteria=criteria, note=note, origin=origin, conn=own,
                              protocol=protocol)
-    stage_obj = _stage(protocol, stage)
-    reason, answers = _check_vote(protocol, stage_obj, decision, reason, criteria)
+    stage_obj = stage_of(protocol, stage)
+    reason, answers = check_vote(protocol, stage_obj, decision, reason, criteria)
     note = (note or "").strip() or None
-    person = _person(store, conn, reviewer)
+    person = screener(store, conn, reviewer)
     group_id = group_for_record(store, conn, record_id)
     lock_group(store, conn, group_id)
-    row = _state_row(store, conn, group_id, stage_obj.id)
+    row = state_row(store, conn, group_id, stage_obj.id)
     if row is None:
         raise ReviewError(f"record {record_id} is not at {stage_obj.label.lower()}: "
                           "it has not been included at the stage before")
@@ -407,10 +397,10 @@ def undo_last(store: Store, reviewer: str | Reviewer, stage: str | None = None) 
     """Withdraw this reviewer's most recent vote at the stage; returns its record id (so the
     record can be shown again), or None when there is nothing to undo."""
     protocol = review_protocol(store)
-    stage_obj = _stage(protocol, stage)
+    stage_obj = stage_of(protocol, stage)
     decisions, groups = store.table("decisions"), store.table("duplicate_groups")
     with store.write() as conn:
-        person = _person(store, conn, reviewer)
+        person = screener(store, conn, reviewer)
         last = conn.execute(sa.select(decisions, groups.c.kept_record_id)
                             .join(groups, groups.c.id == decisions.c.group_id)
                             .where(decisions.c.stage == stage_obj.id,
@@ -443,7 +433,7 @@ def my_votes(store: Store, reviewer: str | Reviewer, stage: str | None = None, *
     decisions, groups, records, state = (t["decisions"], t["duplicate_groups"], t["records"],
                                          t["screening_state"])
     with store.read() as conn:
-        person = _person(store, conn, reviewer)
+        person = screener(store, conn, reviewer)
         query = (sa.select(decisions, records.c.id.label("record_id"), records.c.title,
                            records.c.year, state.c.state, state.c.outcome, state.c.decided_by)
                  .join(groups, groups.c.id == decisions.c.group_id)
@@ -465,84 +455,3 @@ def my_votes(store: Store, reviewer: str | Reviewer, stage: str | None = None, *
             row["reviewer"] = person.name
             rows.append(row)
         return rows
-
-
-def _resolver(person: Reviewer) -> None:
-    if not person.can_resolve:
-        raise AccessError(f"{person.name} is a reviewer; only a lead or a designated third "
-                          "reviewer sees and resolves conflicts")
-
-
-def conflicts(store: Store, by: str | Reviewer, stage: str | None = None) -> list[Conflict]:
-    """Groups whose votes disagree, with every vote: for a lead or a third reviewer only."""
-    protocol = review_protocol(store)
-    t = store.tables
-    state, decisions, groups, records, reviewers = (
-        t["screening_state"], t["decisions"], t["duplicate_groups"], t["records"],
-        t["reviewers"])
-    with store.read() as conn:
-        person = _person(store, conn, by)
-        _resolver(person)
-        query = (sa.select(state.c.group_id, state.c.stage, records.c.id.label("record_id"),
-                           records.c.title, records.c.year)
-                 .join(groups, groups.c.id == state.c.group_id)
-                 .join(records, records.c.id == groups.c.kept_record_id)
-                 .where(state.c.state == CONFLICT).order_by(state.c.stage, state.c.group_id))
-        if stage is not None:
-            query = query.where(state.c.stage == protocol.stage(stage).id)
-        found = conn.execute(query).all()
-        votes: dict[tuple[int, str], list[dict[str, Any]]] = {}
-        ids = [r.group_id for r in found]
-        for start in range(0, len(ids), 500):
-            for v in conn.execute(sa.select(decisions, reviewers.c.name.label("reviewer"))
-                                  .join(reviewers, reviewers.c.id == decisions.c.reviewer_id)
-                                  .where(decisions.c.group_id.in_(ids[start:start + 500]))
-                                  .order_by(decisions.c.id)).mappings():
-                votes.setdefault((v["group_id"], v["stage"]), []).append(dict(v))
-        order = {s.id: i for i, s in enumerate(protocol.stages)}
-        result = [Conflict(r.group_id, r.record_id, r.stage, r.title, r.year,
-                           votes.get((r.group_id, r.stage), [])) for r in found]
-        return sorted(result, key=lambda c: (order.get(c.stage, 99), c.group_id))
-
-
-def resolve(store: Store, record_id: int, decision: str, *, by: str | Reviewer,
-            stage: str | None = None, reason: str | None = None,
-            note: str | None = None) -> dict[str, Any]:
-    """Settle a conflict. At a stage that needs exclusion reasons, an exclusion takes one from
-    the protocol's list; elsewhere `reason` says why, in the resolver's words."""
-    protocol = review_protocol(store)
-    if decision not in (INCLUDE, EXCLUDE):
-        raise ReviewError(f"a conflict is resolved as include or exclude, not {decision!r}")
-    resolutions, decisions = store.table("resolutions"), store.table("decisions")
-    with store.write() as conn:
-        person = _person(store, conn, by)
-        _resolver(person)
-        group_id = group_for_record(store, conn, record_id)
-        lock_group(store, conn, group_id)
-        stage_obj = _stage(protocol, stage)
-        if stage is None:
-            for candidate in protocol.stages:
-                row = _state_row(store, conn, group_id, candidate.id)
-                if row is not None and row.state == CONFLICT:
-                    stage_obj = candidate
-                    break
-        row = _state_row(store, conn, group_id, stage_obj.id)
-        if row is None or row.state != CONFLICT:
-            raise ReviewError(f"record {record_id} has no conflict at "
-                              f"{stage_obj.label.lower()} to resolve")
-        reason = (reason or "").strip() or None
-        if decision == EXCLUDE and stage_obj.exclusion_reason_required:
-            reason, _ = _check_vote(protocol, stage_obj, EXCLUDE, reason, None)
-        voters = {r for (r,) in conn.execute(sa.select(decisions.c.reviewer_id).where(
-            decisions.c.group_id == group_id, decisions.c.stage == stage_obj.id))}
-        if not person.is_lead and person.id in voters:
-            raise AccessError(f"{person.name} screened record {record_id}; a third reviewer "
-                              "resolves only conflicts they did not vote in")
-        values = {"group_id": group_id, "stage": stage_obj.id, "decision": decision,
-                  "reason": reason, "note": (note or "").strip() or None}
-        conn.execute(resolutions.insert().values(resolved_by=person.id, resolved_at=utc_now(),
-                                                 **values))
-        audit(store, conn, actor=person.name, action="resolve conflict", entity="group",
-              entity_id=str(group_id), detail={"record": record_id, **values})
-        refresh(store, conn, protocol, [group_id])
-        return {"record_id": record_id, "resolved_by": person.name, **values}

@@ -212,7 +212,7 @@ def test_migration_7_keeps_reviewers_and_their_votes(db_url: str, tmp_path: Path
     resolution pointing at reviewers, is brought to the current schema: same rows, same ids,
     foreign keys still enforced, and observers now allowed."""
     import review.store as store_module
-    from review.screening import resolve
+    from review.conflicts import resolve
     from review.store import Store
     from review.store.migrations import LATEST, MIGRATIONS
     old = tuple(m for m in MIGRATIONS if m[0] < 7)

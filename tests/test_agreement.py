@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from review.agreement import agreement, cohen_kappa, progress
-from review.screening import cast_vote, resolve
+from review.conflicts import resolve
+from review.screening import cast_vote
 from tests.test_screening import both, build
 
 

@@ -116,7 +116,6 @@ def test_two_reviewers_conflict_and_the_lead_resolves(session, team: Path,  # no
                                                       tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
-    from review import screening
     from review.store import Store
 
     ana = session().sign_in("Ana")
@@ -156,7 +155,9 @@ def test_two_reviewers_conflict_and_the_lead_resolves(session, team: Path,  # no
         rows = conn.execute(store.table("resolutions").select()).mappings().all()
     assert [(r["stage"], r["decision"], r["note"]) for r in rows] == [
         ("title_abstract", "include", "Charity setting")]
-    assert screening.conflicts(store, "Lee") == []
+    from review.conflicts import conflicts
+
+    assert conflicts(store, "Lee") == []
     store.close()
 
 

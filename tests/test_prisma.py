@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from review import screening
+from review import conflicts, screening
 from review.accounts import add_reviewer
 from review.cli import main
 from review.duplicates import decide_pair, list_groups, list_pairs, run_dedupe, split_group
@@ -96,9 +96,9 @@ def screen_known(store: Store, ids: dict[str, int]) -> None:
     vote(store, ids["m4"], "exclude", "exclude")
     vote(store, ids["c2"], "exclude", "exclude")
     vote(store, ids["m5"], "include", "exclude")
-    screening.resolve(store, ids["m5"], "exclude", by="Lead", stage=TA)
+    conflicts.resolve(store, ids["m5"], "exclude", by="Lead", stage=TA)
     vote(store, ids["m6"], "include", "exclude")
-    screening.resolve(store, ids["m6"], "include", by="Lead", stage=TA)
+    conflicts.resolve(store, ids["m6"], "include", by="Lead", stage=TA)
     vote(store, ids["r1"], "include")  # one vote of two: awaiting screening
     for key in ("m1", "m3", "m6", "e3", "w1", "o1"):
         attach_pdf(store, ids[key], PDF, f"{key}.pdf", actor="lead")
@@ -107,7 +107,7 @@ def screen_known(store: Store, ids: dict[str, int]) -> None:
     vote(store, ids["m3"], "exclude", "exclude", stage=FT, reason="Not peer support")
     vote(store, ids["m6"], "exclude", "exclude", stage=FT, reason="Clinical setting")
     vote(store, ids["e3"], "include", "exclude", stage=FT, reason="Not primary research")
-    screening.resolve(store, ids["e3"], "include", by="Lead", stage=FT)
+    conflicts.resolve(store, ids["e3"], "include", by="Lead", stage=FT)
     vote(store, ids["w1"], "include", "include", stage=FT)
     vote(store, ids["o1"], "exclude", "exclude", stage=FT, reason="Not about self-harm")
     studies = {s.records[0]: s.id for s in list_studies(store)}
@@ -425,10 +425,10 @@ def _apply(store: Store, folder: Path, op: tuple, step: int) -> None:
             target = studies[op[2] % len(studies)]
             link_report(store, studies[op[1] % len(studies)].records[0], target.id, actor="t")
     elif kind == "resolve":
-        found = screening.conflicts(store, "Lead")
+        found = conflicts.conflicts(store, "Lead")
         if found:
             c = found[op[1] % len(found)]
-            screening.resolve(store, c.record_id, op[2], by="Lead", stage=c.stage,
+            conflicts.resolve(store, c.record_id, op[2], by="Lead", stage=c.stage,
                               reason="Not peer support" if c.stage == FT else None)
     elif kind == "pdf":
         _include_at_ta(store, pick(op[1]))

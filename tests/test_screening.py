@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from review import screening
 from review.accounts import AccessError, add_reviewer
 from review.agreement import agreement, progress
+from review.conflicts import conflicts, resolve
 from review.decisions_csv import export_decisions
 from review.duplicates import decide_pair, list_pairs, run_dedupe, split_group
 from review.errors import ReviewError
@@ -28,13 +29,11 @@ from review.importing import SourceInfo, import_files
 from review.project import create_review
 from review.screening import (
     cast_vote,
-    conflicts,
     item_for,
     my_votes,
     next_item,
     queue,
     queue_size,
-    resolve,
     undo_last,
 )
 from review.screening_state import decide

@@ -6,12 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from review import conflicts as conflict_service
 from review import screening
 from review.accounts import Reviewer
+from review.conflicts import Conflict
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.protocol import Protocol, Stage
-from review.screening import EXCLUDE, INCLUDE, Conflict
+from review.screening import EXCLUDE, INCLUDE
 from review.store import Store
 from review.ui import voting
 from review.ui.safe import md_escape
@@ -57,7 +59,7 @@ def _resolve_form(review: Store, person: Reviewer, protocol: Protocol, stage: St
         st.error("Choose include or exclude.")
         return
     try:
-        screening.resolve(review, conflict.record_id, decision, by=person, stage=stage.id,
+        conflict_service.resolve(review, conflict.record_id, decision, by=person, stage=stage.id,
                           reason=reason if decision == EXCLUDE or not
                           stage.exclusion_reason_required else None, note=note)
     except ReviewError as exc:
@@ -74,7 +76,7 @@ def conflicts_page() -> None:
     st.title("Conflicts")
     voting.show_flash(PREFIX)
     try:
-        found = screening.conflicts(review, person)
+        found = conflict_service.conflicts(review, person)
     except ReviewError as exc:
         st.error(str(exc))
         return
