@@ -91,6 +91,7 @@ def run() -> None:
                 sign_out()
                 if via == "oidc":
                     st.logout()  # forget the provider's identity cookie too
+                    st.stop()  # not st.rerun(): a new run drops the logout redirect queued
                 st.rerun()
     if person is None:
         page = st.Page(PAGES / "sign_in.py", title="Sign in", url_path="sign-in", default=True)
