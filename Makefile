@@ -19,8 +19,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 venv: $(VENV)/.installed
 
-# Debian packages the tests use: PostgreSQL (a throwaway server per test run) and Chromium
-# (browser tests). Installed when we are root with apt-get; otherwise those tests skip.
+# Debian packages the tests use: PostgreSQL (a throwaway server per test run), Chromium
+# (browser tests), nginx (the proxy test) and cairo (PNG diagrams). Installed when we are root
+# with apt-get; otherwise those tests skip.
 system:
 	@bash scripts/system-deps.sh
 
