@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import click
 
+from review.amendments import amend_protocol
 from review.archive import copy_review, export_project, import_project
 from review.audit_trail import audit_rows
-from review.cli_common import db_option, format_option
+from review.cli_common import _Group, db_option, format_option
+from review.project import review_info, review_protocol
 from review.store import Store
 from review.tabular import render
 
@@ -76,5 +78,32 @@ def doctor_command(db: str | None) -> None:
         raise SystemExit(1)
 
 
-PROJECT_COMMANDS = (export_project_command, import_project_command, migrate_command,
+@click.group(cls=_Group)
+def protocol() -> None:
+    """The review's protocol as stored with it, and amending it."""
+
+
+@protocol.command(name="show")
+@db_option
+def protocol_show(db: str | None) -> None:
+    """Print the stored protocol (not the file on disk, which may have changed since)."""
+    store = Store.open(db)
+    info = review_info(store)
+    click.echo(f"# {info.protocol_file}, sha256 {info.protocol_sha256}", err=True)
+    click.echo(review_protocol(store).text, nl=False)
+
+
+@protocol.command(name="amend")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--by", "person", required=True, metavar="LEAD", help="The lead who amends it.")
+@click.option("--note", required=True, help="Why (kept in the audit log with both texts).")
+@db_option
+def protocol_amend(file: str, person: str, note: str, db: str | None) -> None:
+    """Replace the stored protocol with FILE, if it keeps what recorded data stands on."""
+    new = amend_protocol(Store.open(db), file, by=person, note=note)
+    click.echo(f"Protocol amended: {file} (sha256 {new.sha256[:12]}); screening states "
+               "recomputed under it.")
+
+
+PROJECT_COMMANDS = (protocol, export_project_command, import_project_command, migrate_command,
                     audit_command, doctor_command)

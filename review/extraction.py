@@ -114,7 +114,9 @@ class Entry:
 
 # --- the form -----------------------------------------------------------------------------
 
-def _form(store: Store, conn: Connection, protocol: Protocol) -> Form:
+def form_for(store: Store, conn: Connection, protocol: Protocol) -> Form:
+    """The form a protocol gives, with the themes leads added (also for an amended protocol
+    before it is stored)."""
     extra = store.table("extra_themes")
     added = conn.execute(sa.select(extra).order_by(extra.c.added_at, extra.c.id)).all()
     themes: list[FormTheme] = []
@@ -132,7 +134,7 @@ def extraction_form(store: Store, conn: Connection | None = None) -> Form:
     if conn is None:
         with store.read() as own:
             return extraction_form(store, own)
-    return _form(store, conn, review_protocol(store, conn))
+    return form_for(store, conn, review_protocol(store, conn))
 
 
 def add_theme(store: Store, kind: str, theme_id: str, label: str, description: str = "", *,

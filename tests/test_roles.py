@@ -22,6 +22,7 @@ import pytest
 from review import (
     accounts,
     agreement,
+    amendments,
     conflicts,
     decisions_csv,
     duplicates,
@@ -38,6 +39,7 @@ from review import (
 from review.accounts import AccessError, Reviewer
 from review.errors import ReviewError
 from review.io import read_bytes
+from review.project import review_protocol
 from review.store import Store
 from review.studies import list_studies
 from tests.test_screening import build
@@ -105,6 +107,8 @@ TABLE: list[tuple[str, set[str], Call]] = [
     ("importing.import_parsed", LEAD, lambda s, p, c: importing.import_parsed(
         s, [read_bytes(RIS, "extra.ris")], importing.SourceInfo("Scopus", "database"),
         actor=p)),
+    ("amendments.amend_protocol", LEAD, lambda s, p, c: amendments.amend_protocol(
+        s, c["amended"], by=p, note="a reason added")),
     # last: a lead's stop closes every queue
     ("prioritise.stop_screening", LEAD, lambda s, p, c: prioritise.stop_screening(s, by=p)),
     ("prioritise.resume_screening", LEAD,
@@ -128,7 +132,12 @@ def _review(db_url: str, tmp_path: Path) -> tuple[Store, dict[str, Any]]:
     accounts.add_reviewer(store, "Dan", actor="Lead")
     studies = list_studies(store)
     assert len(studies) == 2
-    return store, {"study": studies[0].id}
+    amended = tmp_path / "amended.toml"
+    amended.write_text(review_protocol(store).text.replace(
+        "exclusion_reasons = [\n", 'exclusion_reasons = [\n    "Retracted",\n', 1),
+        encoding="utf-8")
+    assert '"Retracted"' in amended.read_text(encoding="utf-8")
+    return store, {"study": studies[0].id, "amended": amended}
 
 
 def _outcome(store: Store, person: Reviewer, call: Call, context: dict[str, Any]) -> str:
