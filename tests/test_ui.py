@@ -220,6 +220,10 @@ def test_screen_changes_a_vote_from_my_votes(team_db: Path, monkeypatch) -> None
     screening.cast_vote(store, "Ana", 1, "include", origin="test")
     app = _signed_in(team_db, monkeypatch, "Ana")
     assert "Peer mentoring" in app.subheader[0].value  # record 2 is next
+    assert not app.number_input  # the My votes panel reads nothing while closed
+    app.session_state["screen-my-votes-open"] = True  # as a click on its header does
+    app.run()
+    assert any("Your 1 vote(s)" in c.value for c in app.caption)
     _widget(app.number_input, "Change my vote on record").set_value(1).run()
     _click(app, "Open it")
     assert "Record 1 reopened: your vote is include" in app.info[0].value
@@ -239,7 +243,10 @@ def test_screen_is_blind_to_the_other_reviewer(team_db: Path, monkeypatch) -> No
     assert "&lt;script&gt;" in app.subheader[0].value  # Ben still gets record 1 to screen
     assert "Ana" not in shown and "private" not in shown and "exclude on" not in shown
     assert _widget(app.radio, "Peer support").value is None
-    assert "My votes (0)" in [e.label for e in app.expander]
+    assert "My votes" in [e.label for e in app.expander]
+    app.session_state["screen-my-votes-open"] = True
+    app.run()
+    assert any("No votes yet" in c.value for c in app.caption)
     app.switch_page(f"{PAGES}/progress.py").run()
     assert not app.exception
     table = app.dataframe[0].value

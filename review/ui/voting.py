@@ -199,13 +199,18 @@ MY_VOTES_SHOWN = 100  # the panel runs on every click: it shows the latest votes
 
 
 def my_votes(store: Store, person: Reviewer, stage: Stage, *, prefix: str) -> None:
-    """The reviewer's own latest votes at the stage, and reopening any one to change it."""
-    votes = screening.my_votes(store, person, stage.id, limit=MY_VOTES_SHOWN)
-    shown = (f"latest {MY_VOTES_SHOWN}" if len(votes) == MY_VOTES_SHOWN else str(len(votes)))
-    with st.expander(f"My votes ({shown})"):
+    """The reviewer's own latest votes at the stage, and reopening any one to change it. Read
+    only while the panel is open: closed, it costs a vote's page run nothing."""
+    key = f"{prefix}-my-votes-open"
+    with st.expander("My votes", key=key, on_change="rerun"):
+        if not st.session_state.get(key):
+            return
+        votes = screening.my_votes(store, person, stage.id, limit=MY_VOTES_SHOWN)
         if not votes:
             st.caption("No votes yet at this stage.")
             return
+        st.caption(f"Your latest {MY_VOTES_SHOWN}, newest first." if len(votes) == MY_VOTES_SHOWN
+                   else f"Your {len(votes)} vote(s), newest first.")
         frame = pd.DataFrame(
             [{"Record": v["record_id"], "Year": v["year"], "Title": v["title"] or "",
               "Vote": v["decision"], "Reason": v["reason"] or "", "Note": v["note"] or "",
