@@ -32,6 +32,17 @@ def missing(component: str, how: str) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture
+def chromium() -> str:
+    """Debian's Chromium for the browser tests (Playwright drives it)."""
+    from tests.streamlit_server import chromium_path
+
+    path = chromium_path()
+    if path is None:
+        missing("Chromium", "install Debian's chromium package (make test does, as root)")
+    return path
+
+
 def export_index() -> list[dict[str, str]]:
     index = EXPORTS / "INDEX.csv"
     if not index.exists():

@@ -7,19 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import missing
-from tests.streamlit_server import CHROMIUM_FLAGS, chromium_path, sign_in, start_app
+from tests.streamlit_server import CHROMIUM_FLAGS, sign_in, start_app
 from tests.test_ui import PEOPLE, tiny_pdf
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def chromium() -> str:
-    path = chromium_path()
-    if path is None:
-        missing("Chromium", "install Debian's chromium package (make test does, as root)")
-    return path
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import missing
-from tests.streamlit_server import CHROMIUM_FLAGS, chromium_path, start_app
+from tests.streamlit_server import CHROMIUM_FLAGS, start_app
 
 pytestmark = pytest.mark.browser
 
@@ -49,14 +49,6 @@ def provider() -> Iterator:
 
     with OIDCProvider(CLIENT_ID, secrets.token_urlsafe(24)) as running:
         yield running
-
-
-@pytest.fixture
-def chromium() -> str:
-    path = chromium_path()
-    if path is None:
-        missing("Chromium", "install Debian's chromium package (make test does, as root)")
-    return path
 
 
 def _review(db: Path, tmp_path: Path, protocol_path: Path) -> None:

@@ -43,7 +43,7 @@ from review.project import create_review
 from review.store import Store
 from tests.conftest import missing
 from tests.streamlit_client import AppSession, Run
-from tests.streamlit_server import CHROMIUM_FLAGS, chromium_path, sign_in, start_app
+from tests.streamlit_server import CHROMIUM_FLAGS, sign_in, start_app
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -435,14 +435,6 @@ UPLOAD = ("TY  - JOUR\nTI  - Peer support through a proxy: a pilot of moderated 
           "AU  - Okafor, Ada\nPY  - 2024\nER  - \n")
 UPLOAD_TITLES = {"Peer support through a proxy: a pilot of moderated groups",
                  "Befriending volunteers behind a reverse proxy, a qualitative study"}
-
-
-@pytest.fixture
-def chromium() -> str:
-    path = chromium_path()
-    if path is None:
-        missing("Chromium", "install Debian's chromium package (make test does, as root)")
-    return path
 
 
 @pytest.mark.browser

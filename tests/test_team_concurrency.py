@@ -37,9 +37,8 @@ from review.duplicates import run_dedupe
 from review.importing import SourceInfo, import_files
 from review.project import create_review
 from review.store import Store
-from tests.conftest import missing
 from tests.streamlit_client import AppSession, Run
-from tests.streamlit_server import CHROMIUM_FLAGS, chromium_path, start_app
+from tests.streamlit_server import CHROMIUM_FLAGS, start_app
 
 VOTES = int(os.environ.get("REVIEW_TEAM_VOTES", "1000"))
 BROWSER_VOTES = int(os.environ.get("REVIEW_TEAM_BROWSER_VOTES", "100"))
@@ -195,14 +194,6 @@ async def _both(chromium: str, urls: list[str]) -> list[list[int]]:
                                                for url, name in zip(urls, PEOPLE, strict=True))))
         finally:
             await browser.close()
-
-
-@pytest.fixture
-def chromium() -> str:
-    path = chromium_path()
-    if path is None:
-        missing("Chromium", "install Debian's chromium package (make test does, as root)")
-    return path
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
