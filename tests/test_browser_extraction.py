@@ -9,8 +9,8 @@ nothing of hers). The lead (Lee) compares the two, takes Tom's population and re
 Tables page then shows the reconciled value, and its CSV and XLSX downloads carry it. Last,
 through the services, the final entry and the evidence tables hold what the browsers did.
 Between a person's saves the test opens another page and comes back, as a person changing
-pages would: staying on the page and saving again runs into the bug that the second test
-pins down (strict xfail: it fails, and so flags itself, once the page is fixed).
+pages would; the second test saves three times in a row without leaving the page (a save was
+once dropped there, when the Study selectbox's option text changed with the entry's status).
 
 tests/test_ui_extraction.py covers the same pages through Streamlit's AppTest; this test is
 what a browser adds: real widgets (selectboxes, multiselects, radios, forms), the dataframes
@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import missing
-from tests.streamlit_server import CHROMIUM_FLAGS, chromium_path, sign_in, start_app
+from tests.streamlit_server import CHROMIUM_FLAGS, sign_in, start_app
 
 pytestmark = pytest.mark.browser
 
@@ -57,14 +57,6 @@ _SETTLED = """() => !document.querySelector('[data-testid="stStatusWidget"]')
 # A dataframe's cells, row by row (header first), from the accessible table in its canvas.
 _GRID = """e => Array.from(e.querySelectorAll('table[role="grid"] tr'),
   r => Array.from(r.querySelectorAll('th, td'), c => c.textContent))"""
-
-
-@pytest.fixture
-def chromium() -> str:
-    path = chromium_path()
-    if path is None:
-        missing("Chromium", "install Debian's chromium package (make test does, as root)")
-    return path
 
 
 @pytest.fixture
@@ -144,16 +136,16 @@ class Person:
 
     def pick_study(self, study: int, status: str) -> None:
         """Choose the study in the Study selectbox; `status`: this person's entry as the
-        option reads it (not started, in progress, done)."""
+        page says under it (not started, in progress, done; reconciled)."""
         from playwright.sync_api import expect
 
         page = self.page
         page.get_by_role("combobox", name="Study").click()
-        page.get_by_role("option", name=f"{study}. {STUDY_NAME} (your entry: {status}",
-                         exact=False).click()
+        page.get_by_role("option", name=f"{study}. {STUDY_NAME}", exact=True).click()
         expect(page.get_by_role("combobox", name="Study")).to_have_value(
-            f"{study}. {STUDY_NAME} (your entry: {status})")
+            f"{study}. {STUDY_NAME}")
         self.settle()
+        expect(page.get_by_text(f"Your entry: {status}.")).to_be_visible()
 
     def close(self) -> None:
         self.context.close()
@@ -375,11 +367,6 @@ def test_two_extractors_reconciled_into_the_tables(people, store,  # noqa: ANN00
           f"total {time.monotonic() - started:.1f} s")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "review/ui/extraction_page.py: the Study selectbox's option labels include the person's "
-    "status, and Streamlit 1.57 keys a selectbox's value by its label; once the label of the "
-    "chosen study changes, a later run falls back to the first study, and a save submitted "
-    "then is dropped without a message"))
 def test_saving_again_stays_on_the_chosen_study(people, store) -> None:  # noqa: ANN001
     """Three drafts in a row on the second study: each lands, and the page stays on it."""
     from playwright.sync_api import expect

@@ -180,11 +180,14 @@ def extraction_page() -> None:
         st.info("No included studies yet: studies appear here once reports are included at "
                 "the final screening stage.")
         return
-    labels = {r["study"]: f"{r['study']}. {r['label']} (your entry: {r['mine'] or 'not started'}"
-              f"{'; reconciled' if r['final'] else ''})" for r in status}
+    # the option text must not change when a study's status does: Streamlit keeps the choice
+    # by that text, and a changed text fell back to the first study, dropping a save made then
+    labels = {r["study"]: f"{r['study']}. {r['label']}" for r in status}
     study_id = st.selectbox("Study", list(labels), format_func=labels.get, key="ext-study")
     row = next(r for r in status if r["study"] == study_id)
-    st.caption(f"Reports (record ids): {', '.join(map(str, row['records']))}. "
+    st.caption(f"Your entry: {row['mine'] or 'not started'}"
+               + ("; reconciled." if row["final"] else ".") + " "
+               f"Reports (record ids): {', '.join(map(str, row['records']))}. "
                + ("Two extractors work independently; a lead reconciles."
                   if form.dual else "One extractor per study."))
     tabs = ["My entry"] + (["Compare and reconcile", "Themes"] if person.is_lead else [])
