@@ -71,6 +71,10 @@ class Reviewer:
             return "third reviewer"
         return self.role
 
+    def with_article(self) -> str:
+        role = self.describe()
+        return ("an " if role[0] in "aeiou" else "a ") + role
+
 
 def _reviewer(row: Any) -> Reviewer:
     return Reviewer(id=row.id, name=row.name, role=row.role, resolver=bool(row.resolver),
@@ -93,22 +97,28 @@ def _check_email(email: str | None) -> str | None:
 
 
 def authorise(store: Store, conn: Connection, who: str | Reviewer,
-              allowed: Callable[[Reviewer], bool], refusal: str) -> str:
+              allowed: Callable[[Reviewer], bool], refusal: str, *,
+              named: bool = False) -> str:
     """The name that goes in the audit log for a change or a read that needs a role.
 
     A person signed in to the app (a Reviewer kept from sign-in) is looked up again by id and
     must, as stored now, be active and pass `allowed`; else AccessError with `refusal`. A plain
     name is the command line's operator, who holds the database itself (a check there would
-    guard nothing) and is how a review gets its first lead: recorded as given."""
-    if not isinstance(who, Reviewer):
+    guard nothing) and is how a review gets its first lead: recorded as given. With `named`,
+    a plain name is a reviewer's instead (`--by LEAD`), looked up and checked the same way."""
+    if isinstance(who, Reviewer):
+        now = reviewer_by_id(store, conn, who.id)
+    elif named:
+        now = find_reviewer(store, conn, who)
+        if now is None:
+            raise AccessError(f"{who!r} is not a reviewer of this review; {refusal}")
+    else:
         return who
-    now = reviewer_by_id(store, conn, who.id)
     if now is None or not now.active:
-        raise AccessError(f"{who.name} is no longer an active reviewer of this review")
+        raise AccessError(f"{now.name if now else who.name} is no longer an active reviewer "
+                          "of this review")
     if not allowed(now):
-        role = now.describe()
-        raise AccessError(f"{now.name} is {'an' if role[0] in 'aeiou' else 'a'} {role} of "
-                          f"this review; {refusal}")
+        raise AccessError(f"{now.name} is {now.with_article()} of this review; {refusal}")
     return now.name
 
 
@@ -284,14 +294,19 @@ def get_reviewer(store: Store, name: str) -> Reviewer:
     return found
 
 
-def credential_stamp(store: Store, conn: Connection, reviewer_id: int) -> str:
-    """What a session keeps of the account's password at sign-in: a new password (a lead's
-    reset after a leak) changes it, so every session opened before it ends. A digest of the
-    Argon2 hash, never the hash itself."""
+def _stamp(password_hash: str | None) -> str:
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+
+
+def session_person(store: Store, conn: Connection,
+                   reviewer_id: int) -> tuple[Reviewer | None, str]:
+    """The person as stored now and their credential stamp, in one read (every page run of a
+    signed-in session asks). The stamp is what a session keeps of the account's password at
+    sign-in: a new password (a lead's reset after a leak) changes it, so every session opened
+    before it ends. A digest of the Argon2 hash, never the hash itself."""
     table = store.table("reviewers")
-    stored = conn.execute(sa.select(table.c.password_hash).where(table.c.id == reviewer_id)
-                          ).scalar()
-    return hashlib.sha256((stored or "").encode()).hexdigest()[:16]
+    row = conn.execute(sa.select(table).where(table.c.id == reviewer_id)).first()
+    return (_reviewer(row), _stamp(row.password_hash)) if row else (None, _stamp(None))
 
 
 def list_reviewers(store: Store) -> list[Reviewer]:
@@ -302,6 +317,14 @@ def list_reviewers(store: Store) -> list[Reviewer]:
 
 def authenticate(store: Store, name: str, password: str) -> Reviewer | None:
     """The reviewer if the password matches; None otherwise (no hint which part was wrong)."""
+    found = authenticate_session(store, name, password)
+    return found[0] if found else None
+
+
+def authenticate_session(store: Store, name: str,
+                         password: str) -> tuple[Reviewer, str] | None:
+    """The reviewer and the credential stamp of the very hash the password was checked
+    against, so a reset landing during sign-in cannot leave a session with the new stamp."""
     with store.read() as conn:
         row = _row_by_name(store, conn, name)
     if row is None or not row.password_hash or not row.active:
@@ -311,7 +334,7 @@ def authenticate(store: Store, name: str, password: str) -> Reviewer | None:
         _HASHER.verify(row.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    return _reviewer(row)
+    return _reviewer(row), _stamp(row.password_hash)
 
 
 def get_setting(store: Store, key: str, default: Any = None) -> Any:

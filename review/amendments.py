@@ -3,10 +3,14 @@ for the extraction form. Reviews registered with PROSPERO amend their protocols,
 that can only start over would push a team to edit the database by hand.
 
 Only a lead amends. The new text must keep what data already recorded stands on: the stages
-(votes belong to them), every exclusion reason a vote or resolution gave, and every extraction
-field, theme and checklist question something was entered for. The old and new texts both go
-in the audit log, and the derived screening state is recomputed under the new rules (votes
-required, maybe policy, automatic criteria) in the same transaction."""
+(votes belong to them), every listed exclusion reason a vote or resolution gave, every
+criterion with answers, and every extraction field, theme and checklist question something was
+entered for. The derived screening state is then recomputed under the new rules (votes
+required, maybe policy, automatic criteria) in the same transaction; an amendment that would
+take a work out of a stage where it already has votes, a full text or extracted data is
+refused, naming the records. The old and new texts, and every state it changed, go in the
+audit log. Votes and resolutions read the protocol under a shared lock of the review row, so
+none is judged by the text an amendment is replacing."""
 
 from __future__ import annotations
 
@@ -16,18 +20,20 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from review.accounts import AccessError, Reviewer, authorise, find_reviewer, is_lead
+from review.accounts import Reviewer, authorise, is_lead
 from review.errors import InputError, ReviewError
 from review.extraction import form_for
-from review.project import review_protocol
+from review.project import lock_protocol, review_protocol
 from review.protocol import Protocol, parse_protocol
-from review.screening_state import refresh
+from review.screening_state import EXCLUDE, fulltext_stage, live_groups, refresh
 from review.store import Store
 from review.store.records import audit
+from review.studies import included_reports
 
 
-def _used(conn: Connection, column: sa.Column) -> set[str]:
-    return {v for (v,) in conn.execute(sa.select(column).distinct()) if v is not None}
+def _used(conn: Connection, column: sa.Column, *where: sa.ColumnElement) -> set[str]:
+    return {v for (v,) in conn.execute(sa.select(column).where(*where).distinct())
+            if v is not None}
 
 
 def stranded(store: Store, conn: Connection, old: Protocol, new: Protocol) -> list[str]:
@@ -38,10 +44,21 @@ def stranded(store: Store, conn: Connection, old: Protocol, new: Protocol) -> li
     if [s.id for s in old.stages] != [s.id for s in new.stages]:
         problems.append(f"the stages must stay {[s.id for s in old.stages]} (votes belong to "
                         f"them); the amendment has {[s.id for s in new.stages]}")
-    reasons = (_used(conn, t["decisions"].c.reason) | _used(conn, t["resolutions"].c.reason))
+    # listed reasons: a vote's (checked against the list) and a resolution's exclusion where the
+    # stage asks for one; elsewhere a resolution's reason is the resolver's own words
+    listed = [s.id for s in old.stages if s.exclusion_reason_required]
+    decisions, resolutions = t["decisions"], t["resolutions"]
+    reasons = (_used(conn, decisions.c.reason, decisions.c.decision == EXCLUDE)
+               | _used(conn, resolutions.c.reason, resolutions.c.decision == EXCLUDE,
+                       resolutions.c.stage.in_(listed)))
     gone = sorted(reasons - set(new.exclusion_reasons))
     if gone:
         problems.append(f"exclusion reasons already given must stay listed: {gone}")
+    answered = {c for (criteria,) in conn.execute(sa.select(decisions.c.criteria))
+                for c in (criteria or {})}
+    dropped = sorted(answered - {c.id for c in new.criteria})
+    if dropped:
+        problems.append(f"criteria with answers recorded must stay: {dropped}")
     form = form_for(store, conn, new)
     fields = {f.id for f in form.fields}
     themes = {th.id.casefold() for th in form.themes}
@@ -54,6 +71,34 @@ def stranded(store: Store, conn: Connection, old: Protocol, new: Protocol) -> li
         if used - kept:
             problems.append(f"{what} with data entered must stay: {sorted(used - kept)}")
     return problems
+
+
+def _states(store: Store, conn: Connection) -> dict[tuple[int, str], tuple]:
+    state = store.table("screening_state")
+    return {(r.group_id, r.stage): (r.state, r.outcome, r.reason) for r in conn.execute(
+        sa.select(state.c.group_id, state.c.stage, state.c.state, state.c.outcome,
+                  state.c.reason))}
+
+
+def _orphans(store: Store, conn: Connection, protocol: Protocol) -> set[tuple[int, str]]:
+    """Data with nothing to stand on: votes at a stage the work is not at, a full text of a
+    work not at the full-text stage, a study link of a report not included."""
+    t = store.tables
+    state, decisions = t["screening_state"], t["decisions"]
+    at_stage = sa.exists().where(state.c.group_id == decisions.c.group_id,
+                                 state.c.stage == decisions.c.stage)
+    found = {(g, f"votes at {s}") for g, s in conn.execute(
+        sa.select(decisions.c.group_id, decisions.c.stage).where(~at_stage).distinct())}
+    report = fulltext_stage(protocol)
+    if report is not None:
+        at_report = {g for (g,) in conn.execute(sa.select(state.c.group_id).where(
+            state.c.stage == report.id))}
+        found |= {(g, "a full text") for (g,) in conn.execute(sa.select(
+            t["fulltexts"].c.group_id)) if g not in at_report}
+    included = set(included_reports(store, conn))
+    found |= {(g, "a study's report") for (g,) in conn.execute(sa.select(
+        t["study_reports"].c.group_id)) if g not in included}
+    return found
 
 
 def amend_protocol(store: Store, path: str | Path, *, by: str | Reviewer,
@@ -72,11 +117,9 @@ def amend_protocol(store: Store, path: str | Path, *, by: str | Reviewer,
     new = parse_protocol(text, file=path.name)
     review, groups = store.table("review"), store.table("duplicate_groups")
     with store.write() as conn:
-        person = by if isinstance(by, Reviewer) else find_reviewer(store, conn, by)
-        if person is None:
-            raise AccessError(f"{by!r} is not a reviewer of this review; only a lead amends "
-                              "the protocol")
-        actor = authorise(store, conn, person, is_lead, "only a lead amends the protocol")
+        lock_protocol(store, conn, exclusive=True)
+        actor = authorise(store, conn, by, is_lead, "only a lead amends the protocol",
+                          named=True)
         old = review_protocol(store, conn)
         if new.sha256 == old.sha256:
             raise ReviewError(f"{path.name} is the protocol already stored; nothing to amend")
@@ -84,14 +127,30 @@ def amend_protocol(store: Store, path: str | Path, *, by: str | Reviewer,
         if problems:
             raise ReviewError(f"{path.name} would strand data already recorded, so nothing "
                               "was changed: " + "; ".join(problems))
+        before_states, before_orphans = _states(store, conn), _orphans(store, conn, old)
         conn.execute(review.update().values(title=new.title, protocol_file=path.name,
                                             protocol_text=new.text,
                                             protocol_sha256=new.sha256))
+        refresh(store, conn, new, live_groups(store, conn))
+        stranded_now = sorted(_orphans(store, conn, new) - before_orphans)
+        if stranded_now:
+            kept = dict(conn.execute(sa.select(groups.c.id, groups.c.kept_record_id)).all())
+            named = "; ".join(f"record {kept.get(g, g)} ({what})" for g, what in stranded_now[:20])
+            raise ReviewError(f"{path.name} would take works out of stages where they already "
+                              f"have data, so nothing was changed: {named}"
+                              + (f"; and {len(stranded_now) - 20} more"
+                                 if len(stranded_now) > 20 else ""))
+        after_states = _states(store, conn)
+        changed = [{"group": g, "stage": st, "before": before_states.get((g, st)),
+                    "after": after_states.get((g, st))}
+                   for g, st in sorted(set(before_states) | set(after_states))
+                   if before_states.get((g, st)) != after_states.get((g, st))]
         diff = list(difflib.unified_diff(old.text.splitlines(), new.text.splitlines(),
                                          "before", "after", lineterm="", n=1))
         audit(store, conn, actor=actor, action="amend protocol", entity="review",
               entity_id="1", detail={"note": note, "file": path.name,
                                      "before_sha256": old.sha256, "after_sha256": new.sha256,
-                                     "diff": diff, "before": old.text, "after": new.text})
-        refresh(store, conn, new, [g for (g,) in conn.execute(sa.select(groups.c.id))])
+                                     "diff": diff, "before": old.text, "after": new.text,
+                                     "states_changed": len(changed),
+                                     "changes": changed[:500]})
     return new

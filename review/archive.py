@@ -238,6 +238,7 @@ def _drop_new(db: str | os.PathLike[str] | None) -> None:
         md.reflect(engine)
         with engine.begin() as conn:
             md.drop_all(conn)
+            conn.execute(sa.text("DROP FUNCTION IF EXISTS audit_log_append_only()"))
     finally:
         engine.dispose()
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from review.accounts import AccessError, Reviewer
 from review.errors import ReviewError
-from review.project import review_protocol
+from review.project import lock_protocol, review_protocol
 from review.screening import check_vote, group_for_record, screener, stage_of, state_row
 from review.screening_state import CONFLICT, EXCLUDE, INCLUDE, lock_group, refresh
 from review.store import Store, utc_now
@@ -70,11 +70,12 @@ def resolve(store: Store, record_id: int, decision: str, *, by: str | Reviewer,
             note: str | None = None) -> dict[str, Any]:
     """Settle a conflict. At a stage that needs exclusion reasons, an exclusion takes one from
     the protocol's list; elsewhere `reason` says why, in the resolver's words."""
-    protocol = review_protocol(store)
     if decision not in (INCLUDE, EXCLUDE):
         raise ReviewError(f"a conflict is resolved as include or exclude, not {decision!r}")
     resolutions, decisions = store.table("resolutions"), store.table("decisions")
     with store.write() as conn:
+        lock_protocol(store, conn)
+        protocol = review_protocol(store, conn)
         person = screener(store, conn, by)
         _resolver(person)
         group_id = group_for_record(store, conn, record_id)

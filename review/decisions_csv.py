@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from review.accounts import AccessError, Reviewer, find_reviewer, reviewer_by_id
 from review.errors import InputError, ReviewError
 from review.io.decode import decode
-from review.project import review_protocol
+from review.project import lock_protocol, review_protocol
 from review.screening import cast_vote, group_for_record
 from review.screening_state import CONFLICT, DECIDED
 from review.store import Store
@@ -49,9 +49,10 @@ def import_decisions(path: str | Path, store: Store, *, actor: str) -> int:
         raise InputError(name, f"missing column(s) {', '.join(missing)}; expected "
                          + ", ".join(COLUMNS), line=1)
     reader.fieldnames = header
-    protocol = review_protocol(store)
     changed = 0
     with store.write() as conn:
+        lock_protocol(store, conn)
+        protocol = review_protocol(store, conn)
         people: dict[str, Reviewer] = {}
         for number, row in enumerate(reader, start=1):
             line = reader.line_num

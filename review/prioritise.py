@@ -21,7 +21,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from review.accounts import AccessError, Reviewer, find_reviewer, reviewer_by_id
+from review.accounts import Reviewer, authorise, find_reviewer, is_lead
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.protocol import Protocol
@@ -245,12 +245,10 @@ def stop_of(store: Store, stage: str) -> dict[str, Any] | None:
 
 def _lead_now(store: Store, conn: Connection, by: str | Reviewer, what: str) -> Reviewer:
     """Stopping and resuming are a lead's, whoever runs the command: a name is looked up."""
-    person = (reviewer_by_id(store, conn, by.id) if isinstance(by, Reviewer)
-              else find_reviewer(store, conn, by))
-    name = by.name if isinstance(by, Reviewer) else by
-    if person is None or not person.active or not person.is_lead:
-        raise AccessError(f"{name!r} is not an active lead; only a lead {what}")
-    return person
+    name = authorise(store, conn, by, is_lead, f"only a lead {what}", named=True)
+    found = find_reviewer(store, conn, name)
+    assert found is not None  # authorise just found them
+    return found
 
 
 def stop_screening(store: Store, *, by: str | Reviewer, stage: str | None = None,

@@ -51,6 +51,14 @@ def review_info(store: Store) -> ReviewInfo:
                       database=store.display_url)
 
 
+def lock_protocol(store: Store, conn: Connection, *, exclusive: bool = False) -> None:
+    """Votes and resolutions hold the review row shared while they judge by the protocol, an
+    amendment holds it exclusively: on PostgreSQL no vote is judged by a text being replaced.
+    (SQLite runs one writer at a time anyway; SQLAlchemy leaves the clause out there.)"""
+    review = store.table("review")
+    conn.execute(sa.select(review.c.id).with_for_update(read=not exclusive))
+
+
 def review_protocol(store: Store, conn: Connection | None = None) -> Protocol:
     """The protocol as stored with the review (not the file on disk, which may have moved on).
     Parsed once per stored text: screening asks for it on every vote."""

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from review.accounts import Reviewer, acting_reviewer
 from review.errors import ReviewError
-from review.project import review_protocol
+from review.project import lock_protocol, review_protocol
 from review.protocol import Protocol, Stage
 from review.screening_state import (
     BY_AUTOMATION,
@@ -316,14 +316,17 @@ def cast_vote(store: Store, reviewer: str | Reviewer, record_id: int, decision: 
     """Record (or change) this reviewer's vote on the work that record_id belongs to.
 
     Committed before it returns. A reviewer may change their vote until the record is resolved
-    or has moved on to the next stage; every change is in the audit log.
+    or has moved on to the next stage; every change is in the audit log. The protocol is read
+    in the vote's own transaction, under lock_protocol; `protocol` is for a caller that passes
+    its own `conn` and read it so (a decisions import).
     """
-    protocol = protocol or review_protocol(store)
     if conn is None:
         with store.write() as own:
+            lock_protocol(store, own)
             return cast_vote(store, reviewer, record_id, decision, stage=stage, reason=reason,
                              criteria=criteria, note=note, origin=origin, conn=own,
-                             protocol=protocol)
+                             protocol=review_protocol(store, own))
+    protocol = protocol or review_protocol(store, conn)
     stage_obj = stage_of(protocol, stage)
     reason, answers = check_vote(protocol, stage_obj, decision, reason, criteria)
     note = (note or "").strip() or None
@@ -396,10 +399,11 @@ def _vote_result(store: Store, conn: Connection, vote_id: int, record_id: int) -
 def undo_last(store: Store, reviewer: str | Reviewer, stage: str | None = None) -> int | None:
     """Withdraw this reviewer's most recent vote at the stage; returns its record id (so the
     record can be shown again), or None when there is nothing to undo."""
-    protocol = review_protocol(store)
-    stage_obj = stage_of(protocol, stage)
     decisions, groups = store.table("decisions"), store.table("duplicate_groups")
     with store.write() as conn:
+        lock_protocol(store, conn)
+        protocol = review_protocol(store, conn)
+        stage_obj = stage_of(protocol, stage)
         person = screener(store, conn, reviewer)
         last = conn.execute(sa.select(decisions, groups.c.kept_record_id)
                             .join(groups, groups.c.id == decisions.c.group_id)

@@ -8,6 +8,10 @@ their sessions, the page scripts, the button callbacks and the database are the 
 person in a browser. tests/test_team_concurrency.py uses it to cast thousands of votes through
 two servers at once, and real Chromium for fewer.
 
+A click sends the button's state and the text boxes it is given; other widgets keep the state
+the server holds for them (their defaults, for a form left untouched), where a browser would
+send them all.
+
 It speaks the protocol of the installed Streamlit (its own protobuf classes), so a Streamlit
 upgrade that changes the protocol fails these tests loudly rather than passing them."""
 

@@ -11,11 +11,13 @@ from click.testing import CliRunner
 from review.accounts import AccessError, get_reviewer
 from review.amendments import amend_protocol
 from review.cli import main
+from review.conflicts import resolve
+from review.duplicates import decide_pair, list_pairs
 from review.errors import ProtocolError, ReviewError
 from review.project import review_info, review_protocol
-from review.screening import cast_vote
+from review.screening import cast_vote, queue_size
 from review.store import Store
-from tests.test_screening import audit_actions, both, build, protocol_text, state
+from tests.test_screening import WEAK, audit_actions, both, build, protocol_text, state
 
 NEW_REASON = '    "Not primary research",\n'
 
@@ -95,6 +97,46 @@ def test_the_screening_state_follows_the_amended_rules(db_url: str, tmp_path: Pa
     single = _amended(tmp_path, protocol_text(votes=1))
     amend_protocol(store, single, by="Lead", note="one screener from now on, as registered")
     assert (state(store, 2)["state"], state(store, 2)["outcome"]) == ("decided", "include")
+    store.close()
+
+
+def test_an_amendment_after_a_join_and_a_free_text_resolution(db_url: str,
+                                                              tmp_path: Path) -> None:
+    store = build(db_url, tmp_path, extra=WEAK)
+    pair = next(p for p in list_pairs(store) if (p["record_a"], p["record_b"]) == (3, 9))
+    decide_pair(store, pair["id"], "confirm", actor="Lead")  # a group is merged away
+    both(store, 1, "include", "exclude")
+    resolve(store, 1, "include", by="Lead", reason="Setting is a charity")  # own words
+    waiting = queue_size(store, "Ana")
+    amend_protocol(store, _amended(tmp_path, _with_reason(review_protocol(store).text)),
+                   by="Lead", note="a reason added")
+    assert queue_size(store, "Ana") == waiting  # no merged-away group came back
+    store.close()
+
+
+def test_an_amendment_that_would_strand_later_votes_is_refused(db_url: str,
+                                                               tmp_path: Path) -> None:
+    store = build(db_url, tmp_path)
+    both(store, 6, "include", "include")  # published 1997
+    cast_vote(store, "Ana", 6, "include", stage="full_text", note="Read the published article")
+    sha = review_info(store).protocol_sha256
+    automatic = _amended(tmp_path, protocol_text(automatic=True))
+    with pytest.raises(ReviewError, match=r"record 6 \(votes at full_text\)"):
+        amend_protocol(store, automatic, by="Lead", note="exclude pre-2000 automatically")
+    assert review_info(store).protocol_sha256 == sha
+    assert state(store, 6, "full_text")["state"] == "open"  # rolled back with it
+    store.close()
+
+
+def test_an_amendment_records_the_states_it_changed(db_url: str, tmp_path: Path) -> None:
+    store = build(db_url, tmp_path)
+    amend_protocol(store, _amended(tmp_path, protocol_text(automatic=True)), by="Lead",
+                   note="exclude pre-2000 automatically")
+    assert state(store, 6)["decided_by"] == "automation"
+    detail = audit_actions(store, "amend protocol")[0]["detail"]
+    assert detail["states_changed"] >= 1
+    assert any(c["stage"] == "title_abstract" and c["after"][0] == "decided"
+               for c in detail["changes"])
     store.close()
 
 

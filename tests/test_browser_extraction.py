@@ -381,7 +381,7 @@ def test_saving_again_stays_on_the_chosen_study(people, store) -> None:  # noqa:
     for number, country in enumerate(("France", "Spain", "Italy"), start=1):
         priya.page.locator(f".{key}-field-country input").fill(country)
         priya.page.get_by_role("button", name="Save draft", exact=True).click()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             saved = my_entry(store, STUDY, "Priya")
             if saved is not None and saved.values.get("country") == (country,):

@@ -179,7 +179,7 @@ def test_cli_rank_stopping_and_stop(review: Store) -> None:
     result = runner.invoke(main, ["stopping", "--db", db, "--format", "json", "--curve"])
     assert result.exit_code == 0 and '"target_reached": false' in result.output
     result = runner.invoke(main, ["stop-screening", "--by", "Ana", "--db", db])
-    assert result.exit_code == 1 and "not an active lead" in result.output
+    assert result.exit_code == 1 and "only a lead stops screening" in result.output
     result = runner.invoke(main, ["stop-screening", "--by", "Lee", "--db", db])
     assert result.exit_code == 0 and "36 left unscreened" in result.output
     result = runner.invoke(main, ["resume-screening", "--by", "Lee", "--note", "too early",

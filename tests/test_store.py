@@ -37,7 +37,7 @@ def test_the_audit_log_is_append_only_in_the_database(db_url: str) -> None:
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.write() as conn:
             conn.execute(sa.text("TRUNCATE audit_log"))
     with store.read() as conn:
-        rows = conn.execute(sa.select(log.c.actor, log.c.action)).all()
+        rows = conn.execute(sa.select(log.c.actor, log.c.action).order_by(log.c.id)).all()
     assert [tuple(r) for r in rows][-1] == ("Lee", "test")
     with store.write() as conn:  # appending still works
         audit(store, conn, actor="Lee", action="test again", entity="review", entity_id=None,

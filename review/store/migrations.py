@@ -422,8 +422,10 @@ _REFUSE = "the audit log is append-only: its rows are never changed or deleted"
 
 
 def _m0008_append_only_audit_log(conn: Connection) -> None:
-    """The database itself refuses to change or delete audit rows, whatever code (or person
-    with a SQL prompt but not the owner's rights to drop the trigger) asks."""
+    """The database itself refuses to change or delete audit rows, whatever code asks. On
+    PostgreSQL that holds for anyone without the owner's right to drop the trigger; on SQLite
+    whoever holds the file can drop it, so there it guards against mistakes, not intent. A
+    later migration that rebuilds audit_log must create these triggers again."""
     if conn.dialect.name == "sqlite":
         for event in ("UPDATE", "DELETE"):
             conn.execute(sa.text(

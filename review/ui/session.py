@@ -1,7 +1,8 @@
 """Who is signed in: the Reviewer kept in the Streamlit session, checked against the review on
 every run (a disabled account, or one whose role changed, is treated as it is now at its next
-click), ended after $REVIEW_SESSION_MINUTES idle (default 60), and optionally started from an
-OpenID Connect identity (Streamlit's st.login) whose email is a reviewer's."""
+click), ended after $REVIEW_SESSION_MINUTES idle (default 60) or by a new password for the
+account, and optionally started from an OpenID Connect identity (Streamlit's st.login) whose
+email is a reviewer's."""
 
 from __future__ import annotations
 
@@ -92,16 +93,14 @@ def _from_identity(store: Store) -> Reviewer | None:
         st.session_state[NOTICE] = problem
         st.session_state[_VIA] = "oidc-refused"
         return None
-    _start(store, person, via="oidc")
+    _start(person, "", via="oidc")  # a password does not guard this session: no stamp
     return person
 
 
 # --- the session --------------------------------------------------------------------------
 
-def _start(store: Store, person: Reviewer, *, via: str) -> None:
+def _start(person: Reviewer, stamp: str, *, via: str) -> None:
     sign_out()
-    with store.read() as conn:
-        stamp = accounts.credential_stamp(store, conn, person.id)
     st.session_state[_KEY] = person
     st.session_state[_VIA] = via
     st.session_state[_SEEN] = _now()
@@ -123,13 +122,12 @@ def current_reviewer(store: Store) -> Reviewer | None:
             st.logout()  # the identity cookie would sign this browser straight back in
         return None
     with store.read() as conn:
-        fresh = accounts.reviewer_by_id(store, conn, person.id)
-        stamp = accounts.credential_stamp(store, conn, person.id)
+        fresh, stamp = accounts.session_person(store, conn, person.id)
     if fresh is None or not fresh.active:
         sign_out()
         st.session_state[NOTICE] = "Your account has been disabled; ask a lead of the review."
         return None
-    if stamp != st.session_state.get(_STAMP):
+    if st.session_state.get(_VIA) == "password" and stamp != st.session_state.get(_STAMP):
         sign_out()
         st.session_state[NOTICE] = ("Your password was changed since you signed in, so every "
                                     "session of yours ended. Sign in with the new password.")
@@ -142,15 +140,16 @@ def current_reviewer(store: Store) -> Reviewer | None:
 def keep_session(store: Store) -> None:
     """After the signed-in person set their own password: this session goes on."""
     with store.read() as conn:
-        st.session_state[_STAMP] = accounts.credential_stamp(
-            store, conn, st.session_state[_KEY].id)
+        _, st.session_state[_STAMP] = accounts.session_person(store, conn,
+                                                              st.session_state[_KEY].id)
 
 
 def sign_in(store: Store, name: str, password: str) -> Reviewer | None:
-    person = accounts.authenticate(store, name, password)
-    if person is not None:
-        _start(store, person, via="password")
-    return person
+    found = accounts.authenticate_session(store, name, password)
+    if found is None:
+        return None
+    _start(*found, via="password")
+    return found[0]
 
 
 def signed_in_via() -> str | None:
@@ -191,11 +190,7 @@ def signed_in(allowed: Callable[[Reviewer], bool] | None = None,
     if allowed is None and person.is_observer:
         allowed, refusal = screeners, "Observers follow the review on the Progress page."
     if allowed is not None and not allowed(person):
-        st.error(f"{refusal} You are signed in as {person.name}, {_article(person)}.")
+        st.error(f"{refusal} You are signed in as {person.name}, {person.with_article()}.")
         st.stop()
     return person
 
-
-def _article(person: Reviewer) -> str:
-    role = person.describe()
-    return ("an " if role[0] in "aeiou" else "a ") + role

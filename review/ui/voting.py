@@ -152,8 +152,7 @@ def _cast(store: Store, item: Item, stage: Stage, protocol: Protocol, prefix: st
     try:
         screening.cast_vote(store, person, item.record_id, decision, stage=stage.id,
                             reason=reason if decision == EXCLUDE else None, criteria=answers,
-                            note=state.get(_key(prefix, item, "note")) or "", origin="ui",
-                            protocol=protocol)
+                            note=state.get(_key(prefix, item, "note")) or "", origin="ui")
     except ReviewError as exc:
         state[f"{prefix}-error"] = str(exc)
         return
@@ -195,7 +194,7 @@ def _undo(store: Store, stage: Stage, prefix: str) -> None:
     flash(prefix, f"Your vote on record {record_id} was withdrawn; vote again.")
 
 
-MY_VOTES_SHOWN = 100  # the panel runs on every click: it shows the latest votes, not all
+MY_VOTES_SHOWN = 100  # the open panel runs on every click: it shows the latest votes, not all
 
 
 def my_votes(store: Store, person: Reviewer, stage: Stage, *, prefix: str) -> None:
