@@ -203,8 +203,12 @@ def fill_entry(person: Person, reviewer_ids: dict[str, int]) -> None:
         tick = page.locator(f".{key}-theme-{theme}")
         tick.locator("label").click()
         expect(tick.get_by_role("checkbox")).to_be_checked()
-        page.locator(f".{key}-theme-{theme}-quote input").fill(quote)
-        page.locator(f".{key}-theme-{theme}-location input").fill(where)
+        label = tick.get_by_role("checkbox").get_attribute("aria-label") or \
+            tick.locator("label").inner_text()
+        # each box is named for its theme, for a screen reader as for this test
+        page.get_by_role("textbox", name=f"Quote for {label.strip()}", exact=True).fill(quote)
+        page.get_by_role("textbox", name=f"Where the quote for {label.strip()} is",
+                         exact=True).fill(where)
     groups = page.locator(f"[class*='{key}-quality-'] [role='radiogroup']").all()
     assert len(groups) == 10  # the example protocol's checklist
     for group in groups:
@@ -285,7 +289,7 @@ def test_two_extractors_reconciled_into_the_tables(people, store,  # noqa: ANN00
     assert grid.evaluate(_GRID) == [
         ["Row", "Item", "Agree", "Priya", "Tom"],
         ["field:population", "Population", "no", POPULATION["Priya"], POPULATION["Tom"]]]
-    choice = panel.get_by_role("radiogroup", name="field:population: whose version?")
+    choice = panel.get_by_role("radiogroup", name="Population: whose version?")
     choice.get_by_text("Tom", exact=True).click()
     panel.get_by_role("button", name="Reconcile into the final entry").click()
     expect(lee.page.get_by_text(f"Study {STUDY} reconciled by Lee.")).to_be_visible()
@@ -300,7 +304,7 @@ def test_two_extractors_reconciled_into_the_tables(people, store,  # noqa: ANN00
     expect(priya.page.get_by_role("button", name="Save and mark done")).to_have_count(0)
     final_shown = priya.page.locator("[data-testid='stDataFrame']")
     expect(final_shown.locator("table[role='grid'] td").first).to_be_attached()
-    assert ["population", POPULATION["Tom"]] in final_shown.evaluate(_GRID)
+    assert ["Population", POPULATION["Tom"]] in final_shown.evaluate(_GRID)  # labels, not ids
 
     # Tables: the reconciled value in the characteristics table and in the downloads
     lee.open("Tables")

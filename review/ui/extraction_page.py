@@ -66,11 +66,15 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
                     on = st.checkbox(theme.label, value=found is not None, key=tkey,
                                      help=theme.description or None)
                     left, right = st.columns([4, 1])
-                    quote = left.text_input("Quote", value=found.quote if found else "",
-                                            key=f"{tkey}-quote")
-                    where = right.text_input("Location", value=found.location if found
-                                             else "", key=f"{tkey}-location",
-                                             placeholder="p. 4")
+                    # named for their theme: nine boxes called "Quote" tell a screen
+                    # reader nothing
+                    quote = left.text_input(f"Quote for {theme.label}",
+                                            value=found.quote if found else "",
+                                            key=f"{tkey}-quote", placeholder="Quote")
+                    where = right.text_input(f"Where the quote for {theme.label} is",
+                                             value=found.location if found else "",
+                                             key=f"{tkey}-location",
+                                             placeholder="Location, e.g. p. 4")
                     if on:
                         picked[theme.id] = (quote, where)
         answers: dict[str, str] = {}
@@ -104,12 +108,18 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
                f"theme(s), {len(saved.answers)} quality answer(s).")
 
 
-def _entry_table(entry: Entry) -> pd.DataFrame:
-    rows = [{"Item": k, "Value": shown_value(v)} for k, v in entry.values.items()]
-    rows += [{"Item": f"theme: {k}", "Value": shown_value(c)} for k, c in entry.themes.items()]
-    rows += [{"Item": f"quality: {k}", "Value": a} for k, a in entry.answers.items()]
+def _entry_table(entry: Entry, form: Form) -> pd.DataFrame:
+    """An entry as people read it: the form's labels, not its ids."""
+    questions = dict(form.checklist.questions) if form.checklist else {}
+    fields = {f.id: f.label for f in form.fields}
+    themes = {t.id.casefold(): t.label for t in form.themes}
+    rows = [{"Item": fields.get(k, k), "Value": shown_value(v)} for k, v in entry.values.items()]
+    rows += [{"Item": f"Theme: {themes.get(k.casefold(), k)}", "Value": shown_value(c)}
+             for k, c in entry.themes.items()]
+    rows += [{"Item": f"Quality: {questions.get(k, k)}", "Value": a}
+             for k, a in entry.answers.items()]
     if entry.rating:
-        rows.append({"Item": "rating", "Value": entry.rating})
+        rows.append({"Item": "Quality rating", "Value": entry.rating})
     return pd.DataFrame(rows, columns=["Item", "Value"])
 
 
@@ -134,7 +144,7 @@ def _compare(review: Store, person: Reviewer, study_id: int) -> None:
     with st.form(f"reconcile-{study_id}"):
         picks: dict[str, str | None] = {}
         for row in found.disagreements:
-            picks[row.key] = st.radio(f"{row.key}: whose version?", found.extractors,
+            picks[row.key] = st.radio(f"{row.label}: whose version?", found.extractors,
                                       index=None, horizontal=True,
                                       key=f"pick-{study_id}-{row.key}")
         if not found.disagreements:
@@ -197,7 +207,7 @@ def extraction_page() -> None:
             st.info("This study has been reconciled; the entries are locked. The final entry:")
             final = extraction.final_entries(review).get(study_id)
             if final is not None:
-                st.dataframe(_entry_table(final), hide_index=True, width="stretch")
+                st.dataframe(_entry_table(final, form), hide_index=True, width="stretch")
         else:
             _entry_form(review, person, form, study_id,
                         extraction.my_entry(review, study_id, person))
