@@ -43,6 +43,21 @@ def chromium() -> str:
     return path
 
 
+@pytest.fixture
+def browser(chromium: str):  # noqa: ANN201
+    """Chromium launched through Playwright's sync API, closed after the test."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("Playwright", "install the test extra: pip install -e .[test]")
+    from tests.streamlit_server import CHROMIUM_FLAGS
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
 def export_index() -> list[dict[str, str]]:
     index = EXPORTS / "INDEX.csv"
     if not index.exists():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.streamlit_server import CHROMIUM_FLAGS, sign_in, start_app
+from tests.streamlit_server import sign_in, start_app
 from tests.test_ui import PEOPLE, tiny_pdf
 
 pytestmark = pytest.mark.browser
@@ -35,15 +35,6 @@ def app_url(team: Path, tmp_path: Path) -> Iterator[str]:
     process.terminate()
     process.wait(timeout=20)
 
-
-@pytest.fixture
-def browser(chromium: str):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 class Session:

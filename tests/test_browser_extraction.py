@@ -26,8 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import missing
-from tests.streamlit_server import CHROMIUM_FLAGS, sign_in, start_app
+from tests.streamlit_server import sign_in, start_app
 
 pytestmark = pytest.mark.browser
 
@@ -90,19 +89,6 @@ def app_url(review_db: Path, tmp_path: Path) -> Iterator[str]:
     yield url
     process.terminate()
     process.wait(timeout=20)
-
-
-@pytest.fixture
-def browser(chromium: str):  # noqa: ANN201
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("Playwright", "install the test extra: pip install -e .[test]")
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 class Person:
