@@ -130,8 +130,11 @@ class Person:
         page.get_by_role("option", name=f"{study}. {STUDY_NAME}", exact=True).click()
         expect(page.get_by_role("combobox", name="Study")).to_have_value(
             f"{study}. {STUDY_NAME}")
+        # the run that draws the chosen study may not have begun when the choice shows: wait
+        # for what only that study's page says (its report is record `study` here)
+        expect(page.get_by_text(f"Your entry: {status}. Reports (record ids): {study}.")
+               ).to_be_visible(timeout=WAIT)
         self.settle()
-        expect(page.get_by_text(f"Your entry: {status}.")).to_be_visible()
 
     def close(self) -> None:
         self.context.close()
@@ -369,7 +372,10 @@ def test_saving_again_stays_on_the_chosen_study(people, store) -> None:  # noqa:
     priya.pick_study(STUDY, "not started")
     key = _key(priya, {"Priya": get_reviewer(store, "Priya").id})
     for number, country in enumerate(("France", "Spain", "Italy"), start=1):
-        priya.page.locator(f".{key}-field-country input").fill(country)
+        priya.settle()
+        box = priya.page.locator(f".{key}-field-country input")
+        box.fill(country)
+        expect(box).to_have_value(country)
         priya.page.get_by_role("button", name="Save draft", exact=True).click()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
