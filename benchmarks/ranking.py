@@ -3,9 +3,10 @@
 
 For each set and seed, every method starts from the same seeded random prior (records in random
 order until one include and one exclude are found); ASReview gets it through --prior-idx. Each
-method's screening order is scored by the same code (review.simulation.evaluate): WSS@95,
+method's screening order is scored by the same code (review.ranking.simulation.evaluate): WSS@95,
 WSS@100, recall at 10% screened, records to 95% and 100% recall, and where the stopping rule
-(review.stopping, 95% recall target, 95% confidence) would have stopped, with the recall there.
+(review.ranking.stopping, 95% recall target, 95% confidence) would have stopped, with the
+recall there.
 The reviewer's answers are the title/abstract labels where a set has them, else the final ones;
 ASReview is given the same labels. Also timed: features and retraining on 20,000 records.
 
@@ -43,7 +44,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from review import ranking, simulation, stopping  # noqa: E402
+from review.ranking import models as ranking  # noqa: E402
+from review.ranking import simulation, stopping  # noqa: E402
 
 SHARED = Path(os.environ.get("REVIEW_SHARED", ROOT.parent / "shared"))
 SETS_DIR = SHARED / "benchmarks" / "screening"

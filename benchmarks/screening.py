@@ -121,8 +121,8 @@ def _prevote(store, n: int) -> None:
 
 def measure(db: Path, votes: int, seed: int = 3, prevoted: int = 0) -> dict[str, object]:
     """Screen a copy of the cached review: vote, then next record, `votes` times."""
-    from review import screening
     from review.duplicates import _sync_screening, run_dedupe
+    from review.screening import votes as screening
     from review.store import Store
 
     rng = random.Random(seed)

@@ -54,8 +54,8 @@ def build(db: str, records: int, reviewers: int, work: Path) -> list[str]:
 
 def reviewer(db: str, name: str, seed: int, start: mp.Event, out: mp.Queue) -> None:
     """One person screening until their queue is empty; sends back their vote latencies."""
-    from review import screening
     from review.errors import ReviewError
+    from review.screening import votes as screening
     from review.store import Store
 
     rng = random.Random(seed)

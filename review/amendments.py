@@ -22,13 +22,13 @@ from sqlalchemy.engine import Connection
 
 from review.accounts import Reviewer, authorise, is_lead
 from review.errors import InputError, ReviewError
-from review.extraction import form_for
+from review.extraction.entries import form_for
+from review.extraction.studies import included_reports
 from review.project import lock_protocol, review_protocol
 from review.protocol import Protocol, parse_protocol
-from review.screening_state import EXCLUDE, fulltext_stage, live_groups, refresh
+from review.screening.state import EXCLUDE, fulltext_stage, live_groups, refresh
 from review.store import Store
 from review.store.records import audit
-from review.studies import included_reports
 
 
 def _used(conn: Connection, column: sa.Column, *where: sa.ColumnElement) -> set[str]:

@@ -99,9 +99,9 @@ def run_dedupe(store: Store, *, actor: str | Reviewer,
 def _sync_screening(store: Store, conn: Connection, *, actor: str,
                     only: Sequence[int] | None = None) -> None:
     """Screening follows the groups: votes of a joined group move with it, new groups enter
-    the first stage's queue (review.screening_state)."""
+    the first stage's queue (review.screening.state)."""
     from review.project import review_protocol
-    from review.screening_state import sync_groups
+    from review.screening.state import sync_groups
 
     sync_groups(store, conn, review_protocol(store, conn), actor=actor, only=only)
 

@@ -140,7 +140,8 @@ class Checklist:
 
 @dataclass(frozen=True, slots=True)
 class RankingSettings:
-    """Prioritised screening of the first stage (review.prioritise): off unless asked for."""
+    """Prioritised screening of the first stage (review.screening.prioritise): off unless asked
+    for."""
 
     enabled: bool = False
     model: str = "svm"

@@ -16,8 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from review.demo import build_demo  # noqa: E402
-from review.demo_screening import demo_password  # noqa: E402
+from review.demo.build import build_demo  # noqa: E402
+from review.demo.screening import demo_password  # noqa: E402
 from tests.streamlit_server import CHROMIUM_FLAGS, chromium_path, sign_in, start_app  # noqa: E402
 
 OUT = ROOT / "docs"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from review.accounts import add_reviewer
 from review.duplicates import run_dedupe
+from review.extraction.studies import list_studies
 from review.importing import SourceInfo, import_files
 from review.project import create_review
-from review.screening import cast_vote
+from review.screening.votes import cast_vote
 from review.store import Store
-from review.studies import list_studies
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = ROOT / "protocols" / "peer-support-self-harm.toml"

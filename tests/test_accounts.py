@@ -20,7 +20,7 @@ from review.accounts import (
 )
 from review.errors import ReviewError
 from review.project import create_review
-from review.screening import cast_vote
+from review.screening.votes import cast_vote
 from tests.test_screening import build
 
 
@@ -129,7 +129,7 @@ def _audit(store, action: str) -> list[dict]:
 
 
 def test_an_observer_signs_in_but_cannot_screen(db_url: str, tmp_path: Path) -> None:
-    from review.screening import my_votes, next_item, queue
+    from review.screening.votes import my_votes, next_item, queue
 
     store = build(db_url, tmp_path)
     olu = add_reviewer(store, "Olu", role="observer", password="olu-password", actor="Lead")
@@ -212,7 +212,7 @@ def test_migration_7_keeps_reviewers_and_their_votes(db_url: str, tmp_path: Path
     resolution pointing at reviewers, is brought to the current schema: same rows, same ids,
     foreign keys still enforced, and observers now allowed."""
     import review.store as store_module
-    from review.conflicts import resolve
+    from review.screening.conflicts import resolve
     from review.store import Store
     from review.store.migrations import LATEST, MIGRATIONS
     old = tuple(m for m in MIGRATIONS if m[0] < 7)

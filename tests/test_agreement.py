@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from review.agreement import agreement, cohen_kappa, progress
-from review.conflicts import resolve
-from review.screening import cast_vote
+from review.screening.agreement import agreement, cohen_kappa, progress
+from review.screening.conflicts import resolve
+from review.screening.votes import cast_vote
 from tests.test_screening import both, build
 
 

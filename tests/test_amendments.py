@@ -10,12 +10,12 @@ from click.testing import CliRunner
 
 from review.accounts import AccessError, get_reviewer
 from review.amendments import amend_protocol
-from review.cli import main
-from review.conflicts import resolve
+from review.cli.main import main
 from review.duplicates import decide_pair, list_pairs
 from review.errors import ProtocolError, ReviewError
 from review.project import review_info, review_protocol
-from review.screening import cast_vote, queue_size
+from review.screening.conflicts import resolve
+from review.screening.votes import cast_vote, queue_size
 from review.store import Store
 from tests.test_screening import WEAK, audit_actions, both, build, protocol_text, state
 

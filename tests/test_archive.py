@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from review.archive import export_project, import_project, table_contents
-from review.cli import main
-from review.demo import build_demo
+from review.cli.main import main
+from review.demo.build import build_demo
 from review.errors import InputError, ReviewError
-from review.fulltext import attach_pdf, list_reports
-from review.screening import cast_vote
+from review.screening.fulltext import attach_pdf, list_reports
+from review.screening.votes import cast_vote
 from review.store import Store
+from review.store.archive import export_project, import_project, table_contents
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -103,7 +103,7 @@ def test_failed_import_removes_the_new_database(demo_review: Path, tmp_path: Pat
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "review.zip"
     export_project(Store.open(demo_review), out)
-    import review.archive as archive
+    import review.store.archive as archive
 
     calls = {"n": 0}
     real = archive._insert

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from review.cli import main
+from review.cli.main import main
 from review.io import read_file
 
 ROOT = Path(__file__).resolve().parent.parent

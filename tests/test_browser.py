@@ -137,7 +137,7 @@ def test_two_reviewers_conflict_and_the_lead_resolves(session, team: Path,  # no
         rows = conn.execute(store.table("resolutions").select()).mappings().all()
     assert [(r["stage"], r["decision"], r["note"]) for r in rows] == [
         ("title_abstract", "include", "Charity setting")]
-    from review.conflicts import conflicts
+    from review.screening.conflicts import conflicts
 
     assert conflicts(store, "Lee") == []
     store.close()
@@ -147,7 +147,7 @@ def test_fulltext_pdf_shows_beside_the_form(session, team: Path,  # noqa: ANN001
                                             tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
-    from review import screening
+    from review.screening import votes as screening
     from review.store import Store
 
     store = Store.open(team)

@@ -221,8 +221,8 @@ def test_two_extractors_reconciled_into_the_tables(people, store,  # noqa: ANN00
     from playwright.sync_api import expect
 
     from review.accounts import get_reviewer
-    from review.evidence_tables import build_tables
-    from review.extraction import final_entries, my_entry
+    from review.extraction.entries import final_entries, my_entry
+    from review.extraction.tables import build_tables
 
     started = time.monotonic()
     ids = {name: get_reviewer(store, name).id for name in PASSWORDS}
@@ -365,7 +365,7 @@ def test_saving_again_stays_on_the_chosen_study(people, store) -> None:  # noqa:
     from playwright.sync_api import expect
 
     from review.accounts import get_reviewer
-    from review.extraction import my_entry
+    from review.extraction.entries import my_entry
 
     priya = people("Priya")
     priya.open("Extraction")

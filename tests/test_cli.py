@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from review.cli import main
+from review.cli.main import main
 from tests.test_importing import BROKEN, GOOD
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from review.cli import main
+from review.cli.main import main
 from tests.extraction_fixtures import included_review
 from tests.test_extraction import QUESTIONS
 

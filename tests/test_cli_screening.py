@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from review.cli import main
+from review.cli.main import main
 from review.store import Store
 from tests.test_screening import PDF, SECRET, build, state
 

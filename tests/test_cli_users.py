@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from review.accounts import authenticate, get_reviewer
-from review.cli import main
+from review.cli.main import main
 from review.store import Store
 from tests.test_screening import build
 

@@ -18,7 +18,7 @@ from review.accounts import add_reviewer
 from review.duplicates import run_dedupe
 from review.importing import SourceInfo, import_files
 from review.project import create_review, review_protocol
-from review.screening_state import decide
+from review.screening.state import decide
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS, CHANGES = 1000, 100
@@ -27,7 +27,7 @@ PG_RECORDS = 400
 WORKER = r"""
 import sys, time
 from pathlib import Path
-from review.screening import cast_vote
+from review.screening.votes import cast_vote
 from review.store import Store
 db, name, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 records, changes = int(sys.argv[4]), int(sys.argv[5])
@@ -119,7 +119,7 @@ def test_two_votes_in_overlapping_transactions_both_count(postgres, tmp_path: Pa
     and no one left to vote on it. Made deterministic with two open transactions."""
     import threading
 
-    from review.screening import cast_vote
+    from review.screening.votes import cast_vote
     from tests.test_screening import build, state
 
     store = build(postgres.new_database(), tmp_path)

@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from review.accounts import AccessError
-from review.decisions_csv import EXPORT_COLUMNS, export_decisions, import_decisions
 from review.errors import InputError
-from review.screening import cast_vote, my_votes
+from review.screening.decisions_csv import EXPORT_COLUMNS, export_decisions, import_decisions
+from review.screening.votes import cast_vote, my_votes
 from review.tabular import render
 from tests.test_screening import PDF, audit_actions, both, build, state
 
@@ -106,7 +106,7 @@ def test_full_text_rows_follow_the_full_text_rules(review, tmp_path: Path) -> No
                             "1,Ana,full_text,exclude,Clinical setting,\n")
     with pytest.raises(InputError, match="row 1: record 1: attach the full text"):
         import_decisions(path, review, actor="Lead")
-    from review.fulltext import attach_pdf
+    from review.screening.fulltext import attach_pdf
 
     attach_pdf(review, 1, PDF, "one.pdf", actor="Lead")
     assert import_decisions(path, review, actor="Lead") == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from review.accounts import add_reviewer, put_setting
-from review.cli import main
+from review.cli.main import main
 from review.doctor import run_checks
 from review.project import create_review
 

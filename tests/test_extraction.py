@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from review.accounts import AccessError
 from review.errors import ReviewError
-from review.extraction import (
+from review.extraction.entries import (
     DONE,
     FINAL,
     Coding,
@@ -22,10 +22,10 @@ from review.extraction import (
     my_entry,
     save_entry,
 )
+from review.extraction.quality import appraise
+from review.extraction.reconcile import compare, reconcile
+from review.extraction.studies import link_report
 from review.fields import FieldValueError
-from review.quality import appraise
-from review.reconcile import compare, reconcile
-from review.studies import link_report
 from tests.extraction_fixtures import included_review
 
 QUESTIONS = ("aims", "qualitative_fit", "design", "recruitment", "data_collection",

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from review.errors import InputError, ReviewError
-from review.fulltext import attach_pdf, list_reports, mark_not_retrieved, pdf_bytes
-from review.screening import cast_vote, item_for, next_item, queue
+from review.screening.fulltext import attach_pdf, list_reports, mark_not_retrieved, pdf_bytes
+from review.screening.votes import cast_vote, item_for, next_item, queue
 from tests.test_screening import PDF, audit_actions, both, build, state
 
 

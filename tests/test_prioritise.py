@@ -11,13 +11,14 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from review import prioritise, screening
 from review.accounts import AccessError, add_reviewer
-from review.cli import main
+from review.cli.main import main
 from review.duplicates import run_dedupe
 from review.errors import ReviewError
 from review.importing import SourceInfo, import_files
 from review.project import create_review
+from review.screening import prioritise
+from review.screening import votes as screening
 from review.store import Store
 from tests.test_screening import audit_actions
 
@@ -147,12 +148,12 @@ def test_stopping_rule_and_a_leads_stop(review: Store) -> None:
     assert screening.next_item(review, "Ana") is None and screening.queue(review, "Ben") == []
     with pytest.raises(ReviewError, match="was stopped by a lead"):
         screening.cast_vote(review, "Ana", 1, "exclude")
-    from review.prisma import compute
+    from review.prisma.counts import compute
 
     counts = compute(review)
     assert counts.records_awaiting_screening == 14 and counts.screening_stopped_on
     assert "records_awaiting_screening" not in counts.pending()
-    from review.prisma_diagram import render_svg
+    from review.prisma.diagram import render_svg
 
     assert "Not screened, screening stopped on" in render_svg(counts)
     # taken back (too early, or by mistake): the queues open again where they were

@@ -19,19 +19,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from review import conflicts, screening
 from review.accounts import add_reviewer
-from review.cli import main
+from review.cli.main import main
 from review.duplicates import decide_pair, list_groups, list_pairs, run_dedupe, split_group
 from review.errors import ReviewError
-from review.fulltext import attach_pdf, mark_not_retrieved
+from review.extraction.studies import link_report, list_studies, study_counts
 from review.importing import SourceInfo, import_files
-from review.prisma import Prisma, PrismaIdentityError, check_identities, compute, identities
-from review.prisma_diagram import PAD, boxes, render_png, render_svg, text_width
-from review.prisma_export import COLUMNS, TEMPLATE, read_csv, template_values, to_csv, to_json
+from review.prisma.counts import Prisma, PrismaIdentityError, check_identities, compute, identities
+from review.prisma.diagram import PAD, boxes, render_png, render_svg, text_width
+from review.prisma.template import COLUMNS, TEMPLATE, read_csv, template_values, to_csv, to_json
 from review.project import create_review
+from review.screening import conflicts
+from review.screening import votes as screening
+from review.screening.fulltext import attach_pdf, mark_not_retrieved
 from review.store import Store
-from review.studies import link_report, list_studies, study_counts
 from tests.conftest import missing
 from tests.test_screening import PDF, protocol_text
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from review.errors import ReviewError
+from review.extraction.quality import appraise, check_answers, check_rating, summary
 from review.protocol import parse_protocol
-from review.quality import appraise, check_answers, check_rating, summary
 from tests.extraction_fixtures import PROTOCOL, included_review
 
 BLOCKS = Path(__file__).resolve().parent.parent / "protocols" / "blocks"

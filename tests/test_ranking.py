@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from review import ranking
+from review.ranking import models as ranking
 
 TEXTS = [
     "peer support group for young people in community settings",   # 0 include

@@ -19,29 +19,19 @@ from typing import Any
 
 import pytest
 
-from review import (
-    accounts,
-    agreement,
-    amendments,
-    conflicts,
-    decisions_csv,
-    duplicates,
-    evidence_tables,
-    extraction,
-    fulltext,
-    importing,
-    prioritise,
-    prisma,
-    reconcile,
-    screening,
-    studies,
-)
+from review import accounts, amendments, duplicates, importing
 from review.accounts import AccessError, Reviewer
 from review.errors import ReviewError
+from review.extraction import entries as extraction
+from review.extraction import reconcile, studies
+from review.extraction import tables as evidence_tables
+from review.extraction.studies import list_studies
 from review.io import read_bytes
+from review.prisma import counts as prisma
 from review.project import review_protocol
+from review.screening import agreement, conflicts, decisions_csv, fulltext, prioritise
+from review.screening import votes as screening
 from review.store import Store
-from review.studies import list_studies
 from tests.test_screening import build
 
 ROLES = ("lead", "reviewer", "third reviewer", "observer", "disabled")

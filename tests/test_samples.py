@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from review.demo import SAMPLES, build_demo, sample_manifest
+from review.demo.build import SAMPLES, build_demo, sample_manifest
 from review.records import clean_title
 from review.store import records as store_records
 

@@ -17,17 +17,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from review import screening
 from review.accounts import AccessError, add_reviewer
-from review.agreement import agreement, progress
-from review.conflicts import conflicts, resolve
-from review.decisions_csv import export_decisions
 from review.duplicates import decide_pair, list_pairs, run_dedupe, split_group
 from review.errors import ReviewError
-from review.fulltext import attach_pdf
 from review.importing import SourceInfo, import_files
 from review.project import create_review
-from review.screening import (
+from review.screening import votes as screening
+from review.screening.agreement import agreement, progress
+from review.screening.conflicts import conflicts, resolve
+from review.screening.decisions_csv import export_decisions
+from review.screening.fulltext import attach_pdf
+from review.screening.state import decide
+from review.screening.votes import (
     cast_vote,
     item_for,
     my_votes,
@@ -36,7 +37,6 @@ from review.screening import (
     queue_size,
     undo_last,
 )
-from review.screening_state import decide
 from review.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from review import simulation
-from review.cli import main
+from review.cli.main import main
 from review.errors import InputError
+from review.ranking import simulation
 
 
 def constructed() -> np.ndarray:

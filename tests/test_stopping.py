@@ -8,7 +8,7 @@ from math import comb
 import numpy as np
 import pytest
 
-from review import stopping
+from review.ranking import stopping
 
 
 def hypergeom_cdf(k: int, population: int, successes: int, draws: int) -> float:

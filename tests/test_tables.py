@@ -12,10 +12,10 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from review.evidence_tables import Table, build_tables
-from review.extraction import add_theme, save_entry
-from review.reconcile import reconcile
-from review.table_export import csv_text, docx_bytes, export, markdown_text, xlsx_bytes
+from review.extraction.entries import add_theme, save_entry
+from review.extraction.export import csv_text, docx_bytes, export, markdown_text, xlsx_bytes
+from review.extraction.reconcile import reconcile
+from review.extraction.tables import Table, build_tables
 from tests.extraction_fixtures import included_review
 from tests.test_extraction import ALL_YES
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from review.decisions_csv import EXPORT_COLUMNS, export_decisions, import_decisions
-from review.screening import cast_vote, my_votes
+from review.screening.decisions_csv import EXPORT_COLUMNS, export_decisions, import_decisions
+from review.screening.votes import cast_vote, my_votes
 from review.tabular import neutralise, render, restore
 from tests.test_screening import build
 
@@ -57,7 +57,7 @@ def test_decisions_export_is_inert_and_imports_back_unchanged(db_url: str,
 def test_cli_csv_listings_go_through_the_same_quoting(fmt: str, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from review.cli import main
+    from review.cli.main import main
 
     db = tmp_path / "review.db"
     build(str(db), tmp_path).close()

@@ -32,10 +32,10 @@ import sqlalchemy as sa
 
 from benchmarks.screening import make_ris
 from review.accounts import add_reviewer
-from review.conflicts import conflicts
 from review.duplicates import run_dedupe
 from review.importing import SourceInfo, import_files
 from review.project import create_review
+from review.screening.conflicts import conflicts
 from review.store import Store
 from tests.streamlit_client import AppSession, Run
 from tests.streamlit_server import CHROMIUM_FLAGS, start_app

@@ -9,8 +9,10 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from review import accounts, fulltext, screening
+from review import accounts
 from review.duplicates import run_dedupe
+from review.screening import fulltext
+from review.screening import votes as screening
 from review.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -523,7 +525,7 @@ def test_highlight_escapes_first_then_marks_terms() -> None:
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from review.demo import build_demo
+    from review.demo.build import build_demo
 
     db = tmp_path_factory.mktemp("demo") / "demo.db"
     build_demo(db).close()

@@ -9,8 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from review.accounts import get_reviewer
-from review.extraction import my_entry, save_entry
-from review.reconcile import compare
+from review.extraction.entries import my_entry, save_entry
+from review.extraction.reconcile import compare
 from tests.extraction_fixtures import included_review
 from tests.test_extraction import ALL_YES
 
@@ -89,7 +89,7 @@ def test_tables_page_shows_tables_and_downloads(store) -> None:
         save_entry(store, 1, person, values={"author_year": "Alder 2015"},
                    themes={"belonging": ("We felt understood", "p. 4")}, answers=ALL_YES,
                    rating="high", done=True)
-    from review.reconcile import reconcile
+    from review.extraction.reconcile import reconcile
 
     reconcile(store, 1, by="Lee")
     refused = page(store, "tables.py", "Priya")  # a reviewer: the page and the service refuse

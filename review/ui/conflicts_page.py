@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from review import conflicts as conflict_service
-from review import screening
 from review.accounts import Reviewer
-from review.conflicts import Conflict
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.protocol import Protocol, Stage
-from review.screening import EXCLUDE, INCLUDE
+from review.screening import conflicts as conflict_service
+from review.screening import votes as screening
+from review.screening.conflicts import Conflict
+from review.screening.votes import EXCLUDE, INCLUDE
 from review.store import Store
 from review.ui import voting
 from review.ui.safe import md_escape

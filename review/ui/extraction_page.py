@@ -10,10 +10,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from review import extraction, reconcile
 from review.accounts import Reviewer
 from review.errors import ReviewError
-from review.extraction import KIND_LABELS, Entry, Form, shown_value
+from review.extraction import entries as extraction
+from review.extraction import reconcile
+from review.extraction.entries import KIND_LABELS, Entry, Form, shown_value
 from review.fields import FieldSpec
 from review.protocol import THEME_KINDS
 from review.store import Store

@@ -7,12 +7,12 @@ import hashlib
 
 import streamlit as st
 
-from review import fulltext
 from review.accounts import Reviewer
 from review.errors import ReviewError
 from review.project import review_protocol
-from review.screening import Item
-from review.screening_state import fulltext_stage
+from review.screening import fulltext
+from review.screening.state import fulltext_stage
+from review.screening.votes import Item
 from review.store import Store
 from review.ui import voting
 from review.ui.safe import md_escape

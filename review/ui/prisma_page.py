@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from review.errors import ReviewError
-from review.prisma import compute, identities
-from review.prisma_diagram import CAPTION, render_png, render_svg
-from review.prisma_export import to_csv, to_json
+from review.prisma.counts import compute, identities
+from review.prisma.diagram import CAPTION, render_png, render_svg
+from review.prisma.template import to_csv, to_json
 from review.project import review_info
 from review.store import Store
 from review.ui.session import readers, signed_in

@@ -13,9 +13,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from review import agreement, screening
 from review.accounts import Reviewer
 from review.project import review_protocol
+from review.screening import agreement
+from review.screening import votes as screening
 from review.store import Store
 from review.ui.session import everyone, signed_in, store
 from review.ui.stopping_panel import stopping_panel

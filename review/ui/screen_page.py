@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from review import prioritise, screening
 from review.project import review_protocol
+from review.screening import prioritise
+from review.screening import votes as screening
 from review.ui import voting
 from review.ui.session import signed_in, store
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from review import prioritise
 from review.accounts import Reviewer
 from review.errors import ReviewError
 from review.protocol import Protocol
+from review.screening import prioritise
 from review.store import Store
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from review.errors import ReviewError
-from review.evidence_tables import build_tables
-from review.table_export import csv_text, docx_bytes, markdown_text, xlsx_bytes
+from review.extraction.export import csv_text, docx_bytes, markdown_text, xlsx_bytes
+from review.extraction.tables import build_tables
 from review.ui.session import leads, signed_in, store
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -12,11 +12,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from review import screening
 from review.accounts import Reviewer
 from review.errors import ReviewError
 from review.protocol import Protocol, Stage
-from review.screening import EXCLUDE, INCLUDE, MAYBE, Item
+from review.screening import votes as screening
+from review.screening.votes import EXCLUDE, INCLUDE, MAYBE, Item
 from review.store import Store
 from review.ui.safe import highlight, md_escape
 

@@ -1,0 +1,1 @@
+"""The `review` command line: thin commands over the services."""

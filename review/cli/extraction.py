@@ -1,0 +1,313 @@
+"""Extraction commands: studies and their reports, extraction entries, comparison and
+reconciliation, quality appraisal, themes, and the evidence tables. Each calls one service;
+keeping extractors independent is the services' job, not this layer's.
+
+`review extract` takes values on the command line (`--field id=value`, repeatable; a repeated
+id or "a; b" gives a list) or from a TOML or JSON file (`--from FILE`), which suits scripts:
+
+    [fields]
+    author_year = "Smith 2015"
+    format = ["online forum"]
+    [themes.belonging]
+    quote = "Members said they felt understood."
+    location = "p. 6"
+    [quality]
+    rating = "high"
+    [quality.answers]
+    aims = "yes"
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from review.cli.common import _actor, _Group, db_option, format_option
+from review.errors import InputError, ReviewError
+from review.extraction import entries as extraction_service
+from review.extraction import reconcile as reconcile_service
+from review.extraction.entries import Entry, shown_value
+from review.extraction.export import FORMATS, export
+from review.extraction.quality import appraise
+from review.extraction.studies import link_report
+from review.extraction.tables import build_tables
+from review.protocol import THEME_KINDS
+from review.store import Store
+from review.tabular import render
+
+WIDTHS = {"label": 30, "value": 50, "quote": 50}
+
+
+def _person(name: str, help_text: str):  # type: ignore[no-untyped-def]
+    return click.option(name, "person", envvar="REVIEW_USER", required=True, metavar="NAME",
+                        help=help_text + " Default: $REVIEW_USER.")
+
+
+def _pairs(values: tuple[str, ...], option: str, what: str) -> dict[str, Any]:
+    """ID=VALUE options; a repeated id collects a list (multi-choice, countries)."""
+    found: dict[str, Any] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value!r}: use ID={what}", param_hint=option)
+        key = key.strip()
+        if key in found:
+            found[key] = (found[key] if isinstance(found[key], list) else [found[key]]) + [text]
+        else:
+            found[key] = text
+    return found
+
+
+def _entry_rows(entry: Entry) -> list[dict[str, str]]:
+    rows = [{"item": f"field:{k}", "value": shown_value(v)} for k, v in entry.values.items()]
+    rows += [{"item": f"theme:{k}", "value": shown_value(c)} for k, c in entry.themes.items()]
+    rows += [{"item": f"quality:{k}", "value": a} for k, a in entry.answers.items()]
+    if entry.rating:
+        rows.append({"item": "rating", "value": entry.rating})
+    return rows
+
+
+def _read_file(path: str) -> dict[str, Any]:
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if path.lower().endswith(".json") else tomllib.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, exc.msg, exc.lineno) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, str(exc)) from None
+    if not isinstance(data, dict):
+        raise InputError(path, "expected a table with fields, themes and quality")
+    unknown = set(data) - {"fields", "themes", "quality", "done"}
+    if unknown:
+        raise InputError(path, f"unknown key {sorted(unknown)[0]!r} (keys: fields, themes, "
+                               "quality, done)")
+    quality = data.get("quality", {})
+    if not isinstance(quality, dict) or set(quality) - {"answers", "rating"}:
+        raise InputError(path, "quality takes answers (a table) and rating")
+    for key in ("fields", "themes"):
+        if not isinstance(data.get(key, {}), dict):
+            raise InputError(path, f"{key} must be a table")
+    return data
+
+
+# --- studies ------------------------------------------------------------------------------
+
+@click.group(cls=_Group, invoke_without_command=True)
+@format_option
+@db_option
+@click.pass_context
+def studies(ctx: click.Context, fmt: str, db: str | None) -> None:
+    """List the included studies (with their reports and extraction status)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = extraction_service.extraction_status(Store.open(db))
+    for row in rows:
+        row["records"] = ", ".join(map(str, row["records"]))
+        row["final"] = "yes" if row["final"] else "no"
+    click.echo(render(rows, ("study", "label", "records", "started", "done", "final"), fmt,
+                      widths=WIDTHS), nl=False)
+
+
+@studies.command(name="link")
+@click.argument("record_id", metavar="RECORD", type=int)
+@click.option("--study", "study_id", required=True, type=int, help="The study it belongs to.")
+@db_option
+def studies_link(record_id: int, study_id: int, db: str | None) -> None:
+    """Make RECORD's report a report of study N (a companion paper, a follow-up)."""
+    found = link_report(Store.open(db), record_id, study_id, actor=_actor())
+    click.echo(f"Study {found.id} ({found.label}) has reports of records "
+               f"{', '.join(map(str, found.records))}.")
+
+
+# --- extraction ---------------------------------------------------------------------------
+
+@click.command()
+@click.argument("study_id", metavar="STUDY", type=int)
+@_person("--extractor", "Who extracts.")
+@click.option("--field", "fields", multiple=True, metavar="ID=VALUE",
+              help="A field value; repeatable (repeat an id for a list). Empty: not reported.")
+@click.option("--theme", "themes", multiple=True, metavar="ID",
+              help="A coded theme; repeatable, each with a --quote and a --location.")
+@click.option("--quote", "quotes", multiple=True, help="Supporting quote, one per --theme.")
+@click.option("--location", "locations", multiple=True,
+              help='Where the quote is (page or section, e.g. "p. 4"), one per --theme.')
+@click.option("--remove-theme", "removed", multiple=True, metavar="ID",
+              help="Take a coded theme out of your entry; repeatable.")
+@click.option("--from", "from_file", type=click.Path(exists=True, dir_okay=False),
+              help="Read fields, themes and quality from a TOML or JSON file.")
+@click.option("--done/--not-done", default=None, help="Mark your entry done (or reopen it).")
+@click.option("--show", is_flag=True, help="Only print your entry.")
+@format_option
+@db_option
+def extract(study_id: int, person: str, fields: tuple[str, ...], themes: tuple[str, ...],
+            quotes: tuple[str, ...], locations: tuple[str, ...], removed: tuple[str, ...],
+            from_file: str | None, done: bool | None, show: bool, fmt: str,
+            db: str | None) -> None:
+    """Enter or change your extraction of STUDY (your own entry only)."""
+    store = Store.open(db)
+    if show:
+        entry = extraction_service.my_entry(store, study_id, person)
+        if entry is None:
+            raise ReviewError(f"{person} has no entry for study {study_id} yet")
+        click.echo(render(_entry_rows(entry), ("item", "value"), fmt, widths=WIDTHS), nl=False)
+        return
+    if not (len(themes) == len(quotes) == len(locations)):
+        raise click.UsageError("give each --theme its own --quote and --location, in order")
+    values = _pairs(fields, "--field", "VALUE")
+    codings: dict[str, Any] = {t: (q, loc)
+                               for t, q, loc in zip(themes, quotes, locations, strict=True)}
+    answers: dict[str, str] = {}
+    rating = None
+    if from_file:
+        data = _read_file(from_file)
+        values = {**data.get("fields", {}), **values}
+        codings = {**data.get("themes", {}), **codings}
+        answers = dict(data.get("quality", {}).get("answers", {}))
+        rating = data.get("quality", {}).get("rating")
+        if done is None and "done" in data:
+            done = bool(data["done"])
+    if not (values or codings or removed or answers or rating or done is not None):
+        raise click.UsageError("nothing to save: give --field, --theme, --from or --done")
+    entry = extraction_service.save_entry(store, study_id, person, values=values,
+                                          themes=codings, remove_themes=removed,
+                                          answers=answers or None, rating=rating, done=done)
+    click.echo(f"{person}: study {study_id} saved ({entry.status}; {len(entry.values)} "
+               f"field(s), {len(entry.themes)} theme(s), {len(entry.answers)} quality "
+               "answer(s)).")
+
+
+@click.command()
+@click.argument("study_id", metavar="STUDY", type=int)
+@_person("--by", "Who appraises.")
+@click.option("--answer", "answers", multiple=True, metavar="QUESTION=ANSWER",
+              help="An answer to a checklist question; repeatable.")
+@click.option("--rating", help="Overall rating (from the checklist's ratings).")
+@click.option("--done/--not-done", default=None, help="Mark your entry done (or reopen it).")
+@db_option
+def quality(study_id: int, person: str, answers: tuple[str, ...], rating: str | None,
+            done: bool | None, db: str | None) -> None:
+    """Appraise STUDY with the protocol's quality checklist (part of your entry)."""
+    entry = appraise(Store.open(db), study_id, person,
+                     answers=_pairs(answers, "--answer", "ANSWER"), rating=rating, done=done)
+    click.echo(f"{person}: study {study_id} appraised ({len(entry.answers)} answer(s), "
+               f"rating {entry.rating or 'not given'}; {entry.status}).")
+
+
+@click.group(cls=_Group)
+def extraction() -> None:
+    """Compare and reconcile the extractors' entries (leads)."""
+
+
+@extraction.command(name="compare")
+@click.argument("study_id", metavar="STUDY", type=int)
+@_person("--by", "The lead asking.")
+@click.option("--disagreements", "only", is_flag=True, help="Only the rows that disagree.")
+@format_option
+@db_option
+def extraction_compare(study_id: int, person: str, only: bool, fmt: str,
+                       db: str | None) -> None:
+    """Show both extractors' entries for STUDY, row by row."""
+    found = reconcile_service.compare(Store.open(db), study_id, by=person)
+    rows = []
+    for row in found.disagreements if only else found.rows:
+        rows.append({"row": row.key, "label": row.label, "agree": "yes" if row.agree else "NO",
+                     **{name: shown_value(v) for name, v in row.values.items()}})
+    click.echo(render(rows, ("row", "agree", *found.extractors), fmt,
+                      widths={n: 40 for n in found.extractors}), nl=False)
+    if fmt == "table":
+        status = ", ".join(f"{n}: {s}" for n, s in found.statuses.items()) or "no entries"
+        click.echo(f"Study {study_id} ({found.label}): {len(found.disagreements)} "
+                   f"disagreement(s); {status}; "
+                   f"{'reconciled' if found.final else 'not reconciled'}.")
+
+
+@extraction.command(name="reconcile")
+@click.argument("study_id", metavar="STUDY", type=int)
+@_person("--by", "The lead reconciling.")
+@click.option("--take", metavar="EXTRACTOR", help="Take this extractor's version of every "
+                                                  "disagreement not picked otherwise.")
+@click.option("--pick", "picks", multiple=True, metavar="ROW=EXTRACTOR",
+              help="Take one extractor's version of a row (field:ID, theme:ID, quality:ID, "
+                   "rating; a bare id where unique); repeatable.")
+@click.option("--field", "fields", multiple=True, metavar="ID=VALUE",
+              help="Your own value for a field; repeatable.")
+@db_option
+def extraction_reconcile(study_id: int, person: str, take: str | None,
+                         picks: tuple[str, ...], fields: tuple[str, ...],
+                         db: str | None) -> None:
+    """Settle STUDY's disagreements into its final entry."""
+    entry = reconcile_service.reconcile(Store.open(db), study_id, by=person, take=take,
+                                        picks=_pairs(picks, "--pick", "EXTRACTOR"),
+                                        values=_pairs(fields, "--field", "VALUE"))
+    click.echo(f"Study {study_id} reconciled by {entry.reconciled_by}: {len(entry.values)} "
+               f"field(s), {len(entry.themes)} theme(s).")
+
+
+@extraction.command(name="status")
+@_person("--reviewer", "Whose own status to show.")
+@format_option
+@db_option
+def extraction_status(person: str, fmt: str, db: str | None) -> None:
+    """Per study: extractors started and done, your own status, reconciled or not."""
+    rows = extraction_service.extraction_status(Store.open(db), person)
+    for row in rows:
+        row["final"] = "yes" if row["final"] else "no"
+        row["mine"] = row["mine"] or "not started"
+    click.echo(render(rows, ("study", "label", "started", "done", "mine", "final"), fmt,
+                      widths=WIDTHS), nl=False)
+
+
+@click.group(cls=_Group)
+def themes() -> None:
+    """The themes coded across studies (benefits, risks, mitigations)."""
+
+
+@themes.command(name="list")
+@format_option
+@db_option
+def themes_list(fmt: str, db: str | None) -> None:
+    """The protocol's themes and those leads added."""
+    form = extraction_service.extraction_form(Store.open(db))
+    rows = [{"kind": t.kind, "id": t.id, "label": t.label,
+             "added_by": t.added_by or "protocol"} for t in form.themes]
+    click.echo(render(rows, ("kind", "id", "label", "added_by"), fmt, widths=WIDTHS), nl=False)
+
+
+@themes.command(name="add")
+@click.option("--kind", required=True, type=click.Choice(THEME_KINDS))
+@click.option("--id", "theme_id", required=True, help="A new id: letters, digits, _ or -.")
+@click.option("--label", required=True)
+@click.option("--description", default="")
+@_person("--by", "The lead adding it.")
+@db_option
+def themes_add(kind: str, theme_id: str, label: str, description: str, person: str,
+               db: str | None) -> None:
+    """Add a theme found during extraction (recorded with who and when)."""
+    theme = extraction_service.add_theme(Store.open(db), kind, theme_id, label, description,
+                                         by=person)
+    click.echo(f"Added {theme.kind[:-1]} theme {theme.id!r} ({theme.label}).")
+
+
+@click.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder to write the files into (created if needed).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+              help="xlsx, docx, md or csv; repeatable. Default: all four.")
+@db_option
+def tables(out: str, formats: tuple[str, ...], db: str | None) -> None:
+    """Write the evidence tables (characteristics, themes, quotes) for a manuscript."""
+    built = build_tables(Store.open(db))
+    for path in export(built.tables, out, formats or FORMATS):
+        click.echo(str(path))
+    click.echo(f"{built.studies} stud{'y' if built.studies == 1 else 'ies'} in the tables"
+               + (f"; not reconciled yet: {', '.join(built.pending)}" if built.pending else "")
+               + ".")
+
+
+EXTRACTION_COMMANDS = (studies, extract, quality, extraction, themes, tables)
+
+__all__ = ["EXTRACTION_COMMANDS"]

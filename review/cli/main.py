@@ -1,0 +1,284 @@
+"""The `review` command: a thin layer over the library (every command calls one service)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from review import __version__
+from review.cli.common import _actor, _Group, db_option, format_option
+from review.cli.extraction import EXTRACTION_COMMANDS
+from review.cli.prisma import PRISMA_COMMANDS
+from review.cli.project import PROJECT_COMMANDS
+from review.cli.ranking import RANKING_COMMANDS
+from review.cli.screening import SCREENING_COMMANDS
+from review.cli.simulate import SIMULATE_COMMANDS
+from review.errors import ReviewError
+from review.importing import KINDS, SourceInfo, import_files
+from review.project import create_review, review_info
+from review.store import Store
+from review.store import records as store_records
+from review.tabular import render
+
+RECORD_COLUMNS = ("id", "source", "year", "authors", "title", "journal", "doi", "pmid")
+RECORD_WIDTHS = {"authors": 24, "title": 60, "journal": 28, "doi": 30, "source": 22}
+SOURCE_COLUMNS = ("id", "name", "kind", "file_name", "format", "encoding", "record_count",
+                  "searched_on", "imported_at", "imported_by")
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="review")
+def main() -> None:
+    """Systematic reviews: import database exports, deduplicate, screen, extract, report."""
+
+
+@main.command()
+@click.option("--protocol", "protocol", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The review protocol (TOML), e.g. protocols/peer-support-self-harm.toml.")
+@db_option
+def init(protocol: str, db: str | None) -> None:
+    """Create a review from a protocol."""
+    store = create_review(protocol, db, actor=_actor())
+    info = review_info(store)
+    click.echo(f"Created review {info.title!r} in {info.database}")
+
+
+@main.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--source", required=True,
+              help='Where the search ran, e.g. "PsycINFO (Ovid)". One source row per file.')
+@click.option("--kind", type=click.Choice(KINDS), default="database", show_default=True,
+              help="Kind of source, as PRISMA 2020 counts them.")
+@click.option("--searched", metavar="YYYY-MM-DD", help="Date the search was run.")
+@click.option("--query-file", type=click.Path(exists=True, dir_okay=False),
+              help="A text file with the search strategy, stored with the source.")
+@click.option("--encoding", help="Read the files with this encoding (default: detected).")
+@db_option
+def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None,
+            query_file: str | None, encoding: str | None, db: str | None) -> None:
+    """Import export files; all of them land, or none."""
+    store = Store.open(db)
+    query = Path(query_file).read_text(encoding="utf-8") if query_file else None
+    info = SourceInfo(name=source, kind=kind, searched_on=searched, query=query)
+    with click.progressbar(length=len(files), label="Reading", file=sys.stderr,
+                           item_show_func=lambda item: item) as bar:
+        def step(name: str) -> None:
+            bar.update(1, Path(name).name)
+        imported = import_files(store, files, info, actor=_actor(), encoding=encoding,
+                                progress=step)
+    for item in imported:
+        click.echo(f"{item.file_name}: {item.records} records ({item.format}, {item.encoding})")
+    total = sum(item.records for item in imported)
+    click.echo(f"Imported {total} records from {len(imported)} file(s) as source {source!r}.")
+
+
+@main.command()
+@format_option
+@click.option("--by-name", is_flag=True, help="One row per source name (files added up).")
+@db_option
+def sources(fmt: str, by_name: bool, db: str | None) -> None:
+    """List imported sources with their record counts."""
+    store = Store.open(db)
+    if by_name:
+        rows = store_records.source_counts(store)
+        click.echo(render(rows, ("name", "kind", "files", "records"), fmt), nl=False)
+        return
+    rows = store_records.list_sources(store)
+    click.echo(render(rows, SOURCE_COLUMNS, fmt), nl=False)
+    if fmt == "table":
+        click.echo(f"{len(rows)} source file(s), {sum(r['record_count'] for r in rows)} records")
+
+
+@main.command()
+@click.option("--search", help="Words that must all appear (title, authors, journal, DOI, "
+                               "keywords, year or abstract; accents ignored).")
+@click.option("--source-id", type=int, help="Only records of this source (see 'review sources').")
+@click.option("--limit", type=int, default=None, help="At most this many records.")
+@click.option("--offset", type=int, default=0, help="Skip this many records first.")
+@click.option("--all-fields", is_flag=True, help="Every normalised field (CSV/JSON).")
+@format_option
+@db_option
+def records(search: str | None, source_id: int | None, limit: int | None, offset: int,
+            all_fields: bool, fmt: str, db: str | None) -> None:
+    """List imported records (ids are what other commands take)."""
+    store = Store.open(db)
+    rows = store_records.list_records(store, search=search, source_id=source_id, limit=limit,
+                                      offset=offset)
+    columns: tuple[str, ...] = RECORD_COLUMNS
+    if all_fields:
+        columns = ("id", "source", "source_id", "position", "source_line") + tuple(
+            c for c in rows[0] if c not in {"id", "source", "source_id", "position",
+                                            "source_line", "raw", "search_text", "format"}
+        ) if rows else RECORD_COLUMNS
+    click.echo(render(rows, columns, fmt, widths=RECORD_WIDTHS), nl=False)
+
+
+@main.command()
+@click.argument("record_id", type=int)
+@click.option("--raw/--no-raw", default=True, help="Show the tags as exported.")
+@db_option
+def record(record_id: int, raw: bool, db: str | None) -> None:
+    """Show one record: normalised fields, provenance and the raw tags (JSON)."""
+    store = Store.open(db)
+    row = store_records.get_record(store, record_id)
+    if row is None:
+        raise ReviewError(f"no record {record_id}; 'review records' lists the ids")
+    row.pop("search_text", None)
+    if not raw:
+        row.pop("raw", None)
+    click.echo(json.dumps(row, ensure_ascii=False, indent=2))
+
+
+class _Progress:
+    """A progress bar on stderr for the engine's stages (blocking, comparing)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(length=max(total, 1), label=stage.capitalize(),
+                                         file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--out", type=click.Path(dir_okay=False),
+              help="Batch mode: write every input record with duplicate_id and keep "
+                   "(.csv or .ris).")
+@click.option("--pairs", "pairs_out", type=click.Path(dir_okay=False),
+              help="Batch mode: write candidate pairs with scores, evidence and outcome (CSV).")
+@click.option("--unique", "unique_out", type=click.Path(dir_okay=False),
+              help="Batch mode: write one merged record per group (RIS).")
+@click.option("--encoding", help="Read the files with this encoding (default: detected).")
+@db_option
+def dedupe(files: tuple[str, ...], out: str | None, pairs_out: str | None,
+           unique_out: str | None, encoding: str | None, db: str | None) -> None:
+    """Find duplicates: in the review (no FILES), or in FILES with -o OUT (no review needed)."""
+    progress = _Progress()
+    if files:
+        from review.dedupe.batch import run_batch, write_pairs, write_records, write_unique
+
+        if not out:
+            raise click.UsageError("batch mode needs -o OUT (.csv or .ris)")
+        data, result = run_batch(files, encoding=encoding, progress=progress)
+        progress.close()
+        write_records(Path(out), data, result)
+        if pairs_out:
+            write_pairs(Path(pairs_out), data, result)
+        if unique_out:
+            write_unique(Path(unique_out), data, result)
+        click.echo(f"{len(data.records)} records, {result.groups} groups, "
+                   f"{len(data.records) - result.groups} duplicates, "
+                   f"{len(result.uncertain())} uncertain pairs left for a person; wrote {out}")
+        return
+    if out or pairs_out or unique_out:
+        raise click.UsageError("-o, --pairs and --unique are for batch mode: name the FILES")
+    from review.duplicates import run_dedupe
+
+    summary = run_dedupe(Store.open(db), actor=_actor(), progress=progress)
+    progress.close()
+    click.echo(f"{summary.records} records in {summary.groups} groups: {summary.duplicates} "
+               f"duplicates removed, {summary.needs_review} pairs need a person "
+               f"('review duplicates --uncertain'); {summary.new_groups} new groups.")
+
+
+PAIR_COLUMNS = ("id", "status", "score", "record_a", "record_b", "year_a", "year_b", "title_a",
+                "title_b", "source_a", "source_b", "reason", "decided_by")
+PAIR_WIDTHS = {"title_a": 40, "title_b": 40, "reason": 50, "source_a": 16, "source_b": 16}
+
+
+@main.group(invoke_without_command=True, cls=_Group)
+@click.option("--uncertain", is_flag=True, help="Only pairs that wait for a person.")
+@click.option("--status", type=click.Choice(["merged", "needs review", "confirmed", "rejected",
+                                             "kept apart"]), help="Only pairs with this status.")
+@click.option("--groups", "show_groups", is_flag=True, help="List duplicate groups instead.")
+@format_option
+@db_option
+@click.pass_context
+def duplicates(ctx: click.Context, uncertain: bool, status: str | None, show_groups: bool,
+               fmt: str, db: str | None) -> None:
+    """List duplicate pairs (or groups); confirm, reject or split with the subcommands."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from review.duplicates import NEEDS_REVIEW, list_groups, list_pairs
+
+    store = Store.open(db)
+    if show_groups:
+        click.echo(render(list_groups(store), ("group", "size", "kept", "records"), fmt), nl=False)
+        return
+    rows = list_pairs(store, status=NEEDS_REVIEW if uncertain else status)
+    click.echo(render(rows, PAIR_COLUMNS, fmt, widths=PAIR_WIDTHS), nl=False)
+
+
+def _decide(decision: str) -> Callable:
+    @click.argument("pair_id", metavar="PAIR", type=int)
+    @db_option
+    def command(pair_id: int, db: str | None) -> None:
+        from review.duplicates import decide_pair
+
+        row = decide_pair(Store.open(db), pair_id, decision, actor=_actor())
+        click.echo(f"Pair {pair_id} ({row['record_a']}, {row['record_b']}): {row['status']} "
+                   f"by {row['decided_by']}.")
+
+    command.__doc__ = {"confirm": "Confirm that PAIR's two records are the same work.",
+                       "reject": "Record that PAIR's two records are different works."}[decision]
+    return command
+
+
+duplicates.command(name="confirm")(_decide("confirm"))
+duplicates.command(name="reject")(_decide("reject"))
+
+
+@duplicates.command(name="split")
+@click.argument("group_id", metavar="GROUP", type=int)
+@db_option
+def split(group_id: int, db: str | None) -> None:
+    """Undo a merge: every record of GROUP stands alone from now on."""
+    from review.duplicates import split_group
+
+    groups = split_group(Store.open(db), group_id, actor=_actor())
+    click.echo(f"Group {group_id} split into groups {', '.join(map(str, groups))}.")
+
+
+@main.command()
+@click.option("--db", default="demo/review.db", show_default=True, metavar="PATH",
+              help="Where to build the demo review (SQLite).")
+@click.option("--rebuild", is_flag=True, help="Delete and build it again.")
+def demo(db: str, rebuild: bool) -> None:
+    """Build the demo review from sample_refs/ and the example protocol."""
+    from review.demo.build import build_demo
+
+    store = build_demo(db, rebuild=rebuild)
+    counts = store_records.source_counts(store)
+    for row in counts:
+        click.echo(f"{row['name']} ({row['kind']}): {row['records']} records")
+    from review.duplicates import summary
+
+    result = summary(store)
+    click.echo(f"{result.records} records in {result.groups} groups after deduplication; "
+               f"demo review ready in {store.display_url}")
+
+
+for _command in (SCREENING_COMMANDS + PROJECT_COMMANDS + PRISMA_COMMANDS + RANKING_COMMANDS
+                 + EXTRACTION_COMMANDS + SIMULATE_COMMANDS):
+    main.add_command(_command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,109 @@
+"""Commands over a whole review: back it up, restore it, move it to a server, read its audit
+log."""
+
+from __future__ import annotations
+
+import click
+
+from review.amendments import amend_protocol
+from review.audit_trail import audit_rows
+from review.cli.common import _Group, db_option, format_option
+from review.project import review_info, review_protocol
+from review.store import Store
+from review.store.archive import copy_review, export_project, import_project
+from review.tabular import render
+
+
+def _report(table: str, rows: int) -> None:
+    click.echo(f"  {table}: {rows} rows", err=True)
+
+
+@click.command(name="export-project")
+@click.argument("out", type=click.Path(dir_okay=False))
+@db_option
+def export_project_command(out: str, db: str | None) -> None:
+    """Write the whole review (records, decisions, PDFs, protocol, audit log) to OUT.zip."""
+    manifest = export_project(Store.open(db), out)
+    total = sum(manifest["tables"].values())
+    click.echo(f"Wrote {out}: {total} rows in {len(manifest['tables'])} tables "
+               f"(schema {manifest['schema_version']}).")
+
+
+@click.command(name="import-project")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", required=True, metavar="PATH|URL", help="A new database for the review.")
+def import_project_command(archive: str, db: str) -> None:
+    """Restore a review exported with export-project into a new database."""
+    store = import_project(archive, db, progress=_report)
+    click.echo(f"Restored {archive} into {store.display_url}.")
+
+
+@click.command(name="migrate")
+@click.option("--to", "target", required=True, metavar="URL",
+              help="The new database, e.g. postgresql://user@host/review.")
+@db_option
+def migrate_command(target: str, db: str | None) -> None:
+    """Move a review to another database (e.g. from SQLite to a PostgreSQL server)."""
+    source = Store.open(db)
+    store = copy_review(source, target, progress=_report)
+    click.echo(f"Copied {source.display_url} to {store.display_url}; the original is unchanged.")
+
+
+@click.command(name="audit")
+@click.option("--action", help="Only this action, e.g. 'change vote'.")
+@click.option("--actor", help="Only changes by this person.")
+@click.option("--since", metavar="ISO-TIME", help="Only changes at or after this time (UTC).")
+@click.option("--limit", type=int)
+@format_option
+@db_option
+def audit_command(action: str | None, actor: str | None, since: str | None, limit: int | None,
+                  fmt: str, db: str | None) -> None:
+    """The audit log: every change, who made it and when, with its details."""
+    rows = audit_rows(Store.open(db), action=action, actor=actor, since=since, limit=limit)
+    click.echo(render(rows, ("id", "at", "actor", "action", "entity", "entity_id", "detail"),
+                      fmt, widths={"detail": 80}), nl=False)
+
+
+@click.command(name="doctor")
+@db_option
+def doctor_command(db: str | None) -> None:
+    """Check a deployment: database, schema, writes, protocol, sign-in, PDFs. Exit 1 on a
+    failed check."""
+    from review.doctor import run_checks
+
+    checks = run_checks(db)
+    for check in checks:
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    if not all(c.ok for c in checks):
+        raise SystemExit(1)
+
+
+@click.group(cls=_Group)
+def protocol() -> None:
+    """The review's protocol as stored with it, and amending it."""
+
+
+@protocol.command(name="show")
+@db_option
+def protocol_show(db: str | None) -> None:
+    """Print the stored protocol (not the file on disk, which may have changed since)."""
+    store = Store.open(db)
+    info = review_info(store)
+    click.echo(f"# {info.protocol_file}, sha256 {info.protocol_sha256}", err=True)
+    click.echo(review_protocol(store).text, nl=False)
+
+
+@protocol.command(name="amend")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--by", "person", required=True, metavar="LEAD", help="The lead who amends it.")
+@click.option("--note", required=True, help="Why (kept in the audit log with both texts).")
+@db_option
+def protocol_amend(file: str, person: str, note: str, db: str | None) -> None:
+    """Replace the stored protocol with FILE, if it keeps what recorded data stands on."""
+    new = amend_protocol(Store.open(db), file, by=person, note=note)
+    click.echo(f"Protocol amended: {file} (sha256 {new.sha256[:12]}); screening states "
+               "recomputed under it.")
+
+
+PROJECT_COMMANDS = (protocol, export_project_command, import_project_command, migrate_command,
+                    audit_command, doctor_command)

@@ -1,0 +1,389 @@
+"""Screening commands: users, votes, queues, conflicts, agreement, progress, full texts and
+decision files. Each calls one service; blinding is the services' job, not this layer's."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from review.accounts import (
+    ROLES,
+    add_reviewer,
+    get_reviewer,
+    list_reviewers,
+    set_active,
+    set_email,
+    set_password,
+    set_role,
+)
+from review.cli.common import _actor, _Group, db_option, format_option
+from review.errors import ReviewError
+from review.screening import agreement as agreement_service
+from review.screening import conflicts as conflict_service
+from review.screening import fulltext as fulltext_service
+from review.screening import votes as screening
+from review.screening.decisions_csv import EXPORT_COLUMNS, export_decisions, import_decisions
+from review.store import Store
+from review.tabular import render
+
+QUEUE_COLUMNS = ("record_id", "stage", "year", "authors", "title")
+VOTE_COLUMNS = ("record_id", "stage", "decision", "reason", "note", "status", "changes",
+                "updated_at")
+WIDTHS = {"title": 60, "authors": 30, "note": 30, "votes": 70}
+
+
+def _stage_option(func):  # type: ignore[no-untyped-def]
+    return click.option("--stage", help="Stage id from the protocol (default: the first, "
+                                        "e.g. title_abstract; full_text for full texts).")(func)
+
+
+def _person_option(name: str, help_text: str):  # type: ignore[no-untyped-def]
+    return click.option(name, "person", envvar="REVIEW_USER", required=True, metavar="NAME",
+                        help=help_text + " Default: $REVIEW_USER.")
+
+
+@click.group(cls=_Group)
+def users() -> None:
+    """Manage the people of the review: leads, reviewers and observers."""
+
+
+def _read_password(name: str, from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass(f"Password for {name}: ")
+    if getpass.getpass("Again: ") != first:
+        raise ReviewError("the two passwords differ; nothing was changed")
+    return first
+
+
+@users.command(name="add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), default="reviewer", show_default=True,
+              help="lead: manages the review; reviewer: screens; observer: reads progress.")
+@click.option("--resolver", is_flag=True, help="A third reviewer who may resolve conflicts.")
+@click.option("--email", help="Matched against the email of an OpenID Connect sign-in.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read a password for signing in to the app from standard input.")
+@click.option("--no-password", is_flag=True,
+              help="No password sign-in (command line, CSV, or OpenID Connect by --email).")
+@db_option
+def users_add(name: str, role: str, resolver: bool, email: str | None, password_stdin: bool,
+              no_password: bool, db: str | None) -> None:
+    """Add a person; asks for a password (hashed with Argon2) unless told otherwise."""
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif not no_password:
+        password = getpass.getpass(f"Password for {name}: ")
+    person = add_reviewer(Store.open(db), name, role=role, password=password, resolver=resolver,
+                          email=email, actor=_actor())
+    click.echo(f"Added {person.name} ({person.describe()}).")
+
+
+@users.command(name="list")
+@format_option
+@db_option
+def users_list(fmt: str, db: str | None) -> None:
+    """List the people with their roles, emails and whether they may sign in."""
+    rows = [{"name": r.name, "role": r.role, "resolver": r.resolver, "active": r.active,
+             "email": r.email} for r in list_reviewers(Store.open(db))]
+    click.echo(render(rows, ("name", "role", "resolver", "active", "email"), fmt), nl=False)
+
+
+@users.command(name="disable")
+@click.argument("name")
+@db_option
+def users_disable(name: str, db: str | None) -> None:
+    """Stop NAME signing in or acting (their votes stay); an open session ends at its next click."""
+    person = set_active(Store.open(db), name, False, actor=_actor())
+    click.echo(f"Disabled {person.name}.")
+
+
+@users.command(name="enable")
+@click.argument("name")
+@db_option
+def users_enable(name: str, db: str | None) -> None:
+    """Let a disabled NAME sign in again."""
+    person = set_active(Store.open(db), name, True, actor=_actor())
+    click.echo(f"Enabled {person.name}.")
+
+
+@users.command(name="reset-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@db_option
+def users_reset_password(name: str, password_stdin: bool, db: str | None) -> None:
+    """Give NAME a new password (asked twice, or read from standard input)."""
+    store = Store.open(db)
+    person = get_reviewer(store, name)
+    set_password(store, person.name, _read_password(person.name, password_stdin),
+                 actor=_actor())
+    click.echo(f"Password set for {person.name}.")
+
+
+@users.command(name="role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option("--resolver", is_flag=True, help="A reviewer who may resolve conflicts.")
+@db_option
+def users_role(name: str, role: str, resolver: bool, db: str | None) -> None:
+    """Change NAME's role (lead, reviewer or observer)."""
+    person = set_role(Store.open(db), name, role, resolver=resolver, actor=_actor())
+    click.echo(f"{person.name} is now a {person.describe()}.")
+
+
+@users.command(name="email")
+@click.argument("name")
+@click.argument("email", required=False)
+@db_option
+def users_email(name: str, email: str | None, db: str | None) -> None:
+    """Set (or, without EMAIL, remove) the email an OpenID Connect sign-in is matched on."""
+    person = set_email(Store.open(db), name, email, actor=_actor())
+    click.echo(f"{person.name}: email {person.email or 'removed'}.")
+
+
+@click.command(name="password")
+@click.argument("name")
+@db_option
+def reviewers_password(name: str, db: str | None) -> None:
+    """Set a reviewer's password (read from standard input)."""
+    set_password(Store.open(db), name, sys.stdin.readline().rstrip("\n"), actor=_actor())
+    click.echo(f"Password set for {name}.")
+
+
+# the earlier name, kept so scripts go on working: add, list and password
+reviewers = _Group(name="reviewers", hidden=True,
+                   help="Earlier name of 'review users' (add, list, password).",
+                   commands={"add": users_add, "list": users_list, "password": reviewers_password})
+
+
+def _criteria(values: tuple[str, ...]) -> dict[str, str]:
+    answers = {}
+    for value in values:
+        key, sep, answer = value.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{value!r}: use CRITERION=yes|no|unclear",
+                                     param_hint="--criterion")
+        answers[key.strip()] = answer.strip().lower()
+    return answers
+
+
+@click.command()
+@click.argument("record_id", metavar="RECORD", type=int)
+@click.option("--decision", required=True, type=click.Choice(screening.DECISIONS))
+@_person_option("--reviewer", "Who votes.")
+@_stage_option
+@click.option("--reason", help="Exclusion reason from the protocol's list (needed at full text).")
+@click.option("--note", help="A note for the record (at full text without a PDF: how you read it).")
+@click.option("--criterion", "criteria", multiple=True, metavar="ID=ANSWER",
+              help="Answer to a protocol criterion (yes, no, unclear); repeatable.")
+@db_option
+def vote(record_id: int, decision: str, person: str, stage: str | None, reason: str | None,
+         note: str | None, criteria: tuple[str, ...], db: str | None) -> None:
+    """Vote on RECORD (or change your vote)."""
+    answers = _criteria(criteria)  # a usage error before the database is opened
+    row = screening.cast_vote(Store.open(db), person, record_id, decision, stage=stage,
+                              reason=reason, note=note, criteria=answers)
+    change = f" (change {row['changes']})" if row["changes"] else ""
+    click.echo(f"{person}: {row['decision']} on record {record_id} at {row['stage']}{change}.")
+
+
+@click.command()
+@_person_option("--reviewer", "Whose queue.")
+@_stage_option
+@click.option("--limit", type=int, help="At most this many records.")
+@format_option
+@db_option
+def queue(person: str, stage: str | None, limit: int | None, fmt: str, db: str | None) -> None:
+    """The records waiting for a reviewer's vote (no one else's votes shown)."""
+    rows = screening.queue(Store.open(db), person, stage, limit=limit)
+    click.echo(render(rows, QUEUE_COLUMNS, fmt, widths=WIDTHS), nl=False)
+
+
+@click.command()
+@_person_option("--reviewer", "Whose votes.")
+@_stage_option
+@format_option
+@db_option
+def votes(person: str, stage: str | None, fmt: str, db: str | None) -> None:
+    """A reviewer's own votes, newest first, with where each record stands."""
+    rows = screening.my_votes(Store.open(db), person, stage)
+    click.echo(render(rows, VOTE_COLUMNS, fmt, widths=WIDTHS), nl=False)
+
+
+@click.command()
+@_person_option("--reviewer", "Whose last vote.")
+@_stage_option
+@db_option
+def undo(person: str, stage: str | None, db: str | None) -> None:
+    """Withdraw a reviewer's last vote at the stage."""
+    record_id = screening.undo_last(Store.open(db), person, stage)
+    click.echo("Nothing to undo." if record_id is None
+               else f"Withdrew {person}'s vote on record {record_id}.")
+
+
+@click.command()
+@_person_option("--as", "A lead or third reviewer (others may not see votes).")
+@_stage_option
+@format_option
+@db_option
+def conflicts(person: str, stage: str | None, fmt: str, db: str | None) -> None:
+    """Records whose votes disagree, with every vote (for a lead or third reviewer)."""
+    rows = []
+    for c in conflict_service.conflicts(Store.open(db), person, stage):
+        summary = "; ".join(f"{v['reviewer']}: {v['decision']}"
+                            + (f" ({v['reason']})" if v["reason"] else "") for v in c.votes)
+        rows.append({"record_id": c.record_id, "stage": c.stage, "year": c.year,
+                     "title": c.title, "votes": summary,
+                     "detail": [{k: v[k] for k in ("reviewer", "decision", "reason", "note",
+                                                   "criteria")} for v in c.votes]})
+    columns = ("record_id", "stage", "year", "title", "votes")
+    click.echo(render(rows, columns + (("detail",) if fmt == "json" else ()), fmt,
+                      widths=WIDTHS), nl=False)
+
+
+@click.command()
+@click.argument("record_id", metavar="RECORD", type=int)
+@click.option("--decision", required=True, type=click.Choice(["include", "exclude"]))
+@click.option("--by", "person", required=True, metavar="NAME", help="The lead or third reviewer.")
+@_stage_option
+@click.option("--reason", help="Why; an exclusion at full text takes a reason from the protocol.")
+@click.option("--note", help="Free text kept with the resolution.")
+@db_option
+def resolve(record_id: int, decision: str, person: str, stage: str | None, reason: str | None,
+            note: str | None, db: str | None) -> None:
+    """Resolve the conflict on RECORD."""
+    row = conflict_service.resolve(Store.open(db), record_id, decision, by=person, stage=stage,
+                            reason=reason, note=note)
+    click.echo(f"Record {record_id} at {row['stage']}: {decision} (resolved by {person}).")
+
+
+@click.command()
+@_person_option("--as", "A lead, third reviewer or observer (agreement would unblind a reviewer).")
+@_stage_option
+@format_option
+@db_option
+def agreement(person: str, stage: str | None, fmt: str, db: str | None) -> None:
+    """Percent agreement and Cohen's kappa per stage and per reviewer pair (before resolution)."""
+    rows = [a.as_row() for a in agreement_service.agreement(Store.open(db), stage, by=person)]
+    if fmt == "table":
+        for row in rows:
+            row["percent"] = "" if row["percent"] is None else f"{row['percent']:.1f}"
+            row["kappa"] = "n/a" if row["kappa"] is None else f"{row['kappa']:.3f}"
+    click.echo(render(rows, ("stage", "reviewers", "records", "agreed", "percent", "kappa",
+                             "conflicts"), fmt), nl=False)
+
+
+@click.command()
+@_person_option("--as", "Who asks: a plain reviewer sees their own counts only.")
+@format_option
+@db_option
+def progress(person: str, fmt: str, db: str | None) -> None:
+    """Screening progress per stage and per reviewer."""
+    data = agreement_service.progress(Store.open(db), by=person)
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+        return
+    if data["scope"] == "review":
+        click.echo(render(data["stages"], ("stage", "records", "pending", "conflicts",
+                                           "included", "excluded", "excluded_by_automation",
+                                           "resolved", "not_retrieved"), fmt), nl=False)
+        if fmt == "table":
+            click.echo("")
+    elif fmt == "table":
+        click.echo("Your own counts (stage totals are for leads, third reviewers and "
+                   "observers).\n")
+    click.echo(render(data["reviewers"], ("reviewer", "role", "stage", "votes", "waiting",
+                                          "of"), fmt), nl=False)
+
+
+@click.group(cls=_Group)
+def decisions() -> None:
+    """Votes as CSV: import votes made offline or in another tool, export for a lead."""
+
+
+@decisions.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@db_option
+def decisions_import(file: str, db: str | None) -> None:
+    """Import votes (columns record, reviewer, stage, decision, reason, note): all rows or none."""
+    changed = import_decisions(file, Store.open(db), actor=_actor())
+    click.echo(f"{Path(file).name}: {changed} vote(s) added or changed.")
+
+
+@decisions.command(name="export")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write here (else stdout).")
+@_person_option("--by", "The lead exporting.")
+@click.option("--include-pending", is_flag=True,
+              help="Also votes on records still waiting for others (unblinds them to you).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "table"]), default="csv",
+              show_default=True)
+@db_option
+def decisions_export(out: str | None, person: str, include_pending: bool, fmt: str,
+                     db: str | None) -> None:
+    """Export votes with who, when and where each record stands."""
+    rows = export_decisions(Store.open(db), by=person, include_pending=include_pending)
+    text = render(rows, EXPORT_COLUMNS, fmt)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {len(rows)} vote(s) to {out}.")
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group(cls=_Group)
+def fulltext() -> None:
+    """Full texts of the reports sought: attach PDFs, mark not retrieved, list, get."""
+
+
+@fulltext.command(name="attach")
+@click.argument("record_id", metavar="RECORD", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@db_option
+def fulltext_attach(record_id: int, file: str, db: str | None) -> None:
+    """Store FILE (a PDF) as RECORD's full text."""
+    row = fulltext_service.attach_pdf(Store.open(db), record_id, Path(file).read_bytes(), file,
+                                      actor=_actor())
+    click.echo(f"Record {record_id}: {row['file_name']} attached (sha256 {row['sha256']}).")
+
+
+@fulltext.command(name="not-retrieved")
+@click.argument("record_id", metavar="RECORD", type=int)
+@click.option("--reason", required=True, help="Why it could not be obtained.")
+@db_option
+def fulltext_not_retrieved(record_id: int, reason: str, db: str | None) -> None:
+    """Mark RECORD's report as not retrieved."""
+    fulltext_service.mark_not_retrieved(Store.open(db), record_id, reason, actor=_actor())
+    click.echo(f"Record {record_id}: not retrieved ({reason}).")
+
+
+@fulltext.command(name="list")
+@click.option("--status", type=click.Choice(["sought", "retrieved", "not retrieved"]))
+@format_option
+@db_option
+def fulltext_list(status: str | None, fmt: str, db: str | None) -> None:
+    """Reports sought for retrieval, with their status."""
+    rows = fulltext_service.list_reports(Store.open(db), status=status)
+    click.echo(render(rows, ("record_id", "status", "year", "title", "file_name", "reason",
+                             "assessment", "outcome"), fmt, widths=WIDTHS), nl=False)
+
+
+@fulltext.command(name="get")
+@click.argument("record_id", metavar="RECORD", type=int)
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False))
+@db_option
+def fulltext_get(record_id: int, out: str, db: str | None) -> None:
+    """Write RECORD's stored PDF to OUT (checked against its sha256)."""
+    name, data = fulltext_service.pdf_bytes(Store.open(db), record_id)
+    Path(out).write_bytes(data)
+    click.echo(f"Wrote {name} ({len(data)} bytes) to {out}.")
+
+
+SCREENING_COMMANDS = (users, reviewers, vote, queue, votes, undo, conflicts, resolve, agreement,
+                      progress, decisions, fulltext)
+
+__all__ = ["SCREENING_COMMANDS", "ReviewError"]

@@ -1,0 +1,1 @@
+"""The demo review built from the sample exports and the example protocol."""

@@ -1,0 +1,3 @@
+"""Extraction services: studies and reports, entries, reconciliation, quality appraisal and the
+evidence tables.
+"""

@@ -1,0 +1,299 @@
+"""Prioritised screening in a review: the first stage's queue in order of predicted relevance,
+retrained off the voting path, and the buscar stopping rule with a lead's decision to stop.
+
+The model learns only from records already *decided* at the first stage (agreeing votes or a
+resolution; never automation, never one reviewer's pending vote), so one reviewer's vote can
+never move another's queue before the record is decided: blinding holds. Every reviewer's
+queue follows the same global order, so a record ranked high reaches both dual reviewers.
+A vote never waits for a fit: `retrain` runs in a background thread (`retrain_soon`, which
+the app calls after each vote) or from `review rank`, and queues keep the last finished run
+until a new one is stored. Until one include and one exclude are decided, the order is a
+fixed pseudo-random shuffle (not import order, which would put one database's records first).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from review.accounts import Reviewer, authorise, find_reviewer, is_lead
+from review.errors import ReviewError
+from review.project import review_protocol
+from review.protocol import Protocol
+from review.ranking.models import TextFeatures, can_train, record_text, train
+from review.ranking.stopping import ASSUMPTIONS, StoppingEstimate, estimate, recall_curve
+from review.screening.state import BY_AUTOMATION, DECIDED, EXCLUDE, INCLUDE, OPEN
+from review.store import Store, utc_now
+from review.store.records import audit
+
+RUNNING, DONE, FAILED = "running", "done", "failed"
+STALE_SECONDS = 600  # a run still "running" after this long died with its process
+_SHUFFLE = 2654435761  # Knuth's multiplicative hash: a fixed shuffle of group ids
+
+
+def shuffle_key(group_id: Any) -> Any:
+    """The random-order key of a group id column, computed in 64-bit integers on SQLite and
+    PostgreSQL alike (so both give the same order)."""
+    big = sa.BigInteger()
+    return (sa.cast(group_id, big) * sa.literal(_SHUFFLE, big)) % sa.literal(4294967296, big)
+
+
+def latest_run(store: Store, conn: Connection, stage: str) -> Any:
+    runs = store.table("ranking_runs")
+    return conn.execute(sa.select(runs).where(runs.c.stage == stage, runs.c.status == DONE)
+                        .order_by(runs.c.id.desc()).limit(1)).first()
+
+
+def order_for(store: Store, conn: Connection, protocol: Protocol, stage: str,
+              group_id: Any) -> tuple[list[Any], Any, Any]:
+    """ORDER BY terms for a stage's queue, the join that supplies them, and the run used."""
+    if not protocol.ranking.enabled or stage != protocol.stages[0].id:
+        return [group_id], None, None
+    run = latest_run(store, conn, stage)
+    if run is None:
+        return [shuffle_key(group_id), group_id], None, None
+    scores = store.table("ranking_scores").alias("rank_scores")
+    join = (scores, sa.and_(scores.c.run_id == run.id, scores.c.group_id == group_id))
+    unscored = sa.case((scores.c.position.is_(None), 1), else_=0)
+    return [unscored, scores.c.position, shuffle_key(group_id), group_id], join, run
+
+
+def _texts(store: Store, conn: Connection, stage: str) -> tuple[list[int], list[str]]:
+    """Every group that has a row at the stage (except automation exclusions), with the text
+    of its kept record."""
+    t = store.tables
+    state, groups, records = t["screening_state"], t["duplicate_groups"], t["records"]
+    rows = conn.execute(
+        sa.select(state.c.group_id, records.c.title, records.c.abstract, records.c.keywords)
+        .join(groups, groups.c.id == state.c.group_id)
+        .join(records, records.c.id == groups.c.kept_record_id)
+        .where(state.c.stage == stage, sa.or_(state.c.decided_by.is_(None),
+                                              state.c.decided_by != BY_AUTOMATION))
+        .order_by(state.c.group_id)).all()
+    return [r.group_id for r in rows], [record_text(dict(r._mapping)) for r in rows]
+
+
+def _labels(store: Store, conn: Connection, stage: str) -> dict[int, int]:
+    state = store.table("screening_state")
+    return {g: 1 if outcome == INCLUDE else 0 for g, outcome in conn.execute(
+        sa.select(state.c.group_id, state.c.outcome).where(
+            state.c.stage == stage, state.c.state == DECIDED,
+            state.c.outcome.in_((INCLUDE, EXCLUDE)),
+            sa.or_(state.c.decided_by.is_(None), state.c.decided_by != BY_AUTOMATION)))}
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    run_id: int | None
+    status: str
+    detail: str
+
+
+_FEATURES: dict[tuple[str, int, int], tuple[list[int], Any]] = {}
+
+
+def _features(store: Store, ids: list[int], texts: list[str]) -> Any:
+    """TF-IDF is the slow part of a retraining: keep the last matrix per review while its set
+    of records is unchanged, so a retraining after a vote only fits the model."""
+    key = (store.url, len(ids), hash(tuple(ids)))
+    cached = _FEATURES.get(key)
+    if cached is not None and cached[0] == ids:
+        return cached[1]
+    matrix = TextFeatures().fit_transform(texts)
+    _FEATURES.clear()
+    _FEATURES[key] = (ids, matrix)
+    return matrix
+
+
+def retrain(store: Store, *, stage: str | None = None) -> RunResult:
+    """Fit the protocol's model on the decisions so far and store the ranking, unless the
+    latest run already learnt from exactly these decisions or another retraining is running."""
+    protocol = review_protocol(store)
+    stage = stage or protocol.stages[0].id
+    if not protocol.ranking.enabled:
+        return RunResult(None, "off", "ranking is off in this protocol ([screening] ranking)")
+    runs, scores = store.table("ranking_runs"), store.table("ranking_scores")
+    with store.write() as conn:
+        labels = _labels(store, conn, stage)
+        if not can_train(labels):
+            return RunResult(None, "waiting", "random order until one include and one exclude "
+                             "are decided")
+        running = conn.execute(sa.select(runs.c.id, runs.c.started_at).where(
+            runs.c.stage == stage, runs.c.status == RUNNING)).first()
+        now = utc_now()
+        if running is not None and running.started_at > _ago(STALE_SECONDS):
+            return RunResult(running.id, RUNNING, "a retraining is already running")
+        ids, texts = _texts(store, conn, stage)
+        run_id = conn.execute(runs.insert().values(
+            stage=stage, model=protocol.ranking.model, version="pending", status=RUNNING,
+            n_include=sum(labels.values()), n_exclude=len(labels) - sum(labels.values()),
+            started_at=now).returning(runs.c.id)).scalar_one()
+    try:
+        row_of = {g: i for i, g in enumerate(ids)}
+        matrix = _features(store, ids, texts)
+        labelled = {row_of[g]: v for g, v in labels.items() if g in row_of}
+        ranking = train(matrix, labelled, protocol.ranking.model)
+    except Exception as exc:  # the run is marked failed, queues keep the last good ranking
+        with store.write() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id).values(
+                status=FAILED, error=str(exc)[:500], finished_at=utc_now()))
+        raise
+    with store.write() as conn:
+        previous = latest_run(store, conn, stage)
+        if previous is not None and previous.version == ranking.version:
+            conn.execute(runs.delete().where(runs.c.id == run_id))
+            return RunResult(previous.id, DONE, "the ranking is up to date")
+        order = np.argsort(-ranking.scores, kind="stable")
+        rows = [{"run_id": run_id, "group_id": ids[int(i)], "score": float(ranking.scores[i]),
+                 "position": position} for position, i in enumerate(order, start=1)]
+        for start in range(0, len(rows), 2000):
+            conn.execute(scores.insert(), rows[start:start + 2000])
+        conn.execute(runs.update().where(runs.c.id == run_id).values(
+            status=DONE, version=ranking.version, fit_seconds=ranking.fit_seconds,
+            finished_at=utc_now()))
+    return RunResult(run_id, DONE, f"{ranking.model} trained on {ranking.n_include} includes "
+                     f"and {ranking.n_exclude} excludes in {ranking.fit_seconds:.2f} s")
+
+
+def _ago(seconds: int) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_THREADS: dict[str, threading.Thread] = {}
+_LOCK = threading.Lock()
+
+
+def retrain_soon(store: Store) -> bool:
+    """Start a retraining in a background thread unless one is already running for this
+    review in this process; returns at once (the caller's vote is already committed)."""
+    if not review_protocol(store).ranking.enabled:
+        return False
+    with _LOCK:
+        thread = _THREADS.get(store.url)
+        if thread is not None and thread.is_alive():
+            return False
+
+        def work() -> None:
+            try:
+                retrain(store)
+            except Exception:  # noqa: BLE001 - stored as a failed run; voting goes on
+                return
+
+        thread = threading.Thread(target=work, name="review-retrain", daemon=True)
+        _THREADS[store.url] = thread
+        thread.start()
+        return True
+
+
+def wait_for_retraining(store: Store, timeout: float = 60.0) -> None:
+    """For tests and scripts: wait for this process's background retraining to finish."""
+    thread = _THREADS.get(store.url)
+    if thread is not None:
+        thread.join(timeout)
+
+
+# --- stopping -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Stopping:
+    stage: str
+    estimate: StoppingEstimate
+    curve: list[tuple[int, int]]
+    assumptions: tuple[str, ...]
+    stopped: dict[str, Any] | None
+
+
+def stopping(store: Store, *, stage: str | None = None) -> Stopping:
+    """The buscar estimate from the decisions so far, in the order records were decided."""
+    protocol = review_protocol(store)
+    stage = stage or protocol.stages[0].id
+    state = store.table("screening_state")
+    with store.read() as conn:
+        decided = conn.execute(sa.select(state.c.outcome).where(
+            state.c.stage == stage, state.c.state == DECIDED,
+            sa.or_(state.c.decided_by.is_(None), state.c.decided_by != BY_AUTOMATION))
+            .order_by(state.c.updated_at, state.c.group_id)).all()
+        total = conn.execute(sa.select(sa.func.count()).select_from(state).where(
+            state.c.stage == stage, sa.or_(state.c.decided_by.is_(None),
+                                           state.c.decided_by != BY_AUTOMATION))).scalar_one()
+        stop = stopped(store, conn, stage)
+    labels = [1 if o == INCLUDE else 0 for (o,) in decided]
+    found = estimate(labels, total, protocol.ranking.recall_target,
+                     protocol.ranking.confidence)
+    return Stopping(stage, found, recall_curve(labels), ASSUMPTIONS, stop)
+
+
+def stopped(store: Store, conn: Connection, stage: str) -> dict[str, Any] | None:
+    stops = store.table("screening_stops")
+    row = conn.execute(sa.select(stops).where(stops.c.stage == stage)).mappings().first()
+    return dict(row) if row else None
+
+
+def stop_of(store: Store, stage: str) -> dict[str, Any] | None:
+    """The lead's decision to stop screening the stage, if there is one."""
+    with store.read() as conn:
+        return stopped(store, conn, stage)
+
+
+def _lead_now(store: Store, conn: Connection, by: str | Reviewer, what: str) -> Reviewer:
+    """Stopping and resuming are a lead's, whoever runs the command: a name is looked up."""
+    name = authorise(store, conn, by, is_lead, f"only a lead {what}", named=True)
+    found = find_reviewer(store, conn, name)
+    assert found is not None  # authorise just found them
+    return found
+
+
+def stop_screening(store: Store, *, by: str | Reviewer, stage: str | None = None,
+                   note: str | None = None) -> dict[str, Any]:
+    """A lead stops screening a stage: its queues close, and PRISMA reports the records still
+    open as not screened. Recorded with the stopping rule's estimate at that moment."""
+    protocol = review_protocol(store)
+    stage = protocol.stage(stage).id if stage else protocol.stages[0].id
+    if stage != protocol.stages[0].id:
+        raise ReviewError(f"only the first stage ({protocol.stages[0].id}) can be stopped: "
+                          "every record that reaches a later stage is assessed")
+    found = stopping(store, stage=stage).estimate
+    stops, state = store.table("screening_stops"), store.table("screening_state")
+    with store.write() as conn:
+        person = _lead_now(store, conn, by, "stops screening")
+        if stopped(store, conn, stage):
+            raise ReviewError(f"screening at {stage} was already stopped")
+        still_open = conn.execute(sa.select(sa.func.count()).select_from(state).where(
+            state.c.stage == stage, state.c.state == OPEN)).scalar_one()
+        values = {"stage": stage, "decided_by": person.id, "decided_at": utc_now(),
+                  "n_screened": found.n_screened, "n_unscreened": int(still_open),
+                  "p_value": found.p_value, "recall_target": found.recall_target,
+                  "confidence": found.confidence, "note": (note or "").strip() or None}
+        conn.execute(stops.insert().values(**values))
+        audit(store, conn, actor=person.name, action="stop screening", entity="stage",
+              entity_id=stage, detail={**values, "target_reached": found.target_reached})
+    return values
+
+
+def resume_screening(store: Store, *, by: str | Reviewer, note: str,
+                     stage: str | None = None) -> dict[str, Any]:
+    """A lead takes back a decision to stop (made too early, or by mistake): the queues open
+    again where they were. The stop and its withdrawal stay in the audit log."""
+    note = " ".join((note or "").split())
+    if not note:
+        raise ReviewError("say why screening resumes (kept in the audit log)")
+    protocol = review_protocol(store)
+    stage = protocol.stage(stage).id if stage else protocol.stages[0].id
+    stops = store.table("screening_stops")
+    with store.write() as conn:
+        person = _lead_now(store, conn, by, "resumes screening")
+        before = stopped(store, conn, stage)
+        if before is None:
+            raise ReviewError(f"screening at {stage} is not stopped")
+        conn.execute(stops.delete().where(stops.c.stage == stage))
+        audit(store, conn, actor=person.name, action="resume screening", entity="stage",
+              entity_id=stage, detail={"before": before, "note": note})
+    return before
