@@ -15,6 +15,19 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+# Taken when a benchmark imports this module, before it starts working: how busy the machine
+# already was (1, 5 and 15 minute load averages), since a figure from a shared machine is only
+# comparable with others measured under a similar load.
+LOAD_AT_START = _load_average()
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -36,10 +49,11 @@ def _memory_gib() -> float | None:
 
 
 def machine() -> dict[str, Any]:
-    """What a reader needs to weigh a figure: cores, processor, memory, OS and Python."""
+    """What a reader needs to weigh a figure: cores, processor, memory, OS, Python and how
+    loaded the machine was when the benchmark started."""
     return {"cpus": os.cpu_count(), "cpu": _cpu_model(), "memory_gib": _memory_gib(),
             "system": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version()}
+            "python": platform.python_version(), "load_at_start": LOAD_AT_START}
 
 
 def record(name: str, figures: dict[str, Any], *, out: Path | None = None) -> Path:
