@@ -7,6 +7,10 @@ digital_work and special_cases. The others in the wheel are held out for evaluat
 with --held-out only to report, never to tune. --scale N adds a synthetic set of N records
 built from the development sets, for speed and memory at size.
 
+The figures go to benchmarks/results/dedup.json (development sets and the synthetic set) and,
+with --held-out, benchmarks/results/dedup-held-out.json, kept apart so that a development run
+never overwrites the held-out report; the README's tables are generated from them.
+
 Run: .venv/bin/python benchmarks/dedup.py [--held-out] [--scale 80000]
 """
 
@@ -25,10 +29,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.results import record  # noqa: E402
+
 CACHE = ROOT / ".bench"
 WHEEL = "bib-dedupe==0.7.2"
 DEVELOPMENT = ["diabetes", "neuroimaging", "cytology_screening", "digital_work", "special_cases"]
 HELD_OUT = ["cardiac", "depression", "haematology", "respiratory", "srsr", "stroke"]
+LABELS = {"diabetes": "ASySD Diabetes", "neuroimaging": "ASySD Neuroimaging",
+          "cytology_screening": "SRA Cytology", "digital_work": "bib-dedupe digital_work",
+          "special_cases": "bib-dedupe special_cases"}
+
+
+def label(name: str) -> str:
+    """The set's name as the README's tables show it."""
+    if name.startswith("scale:"):
+        return f"Synthetic, {int(name.split(':')[1]):,} records"
+    return LABELS.get(name, name)
 
 
 def wheel_path() -> Path:
@@ -219,10 +236,17 @@ def main() -> None:
     print(header)
     print("(sens*, FP*: after a person has checked the uncertain pairs, simulated from the "
           "labels; peak MB includes reading)")
+    development: list[dict] = []
+    held_out: list[dict] = []
     for name in names:
         if args.detail and name in HELD_OUT:
             raise SystemExit("--detail is for development sets only")
         r = run(name, detail=args.detail)
+        figures = {k: v for k, v in r.items()
+                   if k not in ("false_merges", "missed", "uncertain_pairs")}
+        figures["label"] = label(name)
+        figures["synthetic"] = name.startswith("scale:")
+        (held_out if name in HELD_OUT else development).append(figures)
         print(f"{name:<20}{r['records']:>8}{r['TP']:>7}{r['FN']:>6}{r['FP']:>4}{r['TN']:>7}"
               f"{r['sensitivity']:>7.3f}{r['specificity']:>7.3f}{r['precision']:>7.3f}"
               f"{r['pair_f1']:>7.3f}{r['uncertain']:>7}{r['sens_reviewed']:>7.3f}"
@@ -232,6 +256,10 @@ def main() -> None:
             for key in ("false_merges", "missed", "uncertain_pairs"):
                 for item in r.get(key, []):
                     print(f"    {key}: {item}")
+    if development:
+        record("dedup", {"wheel": WHEEL, "sets": development})
+    if held_out:
+        record("dedup-held-out", {"wheel": WHEEL, "sets": held_out})
 
 
 if __name__ == "__main__":

@@ -18,6 +18,10 @@ lag N records). A full run (default model, 5 seeds, ASReview) takes about 20 min
 cores; --models nb,lr,svm compares all three models (how the default was chosen) and takes
 about twice as long.
 
+Every figure goes to benchmarks/results/ranking.json (with the date and machine), from which
+the README's table is generated; --json OUT.json writes it there instead, leaving the README's
+figures alone (for comparing models or settings).
+
 Run: .venv/bin/python benchmarks/ranking.py [--sets cohen2006_estrogens] [--seeds 5]
      [--models nb,lr,svm] [--retrain-every 1] [--no-asreview] [--speed-only] [--json OUT.json]
 """
@@ -26,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import random
 import shutil
@@ -44,6 +47,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.results import record  # noqa: E402
 from review.ranking import models as ranking  # noqa: E402
 from review.ranking import simulation, stopping  # noqa: E402
 
@@ -269,7 +273,11 @@ def main() -> None:
         ranking.make_classifier(m)
     default = ranking.DEFAULT_MODEL if ranking.DEFAULT_MODEL in models else models[0]
     started = time.perf_counter()
-    results: dict[str, object] = {"default_model": ranking.DEFAULT_MODEL}
+    results: dict[str, object] = {"default_model": ranking.DEFAULT_MODEL, "models": models,
+                                  "seeds": args.seeds, "retrain_every": args.retrain_every,
+                                  "recall_target": stopping.DEFAULT_TARGET,
+                                  "stopping_confidence": stopping.DEFAULT_CONFIDENCE,
+                                  "asreview": None}
 
     if not args.speed_only:
         names = ([s.strip() for s in args.sets.split(",")] if args.sets
@@ -281,6 +289,7 @@ def main() -> None:
                   "it with: python3 -m venv .bench/asreview-venv && "
                   ".bench/asreview-venv/bin/pip install asreview")
             use_asreview = False
+        results["asreview"] = version if use_asreview else None
         print(f"# Prioritised screening: models {', '.join(models)} (default {default}), random "
               f"order" + (f", and {version} (asreview simulate, default model)"
                           if use_asreview else ""))
@@ -313,9 +322,7 @@ def main() -> None:
             print(f"retrain {model} + score all, {share.replace('pct', '%').replace('_', ' ')}: "
                   f"{value:.2f} s ({'under' if value < 2 else 'OVER'} the 2 s target)")
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2, default=float) + "\n",
-                                   encoding="utf-8")
+    record("ranking", results, out=Path(args.json) if args.json else None)
 
 
 def verdicts(sets: list[dict[str, object]], default: str) -> None:

@@ -10,10 +10,14 @@ the `next_item` that follows, so half the votes are first votes and half decide 
 
 `--prevoted N` first gives each reviewer N votes on the first N records (written straight
 into the copy's tables, with the state those single votes leave), to time a review half-way
-through, where each next-record query has to step over the reviewer's own votes.
+through, where each next-record query has to step over the reviewer's own votes. Several
+values (`--prevoted 0 25000`) time each on its own fresh copy.
 
-Run: .venv/bin/python benchmarks/screening.py [--records 50000] [--votes 300] [--prevoted N]
-     [--rebuild]
+The figures go to benchmarks/results/screening.json, with the times of the build that made
+the cached review (kept beside it in .bench/, with its date), for the README's table.
+
+Run: .venv/bin/python benchmarks/screening.py [--records 50000] [--votes 300]
+     [--prevoted N [N ...]] [--rebuild]
 """
 
 from __future__ import annotations
@@ -28,9 +32,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.results import record  # noqa: E402
+
 CACHE = ROOT / ".bench"
 PROTOCOL = ROOT / "protocols" / "peer-support-self-harm.toml"
 
@@ -178,43 +188,55 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--votes", type=int, default=300)
-    parser.add_argument("--prevoted", type=int, default=0,
-                        help="Votes each reviewer has already cast before the timing.")
+    parser.add_argument("--prevoted", type=int, nargs="+", default=[0],
+                        help="Votes each reviewer has already cast before the timing (several "
+                             "values: one timing each).")
     parser.add_argument("--rebuild", action="store_true", help="Build the cached review anew.")
     parser.add_argument("--step", choices=["build", "measure"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     db = CACHE / f"screening-{args.records}.db"
+    build_times = db.with_suffix(".build.json")
     if args.step == "build":
         times = build(db, args.records)
         times["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(times))
         return
     if args.step == "measure":
-        print(json.dumps(measure(db, args.votes, prevoted=args.prevoted)))
+        print(json.dumps(measure(db, args.votes, prevoted=args.prevoted[0])))
         return
     if args.rebuild:
         db.unlink(missing_ok=True)
-    if not db.exists():  # each step in its own process, so peak memory is the step's own
+    if not db.exists() or not build_times.exists():
+        # each step in its own process, so peak memory is the step's own
+        db.unlink(missing_ok=True)
         print(f"building {db.relative_to(ROOT)} ({args.records:,} records)...", flush=True)
         out = subprocess.run([sys.executable, __file__, "--records", str(args.records),
                               "--step", "build"], check=True, stdout=subprocess.PIPE, text=True)
         built = json.loads(out.stdout.strip().splitlines()[-1])
         print("build: " + ", ".join(f"{k} {v:.1f}" for k, v in built.items()), flush=True)
-    out = subprocess.run([sys.executable, __file__, "--records", str(args.records), "--votes",
-                          str(args.votes), "--prevoted", str(args.prevoted), "--step",
-                          "measure"], check=True,
-                         stdout=subprocess.PIPE, text=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"{result['records']:,} records in {result['groups']:,} groups; "
-          f"{result['votes']} votes (two reviewers taking turns), after "
-          f"{result['prevoted']:,} votes each")
-    print(f"vote -> next record ready: median {result['median_ms']} ms, p95 "
-          f"{result['p95_ms']} ms, max {result['max_ms']} ms (target: median under 150 ms)")
-    print(f"dedupe's screening sync over every group: {result['sync_screening_s']} s; "
-          f"a whole idempotent dedupe run: {result['rerun_dedupe_s']} s")
-    print(f"peak memory: {result['peak_mb_screening']} MB while screening, "
-          f"{result['peak_mb_with_dedupe']} MB with the dedupe run")
-    print(json.dumps(result))
+        built["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        build_times.write_text(json.dumps(built) + "\n", encoding="utf-8")
+    runs = []
+    for prevoted in args.prevoted:
+        out = subprocess.run([sys.executable, __file__, "--records", str(args.records),
+                              "--votes", str(args.votes), "--prevoted", str(prevoted),
+                              "--step", "measure"], check=True, stdout=subprocess.PIPE,
+                             text=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        runs.append(result)
+        print(f"{result['records']:,} records in {result['groups']:,} groups; "
+              f"{result['votes']} votes (two reviewers taking turns), after "
+              f"{result['prevoted']:,} votes each")
+        print(f"vote -> next record ready: median {result['median_ms']} ms, p95 "
+              f"{result['p95_ms']} ms, max {result['max_ms']} ms (target: median under 150 ms)")
+        print(f"dedupe's screening sync over every group: {result['sync_screening_s']} s; "
+              f"a whole idempotent dedupe run: {result['rerun_dedupe_s']} s")
+        print(f"peak memory: {result['peak_mb_screening']} MB while screening, "
+              f"{result['peak_mb_with_dedupe']} MB with the dedupe run")
+        print(json.dumps(result))
+    build_figures = json.loads(build_times.read_text(encoding="utf-8"))
+    record("screening", {"records": args.records, "votes": args.votes,
+                         "target_median_ms": 150, "build": build_figures, "runs": runs})
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ The review (a synthetic RIS export with distinct titles, imported and deduplicat
 services) is built fresh for each run: in a temporary SQLite file by default, or, with
 --db postgresql://..., in that database, which must be empty (it is left holding the review).
 
+The figures go to benchmarks/results/team-sqlite.json or team-postgresql.json, for the
+README.
+
 Run: .venv/bin/python benchmarks/team.py [--records 2000] [--reviewers 10] [--db URL]
 """
 
@@ -30,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = ROOT / "protocols" / "peer-support-self-harm.toml"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from benchmarks.results import record  # noqa: E402
 
 
 def build(db: str, records: int, reviewers: int, work: Path) -> list[str]:
@@ -146,6 +151,14 @@ def main() -> None:
     print(f"  votes refused because two others completed the record first: {refused}")
     per_person = sorted(len(times) for _, times, _ in results)
     print(f"  votes per reviewer: {per_person[0]} to {per_person[-1]}")
+    record(f"team-{kind.lower()}", {
+        "database": kind, "records": args.records, "reviewers": args.reviewers,
+        "votes": total, "seconds": round(seconds, 2),
+        "votes_per_s": round(total / seconds, 1),
+        "p50_ms": round(1000 * percentile(latencies, 50), 1),
+        "p95_ms": round(1000 * percentile(latencies, 95), 1),
+        "max_ms": round(1000 * max(latencies), 1), "refused": refused,
+        "votes_per_reviewer": [per_person[0], per_person[-1]]})
 
 
 if __name__ == "__main__":
