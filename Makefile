@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 DEMO_DB ?= demo/review.db
 PORT   ?= 8501
 
-.PHONY: demo test venv system lint bench bench-dedup clean
+.PHONY: demo test venv system lint bench bench-dedup readme clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "review needs Python 3.11 or newer (set PYTHON=...)")'
@@ -33,7 +33,13 @@ demo: venv
 
 test: venv system
 	$(BIN)/ruff check review tests benchmarks scripts sample_refs app.py
+	$(BIN)/cog -I . --check --check-fail-msg 'run `make readme`' README.md
 	$(BIN)/python -m pytest
+
+# The README's figure tables, generated from benchmarks/results/*.json (which the benchmarks
+# write): run after a benchmark, commit both.
+readme: venv
+	$(BIN)/cog -I . -r README.md
 
 bench: venv
 	$(BIN)/python benchmarks/import.py

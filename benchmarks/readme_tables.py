@@ -1,0 +1,250 @@
+"""The README's figure tables, rendered as Markdown from benchmarks/results/NAME.json, so every
+figure a reader sees was measured and says when, where and by which command.
+
+README.md calls these from cog blocks; `make readme` regenerates them (`cog -r`) and
+`make test` checks that they are in sync (`cog --check`). A benchmark that has not written its
+JSON yet renders a line saying so, never a stale or invented figure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.results import RESULTS
+
+Result = dict[str, Any]
+
+
+def load(name: str, results: Path = RESULTS) -> Result | None:
+    """One benchmark's recorded figures, or None when it has not been run."""
+    path = results / f"{name}.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def not_run(name: str, command: str) -> str:
+    return (f"*Not measured yet: `python benchmarks/{command}` writes "
+            f"`benchmarks/results/{name}.json`, then `make readme` fills this in.*")
+
+
+def measured(result: Result) -> str:
+    """When, on what and by which command: the line under every generated table."""
+    m = result.get("machine", {})
+    system = str(m.get("system", "")).split(" ")[0] or "an unknown system"
+    parts = [f"{m['cpus']} cores" if m.get("cpus") else None,
+             f"({m['cpu']})" if m.get("cpu") else None]
+    cores = " ".join(p for p in parts if p)
+    memory = f", {m['memory_gib']} GiB" if m.get("memory_gib") else ""
+    load_avg = m.get("load_at_start")
+    busy = f", load {load_avg[0]:.1f} when it started" if load_avg else ""
+    return (f"Measured {result['date']} on {system}{', ' + cores if cores else ''}{memory}, "
+            f"Python {m.get('python', '?')}{busy}, with "
+            f"`python benchmarks/{result['command']}`.")
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def block(*paragraphs: str) -> str:
+    """Paragraphs as cog's output: blank lines around, so Markdown sees the table apart from
+    the cog markers (HTML comments) beside it."""
+    return "\n" + "\n\n".join(p.strip("\n") for p in paragraphs if p) + "\n\n"
+
+
+def _rendered(name: str, command: str, results: Path,
+              render: Callable[[Result], list[str]]) -> str:
+    result = load(name, results)
+    if result is None:
+        return block(not_run(name, command))
+    return block(*render(result), measured(result))
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+def import_table(results: Path = RESULTS) -> str:
+    """Reading and importing an RIS export: benchmarks/import.py."""
+    def render(result: Result) -> list[str]:
+        f = result["figures"]
+        rows = [[step["step"], f"{step['records_per_s']:,.0f}", f"{step['seconds']:.1f}",
+                 f"{step['peak_mb']:,.0f} MB"] for step in f["steps"]]
+        ratios = f["ratios"]
+        sentence = (f"On a {f['file_mb']:.0f} MB export of {f['records']:,} records "
+                    f"({f['runs']} runs each), our reader takes {ratios['read_time']:.1f} times "
+                    f"as long as plain `rispy.load` and {ratios['read_memory']:.1f} times its "
+                    f"peak memory.")
+        return [table(["step", "records/s", "seconds", "peak memory"], rows), sentence]
+    return _rendered("import", "import.py", results, render)
+
+
+# --- dedupe ---------------------------------------------------------------------------------
+
+
+def _share(part: float, whole: float) -> str:
+    if not whole:
+        return "0%"
+    share = 100 * part / whole
+    return "0%" if share == 0 else f"{share:.2f}%"
+
+
+def dedup_table(results: Path = RESULTS) -> str:
+    """Duplicate detection on the labelled development sets and the synthetic set."""
+    def render(result: Result) -> list[str]:
+        rows = []
+        for s in result["figures"]["sets"]:
+            seconds = f"{s['read_s'] + s['dedupe_s']:.1f}"
+            peak = f"{s['peak_mb']:,.0f}"
+            if s.get("synthetic"):
+                rows.append([s["label"], f"{s['records']:,}", *["–"] * 6, seconds, peak])
+                continue
+            rows.append([s["label"], f"{s['records']:,}", f"{s['sensitivity']:.3f}",
+                         f"{s['specificity']:.3f}", f"{s['precision']:.3f}",
+                         f"{s['pair_f1']:.3f}", str(s["FP"]),
+                         f"{s['uncertain']} ({_share(s['uncertain'], s['records'])})",
+                         seconds, peak])
+        header = ["Set", "Records", "Sensitivity", "Specificity", "Precision", "Pairwise F1",
+                  "False merges", "Uncertain pairs (% of records)", "Time (s)", "Peak MB"]
+        return [table(header, rows)]
+    return _rendered("dedup", "dedup.py --scale 80000", results, render)
+
+
+def dedup_held_out(results: Path = RESULTS) -> str:
+    """The held-out sets in one sentence: reported, never tuned on."""
+    def render(result: Result) -> list[str]:
+        sets = ", ".join(f"{s['label']} {s['sensitivity']:.3f} / {s['FP']} / "
+                         f"{_share(s['uncertain'], s['records'])}"
+                         for s in result["figures"]["sets"])
+        return [f"Held-out sets (sensitivity / false merges / uncertain pairs as % of "
+                f"records): {sets}."]
+    return _rendered("dedup-held-out", "dedup.py --held-out", results, render)
+
+
+# --- prioritised screening ------------------------------------------------------------------
+
+
+def ranking_table(results: Path = RESULTS) -> str:
+    """Our default model against ASReview and random order, per development set."""
+    def render(result: Result) -> list[str]:
+        f = result["figures"]
+        if not f.get("sets"):
+            return ["*Only the speed part was run (`--speed-only`): no set was screened.*"]
+        ours, version = f["default_model"], f.get("asreview")
+        rows = []
+        for s in f["sets"]:
+            m = s["summaries"]
+            stop = f"{m[ours]['recall_at_stop']:.3f}, {m[ours]['work_saved_at_stop']:.0%}"
+            rows.append([s["set"], _methods(m, ours, "wss95"), _methods(m, ours, "wss100"),
+                         _methods(m, ours, "recall_at_10", random=False), stop])
+        header = ["set", "WSS@95 ours / ASReview / random", "WSS@100 ours / ASReview / random",
+                  "recall@10% ours / ASReview", "stopping rule (ours): recall, work saved"]
+        intro = (f"Our default model ({ours}), "
+                 + (f"ASReview {version.split()[-1]} (`asreview simulate`, its default model, "
+                    "the same random start)" if version else
+                    "ASReview not run (it was not installed in `.bench/asreview-venv`)")
+                 + f" and random order, {f['seeds']} seeds, retrained after every "
+                 + ("record" if f.get("retrain_every", 1) == 1
+                    else f"{f['retrain_every']} records") + ":")
+        return [intro, table(header, rows), _ranking_summary(f)]
+    return _rendered("ranking", "ranking.py", results, render)
+
+
+def _methods(summaries: Result, ours: str, key: str, random: bool = True) -> str:
+    """One metric as "ours / ASReview[ / random]"; ASReview "not run" when it has no figure."""
+    theirs = summaries.get("asreview")
+    cells = [f"{summaries[ours][key]:.3f}", f"{theirs[key]:.3f}" if theirs else "not run"]
+    if random:
+        cells.append(f"{summaries['random'][key]:.3f}")
+    return " / ".join(cells)
+
+
+def _ranking_summary(f: Result) -> str:
+    ours = f["default_model"]
+    target = f.get("recall_target", 0.95)
+    sentences = []
+    compared = [s for s in f["sets"] if "asreview" in s["summaries"]]
+    if compared:
+        def diff(s: Result) -> float:
+            return s["summaries"][ours]["wss95"] - s["summaries"]["asreview"]["wss95"]
+        better = sum(1 for s in compared if round(diff(s), 3) > 0)
+        equal = sum(1 for s in compared if round(diff(s), 3) == 0)
+        worse = len(compared) - better - equal
+        sentences.append(f"WSS@95 of our default model against ASReview's: higher on {better}, "
+                         f"equal (to three decimals) on {equal}, lower on {worse} of "
+                         f"{len(compared)} sets.")
+    recalls = [r for s in f["sets"] for r in s["stop_recalls"][ours]]
+    reached = sum(1 for r in recalls if r >= target - 1e-12)
+    early = sum(round(s["summaries"][ours]["stopped_early"] * s["seeds"]) for s in f["sets"])
+    sentences.append(f"The stopping rule reached {target:.0%} recall in {reached} of "
+                     f"{len(recalls)} runs and stopped before the end in {early} of them.")
+    speed = f.get("speed")
+    if speed:
+        retrain = [v for k, v in speed.items() if "_retrain_seconds_" in k]
+        sentences.append(
+            f"Retraining (fit and scoring) at {speed['records']:,} records: "
+            f"{min(retrain):.1f}-{max(retrain):.1f} s; building the TF-IDF features there "
+            f"takes {speed['feature_seconds']:.1f} s and is kept between retrainings while "
+            f"the records do not change.")
+    return " ".join(sentences)
+
+
+# --- screening speed ------------------------------------------------------------------------
+
+
+def screening_table(results: Path = RESULTS) -> str:
+    """Vote to next record at 50,000 records: benchmarks/screening.py."""
+    def render(result: Result) -> list[str]:
+        f = result["figures"]
+        rows = []
+        for run in f["runs"]:
+            times = f"{run['median_ms']:.0f} ms / {run['p95_ms']:.0f} ms / {run['max_ms']:.0f} ms"
+            if run["prevoted"]:
+                label = (f"the same after {run['prevoted']:,} votes each "
+                         f"(`--prevoted {run['prevoted']}`)")
+            else:
+                label = "vote → next record ready, median / p95 / max"
+            rows.append([label, times])
+        b = f["build"]
+        total = sum(v for k, v in b.items() if k.endswith("_s"))
+        rows.append([f"building the review (import {b['import_s']:.0f} s, dedupe "
+                     f"{b['dedupe_s']:.0f} s)", f"{total:.0f} s, peak {b['peak_mb']:,.0f} MB"])
+        first = f["runs"][0]
+        rows.append(["dedupe's screening sync over every group / a whole idempotent dedupe run",
+                     f"{first['sync_screening_s']:.1f} s / {first['rerun_dedupe_s']:.0f} s"])
+        rows.append(["peak memory while screening", f"{first['peak_mb_screening']:,} MB"])
+        met = all(run["median_ms"] < f["target_median_ms"] for run in f["runs"])
+        verdict = (f"{f['records']:,} records, {f['votes']} timed votes per run. Target, a "
+                   f"median under {f['target_median_ms']} ms: "
+                   + ("met in every run." if met else "NOT met in every run."))
+        if b.get("date", "")[:10] != result["date"][:10]:
+            verdict += f" The cached review was built {b.get('date', 'at an unrecorded time')}."
+        return [table(["figure", "value"], rows), verdict]
+    return _rendered("screening", "screening.py --rebuild --prevoted 0 25000", results, render)
+
+
+# --- a team on one database -----------------------------------------------------------------
+
+
+def team_table(results: Path = RESULTS) -> str:
+    """Reviewer processes voting at once through the services, on SQLite and PostgreSQL."""
+    rows, lines = [], []
+    for name, command in (("team-sqlite", "team.py"),
+                          ("team-postgresql", "team.py --db postgresql://...")):
+        result = load(name, results)
+        if result is None:
+            lines.append(not_run(name, command))
+            continue
+        f = result["figures"]
+        rows.append([f["database"], str(f["reviewers"]), f"{f['records']:,}", f"{f['votes']:,}",
+                     f"{f['votes_per_s']:.0f}", f"{f['p50_ms']:.0f} ms", f"{f['p95_ms']:.0f} ms",
+                     f"{f['max_ms']:.0f} ms"])
+        lines.append(f"{f['database']}: {measured(result)}")
+    header = ["database", "reviewers", "records", "votes", "votes/s (team)", "vote p50",
+              "vote p95", "vote max"]
+    return block(table(header, rows) if rows else "", *lines)
