@@ -260,11 +260,21 @@ def split(group_id: int, db: str | None) -> None:
 @click.option("--db", default="demo/review.db", show_default=True, metavar="PATH",
               help="Where to build the demo review (SQLite).")
 @click.option("--rebuild", is_flag=True, help="Delete and build it again.")
-def demo(db: str, rebuild: bool) -> None:
-    """Build the demo review from sample_refs/ and the example protocol."""
+@click.option("--samples", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+              help="A folder laid out like sample_refs/: manifest.csv (file, source, kind, "
+                   "searched), truth.csv and the exports it lists. Default: the sample exports "
+                   "shipped with review.")
+@click.option("--protocol", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="The review protocol (TOML). Default: the example protocol shipped with "
+                   "review (protocols/peer-support-self-harm.toml).")
+def demo(db: str, rebuild: bool, samples: str | None, protocol: str | None) -> None:
+    """Build the demo review from the sample exports and the example protocol.
+
+    An existing demo database is opened as it is; --rebuild builds it anew from the files.
+    """
     from review.demo.build import build_demo
 
-    store = build_demo(db, rebuild=rebuild)
+    store = build_demo(db, samples=samples, protocol=protocol, rebuild=rebuild)
     counts = store_records.source_counts(store)
     for row in counts:
         click.echo(f"{row['name']} ({row['kind']}): {row['records']} records")
