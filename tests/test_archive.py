@@ -308,7 +308,7 @@ def test_a_failure_late_in_the_restore_removes_only_what_it_created(
     assert "foreign key" in str(failed.value).lower()
     assert not any(_contents(db_url).values())  # no file; on the server no table or function
     if "://" not in db_url:
-        assert not list(Path(db_url).parent.glob("*.partial*"))
+        assert not list(Path(db_url).parent.glob(f"{Path(db_url).name}*"))
 
 
 def test_a_failed_restore_leaves_an_empty_file_as_it_was(broken_archive: Path,
@@ -388,3 +388,39 @@ def test_cli_import_into_a_non_empty_file_leaves_it_byte_identical(small_review:
     assert "new, empty database" in result.output
     assert _sha256(target) == digest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.db", "small.zip"]
+
+
+@pytest.mark.parametrize("failure", ["interrupted", "bad JSON"])
+def test_an_interrupted_or_unreadable_restore_leaves_nothing(
+        failure: str, db_url: str, small_review: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "small.zip"
+    export_project(Store.open(small_review), out)
+    if failure == "interrupted":
+        real = archive_module._insert
+
+        def interrupted(conn, table, rows):  # type: ignore[no-untyped-def]
+            if table.name == LATE:
+                raise KeyboardInterrupt
+            return real(conn, table, rows)
+
+        monkeypatch.setattr(archive_module, "_insert", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            import_project(out, db_url)
+    else:
+        bad = tmp_path / "bad.zip"
+        with zipfile.ZipFile(out) as src, zipfile.ZipFile(bad, "w") as dst:
+            manifest = json.loads(src.read("manifest.json"))
+            for name in src.namelist():
+                data = src.read(name) + (b"{not json\n" if name.endswith(f"{LATE}.jsonl")
+                                         else b"")
+                manifest["sha256"][name] = hashlib.sha256(data).hexdigest()
+                if name != "manifest.json":
+                    dst.writestr(name, data)
+            del manifest["sha256"]["manifest.json"]
+            dst.writestr("manifest.json", json.dumps(manifest))
+        with pytest.raises(InputError, match=rf"{LATE}\.jsonl, line 3: bad JSON"):
+            import_project(bad, db_url)
+    assert not any(_contents(db_url).values())
+    if "://" not in db_url:  # neither the file nor its private .partial file is left
+        assert not list(Path(db_url).parent.glob(f"{Path(db_url).name}*"))
