@@ -424,3 +424,25 @@ def test_an_interrupted_or_unreadable_restore_leaves_nothing(
     assert not any(_contents(db_url).values())
     if "://" not in db_url:  # neither the file nor its private .partial file is left
         assert not list(Path(db_url).parent.glob(f"{Path(db_url).name}*"))
+
+
+def test_a_review_can_go_into_an_empty_schema_beside_other_data(postgres,
+                                                                small_review: Path) -> None:
+    url = postgres.new_database()
+    _add_foreign_table(url)
+    engine = _engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA team_review")
+    engine.dispose()
+    in_schema = url + "?options=-csearch_path%3Dteam_review"
+    source = Store.open(small_review)
+    restored = copy_review(source, in_schema)
+    assert table_contents(restored) == table_contents(source)
+    restored.close()
+    assert _contents(url) == {"tables": ["user_notes"], "views": [], "functions": [],
+                              "notes": [(1, "keep me")]}
+    with pytest.raises(StoreError, match="already holds a review"):
+        copy_review(source, in_schema)
+    missing = url + "?options=-csearch_path%3Dno_such_schema"
+    with pytest.raises(StoreError, match="none of the schemas on the search_path exists"):
+        copy_review(source, missing)
