@@ -309,6 +309,10 @@ def test_a_failure_late_in_the_restore_removes_only_what_it_created(
     assert not any(_contents(db_url).values())  # no file; on the server no table or function
     if "://" not in db_url:
         assert not list(Path(db_url).parent.glob(f"{Path(db_url).name}*"))
+        deeper = Path(db_url).parent / "new" / "folders" / "r.db"
+        with pytest.raises(StoreError, match="nothing was kept"):
+            import_project(broken_archive, deeper)
+        assert not (Path(db_url).parent / "new").exists()  # the folders it made went too
 
 
 def test_a_failed_restore_leaves_an_empty_file_as_it_was(broken_archive: Path,

@@ -140,6 +140,7 @@ class NewDatabase:
         self.display = url.render_as_string(hide_password=True)
         backend = url.get_backend_name()
         self.path: Path | None = None
+        self._existed = False
         if backend == "sqlite":
             if not url.database or url.database == ":memory:":
                 raise StoreError(f"{self.display} is an in-memory database; give a file path")
@@ -169,7 +170,12 @@ class NewDatabase:
                 _refuse(self.display, postgresql_holdings(conn),
                         "Create one (e.g. createdb review_restored), or point the URL at an "
                         "empty schema (?options=-csearch_path%3Dname).")
-                store.create_schema(conn)
+                try:
+                    store.create_schema(conn)
+                except sa.exc.DBAPIError as exc:
+                    reason = str(exc.orig or exc).strip().splitlines()[0]
+                    raise StoreError(f"could not create the review's tables in {self.display} "
+                                     f"({reason}); nothing was kept") from exc
                 yield conn
         finally:
             store.close()
