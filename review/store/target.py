@@ -126,8 +126,8 @@ def postgresql_holdings(conn: Connection) -> str | None:
 
 def _refuse(where: str, holdings: str | None, advice: str) -> None:
     if holdings:
-        raise StoreError(f"{where} {holdings}; a review is restored only into a new, empty "
-                         f"database, so nothing was written. {advice}")
+        raise StoreError(f"{where} {holdings}; a review is restored or moved only into a new, "
+                         f"empty database, so nothing was written. {advice}")
 
 
 class NewDatabase:
