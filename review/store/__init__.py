@@ -8,7 +8,7 @@ failing half-way; reads never block writes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +60,26 @@ def _make_engine(url: str) -> Engine:
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _migrations_table() -> sa.Table:
+    return sa.Table(
+        _MIGRATIONS_TABLE, sa.MetaData(),
+        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("applied_at", sa.String(32), nullable=False),
+    )
+
+
+def _apply(conn: Connection, version: int, name: str,
+           step: Callable[[Connection], None]) -> bool:
+    """Run one migration unless it is recorded as done; True if it ran."""
+    table = _migrations_table()
+    if conn.execute(sa.select(table.c.version).where(table.c.version == version)).first():
+        return False
+    step(conn)
+    conn.execute(table.insert().values(version=version, name=name, applied_at=utc_now()))
+    return True
 
 
 class Store:
@@ -135,25 +155,13 @@ class Store:
 
     def migrate(self) -> list[int]:
         """Apply pending migrations in order, each in its own transaction; return those applied."""
-        migrations_table = sa.Table(
-            _MIGRATIONS_TABLE, sa.MetaData(),
-            sa.Column("version", sa.Integer, primary_key=True),
-            sa.Column("name", sa.Text, nullable=False),
-            sa.Column("applied_at", sa.String(32), nullable=False),
-        )
         with self.write() as conn:
-            migrations_table.create(conn, checkfirst=True)
+            _migrations_table().create(conn, checkfirst=True)
         applied: list[int] = []
         for version, name, step in MIGRATIONS:
             with self.write() as conn:
-                done = conn.execute(sa.select(migrations_table.c.version)
-                                    .where(migrations_table.c.version == version)).first()
-                if done:
-                    continue
-                step(conn)
-                conn.execute(migrations_table.insert().values(
-                    version=version, name=name, applied_at=utc_now()))
-                applied.append(version)
+                if _apply(conn, version, name, step):
+                    applied.append(version)
         if applied:
             self._tables = None
         current = self.schema_version()
@@ -161,6 +169,14 @@ class Store:
             raise StoreError(f"{self.display_url} was written by a newer version of review "
                              f"(schema {current}, this one knows {LATEST}); upgrade review")
         return applied
+
+    def create_schema(self, conn: Connection) -> None:
+        """Every migration inside the caller's transaction, for an empty database: a restore
+        onto a shared server lands its schema with its rows, or rolls back leaving nothing."""
+        _migrations_table().create(conn)
+        for version, name, step in MIGRATIONS:
+            _apply(conn, version, name, step)
+        self._tables = None
 
     @property
     def tables(self) -> dict[str, sa.Table]:
