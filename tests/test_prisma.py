@@ -209,6 +209,25 @@ def test_csv_names_are_made_safe_and_other_kind_gets_its_row() -> None:
         read_csv("a,b\n1,2\n", "other.csv")
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_source_names_and_reasons_cannot_run_as_formulas(start: str) -> None:
+    import csv
+    import io
+
+    name, reason = f"{start}HYPERLINK(\"http://example.org\")", f"{start}SUM(A1)"
+    counts = Prisma(database_results=5, database_specific_results=((name, 5),),
+                    records_stored=5, records_screened=5, records_excluded=0,
+                    dbr_sought_reports=5, dbr_assessed=5, dbr_excluded=((reason, 2),),
+                    dbr_included_reports=3)
+    text = to_csv(counts)
+    cells = {row["data"]: row["n"] for row in csv.DictReader(io.StringIO(text, newline=""))}
+    for data in ("database_specific_results", "dbr_excluded"):
+        assert not cells[data].startswith(("=", "+", "-", "@", "\t", "\r")), cells[data]
+    if start in "=+@":  # safe_name trims a hyphen or white space at either end anyway
+        assert cells["database_specific_results"].startswith("'" + start)
+    assert read_csv(text) == template_values(counts)  # the quote comes off again
+
+
 def test_json_holds_every_count_and_the_identities(known: Store) -> None:
     document = json.loads(to_json(compute(known), review="Example"))
     assert document["counts"] == EXPECTED and document["complete"] is False

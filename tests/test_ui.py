@@ -604,7 +604,7 @@ def test_session_ends_after_the_idle_minutes(team_db: Path, monkeypatch) -> None
 
 
 def test_session_minutes_default_and_bad_values(monkeypatch) -> None:
-    from review.ui.session import session_minutes
+    from review.sessions import session_minutes
 
     monkeypatch.delenv("REVIEW_SESSION_MINUTES", raising=False)
     assert session_minutes() == 60
@@ -756,7 +756,7 @@ def test_oidc_identity_signs_in_the_reviewer_with_that_email(team_db: Path, monk
 
 
 def test_oidc_identity_mapping_refuses_unverified_and_disabled(team_db: Path) -> None:
-    from review.ui.session import reviewer_for_identity
+    from review.sessions import reviewer_for_identity
 
     store = Store.open(team_db)
     accounts.set_email(store, "Ben", "ben@example.org", actor="Lee")
