@@ -10,8 +10,6 @@ import pytest
 from tests.streamlit_server import sign_in, start_app
 from tests.test_ui import PEOPLE, tiny_pdf
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture
 def team(review_db: Path) -> Path:

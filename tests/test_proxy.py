@@ -437,7 +437,6 @@ UPLOAD_TITLES = {"Peer support through a proxy: a pilot of moderated groups",
                  "Befriending volunteers behind a reverse proxy, a qualitative study"}
 
 
-@pytest.mark.browser
 def test_lead_uploads_an_export_in_chromium_through_the_proxy(stack: Stack, chromium: str,
                                                               tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright

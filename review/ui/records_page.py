@@ -15,6 +15,7 @@ from review.store import Store
 from review.store import records as store_records
 from review.tabular import render
 from review.ui.safe import md_escape
+from review.ui.session import signed_in
 
 PAGE_SIZE = 200
 _FIELDS = ("title", "authors", "year", "journal", "journal_abbrev", "volume", "issue", "pages",
@@ -86,6 +87,7 @@ def _show_record(store: Store, record_id: int) -> None:
 
 def records_page() -> None:
     store: Store = st.session_state["store"]
+    signed_in()  # those who screen, as the menu says; the page guards itself too
     st.title("Records")
     sources = _source_table(store)
     total = int(sources["Records"].sum()) if len(sources) else 0
