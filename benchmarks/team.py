@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from review.store import schema as t
+
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = ROOT / "protocols" / "peer-support-self-harm.toml"
 if str(ROOT) not in sys.path:
@@ -88,7 +90,7 @@ def check(db: str, records: int) -> int:
     from review.store import Store
 
     store = Store.open(db)
-    decisions, state = store.table("decisions"), store.table("screening_state")
+    decisions, state = t.decisions, t.screening_state
     with store.read() as conn:
         per_group = conn.execute(sa.select(decisions.c.group_id, sa.func.count(),
                                            sa.func.count(sa.distinct(decisions.c.reviewer_id)))

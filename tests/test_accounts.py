@@ -21,6 +21,7 @@ from review.accounts import (
 from review.errors import ReviewError
 from review.project import create_review
 from review.screening.votes import cast_vote
+from review.store import schema as t
 from tests.test_screening import build
 
 
@@ -43,7 +44,7 @@ def test_add_and_list_reviewers_with_roles(store) -> None:
         ("Morgan Lee", "lead", False), ("Jordan", "reviewer", True),
         ("Priya", "reviewer", False)]
     assert get_reviewer(store, "morgan lee").id == lead.id
-    audit = store.table("audit_log")
+    audit = t.audit_log
     with store.read() as conn:
         rows = conn.execute(sa.select(audit.c.detail).where(
             audit.c.action == "add reviewer")).all()
@@ -79,7 +80,7 @@ def test_names_match_case_insensitively_beyond_ascii(store) -> None:
 def test_passwords_are_argon2_hashes_and_sign_in_checks_them(store) -> None:
     add_reviewer(store, "Priya", password="priya-secret", actor="setup")
     add_reviewer(store, "Tom", actor="setup")  # no password: no app sign-in
-    reviewers = store.table("reviewers")
+    reviewers = t.reviewers
     with store.read() as conn:
         stored = conn.execute(sa.select(reviewers.c.password_hash).where(
             reviewers.c.name == "Priya")).scalar_one()
@@ -111,7 +112,7 @@ def test_a_signed_in_reviewer_who_was_deactivated_cannot_vote(db_url: str,
     """The app keeps the Reviewer from sign-in; the services check it is still active."""
     store = build(db_url, tmp_path)
     ben = get_reviewer(store, "Ben")
-    reviewers = store.table("reviewers")
+    reviewers = t.reviewers
     with store.write() as conn:
         conn.execute(reviewers.update().where(reviewers.c.id == ben.id).values(active=False))
     with pytest.raises(AccessError, match="no longer an active reviewer"):
@@ -122,7 +123,7 @@ def test_a_signed_in_reviewer_who_was_deactivated_cannot_vote(db_url: str,
 # --- team server: observers, account changes, emails, migration 7 ------------------------
 
 def _audit(store, action: str) -> list[dict]:
-    audit = store.table("audit_log")
+    audit = t.audit_log
     with store.read() as conn:
         return [dict(r._mapping) for r in conn.execute(
             sa.select(audit).where(audit.c.action == action).order_by(audit.c.id))]
@@ -219,17 +220,17 @@ def test_migration_7_keeps_reviewers_and_their_votes(db_url: str, tmp_path: Path
     monkeypatch.setattr(store_module, "MIGRATIONS", old)
     monkeypatch.setattr(store_module, "LATEST", max(m[0] for m in old))
     store = build(db_url, tmp_path)
-    assert store.schema_version() < 7 and "email" not in store.table("reviewers").c
+    assert store.schema_version() < 7 and "email" not in t.reviewers.c
     cast_vote(store, "Ana", 1, "include")
     cast_vote(store, "Ben", 1, "exclude")
     cast_vote(store, "Ana", 2, "include")
     resolve(store, 1, "include", by="Lead")
     with pytest.raises(sa.exc.IntegrityError):  # the old constraint: no observers yet
         with store.write() as conn:
-            conn.execute(store.table("reviewers").insert().values(
+            conn.execute(t.reviewers.insert().values(
                 name="Olu", role="observer", resolver=False, active=True,
                 created_at="2025-01-01T00:00:00Z", created_by="test"))
-    reviewers, decisions = store.table("reviewers"), store.table("decisions")
+    reviewers, decisions = t.reviewers, t.decisions
     with store.read() as conn:
         before_people = conn.execute(sa.select(reviewers).order_by(reviewers.c.id)).all()
         before_votes = conn.execute(sa.select(decisions).order_by(decisions.c.id)).all()
@@ -238,7 +239,7 @@ def test_migration_7_keeps_reviewers_and_their_votes(db_url: str, tmp_path: Path
     monkeypatch.undo()
     store = Store.open(db_url)
     assert store.schema_version() == LATEST
-    reviewers, decisions = store.table("reviewers"), store.table("decisions")
+    reviewers, decisions = t.reviewers, t.decisions
     with store.read() as conn:
         after_people = conn.execute(sa.select(reviewers).order_by(reviewers.c.id)).all()
         after_votes = conn.execute(sa.select(decisions).order_by(decisions.c.id)).all()

@@ -19,6 +19,7 @@ from review.duplicates import run_dedupe
 from review.importing import SourceInfo, import_files
 from review.project import create_review, review_protocol
 from review.screening.state import decide
+from review.store import schema as t
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS, CHANGES = 1000, 100
@@ -74,9 +75,8 @@ def test_two_processes_voting_at_once_lose_nothing(db_url: str, tmp_path: Path,
     errors = [w.communicate(timeout=300)[1] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], errors
 
-    t = store.tables
-    decisions, reviewers, state, audit = (t["decisions"], t["reviewers"],
-                                          t["screening_state"], t["audit_log"])
+    decisions, reviewers, state, audit = (t.decisions, t.reviewers,
+                                          t.screening_state, t.audit_log)
     with store.read() as conn:
         names = dict(conn.execute(sa.select(reviewers.c.id, reviewers.c.name)).all())
         votes = conn.execute(sa.select(decisions).order_by(decisions.c.id)).all()
@@ -84,8 +84,8 @@ def test_two_processes_voting_at_once_lose_nothing(db_url: str, tmp_path: Path,
         logged = dict(conn.execute(sa.select(audit.c.actor, sa.func.count())
                                    .where(audit.c.action.in_(["vote", "change vote"]))
                                    .group_by(audit.c.actor)).all())
-        kept = dict(conn.execute(sa.select(t["duplicate_groups"].c.id,
-                                           t["duplicate_groups"].c.kept_record_id)).all())
+        kept = dict(conn.execute(sa.select(t.duplicate_groups.c.id,
+                                           t.duplicate_groups.c.kept_record_id)).all())
     assert logged == {"Ana": records + CHANGES, "Ben": records + CHANGES}
     seen = {(kept[v.group_id], names[v.reviewer_id]): v for v in votes}
     assert len(seen) == len(votes) == 2 * records  # every vote exactly once
