@@ -21,6 +21,7 @@ from review.accounts import (
 from review.errors import ReviewError
 from review.project import create_review
 from review.screening.votes import cast_vote
+from review.store import Store
 from review.store import schema as t
 from tests.test_screening import build
 
@@ -207,33 +208,73 @@ def test_emails_are_unique_and_find_their_reviewer(store) -> None:
     assert reviewer_by_email(store, "") is None
 
 
+def _older_copy(source: Store, url: str, before: int,
+                monkeypatch: pytest.MonkeyPatch) -> tuple[Store, sa.MetaData]:
+    """The same review in a new database at the schema before migration `before`: made by the
+    migrations of that time, with every row copied over (columns the old schema lacks left
+    out). The services speak only the declared, current schema, so an old review is made by
+    copying a current one back, not by running them against old tables."""
+    import review.store as store_module
+    from review.store.migrations import MIGRATIONS
+    old = tuple(m for m in MIGRATIONS if m[0] < before)
+    monkeypatch.setattr(store_module, "MIGRATIONS", old)
+    monkeypatch.setattr(store_module, "LATEST", max(m[0] for m in old))
+    target = Store.create(url)
+    md = sa.MetaData()
+    md.reflect(target.engine)
+    with source.read() as src, target.write() as dst:
+        for table in t.REVIEW_TABLES:
+            if table.name not in md.tables:
+                continue
+            into = md.tables[table.name]
+            rows = [{c.name: r[c.name] for c in into.c} for r in src.execute(
+                sa.select(table).order_by(*table.primary_key.columns)).mappings()]
+            # a column pointing into its own table (a group merged into a later one) goes last
+            own = [c.name for c in into.c if any(fk.column.table is into for fk in c.foreign_keys)]
+            if rows:
+                dst.execute(into.insert(), [{**r, **dict.fromkeys(own)} for r in rows])
+            for r in rows:
+                for name in own:
+                    if r[name] is not None:
+                        dst.execute(into.update().where(*[c == r[c.name] for c in
+                                                          into.primary_key.columns])
+                                    .values({name: r[name]}))
+            key = list(into.primary_key.columns)
+            if dst.dialect.name == "postgresql" and len(key) == 1 and rows and \
+                    isinstance(key[0].type, sa.Integer):  # ids come next after the copied ones
+                dst.execute(sa.select(sa.func.setval(
+                    sa.func.pg_get_serial_sequence(into.name, key[0].name),
+                    sa.select(sa.func.max(key[0])).scalar_subquery())))
+    return target, md
+
+
 def test_migration_7_keeps_reviewers_and_their_votes(db_url: str, tmp_path: Path,
+                                                     request: pytest.FixtureRequest,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A review made at the schema before 7 (roles lead and reviewer only), with votes and a
     resolution pointing at reviewers, is brought to the current schema: same rows, same ids,
     foreign keys still enforced, and observers now allowed."""
-    import review.store as store_module
     from review.screening.conflicts import resolve
-    from review.store import Store
-    from review.store.migrations import LATEST, MIGRATIONS
-    old = tuple(m for m in MIGRATIONS if m[0] < 7)
-    monkeypatch.setattr(store_module, "MIGRATIONS", old)
-    monkeypatch.setattr(store_module, "LATEST", max(m[0] for m in old))
-    store = build(db_url, tmp_path)
-    assert store.schema_version() < 7 and "email" not in t.reviewers.c
-    cast_vote(store, "Ana", 1, "include")
-    cast_vote(store, "Ben", 1, "exclude")
-    cast_vote(store, "Ana", 2, "include")
-    resolve(store, 1, "include", by="Lead")
+    from review.store.migrations import LATEST
+    current = build(str(tmp_path / "current.db") if "://" not in db_url else
+                    request.getfixturevalue("postgres").new_database(), tmp_path)
+    cast_vote(current, "Ana", 1, "include")
+    cast_vote(current, "Ben", 1, "exclude")
+    cast_vote(current, "Ana", 2, "include")
+    resolve(current, 1, "include", by="Lead")
+    store, old = _older_copy(current, db_url, 7, monkeypatch)
+    current.close()
+    assert store.schema_version() < 7 and "email" not in old.tables["reviewers"].c
     with pytest.raises(sa.exc.IntegrityError):  # the old constraint: no observers yet
         with store.write() as conn:
-            conn.execute(t.reviewers.insert().values(
+            conn.execute(old.tables["reviewers"].insert().values(
                 name="Olu", role="observer", resolver=False, active=True,
                 created_at="2025-01-01T00:00:00Z", created_by="test"))
-    reviewers, decisions = t.reviewers, t.decisions
+    reviewers, decisions = old.tables["reviewers"], old.tables["decisions"]
     with store.read() as conn:
         before_people = conn.execute(sa.select(reviewers).order_by(reviewers.c.id)).all()
         before_votes = conn.execute(sa.select(decisions).order_by(decisions.c.id)).all()
+    assert len(before_people) == 4 and len(before_votes) == 3
     store.close()
 
     monkeypatch.undo()
