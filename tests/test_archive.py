@@ -16,6 +16,7 @@ from review.errors import InputError, ReviewError
 from review.screening.fulltext import attach_pdf, list_reports
 from review.screening.votes import cast_vote
 from review.store import Store
+from review.store import schema as t
 from review.store.archive import export_project, import_project, table_contents
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -29,12 +30,12 @@ def demo_review(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = next(r for r in list_reports(store) if r["status"] == "sought"
                   and r["assessment"] == "open")
     attach_pdf(store, report["record_id"], PDF, "paper.pdf", actor="Morgan")
-    first = store.table("decisions")
+    first = t.decisions
     with store.read() as conn:
         row = conn.execute(first.select().order_by(first.c.id).limit(1)).mappings().one()
     store.close()
     store = Store.open(db)
-    groups = store.table("duplicate_groups")
+    groups = t.duplicate_groups
     with store.read() as conn:
         record = conn.execute(groups.select().where(groups.c.id == row["group_id"])
                               ).mappings().one()["kept_record_id"]

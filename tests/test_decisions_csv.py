@@ -42,8 +42,8 @@ def _write(tmp_path: Path, text: str, name: str = "votes.csv") -> Path:
 
 def _snapshot(store) -> tuple:
     with store.read() as conn:
-        return tuple(tuple(conn.execute(sa.select(t[n])).all())
-                     for n in ("decisions", "screening_state", "audit_log"))
+        return tuple(tuple(conn.execute(sa.select(table)).all())
+                     for table in (t.decisions, t.screening_state, t.audit_log))
 
 
 def test_import_adds_votes_and_is_idempotent(review, tmp_path: Path) -> None:
