@@ -26,8 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from review.store import schema as t
-
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = ROOT / "protocols" / "peer-support-self-harm.toml"
 if str(ROOT) not in sys.path:
@@ -88,6 +86,7 @@ def check(db: str, records: int) -> int:
     import sqlalchemy as sa
 
     from review.store import Store
+    from review.store import schema as t
 
     store = Store.open(db)
     decisions, state = t.decisions, t.screening_state
