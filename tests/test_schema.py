@@ -121,7 +121,7 @@ def test_every_table_and_column_is_compared(migrated: Store) -> None:
     """The comparison sees every declared table with columns and keys (not an empty match)."""
     inspector = sa.inspect(migrated.engine)
     assert set(inspector.get_table_names()) == set(t.metadata.tables)
-    assert len(t.metadata.tables) == 26
+    assert len(t.metadata.tables) >= 26  # every table of schema 8, schema_migrations included
     for table in t.metadata.tables.values():
         assert _reflected(inspector, table.name)["columns"], table.name
         assert _reflected(inspector, table.name)["primary key"], table.name
