@@ -24,6 +24,7 @@ from review.project import create_review
 from review.screening.fulltext import attach_pdf, list_reports
 from review.screening.votes import cast_vote
 from review.store import Store, resolve_url
+from review.store import schema as t
 from review.store.archive import (
     _tables,
     copy_review,
@@ -44,12 +45,12 @@ def demo_review(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = next(r for r in list_reports(store) if r["status"] == "sought"
                   and r["assessment"] == "open")
     attach_pdf(store, report["record_id"], PDF, "paper.pdf", actor="Morgan")
-    first = store.table("decisions")
+    first = t.decisions
     with store.read() as conn:
         row = conn.execute(first.select().order_by(first.c.id).limit(1)).mappings().one()
     store.close()
     store = Store.open(db)
-    groups = store.table("duplicate_groups")
+    groups = t.duplicate_groups
     with store.read() as conn:
         record = conn.execute(groups.select().where(groups.c.id == row["group_id"])
                               ).mappings().one()["kept_record_id"]
@@ -170,7 +171,7 @@ def small_review(tmp_path_factory: pytest.TempPathFactory) -> Path:
     add_reviewer(store, "Ben", actor="lead")
     cast_vote(store, "Ann", 1, "include")
     cast_vote(store, "Ben", 1, "exclude")
-    assert _tables(store.engine)[-2].name == LATE and table_contents(store)[LATE]
+    assert _tables()[-2].name == LATE and table_contents(store)[LATE]
     store.close()
     return folder / "small.db"
 

@@ -27,6 +27,7 @@ from review.duplicates import run_dedupe
 from review.importing import SourceInfo, import_files
 from review.project import create_review, review_protocol
 from review.screening.state import decide
+from review.store import schema as t
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS, CHANGES = 1000, 100
@@ -97,9 +98,8 @@ def test_two_processes_voting_at_once_lose_nothing(db_url: str, tmp_path: Path,
     overlap = min(s["ended"] for s in spans) - max(s["started"] for s in spans)
     assert overlap > 0, f"the two workers wrote one after the other: {spans}"
 
-    t = store.tables
-    decisions, reviewers, state, audit = (t["decisions"], t["reviewers"],
-                                          t["screening_state"], t["audit_log"])
+    decisions, reviewers, state, audit = (t.decisions, t.reviewers,
+                                          t.screening_state, t.audit_log)
     with store.read() as conn:
         names = dict(conn.execute(sa.select(reviewers.c.id, reviewers.c.name)).all())
         votes = conn.execute(sa.select(decisions).order_by(decisions.c.id)).all()
@@ -107,8 +107,8 @@ def test_two_processes_voting_at_once_lose_nothing(db_url: str, tmp_path: Path,
         logged = dict(conn.execute(sa.select(audit.c.actor, sa.func.count())
                                    .where(audit.c.action.in_(["vote", "change vote"]))
                                    .group_by(audit.c.actor)).all())
-        kept = dict(conn.execute(sa.select(t["duplicate_groups"].c.id,
-                                           t["duplicate_groups"].c.kept_record_id)).all())
+        kept = dict(conn.execute(sa.select(t.duplicate_groups.c.id,
+                                           t.duplicate_groups.c.kept_record_id)).all())
         order = conn.execute(sa.select(audit.c.actor)
                              .where(audit.c.action.in_(["vote", "change vote"]))
                              .order_by(audit.c.id)).scalars().all()

@@ -12,6 +12,7 @@ from review.errors import InputError, ReviewError, StoreError
 from review.importing import SourceInfo, import_and_deduplicate, import_files
 from review.project import create_review, review_info, review_protocol
 from review.store import records as store_records
+from review.store import schema as t
 
 GOOD = ("TY  - JOUR\nTI  - Peer support in a moderated forum\nAU  - Okafor, Ada\nPY  - 2012\n"
         "DO  - 10.5555/ps.1\nER  - \n\nTY  - JOUR\nTI  - Group support in a charity\n"
@@ -21,9 +22,9 @@ BROKEN = GOOD.replace("ER  - \n\nTY", "\nTY", 1)  # missing ER: must not merge t
 
 def _counts(store) -> tuple[int, int, int]:
     with store.read() as conn:
-        def count(name: str) -> int:
-            return conn.execute(sa.select(sa.func.count()).select_from(store.table(name))).scalar()
-        return count("sources"), count("records"), count("audit_log")
+        def count(table: sa.Table) -> int:
+            return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+        return count(t.sources), count(t.records), count(t.audit_log)
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from review.screening import conflicts
 from review.screening import votes as screening
 from review.screening.fulltext import attach_pdf, mark_not_retrieved
 from review.store import Store
+from review.store import schema as t
 from tests.conftest import missing
 from tests.test_screening import PDF, protocol_text
 
@@ -74,7 +75,7 @@ def build(db: str, tmp_path: Path) -> tuple[Store, dict[str, int]]:
     add_reviewer(store, "Ben", actor="lead")
     ids: dict[str, int] = {}
     with store.read() as conn:
-        records = store.table("records")
+        records = t.records
         for rid, title in conn.execute(sa.select(records.c.id, records.c.title)
                                        .order_by(records.c.id)):
             ids.setdefault(title.split()[1], rid)
@@ -333,7 +334,7 @@ def test_a_broken_identity_is_a_named_error(known: Store) -> None:
 
 
 def test_inconsistent_data_are_refused_not_drawn(known: Store) -> None:
-    state = known.table("screening_state")
+    state = t.screening_state
     with known.write() as conn:  # a damaged database: a group lost its first-stage row
         gid = conn.execute(state.select().where(state.c.stage == TA).limit(1)).first().group_id
         conn.execute(state.delete().where(state.c.group_id == gid))

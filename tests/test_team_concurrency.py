@@ -37,6 +37,7 @@ from review.importing import SourceInfo, import_files
 from review.project import create_review
 from review.screening.conflicts import conflicts
 from review.store import Store
+from review.store import schema as t
 from tests.conftest import ON_POSTGRES
 from tests.streamlit_client import AppSession, Run
 from tests.streamlit_server import CHROMIUM_FLAGS, start_app
@@ -267,9 +268,8 @@ def _check(db: str, voted: list[list[int]], records: int) -> None:
     assert [sorted(v) for v in voted] == [ids, ids]  # each saw every record once
 
     store = Store.open(db)
-    t = store.tables
-    decisions, reviewers, state, groups = (t["decisions"], t["reviewers"],
-                                           t["screening_state"], t["duplicate_groups"])
+    decisions, reviewers, state, groups = (t.decisions, t.reviewers,
+                                           t.screening_state, t.duplicate_groups)
     with store.read() as conn:
         rows = conn.execute(sa.select(reviewers.c.name, groups.c.kept_record_id,
                                       decisions.c.decision, decisions.c.changes,

@@ -14,6 +14,7 @@ from review.duplicates import run_dedupe
 from review.screening import fulltext
 from review.screening import votes as screening
 from review.store import Store
+from review.store import schema as t
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = "review/ui/pages"
@@ -357,7 +358,7 @@ def test_fulltext_conflict_needs_a_listed_reason(fulltext_db: Path, monkeypatch)
     _click(app, "Resolve")
     assert app.success[0].value == "Record 2 resolved: exclude."
     with store.read() as conn:
-        row = conn.execute(store.table("resolutions").select()).mappings().one()
+        row = conn.execute(t.resolutions.select()).mappings().one()
     assert (row["stage"], row["decision"], row["reason"]) == ("full_text", "exclude",
                                                               "Not peer support")
     store.close()
@@ -698,7 +699,7 @@ def test_accounts_page_adds_disables_resets_and_changes_role(team_db: Path, monk
     assert accounts.authenticate(store, "Ben", "ben-new-password") is not None
     assert accounts.get_reviewer(store, "Ben").can_resolve
     assert accounts.get_reviewer(store, "Ana").active
-    audit = store.table("audit_log")
+    audit = t.audit_log
     with store.read() as conn:
         actions = [(r.actor, r.action) for r in conn.execute(
             sa.select(audit.c.actor, audit.c.action).where(audit.c.entity == "reviewer",

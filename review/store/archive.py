@@ -23,27 +23,23 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from review import __version__
 from review.errors import InputError, ReviewError, StoreError
-from review.store import Store, utc_now
+from review.store import Store, schema, utc_now
 from review.store.migrations import LATEST
 from review.store.target import NewDatabase
 
 FORMAT = "review-project"
 FORMAT_VERSION = 1
-_SKIP = ("schema_migrations",)
 _BATCH = 1000
 _BINARY = "__bytes__"
 
 
-def _tables(bind: Engine | Connection) -> list[sa.Table]:
-    """Every table of the review in foreign-key order (parents first), as the schema stands
-    for this connection (a restore's own transaction sees its not yet committed tables)."""
-    md = sa.MetaData()
-    md.reflect(bind)
-    return [t for t in md.sorted_tables if t.name not in _SKIP]
+def _tables() -> list[sa.Table]:
+    """Every table of the review in foreign-key order (parents first), as declared."""
+    return list(schema.REVIEW_TABLES)
 
 
 def _encode(value: Any) -> Any:
@@ -74,7 +70,7 @@ def export_project(store: Store, out: str | os.PathLike[str]) -> dict[str, Any]:
                                 "schema_version": store.schema_version(), "tables": {},
                                 "sha256": {}}
     with store.read() as conn, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-        for table in _tables(conn):
+        for table in _tables():
             lines, count = [], 0
             for row in _rows(conn, table):
                 if table.name == "fulltext_files":
@@ -90,7 +86,7 @@ def export_project(store: Store, out: str | os.PathLike[str]) -> dict[str, Any]:
             archive.writestr(name, body)
             manifest["sha256"][name] = hashlib.sha256(body).hexdigest()
             manifest["tables"][table.name] = count
-        protocol = conn.execute(sa.select(store.table("review").c.protocol_text)).scalar()
+        protocol = conn.execute(sa.select(schema.review.c.protocol_text)).scalar()
         if protocol is not None:
             archive.writestr("protocol.toml", protocol)
         archive.writestr("manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
@@ -134,7 +130,7 @@ def import_project(path: str | os.PathLike[str], db: str | os.PathLike[str] | No
         target = _new_target(db, manifest["schema_version"], str(path))
         names = set(archive.namelist())
         with target.filling() as conn:
-            tables = _tables(conn)
+            tables = _tables()
             for table in tables:
                 name = f"tables/{table.name}.jsonl"
                 if name not in names:
@@ -167,15 +163,10 @@ def copy_review(source: Store, db: str | os.PathLike[str],
     failed copy leaves the target exactly as it was found."""
     target = _new_target(db, source.schema_version(), source.display_url)
     with source.read() as src, target.filling() as conn:
-        tables = _tables(conn)
-        wanted = {t.name: t for t in tables}
-        for table in _tables(src):
-            if table.name not in wanted:
-                raise StoreError(f"table {table.name} of {source.display_url} is unknown "
-                                 "to this version of review")
+        tables = _tables()
+        for table in tables:
             rows = list(_rows(src, table))
-            _write(conn, wanted[table.name], rows, f"{source.display_url}: table {table.name}",
-                   target)
+            _write(conn, table, rows, f"{source.display_url}: table {table.name}", target)
             if progress:
                 progress(table.name, len(rows))
         _reset_sequences(conn, tables)
@@ -240,4 +231,4 @@ def _reset_sequences(conn: Connection, tables: list[sa.Table]) -> None:
 def table_contents(store: Store) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table (bytes as is): what a round trip must keep exactly."""
     with store.read() as conn:
-        return {t.name: list(_rows(conn, t)) for t in _tables(conn)}
+        return {t.name: list(_rows(conn, t)) for t in _tables()}
