@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from review.store import Store
 from review.store import schema as t
+from tests.conftest import ON_POSTGRES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,7 +102,7 @@ def _column_differences(table: str, want: list[tuple], got: list[tuple]) -> list
     return problems
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", ON_POSTGRES])
 def migrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A fresh review database, built by the migrations alone."""
     if request.param == "sqlite":
