@@ -33,6 +33,7 @@ demo: venv
 
 test: venv system
 	$(BIN)/ruff check review tests benchmarks scripts sample_refs app.py setup.py
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: venv

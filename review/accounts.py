@@ -116,8 +116,8 @@ def authorise(store: Store, conn: Connection, who: str | Reviewer,
     else:
         return who
     if now is None or not now.active:
-        raise AccessError(f"{now.name if now else who.name} is no longer an active reviewer "
-                          "of this review")
+        gone = now.name if now else who.name if isinstance(who, Reviewer) else who
+        raise AccessError(f"{gone} is no longer an active reviewer of this review")
     if not allowed(now):
         raise AccessError(f"{now.name} is {now.with_article()} of this review; {refusal}")
     return now.name

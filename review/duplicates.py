@@ -61,7 +61,8 @@ def _decisions(store: Store, conn: Connection, ids: Iterable[int] | None = None
     if ids is not None:
         wanted = list(ids)
         query = query.where(pairs.c.record_a.in_(wanted), pairs.c.record_b.in_(wanted))
-    confirmed, rejected = [], []
+    confirmed: list[tuple[str, str]] = []
+    rejected: list[tuple[str, str]] = []
     for a, b, status in conn.execute(query):
         (confirmed if status == CONFIRMED else rejected).append((str(a), str(b)))
     return confirmed, rejected
@@ -196,7 +197,7 @@ def _summary(store: Store, conn: Connection, new_groups: int) -> DedupeSummary:
     pairs = t.duplicate_pairs
     n_records = conn.execute(sa.select(sa.func.count()).select_from(records)).scalar_one()
     n_groups = conn.execute(sa.select(sa.func.count(sa.distinct(links.c.group_id)))).scalar_one()
-    status = dict(conn.execute(sa.select(pairs.c.status, sa.func.count())
+    status: dict[str, int] = dict(conn.execute(sa.select(pairs.c.status, sa.func.count())
                                .group_by(pairs.c.status)).all())
     return DedupeSummary(records=n_records, groups=n_groups, duplicates=n_records - n_groups,
                          merged_pairs=status.get(MERGED, 0) + status.get(CONFIRMED, 0),

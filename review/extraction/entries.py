@@ -210,7 +210,7 @@ def _rows(store: Store, conn: Connection, study_ids: Iterable[int] | None = None
         query = query.where(entries.c.study_id.in_(list(study_ids)))
     if extractor is not None:
         query = query.where(entries.c.extractor == extractor)
-    return conn.execute(query).all()
+    return list(conn.execute(query).all())
 
 
 def _stored_value(spec: FieldSpec | None, value: Any) -> Any:

@@ -379,7 +379,7 @@ def compute(store: Store, *, by: str | Reviewer | None = None) -> Prisma:
     report_stage = fulltext_stage(protocol)
     split = stages.index(report_stage) if report_stage is not None else len(stages)
     screening, assessing = stages[:split], stages[split:]
-    reasons = {"dbr": Counter(), "other": Counter()}
+    reasons: dict[str, Counter[str | None]] = {"dbr": Counter(), "other": Counter()}
     included: list[int] = []
     for group_id in sorted(all_groups):
         col = "dbr" if group_id in left_groups else "other"

@@ -115,7 +115,8 @@ def agreement(store: Store, stage: str | None = None, *,
     result = []
     for st in stages:
         pooled, pairs = [], defaultdict(list)
-        pooled_conflicts, pair_conflicts = 0, Counter()
+        pooled_conflicts = 0
+        pair_conflicts: Counter[tuple[int, int]] = Counter()
         for (stage_id, group_id), cast in votes.items():
             if stage_id != st.id or len(cast) < 2 or (group_id, st.id) not in complete:
                 continue

@@ -98,7 +98,7 @@ def _current(store: Store, conn: Any, record_id: int, reviewer_id: int,
     row = conn.execute(sa.select(decisions.c.decision, decisions.c.reason, decisions.c.note)
                        .where(decisions.c.group_id == group_id, decisions.c.stage == stage,
                               decisions.c.reviewer_id == reviewer_id)).first()
-    return tuple(row) if row else None  # type: ignore[return-value]
+    return tuple(row) if row else None
 
 
 def export_decisions(store: Store, *, by: str | Reviewer, include_pending: bool = False

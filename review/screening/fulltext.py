@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from review.accounts import Reviewer, authorise, is_lead, screens
 from review.errors import InputError, ReviewError
 from review.project import review_protocol
+from review.protocol import Protocol, Stage
 from review.screening.state import fulltext_stage, lock_group, refresh
 from review.screening.votes import group_for_record
 from review.store import Store, utc_now
@@ -43,12 +44,16 @@ def _put(store: Store, conn: Connection, group_id: int, values: dict[str, Any], 
         conn.execute(fulltexts.insert().values(group_id=group_id, **values))
 
 
-def _report_group(store: Store, conn: Connection, record_id: int) -> int:
-    """The group, checked to be a report sought: included at the stage before full texts."""
-    protocol = review_protocol(store)
+def _assessing_stage(protocol: Protocol) -> Stage:
     stage = fulltext_stage(protocol)
     if stage is None:
         raise ReviewError("this protocol has a single screening stage; it has no full texts")
+    return stage
+
+
+def _report_group(store: Store, conn: Connection, record_id: int) -> int:
+    """The group, checked to be a report sought: included at the stage before full texts."""
+    stage = _assessing_stage(review_protocol(store))
     group_id = group_for_record(store, conn, record_id)
     lock_group(store, conn, group_id)
     state = t.screening_state
@@ -102,7 +107,7 @@ def mark_not_retrieved(store: Store, record_id: int, reason: str, *,
         raise ReviewError("say why the report was not retrieved (e.g. 'requested from authors, "
                           "no reply')")
     protocol = review_protocol(store)
-    stage = fulltext_stage(protocol)
+    stage = _assessing_stage(protocol)
     decisions = t.decisions
     with store.write() as conn:
         actor = authorise(store, conn, actor, is_lead,

@@ -33,7 +33,7 @@ def record_row(record: Record, source_id: int, position: int) -> dict[str, Any]:
 def row_record(row: sa.Row | dict[str, Any]) -> Record:
     """A stored record back as a Record (raw and normalised fields as imported)."""
     data = dict(row._mapping) if isinstance(row, sa.Row) else dict(row)
-    kwargs = {name: data.get(name) for name in NORMALISED_FIELDS}
+    kwargs: dict[str, Any] = {name: data.get(name) for name in NORMALISED_FIELDS}
     for name in ("authors", "issn", "isbn", "keywords"):
         kwargs[name] = list(kwargs[name] or [])
     return Record(raw=data["raw"], format=data.get("format", ""), line=data["source_line"],
