@@ -32,7 +32,8 @@ demo: venv
 		--browser.gatherUsageStats false -- --db $(DEMO_DB)
 
 test: venv system
-	$(BIN)/ruff check review tests benchmarks scripts sample_refs app.py
+	$(BIN)/ruff check review tests benchmarks scripts sample_refs app.py setup.py
+	$(BIN)/mypy
 	$(BIN)/cog -I . --check --check-fail-msg 'run `make readme`' README.md
 	$(BIN)/python -m pytest
 

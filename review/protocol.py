@@ -321,7 +321,8 @@ def _stages(r: _Reader, screening: dict) -> tuple[Stage, ...]:
     if not items:
         r.fail("screening.stages", "list at least one stage, or leave the key out for the "
                "default two (title_abstract, full_text)")
-    stages, seen = [], {}
+    stages: list[Stage] = []
+    seen: dict[str, str] = {}
     for path, t in items:
         sid = r.ident(t, path, "stage", seen)
         count = r.get(t, path, "votes_required", int, votes)
@@ -355,7 +356,8 @@ def _ranking(r: _Reader, screening: dict) -> RankingSettings:
 
 def _criteria(r: _Reader, data: dict, stages: tuple[Stage, ...]) -> tuple[Criterion, ...]:
     known = [s.id for s in stages]
-    criteria, seen = [], {}
+    criteria: list[Criterion] = []
+    seen: dict[str, str] = {}
     for path, t in r.items(data, "", "criteria", ("id", "label", "description", "stages", "rule",
                                                   "automatic"), ("id", "label")):
         cid = r.ident(t, path, "criterion", seen)
@@ -381,7 +383,8 @@ def _criteria(r: _Reader, data: dict, stages: tuple[Stage, ...]) -> tuple[Criter
 
 def _extraction(r: _Reader, data: dict) -> ExtractionForm:
     form = r.table(data.get("extraction", {}), "extraction", ("dual", "fields", "themes"))
-    fields, seen = [], {}
+    fields: list[FieldSpec] = []
+    seen: dict[str, str] = {}
     for path, t in r.items(form, "extraction", "fields",
                            ("id", "label", "type", "choices", "required", "help"),
                            ("id", "label", "type")):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
@@ -387,7 +388,7 @@ def _pub_type(values: tuple[str, ...]) -> str | None:
 # --- assembly -----------------------------------------------------------------------------
 
 
-def _first(values: list[str], normaliser) -> Any:
+def _first(values: list[str], normaliser: Callable[[str], Any]) -> Any:
     for value in values:
         result = normaliser(value)
         if result:

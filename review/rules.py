@@ -12,7 +12,7 @@ import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from review.errors import ProtocolError
 
@@ -50,19 +50,22 @@ class Comparison:
             year = raw if isinstance(raw, int) else int(found.group()) if found else None
             if year is None or isinstance(year, bool):
                 return RuleResult(None, f'year "{raw}" is not a year; cannot check {self}')
-            have, shown = [year], f"published {year}"
+            have: list[Any] = [year]
+            shown = f"published {year}"
         else:
-            many = isinstance(raw, list | tuple | set | frozenset)
-            items = [str(item) for item in raw] if many else [str(raw)]  # type: ignore[union-attr]
+            if isinstance(raw, list | tuple | set | frozenset):
+                items = [str(item) for item in raw]
+            else:
+                items = [str(raw)]
             have = [item.strip().casefold() for item in items]
             shown = f"{noun} is " + ", ".join(_clip(item) for item in items)
-        want = self.value
+        want: Any = self.value
         if isinstance(want, str):
             want = want.casefold()
         elif isinstance(want, tuple):
             want = tuple(w.casefold() if isinstance(w, str) else w for w in want)
         if self.op == "contains":
-            passed = any(want in item for item in have)  # type: ignore[operator]
+            passed = any(want in item for item in have)
             shown = f'{noun} {"contains" if passed else "does not contain"} {_literal(self.value)}'
         elif self.op in _ORDERING:
             passed = all(_ORDERING[self.op](item, want) for item in have)
@@ -144,7 +147,7 @@ def parse_rule(text: str, *, file: str = "<rule>", key: str = "rule") -> Rule:
         if raw == "[" and allow_list:
             if tokens[at][1] == "]":
                 fail("a list needs at least one value")
-            items = [literal(allow_list=False)]
+            items: list[Any] = [literal(allow_list=False)]  # scalars: lists do not nest
             while (sep := take())[1] == ",":
                 items.append(literal(allow_list=False))
             if sep[1] != "]":

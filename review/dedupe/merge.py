@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from review.records import LIST_FIELDS, NORMALISED_FIELDS, Record
 
@@ -14,7 +15,7 @@ def merge_group(records: Sequence[Record], kept: int) -> Record:
     (in the order given); the longest abstract wins; list fields are united in order."""
     base = records[kept]
     others = [r for i, r in enumerate(records) if i != kept]
-    values = {}
+    values: dict[str, Any] = {}
     for name in NORMALISED_FIELDS:
         value = getattr(base, name)
         if name in LIST_FIELDS:

@@ -33,19 +33,20 @@ def parse_bibtex(text: str, file: str) -> list[Record]:
     library = bibtexparser.parse_string(text, parse_stack=[])
     entries: list[Entry] = list(library.entries)
     for block in library.failed_blocks:
-        if isinstance(block, DuplicateFieldKeyBlock):
-            entries.append(block.ignore_error_block)
+        kept = block.ignore_error_block if isinstance(block, DuplicateFieldKeyBlock) else None
+        if isinstance(kept, Entry):
+            entries.append(kept)
         else:
             raise InputError(file, f"BibTeX entry cannot be parsed: {block.error}",
-                             line=block.start_line + 1)
-    entries.sort(key=lambda e: e.start_line)
+                             line=(block.start_line or 0) + 1)
+    entries.sort(key=lambda e: e.start_line or 0)
     records = []
     for entry in entries:
         raw: Raw = {"ENTRYTYPE": [entry.entry_type], "ID": [entry.key]}
         for field in entry.fields:
             raw.setdefault(field.key.lower(), []).append(_plain(str(field.value)))
         records.append(build_record(raw, bibtex_candidates(raw), format="bibtex",
-                                    line=entry.start_line + 1))
+                                    line=(entry.start_line or 0) + 1))
     return records
 
 

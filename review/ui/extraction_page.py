@@ -15,6 +15,7 @@ from review.errors import ReviewError
 from review.extraction import entries as extraction
 from review.extraction import reconcile
 from review.extraction.entries import KIND_LABELS, Entry, Form, shown_value
+from review.extraction.rows import entry_rows
 from review.fields import FieldSpec
 from review.protocol import THEME_KINDS
 from review.store import Store
@@ -111,16 +112,7 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
 
 def _entry_table(entry: Entry, form: Form) -> pd.DataFrame:
     """An entry as people read it: the form's labels, not its ids."""
-    questions = dict(form.checklist.questions) if form.checklist else {}
-    fields = {f.id: f.label for f in form.fields}
-    themes = {t.id.casefold(): t.label for t in form.themes}
-    rows = [{"Item": fields.get(k, k), "Value": shown_value(v)} for k, v in entry.values.items()]
-    rows += [{"Item": f"Theme: {themes.get(k.casefold(), k)}", "Value": shown_value(c)}
-             for k, c in entry.themes.items()]
-    rows += [{"Item": f"Quality: {questions.get(k, k)}", "Value": a}
-             for k, a in entry.answers.items()]
-    if entry.rating:
-        rows.append({"Item": "Quality rating", "Value": entry.rating})
+    rows = [{"Item": row.label, "Value": row.value} for row in entry_rows(entry, form)]
     return pd.DataFrame(rows, columns=["Item", "Value"])
 
 
@@ -163,12 +155,12 @@ def _compare(review: Store, person: Reviewer, study_id: int) -> None:
 
 def _add_theme(review: Store, person: Reviewer) -> None:
     with st.form("add-theme", clear_on_submit=True):
-        kind = st.selectbox("Kind", THEME_KINDS, format_func=KIND_LABELS.get)
+        kind = st.selectbox("Kind", list(THEME_KINDS), format_func=lambda k: KIND_LABELS[k])
         theme_id = st.text_input("Id", placeholder="e.g. stigma")
         label = st.text_input("Label")
         description = st.text_input("Description (optional)")
         add = st.form_submit_button("Add theme")
-    if add:
+    if add and kind is not None:
         try:
             theme = extraction.add_theme(review, kind, theme_id, label, description, by=person)
         except ReviewError as exc:
@@ -194,7 +186,10 @@ def extraction_page() -> None:
     # the option text must not change when a study's status does: Streamlit keeps the choice
     # by that text, and a changed text fell back to the first study, dropping a save made then
     labels = {r["study"]: f"{r['study']}. {r['label']}" for r in status}
-    study_id = st.selectbox("Study", list(labels), format_func=labels.get, key="ext-study")
+    study_id = st.selectbox("Study", list(labels), format_func=lambda s: labels[s],
+                            key="ext-study")
+    if study_id is None:  # the list is never empty here; Streamlit types the choice optional
+        return
     row = next(r for r in status if r["study"] == study_id)
     st.caption(f"Your entry: {row['mine'] or 'not started'}"
                + ("; reconciled." if row["final"] else ".") + " "

@@ -93,7 +93,7 @@ def _key(prefix: str, item: Item, name: str) -> str:
 
 def vote_form(store: Store, person: Reviewer, item: Item, stage: Stage, protocol: Protocol,
               *, prefix: str, decisions: tuple[str, ...] = (INCLUDE, EXCLUDE, MAYBE),
-              on_saved: Callable[[], None] | None = None) -> None:
+              on_saved: Callable[[], object] | None = None) -> None:
     """The checklist, note, reason and decision buttons.
 
     A decision button saves the vote in its callback, before the next run of the page, so that
@@ -138,7 +138,7 @@ def vote_form(store: Store, person: Reviewer, item: Item, stage: Stage, protocol
 
 
 def _cast(store: Store, item: Item, stage: Stage, protocol: Protocol, prefix: str,
-          decision: str, on_saved: Callable[[], None] | None) -> None:
+          decision: str, on_saved: Callable[[], object] | None) -> None:
     """A decision button's callback: the form's values are in session state by their keys."""
     from review.ui.session import current_reviewer
 
