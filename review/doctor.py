@@ -16,7 +16,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from review.accounts import get_setting
 from review.errors import ReviewError
+from review.project import review_protocol
 from review.store import Store, resolve_url
 from review.store.migrations import LATEST
 
@@ -141,9 +143,6 @@ def _writable(store: Store) -> Check:
 
 
 def _review_checks(store: Store) -> list[Check]:
-    from review.accounts import get_setting
-    from review.project import review_protocol
-
     checks = []
     try:
         protocol = review_protocol(store)

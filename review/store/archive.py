@@ -27,7 +27,8 @@ from sqlalchemy.engine import Connection
 
 from review import __version__
 from review.errors import InputError, ReviewError, StoreError
-from review.store import Store, utc_now
+from review.store import Store, _make_engine, resolve_url, utc_now
+from review.store.migrations import LATEST
 
 FORMAT = "review-project"
 FORMAT_VERSION = 1
@@ -182,8 +183,6 @@ def _filling(target: Store, db: str | os.PathLike[str] | None) -> Iterator[Conne
 
 def _new_target(db: str | os.PathLike[str] | None, schema_version: int | None,
                 origin: str) -> Store:
-    from review.store.migrations import LATEST
-
     if schema_version is None or schema_version > LATEST:
         raise ReviewError(f"{origin} was written with schema {schema_version}; this version of "
                           f"review knows up to {LATEST}: upgrade review")
@@ -225,8 +224,6 @@ def _reset_sequences(store: Store, conn: Connection) -> None:
 
 def _drop_new(db: str | os.PathLike[str] | None) -> None:
     """Leave nothing half-done: the new SQLite file, or the new tables on a server, go."""
-    from review.store import _make_engine, resolve_url
-
     url = resolve_url(db)
     if url.startswith("sqlite:///"):
         for suffix in ("", "-wal", "-shm"):
