@@ -33,6 +33,7 @@ demo: venv
 
 test: venv system
 	$(BIN)/ruff check review tests benchmarks scripts sample_refs app.py
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 bench: venv
@@ -42,4 +43,4 @@ bench-dedup: venv
 	$(BIN)/python benchmarks/dedup.py
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) demo .pytest_cache .ruff_cache .import_linter_cache .hypothesis
