@@ -32,7 +32,7 @@ demo: venv
 		--browser.gatherUsageStats false -- --db $(DEMO_DB)
 
 test: venv system
-	$(BIN)/ruff check review tests benchmarks scripts sample_refs app.py
+	$(BIN)/ruff check review tests benchmarks scripts sample_refs app.py setup.py
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

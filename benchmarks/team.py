@@ -86,9 +86,10 @@ def check(db: str, records: int) -> int:
     import sqlalchemy as sa
 
     from review.store import Store
+    from review.store import schema as t
 
     store = Store.open(db)
-    decisions, state = store.table("decisions"), store.table("screening_state")
+    decisions, state = t.decisions, t.screening_state
     with store.read() as conn:
         per_group = conn.execute(sa.select(decisions.c.group_id, sa.func.count(),
                                            sa.func.count(sa.distinct(decisions.c.reviewer_id)))

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from review.errors import ReviewError
 from review.store import Store, utc_now
+from review.store import schema as t
 from review.store.records import audit
 
 ROLES = ("lead", "reviewer", "observer")
@@ -153,7 +154,7 @@ def add_reviewer(store: Store, name: str, *, role: str = "reviewer", password: s
     email = _check_email(email)
     if password is not None and len(password) < MIN_PASSWORD:
         raise ReviewError(f"a password needs at least {MIN_PASSWORD} characters")
-    table = store.table("reviewers")
+    table = t.reviewers
     with store.write() as conn:
         who = _actor_name(store, conn, actor)
         if find_reviewer(store, conn, name) is not None:
@@ -173,7 +174,7 @@ def add_reviewer(store: Store, name: str, *, role: str = "reviewer", password: s
 def _email_free(store: Store, conn: Connection, email: str | None, own_id: int | None) -> None:
     if email is None:
         return
-    table = store.table("reviewers")
+    table = t.reviewers
     row = conn.execute(sa.select(table.c.id, table.c.name).where(table.c.email == email)).first()
     if row is not None and row.id != own_id:
         raise ReviewError(f"{email} is already the email of {row.name}")
@@ -183,7 +184,7 @@ def _change(store: Store, name: str, actor: str | Reviewer, action: str,
             values: dict[str, Any], shown: dict[str, Any] | None = None) -> Reviewer:
     """Update one reviewer's row and audit it with before and after (`shown` replaces values
     that must not be logged, such as a password hash)."""
-    table = store.table("reviewers")
+    table = t.reviewers
     with store.write() as conn:
         who = _actor_name(store, conn, actor)
         row = _row_by_name(store, conn, name)
@@ -250,7 +251,7 @@ def reviewer_by_email(store: Store, email: str) -> Reviewer | None:
     key = (email or "").strip().lower()
     if "@" not in key:
         return None
-    table = store.table("reviewers")
+    table = t.reviewers
     with store.read() as conn:
         row = conn.execute(sa.select(table).where(table.c.email == key)).first()
     return _reviewer(row) if row else None
@@ -263,7 +264,7 @@ def _name_key(name: str) -> str:
 def _row_by_name(store: Store, conn: Connection, name: str) -> Any:
     """Names match ignoring case and spacing, in any alphabet. Compared here, not in SQL:
     SQLite's lower() folds ASCII letters only, so 'ÅSA' would not find 'Åsa' there."""
-    table = store.table("reviewers")
+    table = t.reviewers
     key = _name_key(name)
     for row in conn.execute(sa.select(table).order_by(table.c.id)):
         if _name_key(row.name) == key:
@@ -278,7 +279,7 @@ def find_reviewer(store: Store, conn: Connection, name: str) -> Reviewer | None:
 
 def reviewer_by_id(store: Store, conn: Connection, reviewer_id: int) -> Reviewer | None:
     """The reviewer as stored now (a session's Reviewer may predate a change of role)."""
-    table = store.table("reviewers")
+    table = t.reviewers
     row = conn.execute(sa.select(table).where(table.c.id == reviewer_id)).first()
     return _reviewer(row) if row else None
 
@@ -304,13 +305,13 @@ def session_person(store: Store, conn: Connection,
     signed-in session asks). The stamp is what a session keeps of the account's password at
     sign-in: a new password (a lead's reset after a leak) changes it, so every session opened
     before it ends. A digest of the Argon2 hash, never the hash itself."""
-    table = store.table("reviewers")
+    table = t.reviewers
     row = conn.execute(sa.select(table).where(table.c.id == reviewer_id)).first()
     return (_reviewer(row), _stamp(row.password_hash)) if row else (None, _stamp(None))
 
 
 def list_reviewers(store: Store) -> list[Reviewer]:
-    table = store.table("reviewers")
+    table = t.reviewers
     with store.read() as conn:
         return [_reviewer(r) for r in conn.execute(sa.select(table).order_by(table.c.id))]
 
@@ -338,14 +339,14 @@ def authenticate_session(store: Store, name: str,
 
 
 def get_setting(store: Store, key: str, default: Any = None) -> Any:
-    table = store.table("settings")
+    table = t.settings
     with store.read() as conn:
         row = conn.execute(sa.select(table.c.value).where(table.c.key == key)).first()
     return row.value if row else default
 
 
 def put_setting(store: Store, key: str, value: Any) -> None:
-    table = store.table("settings")
+    table = t.settings
     with store.write() as conn:
         conn.execute(table.delete().where(table.c.key == key))
         conn.execute(table.insert().values(key=key, value=value))

@@ -28,6 +28,7 @@ from review.project import lock_protocol, review_protocol
 from review.protocol import Protocol, parse_protocol
 from review.screening.state import EXCLUDE, fulltext_stage, live_groups, refresh
 from review.store import Store
+from review.store import schema as t
 from review.store.records import audit
 
 
@@ -39,7 +40,6 @@ def _used(conn: Connection, column: sa.Column, *where: sa.ColumnElement) -> set[
 def stranded(store: Store, conn: Connection, old: Protocol, new: Protocol) -> list[str]:
     """What the new protocol would leave without its definition; empty when it may replace
     the old one."""
-    t = store.tables
     problems = []
     if [s.id for s in old.stages] != [s.id for s in new.stages]:
         problems.append(f"the stages must stay {[s.id for s in old.stages]} (votes belong to "
@@ -47,7 +47,7 @@ def stranded(store: Store, conn: Connection, old: Protocol, new: Protocol) -> li
     # listed reasons: a vote's (checked against the list) and a resolution's exclusion where the
     # stage asks for one; elsewhere a resolution's reason is the resolver's own words
     listed = [s.id for s in old.stages if s.exclusion_reason_required]
-    decisions, resolutions = t["decisions"], t["resolutions"]
+    decisions, resolutions = t.decisions, t.resolutions
     reasons = (_used(conn, decisions.c.reason, decisions.c.decision == EXCLUDE)
                | _used(conn, resolutions.c.reason, resolutions.c.decision == EXCLUDE,
                        resolutions.c.stage.in_(listed)))
@@ -64,17 +64,17 @@ def stranded(store: Store, conn: Connection, old: Protocol, new: Protocol) -> li
     themes = {th.id.casefold() for th in form.themes}
     questions = {q for q, _ in (form.checklist.questions if form.checklist else ())}
     for what, used, kept in (
-            ("extraction fields", _used(conn, t["extraction_values"].c.field_id), fields),
-            ("themes", {u.casefold() for u in _used(conn, t["theme_codings"].c.theme_id)},
+            ("extraction fields", _used(conn, t.extraction_values.c.field_id), fields),
+            ("themes", {u.casefold() for u in _used(conn, t.theme_codings.c.theme_id)},
              themes),
-            ("quality questions", _used(conn, t["quality_answers"].c.question_id), questions)):
+            ("quality questions", _used(conn, t.quality_answers.c.question_id), questions)):
         if used - kept:
             problems.append(f"{what} with data entered must stay: {sorted(used - kept)}")
     return problems
 
 
 def _states(store: Store, conn: Connection) -> dict[tuple[int, str], tuple]:
-    state = store.table("screening_state")
+    state = t.screening_state
     return {(r.group_id, r.stage): (r.state, r.outcome, r.reason) for r in conn.execute(
         sa.select(state.c.group_id, state.c.stage, state.c.state, state.c.outcome,
                   state.c.reason))}
@@ -83,8 +83,7 @@ def _states(store: Store, conn: Connection) -> dict[tuple[int, str], tuple]:
 def _orphans(store: Store, conn: Connection, protocol: Protocol) -> set[tuple[int, str]]:
     """Data with nothing to stand on: votes at a stage the work is not at, a full text of a
     work not at the full-text stage, a study link of a report not included."""
-    t = store.tables
-    state, decisions = t["screening_state"], t["decisions"]
+    state, decisions = t.screening_state, t.decisions
     at_stage = sa.exists().where(state.c.group_id == decisions.c.group_id,
                                  state.c.stage == decisions.c.stage)
     found = {(g, f"votes at {s}") for g, s in conn.execute(
@@ -94,10 +93,10 @@ def _orphans(store: Store, conn: Connection, protocol: Protocol) -> set[tuple[in
         at_report = {g for (g,) in conn.execute(sa.select(state.c.group_id).where(
             state.c.stage == report.id))}
         found |= {(g, "a full text") for (g,) in conn.execute(sa.select(
-            t["fulltexts"].c.group_id)) if g not in at_report}
+            t.fulltexts.c.group_id)) if g not in at_report}
     included = set(included_reports(store, conn))
     found |= {(g, "a study's report") for (g,) in conn.execute(sa.select(
-        t["study_reports"].c.group_id)) if g not in included}
+        t.study_reports.c.group_id)) if g not in included}
     return found
 
 
@@ -115,7 +114,7 @@ def amend_protocol(store: Store, path: str | Path, *, by: str | Reviewer,
     except OSError as exc:
         raise InputError(str(path), f"cannot be read: {exc.strerror or exc}") from None
     new = parse_protocol(text, file=path.name)
-    review, groups = store.table("review"), store.table("duplicate_groups")
+    review, groups = t.review, t.duplicate_groups
     with store.write() as conn:
         lock_protocol(store, conn, exclusive=True)
         actor = authorise(store, conn, by, is_lead, "only a lead amends the protocol",

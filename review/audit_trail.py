@@ -8,12 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from review.store import Store
+from review.store import schema as t
 
 
 def audit_rows(store: Store, *, action: str | None = None, actor: str | None = None,
                since: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Log entries oldest first, optionally filtered by action, actor and time (ISO-8601)."""
-    log = store.table("audit_log")
+    log = t.audit_log
     query = sa.select(log).order_by(log.c.id)
     if action:
         query = query.where(log.c.action == action)

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from review.accounts import get_setting
 from review.errors import ReviewError
 from review.project import review_protocol
-from review.store import Store, resolve_url
+from review.store import Store
+from review.store import schema as t
 from review.store.migrations import LATEST
 
 
@@ -114,7 +115,7 @@ def _oidc(store: Store, files: list[Path]) -> Check:
                 problems.append(f"{where} lacks {key}")
     if importlib.util.find_spec("authlib") is None:
         problems.append("Authlib is not installed: pip install 'streamlit[auth]'")
-    reviewers = store.table("reviewers")
+    reviewers = t.reviewers
     with store.read() as conn:
         emails = conn.execute(sa.select(sa.func.count()).select_from(reviewers).where(
             reviewers.c.email.is_not(None), reviewers.c.active.is_(True))).scalar_one()
@@ -127,18 +128,13 @@ def _oidc(store: Store, files: list[Path]) -> Check:
 
 
 def _writable(store: Store) -> Check:
-    url = resolve_url(store.url)
     try:
-        with store.write() as conn:
-            conn.execute(sa.text("CREATE TEMPORARY TABLE doctor_probe (x INTEGER)"))
-            conn.execute(sa.text("DROP TABLE doctor_probe"))
-            if url.startswith("sqlite"):
-                mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
-                if str(mode).lower() != "wal":
-                    return Check("database writable", False, f"SQLite journal mode is {mode}, "
-                                 "not WAL: reviewers writing at once may wait or fail")
+        mode = store.probe_write()
     except sa.exc.SQLAlchemyError as exc:
         return Check("database writable", False, str(exc).splitlines()[0])
+    if mode is not None and mode.lower() != "wal":
+        return Check("database writable", False, f"SQLite journal mode is {mode}, "
+                     "not WAL: reviewers writing at once may wait or fail")
     return Check("database writable", True, "a write transaction went through")
 
 
@@ -149,7 +145,7 @@ def _review_checks(store: Store) -> list[Check]:
         checks.append(Check("protocol loads", True, protocol.title))
     except ReviewError as exc:
         checks.append(Check("protocol loads", False, str(exc)))
-    reviewers = store.table("reviewers")
+    reviewers = t.reviewers
     with store.read() as conn:
         leads = conn.execute(sa.select(sa.func.count()).select_from(reviewers).where(
             reviewers.c.role == "lead", reviewers.c.active.is_(True),
@@ -170,7 +166,7 @@ def _review_checks(store: Store) -> list[Check]:
 
 
 def _pdfs(store: Store) -> Check:
-    files = store.table("fulltext_files")
+    files = t.fulltext_files
     bad, count = [], 0
     with store.read() as conn:
         for row in conn.execute(sa.select(files.c.sha256, files.c.data)):

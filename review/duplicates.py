@@ -23,6 +23,7 @@ from review.project import review_protocol
 from review.records import Record
 from review.screening.state import sync_groups
 from review.store import Store, utc_now
+from review.store import schema as t
 from review.store.records import audit, row_record
 
 MERGED = "merged"
@@ -45,7 +46,7 @@ class DedupeSummary:
 
 
 def _load(store: Store, conn: Connection, where: Any = None) -> tuple[list[int], list[Record]]:
-    records, sources = store.table("records"), store.table("sources")
+    records, sources = t.records, t.sources
     query = (sa.select(records, sources.c.format)
              .join(sources, sources.c.id == records.c.source_id).order_by(records.c.id))
     if where is not None:
@@ -56,7 +57,7 @@ def _load(store: Store, conn: Connection, where: Any = None) -> tuple[list[int],
 
 def _decisions(store: Store, conn: Connection, ids: Iterable[int] | None = None
                ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    pairs = store.table("duplicate_pairs")
+    pairs = t.duplicate_pairs
     query = sa.select(pairs.c.record_a, pairs.c.record_b, pairs.c.status).where(
         pairs.c.status.in_(BY_PERSON))
     if ids is not None:
@@ -69,7 +70,7 @@ def _decisions(store: Store, conn: Connection, ids: Iterable[int] | None = None
 
 
 def _current_groups(store: Store, conn: Connection) -> dict[int, int]:
-    table = store.table("record_groups")
+    table = t.record_groups
     return {r: g for r, g in conn.execute(sa.select(table.c.record_id, table.c.group_id))}
 
 
@@ -115,7 +116,7 @@ def _save_pairs(store: Store, conn: Connection, scored: Sequence[ScoredPair], *,
                 replace_all: bool) -> None:
     """Store the pairs worth showing (merged, waiting, or kept apart despite similar titles);
     rows people decided are never touched."""
-    table = store.table("duplicate_pairs")
+    table = t.duplicate_pairs
     existing = {(r.record_a, r.record_b): r for r in conn.execute(
         sa.select(table.c.id, table.c.record_a, table.c.record_b, table.c.status,
                   table.c.outcome))}
@@ -150,7 +151,7 @@ def _save_pairs(store: Store, conn: Connection, scored: Sequence[ScoredPair], *,
 def _save_groups(store: Store, conn: Connection, ids: Sequence[int], result: DedupeResult,
                  old: dict[int, int]) -> int:
     """Give each cluster a group id, keeping existing ids; returns how many groups are new."""
-    groups, links = store.table("duplicate_groups"), store.table("record_groups")
+    groups, links = t.duplicate_groups, t.record_groups
     clusters: dict[int, list[int]] = defaultdict(list)
     kept: dict[int, int] = {}
     for record_id, label, is_kept in zip(ids, result.group, result.kept, strict=True):
@@ -190,8 +191,8 @@ def _save_groups(store: Store, conn: Connection, ids: Sequence[int], result: Ded
 
 
 def _summary(store: Store, conn: Connection, new_groups: int) -> DedupeSummary:
-    records, links = store.table("records"), store.table("record_groups")
-    pairs = store.table("duplicate_pairs")
+    records, links = t.records, t.record_groups
+    pairs = t.duplicate_pairs
     n_records = conn.execute(sa.select(sa.func.count()).select_from(records)).scalar_one()
     n_groups = conn.execute(sa.select(sa.func.count(sa.distinct(links.c.group_id)))).scalar_one()
     status = dict(conn.execute(sa.select(pairs.c.status, sa.func.count())
@@ -211,17 +212,17 @@ def summary(store: Store) -> DedupeSummary:
 
 def _recluster(store: Store, conn: Connection, group_ids: Sequence[int]) -> None:
     """Re-form only the given groups after a decision (fast, and nothing else moves)."""
-    links = store.table("record_groups")
+    links = t.record_groups
     member_ids = [r for (r,) in conn.execute(
         sa.select(links.c.record_id).where(links.c.group_id.in_(list(group_ids))))]
-    ids, records = _load(store, conn, store.table("records").c.id.in_(member_ids))
+    ids, records = _load(store, conn, t.records.c.id.in_(member_ids))
     confirmed, rejected = _decisions(store, conn, ids)
     result = deduplicate(records, [str(i) for i in ids], confirmed=confirmed, rejected=rejected)
     old = _current_groups(store, conn)
     _save_pairs(store, conn, result.pairs, replace_all=False)
     _save_groups(store, conn, ids, result, {i: old[i] for i in ids})
     # pairs inside these groups that a rule merged but the new grouping separates, or joins
-    pairs = store.table("duplicate_pairs")
+    pairs = t.duplicate_pairs
     group_of = dict(zip(ids, result.group, strict=True))
     for row in conn.execute(sa.select(pairs).where(pairs.c.record_a.in_(ids),
                                                    pairs.c.record_b.in_(ids))).all():
@@ -239,7 +240,7 @@ def decide_pair(store: Store, pair_id: int, decision: str, *,
     """A person confirms (same work: the groups join) or rejects (different works: they part)."""
     if decision not in ("confirm", "reject"):
         raise ReviewError(f"unknown decision {decision!r}; use confirm or reject")
-    pairs, links = store.table("duplicate_pairs"), store.table("record_groups")
+    pairs, links = t.duplicate_pairs, t.record_groups
     with store.write() as conn:
         actor = _lead(store, conn, actor)
         row = conn.execute(sa.select(pairs).where(pairs.c.id == pair_id)).mappings().first()
@@ -263,7 +264,7 @@ def decide_pair(store: Store, pair_id: int, decision: str, *,
 def split_group(store: Store, group_id: int, *, actor: str | Reviewer) -> list[int]:
     """Undo a merge: every record of the group stands alone, and stays so in later runs (each
     pair inside is recorded as rejected by this person). Returns the resulting group ids."""
-    pairs, links = store.table("duplicate_pairs"), store.table("record_groups")
+    pairs, links = t.duplicate_pairs, t.record_groups
     with store.write() as conn:
         actor = _lead(store, conn, actor)
         members = sorted(r for (r,) in conn.execute(
@@ -295,7 +296,7 @@ def split_group(store: Store, group_id: int, *, actor: str | Reviewer) -> list[i
 
 
 def _groups_now(store: Store, conn: Connection, record_ids: Sequence[int]) -> list[int]:
-    links = store.table("record_groups")
+    links = t.record_groups
     return sorted({g for (g,) in conn.execute(sa.select(links.c.group_id).where(
         links.c.record_id.in_(list(record_ids))))})
 
@@ -305,8 +306,7 @@ def _groups_now(store: Store, conn: Connection, record_ids: Sequence[int]) -> li
 
 def list_pairs(store: Store, *, status: str | None = None) -> list[dict[str, Any]]:
     """Pairs with both records' titles, years and sources, strongest first."""
-    pairs, records, sources = (store.table("duplicate_pairs"), store.table("records"),
-                               store.table("sources"))
+    pairs, records, sources = t.duplicate_pairs, t.records, t.sources
     a, b = records.alias("a"), records.alias("b")
     sa_, sb = sources.alias("sa"), sources.alias("sb")
     query = (sa.select(pairs, a.c.title.label("title_a"), b.c.title.label("title_b"),
@@ -322,7 +322,7 @@ def list_pairs(store: Store, *, status: str | None = None) -> list[dict[str, Any
 
 
 def group_of(store: Store, record_ids: Sequence[int]) -> dict[int, int]:
-    links = store.table("record_groups")
+    links = t.record_groups
     with store.read() as conn:
         return dict(conn.execute(sa.select(links.c.record_id, links.c.group_id)
                                  .where(links.c.record_id.in_(list(record_ids)))).all())
@@ -330,7 +330,7 @@ def group_of(store: Store, record_ids: Sequence[int]) -> dict[int, int]:
 
 def list_groups(store: Store, *, min_size: int = 2) -> list[dict[str, Any]]:
     """Groups with their members (record ids) and kept record, larger first."""
-    groups, links = store.table("duplicate_groups"), store.table("record_groups")
+    groups, links = t.duplicate_groups, t.record_groups
     with store.read() as conn:
         members: dict[int, list[int]] = defaultdict(list)
         for record_id, group_id in conn.execute(sa.select(links.c.record_id, links.c.group_id)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -16,6 +17,9 @@ from review.errors import InputError, ReviewError, StoreError
 from review.io import ParsedFile, read_bytes
 from review.store import Store, utc_now
 from review.store.records import audit, insert_records, insert_source, known_hashes
+
+if TYPE_CHECKING:
+    from review.duplicates import DedupeSummary
 
 KINDS = ("database", "register", "website", "organisation", "citation", "other")
 KIND_LABELS = {
@@ -113,15 +117,62 @@ def import_files(store: Store, paths: Sequence[str | Path], source: SourceInfo, 
                  actor: str | Reviewer, encoding: str | None = None,
                  progress: Callable[[str], None] | None = None) -> list[ImportedFile]:
     """Parse every file (any error names file and line, and nothing is written), then import
-    them together."""
+    them together, without deduplicating (see import_and_deduplicate)."""
     source = source.checked()
-    parsed: list[ParsedFile] = []
-    for path in paths:
-        if progress:
-            progress(str(path))
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise InputError(str(path), f"cannot be read: {exc.strerror or exc}") from None
-        parsed.append(read_bytes(data, str(path), encoding=encoding))
+    parsed = read_exports(paths, encoding=encoding, progress=progress)
     return import_parsed(store, parsed, source, actor=actor)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    """One search imported: its files, and the review's duplicates after it (None when the
+    import was told not to deduplicate, so the new records wait for `review dedupe`)."""
+
+    source: SourceInfo
+    files: list[ImportedFile]
+    dedupe: DedupeSummary | None
+
+    @property
+    def records(self) -> int:
+        return sum(f.records for f in self.files)
+
+
+def read_exports(files: Sequence[str | Path | tuple[str, bytes]], *, encoding: str | None = None,
+                 progress: Callable[[str], None] | None = None) -> list[ParsedFile]:
+    """Parse every file before anything is written; an error names the file and line. A file
+    is a path to read, or (name, bytes) as uploaded."""
+    parsed: list[ParsedFile] = []
+    for item in files:
+        name = item[0] if isinstance(item, tuple) else str(item)
+        if progress:
+            progress(name)
+        if isinstance(item, tuple):
+            data = item[1]
+        else:
+            try:
+                data = Path(item).read_bytes()
+            except OSError as exc:
+                raise InputError(name, f"cannot be read: {exc.strerror or exc}") from None
+        parsed.append(read_bytes(data, name, encoding=encoding))
+    return parsed
+
+
+def import_and_deduplicate(store: Store, files: Sequence[str | Path | tuple[str, bytes]],
+                           source: SourceInfo, *, actor: str | Reviewer, dedupe: bool = True,
+                           encoding: str | None = None,
+                           progress: Callable[[str], None] | None = None,
+                           dedupe_progress: Callable[[str, int, int], None] | None = None
+                           ) -> ImportOutcome:
+    """The one way a search enters a review, from the command line or the Import page: parse
+    every file, import them whole or not at all, then deduplicate the whole review so the new
+    records reach screening. `dedupe=False` leaves them out of screening until `review dedupe`
+    runs (for a team that checks duplicates before anyone screens)."""
+    source = source.checked()
+    parsed = read_exports(files, encoding=encoding, progress=progress)
+    done = import_parsed(store, parsed, source, actor=actor)
+    if not dedupe:
+        return ImportOutcome(source, done, None)
+    from review.duplicates import run_dedupe  # start-up: the engine loads only to deduplicate
+
+    summary = run_dedupe(store, actor=actor, progress=dedupe_progress)
+    return ImportOutcome(source, done, summary)

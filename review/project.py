@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from review.errors import StoreError
 from review.protocol import Protocol, load_protocol, parse_protocol
 from review.store import Store, utc_now
+from review.store import schema as t
 from review.store.records import audit
 
 
@@ -32,7 +33,7 @@ def create_review(protocol_path: str | Path, db: str | os.PathLike[str] | None =
     protocol = load_protocol(protocol_path)
     store = Store.create(db)
     with store.write() as conn:
-        conn.execute(store.table("review").insert().values(
+        conn.execute(t.review.insert().values(
             id=1, title=protocol.title, protocol_file=Path(protocol_path).name,
             protocol_text=protocol.text, protocol_sha256=protocol.sha256,
             created_at=utc_now()))
@@ -43,7 +44,7 @@ def create_review(protocol_path: str | Path, db: str | os.PathLike[str] | None =
 
 def review_info(store: Store) -> ReviewInfo:
     with store.read() as conn:
-        row = conn.execute(sa.select(store.table("review"))).mappings().first()
+        row = conn.execute(sa.select(t.review)).mappings().first()
     if row is None:
         raise StoreError(f"{store.display_url} has no review row; was 'review init' interrupted?")
     return ReviewInfo(title=row["title"], protocol_file=row["protocol_file"],
@@ -55,7 +56,7 @@ def lock_protocol(store: Store, conn: Connection, *, exclusive: bool = False) ->
     """Votes and resolutions hold the review row shared while they judge by the protocol, an
     amendment holds it exclusively: on PostgreSQL no vote is judged by a text being replaced.
     (SQLite runs one writer at a time anyway; SQLAlchemy leaves the clause out there.)"""
-    review = store.table("review")
+    review = t.review
     conn.execute(sa.select(review.c.id).with_for_update(read=not exclusive))
 
 
@@ -65,8 +66,8 @@ def review_protocol(store: Store, conn: Connection | None = None) -> Protocol:
     if conn is None:
         with store.read() as own:
             return review_protocol(store, own)
-    row = conn.execute(sa.select(store.table("review").c.protocol_text,
-                                 store.table("review").c.protocol_file)).first()
+    row = conn.execute(sa.select(t.review.c.protocol_text,
+                                 t.review.c.protocol_file)).first()
     if row is None:
         raise StoreError(f"{store.display_url} has no protocol stored")
     return _parsed(row.protocol_text, row.protocol_file)

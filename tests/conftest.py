@@ -66,11 +66,67 @@ def export_index() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def export_params(file_format: str | None = None) -> list[object]:
+    """One parameter per real export (of one format if given), for a test that also asks for
+    the `exports` fixture. Never an empty set: without ../shared an empty set would collect
+    nothing and skip in silence even under CI=true, so there is then one parameter whose
+    `exports` fixture says what is missing (a skip locally, a failure in CI)."""
+    rows = export_index()
+    if not rows:
+        return [pytest.param(None, id="exports-missing")]
+    chosen = [row for row in rows if file_format in (None, row["format"])]
+    if not chosen:
+        raise ValueError(f"{EXPORTS / 'INDEX.csv'} lists no export in format {file_format}")
+    return [pytest.param(row, id=row["file"]) for row in chosen]
+
+
 @pytest.fixture(scope="session")
 def exports() -> Path:
+    """../shared/fixtures/exports: the real exports and INDEX.csv with their record counts."""
     if not (EXPORTS / "INDEX.csv").exists():
         missing("../shared/fixtures/exports", f"expected at {EXPORTS} (set REVIEW_SHARED)")
+    if not export_index():
+        pytest.fail(f"{EXPORTS / 'INDEX.csv'} lists no exports")
     return EXPORTS
+
+
+@pytest.fixture(scope="session")
+def screening_sets() -> Path:
+    """../shared/benchmarks/screening: labelled screening data sets (development only)."""
+    folder = SHARED / "benchmarks" / "screening"
+    if not folder.is_dir():
+        missing("../shared/benchmarks/screening", f"expected at {folder} (set REVIEW_SHARED)")
+    return folder
+
+
+# --- markers from the fixtures a test uses ------------------------------------------------
+
+# fixture -> marker: a test that uses the fixture (directly or through other fixtures) needs
+# what the marker names, so `-m "not browser"` and the like select by what tests really use
+FIXTURE_MARKERS = {"postgres": "postgres", "chromium": "browser", "browser": "browser",
+                   "exports": "shared", "screening_sets": "shared"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in used and item.get_closest_marker(marker) is None:
+                item.add_marker(marker)
+
+
+@pytest.fixture(autouse=True)
+def _marked_for_what_it_used(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A fixture asked for at run time (request.getfixturevalue("postgres") in db_url) is not
+    seen at collection: such a test must carry the marker itself (e.g. a pytest.param with
+    marks=pytest.mark.postgres), or `-m "not postgres"` would still start PostgreSQL."""
+    yield
+    for fixture in set(request.fixturenames) & set(FIXTURE_MARKERS):
+        marker = FIXTURE_MARKERS[fixture]
+        if request.node.get_closest_marker(marker) is None:
+            pytest.fail(f"{request.node.nodeid} used the {fixture!r} fixture without the "
+                        f"{marker!r} marker: give the parameter or the test "
+                        f"pytest.mark.{marker}", pytrace=False)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
@@ -135,6 +191,7 @@ class PostgresServer:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
+    """One throwaway server for the whole run; each test makes its own database on it."""
     bin_dir = _pg_bin()
     if bin_dir is None:
         missing("PostgreSQL", "install Debian's postgresql package (make test does, as root)")
@@ -156,7 +213,11 @@ def postgres() -> Iterator[PostgresServer]:
     shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# a parameter that asks for the postgres fixture at run time carries its marker itself
+ON_POSTGRES = pytest.param("postgresql", marks=pytest.mark.postgres)
+
+
+@pytest.fixture(params=["sqlite", ON_POSTGRES])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Every store test runs on a real SQLite file and on a real PostgreSQL server."""
     if request.param == "sqlite":

@@ -21,6 +21,8 @@ from review.accounts import (
 from review.errors import ReviewError
 from review.project import create_review
 from review.screening.votes import cast_vote
+from review.store import Store
+from review.store import schema as t
 from tests.test_screening import build
 
 
@@ -43,7 +45,7 @@ def test_add_and_list_reviewers_with_roles(store) -> None:
         ("Morgan Lee", "lead", False), ("Jordan", "reviewer", True),
         ("Priya", "reviewer", False)]
     assert get_reviewer(store, "morgan lee").id == lead.id
-    audit = store.table("audit_log")
+    audit = t.audit_log
     with store.read() as conn:
         rows = conn.execute(sa.select(audit.c.detail).where(
             audit.c.action == "add reviewer")).all()
@@ -79,7 +81,7 @@ def test_names_match_case_insensitively_beyond_ascii(store) -> None:
 def test_passwords_are_argon2_hashes_and_sign_in_checks_them(store) -> None:
     add_reviewer(store, "Priya", password="priya-secret", actor="setup")
     add_reviewer(store, "Tom", actor="setup")  # no password: no app sign-in
-    reviewers = store.table("reviewers")
+    reviewers = t.reviewers
     with store.read() as conn:
         stored = conn.execute(sa.select(reviewers.c.password_hash).where(
             reviewers.c.name == "Priya")).scalar_one()
@@ -111,7 +113,7 @@ def test_a_signed_in_reviewer_who_was_deactivated_cannot_vote(db_url: str,
     """The app keeps the Reviewer from sign-in; the services check it is still active."""
     store = build(db_url, tmp_path)
     ben = get_reviewer(store, "Ben")
-    reviewers = store.table("reviewers")
+    reviewers = t.reviewers
     with store.write() as conn:
         conn.execute(reviewers.update().where(reviewers.c.id == ben.id).values(active=False))
     with pytest.raises(AccessError, match="no longer an active reviewer"):
@@ -122,7 +124,7 @@ def test_a_signed_in_reviewer_who_was_deactivated_cannot_vote(db_url: str,
 # --- team server: observers, account changes, emails, migration 7 ------------------------
 
 def _audit(store, action: str) -> list[dict]:
-    audit = store.table("audit_log")
+    audit = t.audit_log
     with store.read() as conn:
         return [dict(r._mapping) for r in conn.execute(
             sa.select(audit).where(audit.c.action == action).order_by(audit.c.id))]
@@ -206,39 +208,79 @@ def test_emails_are_unique_and_find_their_reviewer(store) -> None:
     assert reviewer_by_email(store, "") is None
 
 
+def _older_copy(source: Store, url: str, before: int,
+                monkeypatch: pytest.MonkeyPatch) -> tuple[Store, sa.MetaData]:
+    """The same review in a new database at the schema before migration `before`: made by the
+    migrations of that time, with every row copied over (columns the old schema lacks left
+    out). The services speak only the declared, current schema, so an old review is made by
+    copying a current one back, not by running them against old tables."""
+    import review.store as store_module
+    from review.store.migrations import MIGRATIONS
+    old = tuple(m for m in MIGRATIONS if m[0] < before)
+    monkeypatch.setattr(store_module, "MIGRATIONS", old)
+    monkeypatch.setattr(store_module, "LATEST", max(m[0] for m in old))
+    target = Store.create(url)
+    md = sa.MetaData()
+    md.reflect(target.engine)
+    with source.read() as src, target.write() as dst:
+        for table in t.REVIEW_TABLES:
+            if table.name not in md.tables:
+                continue
+            into = md.tables[table.name]
+            rows = [{c.name: r[c.name] for c in into.c} for r in src.execute(
+                sa.select(table).order_by(*table.primary_key.columns)).mappings()]
+            # a column pointing into its own table (a group merged into a later one) goes last
+            own = [c.name for c in into.c if any(fk.column.table is into for fk in c.foreign_keys)]
+            if rows:
+                dst.execute(into.insert(), [{**r, **dict.fromkeys(own)} for r in rows])
+            for r in rows:
+                for name in own:
+                    if r[name] is not None:
+                        dst.execute(into.update().where(*[c == r[c.name] for c in
+                                                          into.primary_key.columns])
+                                    .values({name: r[name]}))
+            key = list(into.primary_key.columns)
+            if dst.dialect.name == "postgresql" and len(key) == 1 and rows and \
+                    isinstance(key[0].type, sa.Integer):  # ids come next after the copied ones
+                dst.execute(sa.select(sa.func.setval(
+                    sa.func.pg_get_serial_sequence(into.name, key[0].name),
+                    sa.select(sa.func.max(key[0])).scalar_subquery())))
+    return target, md
+
+
 def test_migration_7_keeps_reviewers_and_their_votes(db_url: str, tmp_path: Path,
+                                                     request: pytest.FixtureRequest,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A review made at the schema before 7 (roles lead and reviewer only), with votes and a
     resolution pointing at reviewers, is brought to the current schema: same rows, same ids,
     foreign keys still enforced, and observers now allowed."""
-    import review.store as store_module
     from review.screening.conflicts import resolve
-    from review.store import Store
-    from review.store.migrations import LATEST, MIGRATIONS
-    old = tuple(m for m in MIGRATIONS if m[0] < 7)
-    monkeypatch.setattr(store_module, "MIGRATIONS", old)
-    monkeypatch.setattr(store_module, "LATEST", max(m[0] for m in old))
-    store = build(db_url, tmp_path)
-    assert store.schema_version() < 7 and "email" not in store.table("reviewers").c
-    cast_vote(store, "Ana", 1, "include")
-    cast_vote(store, "Ben", 1, "exclude")
-    cast_vote(store, "Ana", 2, "include")
-    resolve(store, 1, "include", by="Lead")
+    from review.store.migrations import LATEST
+    current = build(str(tmp_path / "current.db") if "://" not in db_url else
+                    request.getfixturevalue("postgres").new_database(), tmp_path)
+    cast_vote(current, "Ana", 1, "include")
+    cast_vote(current, "Ben", 1, "exclude")
+    cast_vote(current, "Ana", 2, "include")
+    resolve(current, 1, "include", by="Lead")
+    store, old = _older_copy(current, db_url, 7, monkeypatch)
+    current.close()
+    assert store.schema_version() < 7 and "email" not in old.tables["reviewers"].c
     with pytest.raises(sa.exc.IntegrityError):  # the old constraint: no observers yet
         with store.write() as conn:
-            conn.execute(store.table("reviewers").insert().values(
+            conn.execute(old.tables["reviewers"].insert().values(
                 name="Olu", role="observer", resolver=False, active=True,
                 created_at="2025-01-01T00:00:00Z", created_by="test"))
-    reviewers, decisions = store.table("reviewers"), store.table("decisions")
+    reviewers, decisions = old.tables["reviewers"], old.tables["decisions"]
     with store.read() as conn:
         before_people = conn.execute(sa.select(reviewers).order_by(reviewers.c.id)).all()
         before_votes = conn.execute(sa.select(decisions).order_by(decisions.c.id)).all()
+    assert len(before_people) == 4 and len(before_votes) == 3
     store.close()
 
     monkeypatch.undo()
     store = Store.open(db_url)
     assert store.schema_version() == LATEST
-    reviewers, decisions = store.table("reviewers"), store.table("decisions")
+    reviewers, decisions = t.reviewers, t.decisions
     with store.read() as conn:
         after_people = conn.execute(sa.select(reviewers).order_by(reviewers.c.id)).all()
         after_votes = conn.execute(sa.select(decisions).order_by(decisions.c.id)).all()

@@ -77,3 +77,17 @@ def test_batch_needs_an_output(tmp_path: Path) -> None:
     source.write_text(PLAIN, encoding="utf-8")
     result = CliRunner().invoke(main, ["dedupe", str(source)])
     assert result.exit_code == 2 and "needs -o OUT" in result.output
+
+
+def test_batch_csv_carries_formula_like_fields_through_unchanged(tmp_path: Path) -> None:
+    """The batch output is a file for the next script (joined back on record_id), so it is not
+    neutralised for spreadsheets as the review's own exports are: every field as it came in."""
+    source = tmp_path / "hostile.csv"
+    source.write_text("record_id,title,year\n-17,=HYPERLINK(\"http://example.org\"),2019\n"
+                      "@x,+1 peer support groups,2020\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(main, ["dedupe", str(source), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = _rows(out.read_text(encoding="utf-8"))
+    assert [(r["record_id"], r["title"]) for r in rows] == [
+        ("-17", "=HYPERLINK(\"http://example.org\")"), ("@x", "+1 peer support groups")]

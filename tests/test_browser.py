@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from review.store import schema as t
 from tests.streamlit_server import sign_in, start_app
 from tests.test_ui import PEOPLE, tiny_pdf
-
-pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
@@ -134,7 +133,7 @@ def test_two_reviewers_conflict_and_the_lead_resolves(session, team: Path,  # no
 
     store = Store.open(team)
     with store.read() as conn:
-        rows = conn.execute(store.table("resolutions").select()).mappings().all()
+        rows = conn.execute(t.resolutions.select()).mappings().all()
     assert [(r["stage"], r["decision"], r["note"]) for r in rows] == [
         ("title_abstract", "include", "Charity setting")]
     from review.screening.conflicts import conflicts

@@ -28,8 +28,6 @@ import pytest
 
 from tests.streamlit_server import sign_in, start_app
 
-pytestmark = pytest.mark.browser
-
 PASSWORDS = {"Lee": "lee-password", "Priya": "priya-password", "Tom": "tom-password"}
 STUDY = 2  # the second included study, so the Study selectbox has to be used
 STUDY_NAME = "Birch 2019"

@@ -49,6 +49,7 @@ def test_init_import_sources_records(run, files, tmp_path: Path) -> None:
               "--searched", "2025-01-31", "--query-file", query).output
     assert "good.ris: 2 records (ris, utf-8)" in out
     assert "Imported 2 records from 1 file(s) as source 'PsycINFO (Ovid)'" in out
+    assert "Deduplicated: 2 records in 2 groups, 0 duplicates removed" in out
 
     sources = json.loads(run("sources", "--format", "json").output)
     assert sources[0]["name"] == "PsycINFO (Ovid)" and sources[0]["record_count"] == 2
@@ -82,6 +83,24 @@ def test_errors_are_plain_messages(run, files) -> None:
     assert result.exit_code == 2 and "journal" in result.output
 
 
+def test_import_deduplicates_unless_told_not_to(run, tmp_path: Path) -> None:
+    from tests.test_duplicates import COPY_A, COPY_B, WEAK
+
+    run("init", "--protocol", ROOT / "protocols" / "peer-support-self-harm.toml")
+    paths = []
+    for name, text in (("a.ris", COPY_A), ("b.ris", COPY_B), ("w.ris", WEAK)):
+        paths.append(tmp_path / name)
+        paths[-1].write_text(text, encoding="utf-8")
+    out = run("import", paths[0], "--source", "PsycINFO (Ovid)").output
+    assert "Deduplicated: 2 records in 2 groups, 0 duplicates removed" in out
+    out = run("import", paths[1], paths[2], "--source", "MEDLINE (Ovid)").output
+    assert ("Deduplicated: 4 records in 3 groups, 1 duplicates removed (1 pairs merged "
+            "automatically), 1 pairs need a person ('review duplicates --uncertain')") in out
+    assert "0 new groups" in run("dedupe").output  # the import did it already
+    waiting = json.loads(run("duplicates", "--uncertain", "--format", "json").output)
+    assert [(p["record_a"], p["record_b"]) for p in waiting] == [(2, 4)]
+
+
 def test_every_command_is_documented_in_the_readme() -> None:
     import click
 
@@ -102,7 +121,8 @@ def test_dedupe_and_duplicates_commands(run, tmp_path: Path) -> None:
     for name, text in (("a.ris", COPY_A), ("b.ris", COPY_B), ("w.ris", WEAK)):
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
-        run("import", path, "--source", name)
+        out = run("import", path, "--source", name, "--no-dedupe").output
+        assert "reach screening after 'review dedupe'" in out
     out = run("dedupe").output
     assert "4 records in 3 groups: 1 duplicates removed, 1 pairs need a person" in out
     waiting = json.loads(run("duplicates", "--uncertain", "--format", "json").output)

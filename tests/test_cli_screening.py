@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from review.cli.main import main
 from review.store import Store
+from review.store import schema as t
 from tests.test_screening import PDF, SECRET, build, state
 
 
@@ -148,7 +149,7 @@ def test_decisions_import_all_or_nothing_and_export(run, db: str, tmp_path: Path
     store = Store.open(db)
     with store.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(
-            store.table("decisions"))).scalar_one() == 0
+            t.decisions)).scalar_one() == 0
     store.close()
     good = tmp_path / "good.csv"
     good.write_text("record,reviewer,stage,decision,reason,note\n"

@@ -15,6 +15,7 @@ from review.accounts import AccessError
 from review.errors import InputError
 from review.screening.decisions_csv import EXPORT_COLUMNS, export_decisions, import_decisions
 from review.screening.votes import cast_vote, my_votes
+from review.store import schema as t
 from review.tabular import render
 from tests.test_screening import PDF, audit_actions, both, build, state
 
@@ -40,10 +41,9 @@ def _write(tmp_path: Path, text: str, name: str = "votes.csv") -> Path:
 
 
 def _snapshot(store) -> tuple:
-    t = store.tables
     with store.read() as conn:
-        return tuple(tuple(conn.execute(sa.select(t[n])).all())
-                     for n in ("decisions", "screening_state", "audit_log"))
+        return tuple(tuple(conn.execute(sa.select(table)).all())
+                     for table in (t.decisions, t.screening_state, t.audit_log))
 
 
 def test_import_adds_votes_and_is_idempotent(review, tmp_path: Path) -> None:
@@ -132,7 +132,7 @@ def test_export_is_for_a_lead_and_keeps_blind_votes_out(review, tmp_path: Path) 
 
 
 def test_deactivated_people_neither_export_nor_get_votes_imported(review, tmp_path: Path) -> None:
-    reviewers = review.table("reviewers")
+    reviewers = t.reviewers
     with review.write() as conn:
         conn.execute(reviewers.update().where(reviewers.c.name.in_(["Lead", "Ben"]))
                      .values(active=False))

@@ -10,6 +10,7 @@ from review.accounts import add_reviewer, put_setting
 from review.cli.main import main
 from review.doctor import run_checks
 from review.project import create_review
+from review.store import schema as t
 
 
 def _by_name(db: str) -> dict[str, bool]:
@@ -28,14 +29,14 @@ def test_healthy_review_passes_and_problems_fail(db_url: str, protocol_path: Pat
     put_setting(store, "demo_accounts", [{"name": "Lee", "password": "long-enough"}])
     assert _by_name(db_url)["no demo passwords shown"] is False
     with store.write() as conn:
-        conn.execute(store.table("settings").delete())
-        conn.execute(store.table("fulltext_files").insert().values(
+        conn.execute(t.settings.delete())
+        conn.execute(t.fulltext_files.insert().values(
             sha256="0" * 64, data=b"%PDF-1.4 changed", size_bytes=16,
             content_type="application/pdf", stored_at="2025-01-01T00:00:00Z"))
     assert _by_name(db_url)["stored PDFs intact"] is False
     with store.write() as conn:
-        conn.execute(store.table("fulltext_files").delete())
-        conn.execute(store.table("reviewers").update().values(password_hash="plain"))
+        conn.execute(t.fulltext_files.delete())
+        conn.execute(t.reviewers.update().values(password_hash="plain"))
     checks = _by_name(db_url)
     assert checks["passwords hashed with Argon2"] is False
     store.close()

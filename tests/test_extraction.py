@@ -26,6 +26,7 @@ from review.extraction.quality import appraise
 from review.extraction.reconcile import compare, reconcile
 from review.extraction.studies import link_report
 from review.fields import FieldValueError
+from review.store import schema as t
 from tests.extraction_fixtures import included_review
 
 QUESTIONS = ("aims", "qualitative_fit", "design", "recruitment", "data_collection",
@@ -188,7 +189,7 @@ def test_reconcile_needs_done_entries_and_every_disagreement_decided(store) -> N
         save_entry(store, 1, "Tom", values={"country": "UK"})
     again = reconcile(store, 1, by="Ola", take="Tom")  # a lead may settle it again
     assert again.values["country"] == ("Ireland",) and again.reconciled_by == "Ola"
-    audit = store.table("audit_log")
+    audit = t.audit_log
     with store.read() as conn:
         actions = [r.action for r in conn.execute(sa.select(audit.c.action).where(
             audit.c.entity == "study").order_by(audit.c.id))]
@@ -216,7 +217,7 @@ def test_lead_adds_themes_during_extraction(store) -> None:
                                                       "codependency", "stigma"]
     entry = save_entry(store, 1, "Priya", themes={"stigma": ("People judged us", "p. 2")})
     assert entry.themes == {"stigma": Coding("People judged us", "p. 2")}
-    audit = store.table("audit_log")
+    audit = t.audit_log
     with store.read() as conn:
         row = conn.execute(sa.select(audit).where(audit.c.action == "add theme")).one()
     assert row.actor == "Lee" and row.detail["label"] == "Stigma from others"

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from review.errors import InputError, ReviewError
 from review.screening.fulltext import attach_pdf, list_reports, mark_not_retrieved, pdf_bytes
 from review.screening.votes import cast_vote, item_for, next_item, queue
+from review.store import schema as t
 from tests.test_screening import PDF, audit_actions, both, build, state
 
 
@@ -65,7 +66,7 @@ def test_only_pdfs_are_stored(review) -> None:
 
 def test_a_damaged_stored_pdf_is_detected(review) -> None:
     attach_pdf(review, 1, PDF, "one.pdf", actor="Lead")
-    files = review.table("fulltext_files")
+    files = t.fulltext_files
     with review.write() as conn:
         conn.execute(files.update().values(data=PDF + b"tampered"))
     with pytest.raises(ReviewError, match="does not match its sha256"):
@@ -117,8 +118,8 @@ def test_full_texts_need_a_second_stage(db_url: str, tmp_path: Path) -> None:
     assert list_reports(store) == []
     with pytest.raises(ReviewError, match="single screening stage"):
         attach_pdf(store, 1, PDF, "one.pdf", actor="Lead")
-    t = store.table("screening_state")
+    states = t.screening_state
     with store.read() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(t).where(
-            t.c.stage != "title_abstract")).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(states).where(
+            states.c.stage != "title_abstract")).scalar_one() == 0
     store.close()

@@ -1,4 +1,5 @@
-"""Import into a review, on SQLite and PostgreSQL: whole or nothing, bytes never twice."""
+"""Import into a review, on SQLite and PostgreSQL: whole or nothing, bytes never twice, then
+deduplicated (the one path `review import` and the Import page share)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from review.errors import InputError, ReviewError, StoreError
-from review.importing import SourceInfo, import_files
+from review.importing import SourceInfo, import_and_deduplicate, import_files
 from review.project import create_review, review_info, review_protocol
 from review.store import records as store_records
+from review.store import schema as t
 
 GOOD = ("TY  - JOUR\nTI  - Peer support in a moderated forum\nAU  - Okafor, Ada\nPY  - 2012\n"
         "DO  - 10.5555/ps.1\nER  - \n\nTY  - JOUR\nTI  - Group support in a charity\n"
@@ -20,9 +22,9 @@ BROKEN = GOOD.replace("ER  - \n\nTY", "\nTY", 1)  # missing ER: must not merge t
 
 def _counts(store) -> tuple[int, int, int]:
     with store.read() as conn:
-        def count(name: str) -> int:
-            return conn.execute(sa.select(sa.func.count()).select_from(store.table(name))).scalar()
-        return count("sources"), count("records"), count("audit_log")
+        def count(table: sa.Table) -> int:
+            return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+        return count(t.sources), count(t.records), count(t.audit_log)
 
 
 @pytest.fixture
@@ -129,3 +131,61 @@ def test_every_shared_export_imports(review, exports) -> None:
     listed = {s["file_name"]: s["record_count"] for s in store_records.list_sources(review)}
     assert listed == {row["file"]: int(row["records"]) for row in rows}
     assert store_records.count_records(review) == sum(int(r["records"]) for r in rows)
+
+
+def test_import_and_deduplicate_puts_the_new_records_into_screening(review,
+                                                                    tmp_path: Path) -> None:
+    from review.accounts import add_reviewer
+    from review.screening.votes import queue_size
+    from tests.test_duplicates import COPY_A, COPY_B, WEAK
+
+    add_reviewer(review, "Ana", actor="lead")
+    a = tmp_path / "a.ris"
+    a.write_text(COPY_A, encoding="utf-8")
+    read: list[str] = []
+    outcome = import_and_deduplicate(
+        review, [a, ("b.ris", COPY_B.encode()), ("w.ris", WEAK.encode())],
+        SourceInfo("  PsycINFO   (Ovid) ", "database"), actor="lead", progress=read.append)
+    assert read == [str(a), "b.ris", "w.ris"]
+    assert outcome.source.name == "PsycINFO (Ovid)"
+    assert [(f.file_name, f.records) for f in outcome.files] == [
+        ("a.ris", 2), ("b.ris", 1), ("w.ris", 1)]
+    assert outcome.records == 4
+    summary = outcome.dedupe
+    assert (summary.records, summary.groups, summary.duplicates) == (4, 3, 1)
+    assert (summary.merged_pairs, summary.needs_review) == (1, 1)
+    assert queue_size(review, "Ana") == 3
+
+
+def test_import_without_dedupe_leaves_screening_to_review_dedupe(review, tmp_path: Path) -> None:
+    from review.accounts import add_reviewer
+    from review.duplicates import run_dedupe
+    from review.screening.votes import queue_size
+    from tests.test_duplicates import COPY_A, COPY_B
+
+    add_reviewer(review, "Ana", actor="lead")
+    outcome = import_and_deduplicate(review, [("a.ris", COPY_A.encode()),
+                                              ("b.ris", COPY_B.encode())],
+                                     SourceInfo("Embase", "database"), actor="lead",
+                                     dedupe=False)
+    assert outcome.dedupe is None and outcome.records == 3
+    assert queue_size(review, "Ana") == 0
+    assert run_dedupe(review, actor="lead").groups == 2
+    assert queue_size(review, "Ana") == 2
+
+
+def test_import_and_deduplicate_with_a_bad_file_changes_nothing(review, tmp_path: Path,
+                                                               monkeypatch) -> None:
+    def no_dedupe(*args, **kwargs):
+        raise AssertionError("deduplication ran after a refused import")
+
+    monkeypatch.setattr("review.duplicates.run_dedupe", no_dedupe)
+    before = _counts(review)
+    with pytest.raises(InputError, match="bad.ris, line 7"):
+        import_and_deduplicate(review, [("good.ris", GOOD.encode()),
+                                        ("bad.ris", BROKEN.encode())],
+                               SourceInfo("Embase", "database"), actor="lead")
+    with pytest.raises(InputError, match="missing.ris"):
+        import_and_deduplicate(review, [tmp_path / "missing.ris"],
+                               SourceInfo("Embase", "database"), actor="lead")
+    assert _counts(review) == before

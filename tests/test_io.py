@@ -10,12 +10,10 @@ import pytest
 from review.errors import InputError
 from review.io import read_bytes, read_file, write_ris
 from review.io.ris import parse_ris, record_to_ris
-from tests.conftest import export_index
-
-INDEX = export_index()
+from tests.conftest import export_index, export_params
 
 
-@pytest.mark.parametrize("row", INDEX, ids=[r["file"] for r in INDEX])
+@pytest.mark.parametrize("row", export_params())
 def test_every_shared_export_reads_with_its_exact_count(exports, row) -> None:
     parsed = read_file(exports / row["file"])
     assert len(parsed.records) == int(row["records"])
@@ -29,7 +27,7 @@ def test_every_shared_export_reads_with_its_exact_count(exports, row) -> None:
 
 
 def test_format_is_detected_from_content_not_extension(exports) -> None:
-    formats = {row["file"]: read_file(exports / row["file"]).format for row in INDEX}
+    formats = {row["file"]: read_file(exports / row["file"]).format for row in export_index()}
     assert formats["asreview__web_of_science.txt"] == "ris"  # WoS RIS saved as .txt
     assert formats["synthesisr__PubMed_example.txt"] == "medline"
     assert formats["synthesisr__WoS_ciw_example.ciw"] == "wos"
@@ -114,10 +112,7 @@ def test_scopus_csv_and_bibtex(exports) -> None:
     assert len(bib[0].raw["funding_details"]) == 2
 
 
-RIS_INDEX = [r for r in INDEX if r["format"] == "RIS"]
-
-
-@pytest.mark.parametrize("row", RIS_INDEX, ids=[r["file"] for r in RIS_INDEX])
+@pytest.mark.parametrize("row", export_params("RIS"))
 def test_ris_write_then_read_keeps_every_tag(exports, row) -> None:
     parsed = read_file(exports / row["file"])
     again = read_bytes(write_ris(r.raw for r in parsed.records).encode(), "again.ris").records
@@ -125,7 +120,7 @@ def test_ris_write_then_read_keeps_every_tag(exports, row) -> None:
     assert [r.normalised() for r in again] == [r.normalised() for r in parsed.records]
 
 
-@pytest.mark.parametrize("row", INDEX, ids=[r["file"] for r in INDEX])
+@pytest.mark.parametrize("row", export_params())
 def test_any_format_written_as_ris_keeps_every_normalised_field(exports, row) -> None:
     parsed = read_file(exports / row["file"])
     text = write_ris(record_to_ris(r) for r in parsed.records)

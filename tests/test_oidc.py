@@ -26,8 +26,6 @@ import pytest
 from tests.conftest import missing
 from tests.streamlit_server import CHROMIUM_FLAGS, start_app
 
-pytestmark = pytest.mark.browser
-
 CLIENT_ID = "review-app"
 PROVIDER = "testidp"  # [auth.testidp]: the app's button reads "Sign in with Testidp"
 TIMEOUT = 30_000

@@ -20,6 +20,7 @@ from review.project import create_review
 from review.screening import prioritise
 from review.screening import votes as screening
 from review.store import Store
+from review.store import schema as t
 from tests.test_screening import audit_actions
 
 PEER = [f"Peer support group number {i} for young people who self-harm run by a charity"
@@ -52,7 +53,7 @@ def review(db_url: str, tmp_path: Path, protocol_path: Path) -> Store:
 
 
 def _title(store: Store, record_id: int) -> str:
-    records = store.table("records")
+    records = t.records
     with store.read() as conn:
         return conn.execute(sa.select(records.c.title).where(records.c.id == record_id)
                             ).scalar_one()
@@ -82,7 +83,7 @@ def test_random_order_until_both_classes_then_the_model_order(review: Store) -> 
     item = screening.next_item(review, "Ben")
     assert item is not None and item.record_id == ranked[0]  # dual: the same top for both
     assert item.run_id == result.run_id and item.rank is not None
-    shown = review.table("screening_shown")
+    shown = t.screening_shown
     with review.read() as conn:
         row = conn.execute(sa.select(shown).order_by(shown.c.id.desc())).first()
     assert (row.group_id, row.run_id, row.position) == (item.group_id, result.run_id, item.rank)
@@ -108,7 +109,7 @@ def test_retraining_runs_beside_the_vote(review: Store) -> None:
     _decide(review, next(i for i in queue if "knee" in _title(review, i)), "exclude")
     assert prioritise.retrain_soon(review) is True
     prioritise.wait_for_retraining(review)
-    runs = review.table("ranking_runs")
+    runs = t.ranking_runs
     with review.read() as conn:
         statuses = [r.status for r in conn.execute(sa.select(runs))]
     assert statuses == ["done"]

@@ -41,6 +41,7 @@ from review.duplicates import run_dedupe
 from review.importing import SourceInfo, import_files
 from review.project import create_review
 from review.store import Store
+from review.store import schema as t
 from tests.conftest import missing
 from tests.streamlit_client import AppSession, Run
 from tests.streamlit_server import CHROMIUM_FLAGS, sign_in, start_app
@@ -328,8 +329,7 @@ async def _votes(url: str, context: ssl.SSLContext, name: str, count: int) -> di
 
 def _stored_votes(db: Path, names: set[str]) -> dict[str, dict[int, str]]:
     store = Store.open(db)
-    t = store.tables
-    decisions, reviewers, groups = t["decisions"], t["reviewers"], t["duplicate_groups"]
+    decisions, reviewers, groups = t.decisions, t.reviewers, t.duplicate_groups
     with store.read() as conn:
         rows = conn.execute(sa.select(reviewers.c.name, groups.c.kept_record_id,
                                       decisions.c.decision, decisions.c.origin)
@@ -437,7 +437,6 @@ UPLOAD_TITLES = {"Peer support through a proxy: a pilot of moderated groups",
                  "Befriending volunteers behind a reverse proxy, a qualitative study"}
 
 
-@pytest.mark.browser
 def test_lead_uploads_an_export_in_chromium_through_the_proxy(stack: Stack, chromium: str,
                                                               tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
@@ -478,7 +477,7 @@ def test_lead_uploads_an_export_in_chromium_through_the_proxy(stack: Stack, chro
     assert uploads[0][1] in {u for _, u in sockets}
 
     store = Store.open(stack.db)
-    sources, records = store.table("sources"), store.table("records")
+    sources, records = t.sources, t.records
     with store.read() as conn:
         found = conn.execute(sa.select(sources.c.name, sources.c.kind, sources.c.file_name,
                                        sources.c.record_count, sources.c.imported_by,

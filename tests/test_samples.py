@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from review.demo.build import SAMPLES, build_demo, sample_manifest
+import pytest
+from click.testing import CliRunner
+
+from review.cli.main import main
+from review.demo.build import build_demo, sample_manifest
+from review.demo.files import demo_files
+from review.errors import ReviewError
 from review.records import clean_title
 from review.store import records as store_records
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_refs"
 
 
 def _digest(folder: Path, names: list[str]) -> dict[str, str]:
@@ -57,11 +67,55 @@ def test_demo_from_an_older_version_is_built_anew(tmp_path: Path) -> None:
     from review.project import create_review
 
     db = tmp_path / "demo.db"
-    create_review(SAMPLES.parent / "protocols" / "peer-support-self-harm.toml", db,
-                  actor="x").close()
+    create_review(demo_files().protocol, db, actor="x").close()
     store = build_demo(db)
     assert [r.name for r in list_reviewers(store)] == ["Morgan", "Priya", "Tom", "Jordan"]
     store.close()
     again = build_demo(db)  # a current demo is opened as it is, votes kept
     assert len(list_reviewers(again)) == 4
     again.close()
+
+
+def test_a_clone_uses_its_own_folders() -> None:
+    """Not a built copy (review/demo/data/ of a wheel), which could be stale in a clone."""
+    files = demo_files()
+    assert files.samples == SAMPLES
+    assert files.protocol == ROOT / "protocols" / "peer-support-self-harm.toml"
+
+
+def test_without_the_samples_the_demo_says_what_to_pass(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installation with neither the clone's folders nor the wheel's copies."""
+    from review.demo import files
+
+    monkeypatch.setattr(files, "_CHECKOUT", tmp_path)
+    with pytest.raises(ReviewError, match="--samples DIR --protocol FILE"):
+        files.demo_files()
+
+
+def test_demo_command_checks_the_folders_it_is_given(tmp_path: Path) -> None:
+    runner = CliRunner()
+    protocol = ROOT / "protocols" / "peer-support-self-harm.toml"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(main, ["demo", "--db", str(tmp_path / "a.db"), "--samples", str(empty),
+                                  "--protocol", str(protocol)])
+    assert result.exit_code == 1
+    assert f"{empty} has no manifest.csv" in result.output
+    assert not (tmp_path / "a.db").exists()  # checked before anything is built
+
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    shutil.copy(SAMPLES / "manifest.csv", partial / "manifest.csv")
+    shutil.copy(SAMPLES / "pubmed.nbib", partial / "pubmed.nbib")
+    result = runner.invoke(main, ["demo", "--db", str(tmp_path / "b.db"), "--samples",
+                                  str(partial), "--protocol", str(protocol)])
+    assert result.exit_code == 1
+    assert "lacks ovid_medline.ris, ebsco_psycinfo.ris" in result.output
+    assert "truth.csv" in result.output
+
+    (partial / "manifest.csv").write_text("name,source\npubmed.nbib,PubMed\n", encoding="utf-8")
+    result = runner.invoke(main, ["demo", "--db", str(tmp_path / "c.db"), "--samples",
+                                  str(partial), "--protocol", str(protocol)])
+    assert result.exit_code == 1
+    assert "the header lacks file, kind" in result.output

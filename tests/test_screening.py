@@ -38,6 +38,7 @@ from review.screening.votes import (
     undo_last,
 )
 from review.store import Store
+from review.store import schema as t
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = ROOT / "protocols" / "peer-support-self-harm.toml"
@@ -106,20 +107,19 @@ def build(db_url: str, tmp_path: Path, *, works=WORKS, extra: str | None = None,
 
 
 def state(store: Store, record_id: int, stage: str = "title_abstract") -> dict | None:
-    t = store.tables
     with store.read() as conn:
         group = screening.group_for_record(store, conn, record_id)
-        row = conn.execute(sa.select(t["screening_state"]).where(
-            t["screening_state"].c.group_id == group,
-            t["screening_state"].c.stage == stage)).mappings().first()
+        row = conn.execute(sa.select(t.screening_state).where(
+            t.screening_state.c.group_id == group,
+            t.screening_state.c.stage == stage)).mappings().first()
     return dict(row) if row else None
 
 
 def audit_actions(store: Store, action: str) -> list[dict]:
-    t = store.table("audit_log")
+    log = t.audit_log
     with store.read() as conn:
-        return [dict(r) for r in conn.execute(sa.select(t).where(t.c.action == action)
-                                              .order_by(t.c.id)).mappings()]
+        return [dict(r) for r in conn.execute(sa.select(log).where(log.c.action == action)
+                                              .order_by(log.c.id)).mappings()]
 
 
 def both(store: Store, record_id: int, a: str, b: str, stage: str = "title_abstract",
@@ -225,7 +225,7 @@ def test_unknown_reviewer_and_record(review) -> None:
 
 
 def test_inactive_reviewer_cannot_vote(review) -> None:
-    reviewers = review.table("reviewers")
+    reviewers = t.reviewers
     with review.write() as conn:
         conn.execute(reviewers.update().where(reviewers.c.name == "Ben").values(active=False))
     with pytest.raises(AccessError, match="no longer an active reviewer"):
@@ -644,7 +644,7 @@ def test_a_join_keeps_resolutions_made_at_different_stages(db_url: str, tmp_path
     resolve(store, 9, "include", by="Lead", stage="full_text", reason="community group")
     [pair] = [p for p in list_pairs(store) if (p["record_a"], p["record_b"]) == (3, 9)]
     decide_pair(store, pair["id"], "confirm", actor="Lead")
-    resolutions = store.table("resolutions")
+    resolutions = t.resolutions
     with store.read() as conn:
         kept = {(r.stage, r.reason) for r in conn.execute(sa.select(resolutions))}
     assert kept == {("title_abstract", "charity setting"), ("full_text", "community group")}

@@ -191,12 +191,9 @@ def test_cli_simulate_table_and_errors(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "cannot read the file" in result.output
 
 
-def test_development_set_replay_is_far_better_than_random() -> None:
-    from tests.conftest import SHARED, missing
-
-    path = SHARED / "benchmarks" / "screening" / "cohen2006_estrogens.csv"
-    if not path.exists():
-        missing("../shared/benchmarks/screening", f"expected {path}")
+def test_development_set_replay_is_far_better_than_random(screening_sets: Path) -> None:
+    path = screening_sets / "cohen2006_estrogens.csv"
+    assert path.exists(), f"{path} is missing from ../shared/benchmarks/screening"
     dataset = simulation.read_dataset(path)
     sim = simulation.simulate(dataset, "nb", seeds=1)
     rand = simulation.simulate(dataset, "random", seeds=1)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from review.errors import StoreError
 from review.store import Store, resolve_url
+from review.store import schema as t
 from review.store.migrations import LATEST, MIGRATIONS
 from review.store.records import audit
 
@@ -16,17 +17,18 @@ from review.store.records import audit
 def test_create_records_every_migration(db_url: str) -> None:
     store = Store.create(db_url)
     with store.read() as conn:
-        rows = conn.execute(sa.text("SELECT version, name FROM schema_migrations "
-                                    "ORDER BY version")).all()
+        done = t.schema_migrations
+        rows = conn.execute(sa.select(done.c.version, done.c.name).order_by(done.c.version)).all()
     assert [tuple(r) for r in rows] == [(v, name) for v, name, _ in MIGRATIONS]
     assert store.schema_version() == LATEST
-    assert {"review", "sources", "records", "audit_log"} <= set(store.tables)
+    assert {"review", "sources", "records", "audit_log"} <= set(
+        sa.inspect(store.engine).get_table_names())
     store.close()
 
 
 def test_the_audit_log_is_append_only_in_the_database(db_url: str) -> None:
     store = Store.create(db_url)
-    log = store.table("audit_log")
+    log = t.audit_log
     with store.write() as conn:
         audit(store, conn, actor="Lee", action="test", entity="review", entity_id=None,
               detail={"before": 1, "after": 2})
@@ -68,7 +70,7 @@ def test_open_refuses_a_missing_file_and_a_non_review_database(tmp_path: Path) -
 
 def test_write_transaction_rolls_back_whole(db_url: str) -> None:
     store = Store.create(db_url)
-    audit = store.table("audit_log")
+    audit = t.audit_log
     with pytest.raises(RuntimeError):
         with store.write() as conn:
             conn.execute(audit.insert().values(at="x", actor="a", action="b", entity="c",

@@ -113,6 +113,28 @@ def test_csv_neutralises_formulas(tables) -> None:
         assert list(csv.reader(io.StringIO(csv_text(one))))[1][0] == f"'{start}1+1"
 
 
+RISKY_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_every_dangerous_start_is_inert_in_csv_and_xlsx_and_numbers_stay_numbers() -> None:
+    cells = [f"{start}1+1" for start in RISKY_STARTS]
+    one = Table("t", "T", ("text", "number as text", "count"),
+                tuple((cell, "-0.42", 3) for cell in cells), note="=note from a person")
+    read = list(csv.reader(io.StringIO(csv_text(one), newline="")))
+    assert [row[0] for row in read[1:]] == ["'" + cell for cell in cells]
+    assert {(row[1], row[2]) for row in read[1:]} == {("-0.42", "3")}
+    sheet = load_workbook(io.BytesIO(xlsx_bytes([one]))).active
+    for r, cell in enumerate(cells, start=2):
+        written = sheet.cell(row=r, column=1)
+        assert (written.value, written.data_type, written.quotePrefix) == (cell, "s", True)
+        number_text = sheet.cell(row=r, column=2)
+        assert (number_text.value, number_text.data_type) == ("-0.42", "s")
+        assert not number_text.quotePrefix
+        assert sheet.cell(row=r, column=3).value == 3
+    note = sheet.cell(row=len(cells) + 3, column=1)
+    assert note.value == "=note from a person" and note.quotePrefix
+
+
 def test_xlsx_reads_back_with_text_cells(tables, tmp_path: Path) -> None:
     data = xlsx_bytes(tables.tables)
     book = load_workbook(io.BytesIO(data))

@@ -37,6 +37,8 @@ from review.importing import SourceInfo, import_files
 from review.project import create_review
 from review.screening.conflicts import conflicts
 from review.store import Store
+from review.store import schema as t
+from tests.conftest import ON_POSTGRES
 from tests.streamlit_client import AppSession, Run
 from tests.streamlit_server import CHROMIUM_FLAGS, start_app
 
@@ -196,7 +198,7 @@ async def _both(chromium: str, urls: list[str]) -> list[list[int]]:
             await browser.close()
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
+@pytest.fixture(params=[ON_POSTGRES, "sqlite"])
 def team_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "team.db")
@@ -238,7 +240,6 @@ def test_two_app_processes_two_reviewers_voting_at_once(team_db: str, tmp_path: 
     _check(team_db, voted, VOTES)
 
 
-@pytest.mark.browser
 def test_two_reviewers_voting_at_once_in_real_browsers(team_db: str, chromium: str,
                                                        tmp_path: Path,
                                                        protocol_path: Path) -> None:
@@ -267,9 +268,8 @@ def _check(db: str, voted: list[list[int]], records: int) -> None:
     assert [sorted(v) for v in voted] == [ids, ids]  # each saw every record once
 
     store = Store.open(db)
-    t = store.tables
-    decisions, reviewers, state, groups = (t["decisions"], t["reviewers"],
-                                           t["screening_state"], t["duplicate_groups"])
+    decisions, reviewers, state, groups = (t.decisions, t.reviewers,
+                                           t.screening_state, t.duplicate_groups)
     with store.read() as conn:
         rows = conn.execute(sa.select(reviewers.c.name, groups.c.kept_record_id,
                                       decisions.c.decision, decisions.c.changes,

@@ -14,6 +14,7 @@ from review.duplicates import run_dedupe
 from review.screening import fulltext
 from review.screening import votes as screening
 from review.store import Store
+from review.store import schema as t
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = "review/ui/pages"
@@ -357,7 +358,7 @@ def test_fulltext_conflict_needs_a_listed_reason(fulltext_db: Path, monkeypatch)
     _click(app, "Resolve")
     assert app.success[0].value == "Record 2 resolved: exclude."
     with store.read() as conn:
-        row = conn.execute(store.table("resolutions").select()).mappings().one()
+        row = conn.execute(t.resolutions.select()).mappings().one()
     assert (row["stage"], row["decision"], row["reason"]) == ("full_text", "exclude",
                                                               "Not peer support")
     store.close()
@@ -604,7 +605,7 @@ def test_session_ends_after_the_idle_minutes(team_db: Path, monkeypatch) -> None
 
 
 def test_session_minutes_default_and_bad_values(monkeypatch) -> None:
-    from review.ui.session import session_minutes
+    from review.sessions import session_minutes
 
     monkeypatch.delenv("REVIEW_SESSION_MINUTES", raising=False)
     assert session_minutes() == 60
@@ -698,7 +699,7 @@ def test_accounts_page_adds_disables_resets_and_changes_role(team_db: Path, monk
     assert accounts.authenticate(store, "Ben", "ben-new-password") is not None
     assert accounts.get_reviewer(store, "Ben").can_resolve
     assert accounts.get_reviewer(store, "Ana").active
-    audit = store.table("audit_log")
+    audit = t.audit_log
     with store.read() as conn:
         actions = [(r.actor, r.action) for r in conn.execute(
             sa.select(audit.c.actor, audit.c.action).where(audit.c.entity == "reviewer",
@@ -756,7 +757,7 @@ def test_oidc_identity_signs_in_the_reviewer_with_that_email(team_db: Path, monk
 
 
 def test_oidc_identity_mapping_refuses_unverified_and_disabled(team_db: Path) -> None:
-    from review.ui.session import reviewer_for_identity
+    from review.sessions import reviewer_for_identity
 
     store = Store.open(team_db)
     accounts.set_email(store, "Ben", "ben@example.org", actor="Lee")

@@ -30,9 +30,10 @@ from review.cli.common import _actor, _Group, db_option, format_option
 from review.errors import InputError, ReviewError
 from review.extraction import entries as extraction_service
 from review.extraction import reconcile as reconcile_service
-from review.extraction.entries import Entry, shown_value
+from review.extraction.entries import shown_value
 from review.extraction.export import FORMATS, export
 from review.extraction.quality import appraise
+from review.extraction.rows import entry_rows
 from review.extraction.studies import link_report
 from review.extraction.tables import build_tables
 from review.protocol import THEME_KINDS
@@ -60,15 +61,6 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> dict[str, Any]:
         else:
             found[key] = text
     return found
-
-
-def _entry_rows(entry: Entry) -> list[dict[str, str]]:
-    rows = [{"item": f"field:{k}", "value": shown_value(v)} for k, v in entry.values.items()]
-    rows += [{"item": f"theme:{k}", "value": shown_value(c)} for k, c in entry.themes.items()]
-    rows += [{"item": f"quality:{k}", "value": a} for k, a in entry.answers.items()]
-    if entry.rating:
-        rows.append({"item": "rating", "value": entry.rating})
-    return rows
 
 
 def _read_file(path: str) -> dict[str, Any]:
@@ -153,7 +145,8 @@ def extract(study_id: int, person: str, fields: tuple[str, ...], themes: tuple[s
         entry = extraction_service.my_entry(store, study_id, person)
         if entry is None:
             raise ReviewError(f"{person} has no entry for study {study_id} yet")
-        click.echo(render(_entry_rows(entry), ("item", "value"), fmt, widths=WIDTHS), nl=False)
+        click.echo(render([{"item": r.key, "value": r.value} for r in entry_rows(entry)],
+                          ("item", "value"), fmt, widths=WIDTHS), nl=False)
         return
     if not (len(themes) == len(quotes) == len(locations)):
         raise click.UsageError("give each --theme its own --quote and --location, in order")

@@ -14,7 +14,7 @@ from review import __version__
 from review.cli.common import _actor, _Group, db_option, format_option
 from review.cli.lazy import LazyCommand, LazyGroup
 from review.errors import ReviewError
-from review.importing import KINDS, SourceInfo, import_files
+from review.importing import KINDS, SourceInfo, import_and_deduplicate
 from review.project import create_review, review_info
 from review.store import Store
 from review.store import records as store_records
@@ -57,9 +57,10 @@ LAZY_COMMANDS = {
         "protocol": "The review's protocol as stored with it, and amending it.",
         "export-project": "Write the whole review (records, decisions, PDFs, protocol, audit "
                           "log) to OUT.zip.",
-        "import-project": "Restore a review exported with export-project into a new database.",
-        "migrate": "Move a review to another database (e.g. from SQLite to a PostgreSQL "
-                   "server).",
+        "import-project": "Restore a review exported with export-project into a new, empty "
+                          "database; a failed restore leaves the target as it was.",
+        "migrate": "Copy a review into another, empty database (e.g. from SQLite to a "
+                   "PostgreSQL server); a failed copy leaves the target as it was.",
         "audit": "The audit log: every change, who made it and when, with its details.",
         "doctor": "Check a deployment: database, schema, writes, protocol, sign-in, PDFs.",
     }),
@@ -117,23 +118,38 @@ def init(protocol: str, db: str | None) -> None:
 @click.option("--query-file", type=click.Path(exists=True, dir_okay=False),
               help="A text file with the search strategy, stored with the source.")
 @click.option("--encoding", help="Read the files with this encoding (default: detected).")
+@click.option("--no-dedupe", is_flag=True,
+              help="Do not deduplicate after importing; the new records wait out of screening "
+                   "until 'review dedupe' (for a team that checks duplicates first).")
 @db_option
 def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None,
-            query_file: str | None, encoding: str | None, db: str | None) -> None:
-    """Import export files; all of them land, or none."""
+            query_file: str | None, encoding: str | None, no_dedupe: bool,
+            db: str | None) -> None:
+    """Import export files (all of them land, or none), then deduplicate the review."""
     store = Store.open(db)
     query = Path(query_file).read_text(encoding="utf-8") if query_file else None
     info = SourceInfo(name=source, kind=kind, searched_on=searched, query=query)
-    with click.progressbar(length=len(files), label="Reading", file=sys.stderr,
-                           item_show_func=lambda item: item) as bar:
-        def step(name: str) -> None:
-            bar.update(1, Path(name).name)
-        imported = import_files(store, files, info, actor=_actor(), encoding=encoding,
-                                progress=step)
-    for item in imported:
+    bars, read = _Progress(), iter(range(1, len(files) + 1))  # reading, then dedupe's stages
+    try:
+        outcome = import_and_deduplicate(
+            store, files, info, actor=_actor(), encoding=encoding, dedupe=not no_dedupe,
+            progress=lambda name: bars("reading", next(read), len(files)),
+            dedupe_progress=bars)
+    finally:
+        bars.close()
+    for item in outcome.files:
         click.echo(f"{item.file_name}: {item.records} records ({item.format}, {item.encoding})")
-    total = sum(item.records for item in imported)
-    click.echo(f"Imported {total} records from {len(imported)} file(s) as source {source!r}.")
+    click.echo(f"Imported {outcome.records} records from {len(outcome.files)} file(s) as "
+               f"source {outcome.source.name!r}.")
+    summary = outcome.dedupe
+    if summary is None:
+        click.echo("Not deduplicated (--no-dedupe): the new records reach screening after "
+                   "'review dedupe'.")
+        return
+    click.echo(f"Deduplicated: {summary.records} records in {summary.groups} groups, "
+               f"{summary.duplicates} duplicates removed ({summary.merged_pairs} pairs merged "
+               f"automatically), {summary.needs_review} pairs need a person "
+               "('review duplicates --uncertain').")
 
 
 @main.command()
@@ -194,7 +210,8 @@ def record(record_id: int, raw: bool, db: str | None) -> None:
 
 
 class _Progress:
-    """A progress bar on stderr for the engine's stages (blocking, comparing)."""
+    """A progress bar on stderr per stage of long work (reading files; dedupe: blocking,
+    comparing)."""
 
     def __init__(self) -> None:
         self.bar: Any = None
@@ -328,11 +345,21 @@ def split(group_id: int, db: str | None) -> None:
 @click.option("--db", default="demo/review.db", show_default=True, metavar="PATH",
               help="Where to build the demo review (SQLite).")
 @click.option("--rebuild", is_flag=True, help="Delete and build it again.")
-def demo(db: str, rebuild: bool) -> None:
-    """Build the demo review from sample_refs/ and the example protocol."""
+@click.option("--samples", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+              help="A folder laid out like sample_refs/: manifest.csv (file, source, kind, "
+                   "searched), truth.csv and the exports it lists. Default: the sample exports "
+                   "shipped with review.")
+@click.option("--protocol", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="The review protocol (TOML). Default: the example protocol shipped with "
+                   "review (protocols/peer-support-self-harm.toml).")
+def demo(db: str, rebuild: bool, samples: str | None, protocol: str | None) -> None:
+    """Build the demo review from the sample exports and the example protocol.
+
+    An existing demo database is opened as it is; --rebuild builds it anew from the files.
+    """
     from review.demo.build import build_demo  # start-up: the demo loads every service
 
-    store = build_demo(db, rebuild=rebuild)
+    store = build_demo(db, samples=samples, protocol=protocol, rebuild=rebuild)
     counts = store_records.source_counts(store)
     for row in counts:
         click.echo(f"{row['name']} ({row['kind']}): {row['records']} records")

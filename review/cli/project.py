@@ -32,19 +32,23 @@ def export_project_command(out: str, db: str | None) -> None:
 
 @click.command(name="import-project")
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
-@click.option("--db", required=True, metavar="PATH|URL", help="A new database for the review.")
+@click.option("--db", required=True, metavar="PATH|URL",
+              help="A new, empty database: a path that does not exist yet, or an empty "
+                   "PostgreSQL database or schema.")
 def import_project_command(archive: str, db: str) -> None:
-    """Restore a review exported with export-project into a new database."""
+    """Restore a review exported with export-project into a new, empty database; a failed
+    restore leaves the target as it was."""
     store = import_project(archive, db, progress=_report)
     click.echo(f"Restored {archive} into {store.display_url}.")
 
 
 @click.command(name="migrate")
 @click.option("--to", "target", required=True, metavar="URL",
-              help="The new database, e.g. postgresql://user@host/review.")
+              help="A new, empty database, e.g. postgresql://user@host/review.")
 @db_option
 def migrate_command(target: str, db: str | None) -> None:
-    """Move a review to another database (e.g. from SQLite to a PostgreSQL server)."""
+    """Copy a review into another, empty database (e.g. from SQLite to a PostgreSQL server);
+    a failed copy leaves the target as it was."""
     source = Store.open(db)
     store = copy_review(source, target, progress=_report)
     click.echo(f"Copied {source.display_url} to {store.display_url}; the original is unchanged.")

@@ -2,7 +2,10 @@
 
 Every input record comes out once, with its own fields and id as they came in, plus
 `duplicate_id` (its group) and `keep` (one true per group). CSV inputs keep their columns
-unchanged (a `record_id` column stays as it was); RIS inputs keep their tags.
+unchanged (a `record_id` column stays as it was); RIS inputs keep their tags. The CSVs are
+files for the next script, not for a spreadsheet, so they are not formula-neutralised as the
+review's own exports are (review.tabular): a quote added to "-17" or "=..." would no longer
+join back onto the input.
 """
 
 from __future__ import annotations

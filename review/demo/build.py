@@ -4,31 +4,32 @@ the demo shows a real review."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from review.accounts import get_setting
 from review.demo.extraction import seed_extraction
+from review.demo.files import demo_files, read_manifest
 from review.demo.screening import seed_screening
 from review.duplicates import run_dedupe
 from review.importing import SourceInfo, import_files
 from review.project import create_review
 from review.store import Store, resolve_url
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-SAMPLES = ROOT / "sample_refs"
-PROTOCOL = ROOT / "protocols" / "peer-support-self-harm.toml"
 DEMO_ACTOR = "demo"
 
 
-def sample_manifest(samples: Path = SAMPLES) -> list[dict[str, str]]:
-    with open(samples / "manifest.csv", encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+def sample_manifest(samples: str | Path | None = None) -> list[dict[str, str]]:
+    """The sample exports the demo imports (default: the ones shipped with review)."""
+    return read_manifest(demo_files(samples=samples).samples)
 
 
-def build_demo(db: str | Path, *, samples: Path = SAMPLES, protocol: Path = PROTOCOL,
-               rebuild: bool = False) -> Store:
-    """Create the demo review at `db` (an SQLite path); with rebuild, start from scratch."""
+def build_demo(db: str | Path, *, samples: str | Path | None = None,
+               protocol: str | Path | None = None, rebuild: bool = False) -> Store:
+    """Create the demo review at `db` (an SQLite path); with rebuild, start from scratch.
+
+    samples and protocol default to the copies shipped with review (see review.demo.files).
+    """
+    files = demo_files(samples, protocol)
     url = resolve_url(db)
     path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
     if path is not None and path.exists():
@@ -39,12 +40,12 @@ def build_demo(db: str | Path, *, samples: Path = SAMPLES, protocol: Path = PROT
             store.close()  # a demo from an older version, without its accounts: build anew
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    store = create_review(protocol, db, actor=DEMO_ACTOR)
-    for row in sample_manifest(samples):
+    store = create_review(files.protocol, db, actor=DEMO_ACTOR)
+    for row in read_manifest(files.samples):
         source = SourceInfo(name=row["source"], kind=row["kind"],
                             searched_on=row.get("searched") or None)
-        import_files(store, [samples / row["file"]], source, actor=DEMO_ACTOR)
+        import_files(store, [files.samples / row["file"]], source, actor=DEMO_ACTOR)
     run_dedupe(store, actor=DEMO_ACTOR)
-    seed_screening(store, samples, actor=DEMO_ACTOR)
+    seed_screening(store, files.samples, actor=DEMO_ACTOR)
     seed_extraction(store, actor=DEMO_ACTOR)
     return store

@@ -18,6 +18,7 @@ from review.screening.conflicts import resolve
 from review.screening.fulltext import mark_not_retrieved
 from review.screening.votes import cast_vote
 from review.store import Store
+from review.store import schema as t
 
 DEMO_ACCOUNTS = (
     ("Morgan", "lead", False),
@@ -41,8 +42,7 @@ def _categories(store: Store, samples: Path) -> dict[int, str]:
     """Each group's category in the ground truth, by its kept record's file and position."""
     with open(samples / "truth.csv", encoding="utf-8", newline="") as handle:
         truth = {(r["file"], int(r["position"])): r["category"] for r in csv.DictReader(handle)}
-    t = store.tables
-    groups, records, sources = t["duplicate_groups"], t["records"], t["sources"]
+    groups, records, sources = t.duplicate_groups, t.records, t.sources
     with store.read() as conn:
         rows = conn.execute(sa.select(groups.c.id, sources.c.file_name, records.c.position)
                             .join(records, records.c.id == groups.c.kept_record_id)
@@ -100,6 +100,6 @@ def seed_screening(store: Store, samples: Path, *, actor: str) -> None:
 
 
 def _kept_records(store: Store) -> dict[int, int]:
-    groups = store.table("duplicate_groups")
+    groups = t.duplicate_groups
     with store.read() as conn:
         return dict(conn.execute(sa.select(groups.c.id, groups.c.kept_record_id)).all())

@@ -44,6 +44,7 @@ from review.fields import FieldSpec, field_by_id, normalise
 from review.project import review_protocol
 from review.protocol import THEME_KINDS, Checklist, Protocol, Theme
 from review.store import Store, utc_now
+from review.store import schema as t
 from review.store.records import audit
 
 __all__ = ["DONE", "FINAL", "IN_PROGRESS", "KIND_LABELS", "Coding", "Entry", "Form",
@@ -89,11 +90,11 @@ class Form:
         for theme in self.themes:
             if theme.id.casefold() == theme_id.strip().casefold():
                 return theme
-        known = ", ".join(t.id for t in self.themes) or "none"
+        known = ", ".join(theme.id for theme in self.themes) or "none"
         raise ReviewError(f"no theme {theme_id!r} in this review (themes: {known})")
 
     def themes_of(self, kind: str) -> tuple[FormTheme, ...]:
-        return tuple(t for t in self.themes if t.kind == kind)
+        return tuple(theme for theme in self.themes if theme.kind == kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +119,12 @@ class Entry:
 def form_for(store: Store, conn: Connection, protocol: Protocol) -> Form:
     """The form a protocol gives, with the themes leads added (also for an amended protocol
     before it is stored)."""
-    extra = store.table("extra_themes")
+    extra = t.extra_themes
     added = conn.execute(sa.select(extra).order_by(extra.c.added_at, extra.c.id)).all()
     themes: list[FormTheme] = []
     for kind in THEME_KINDS:
         base: tuple[Theme, ...] = protocol.extraction.themes.get(kind, ())
-        themes += [FormTheme(t.id, kind, t.label, t.description) for t in base]
+        themes += [FormTheme(theme.id, kind, theme.label, theme.description) for theme in base]
         themes += [FormTheme(r.id, kind, r.label, r.description, r.added_by)
                    for r in added if r.kind == kind]
     return Form(protocol.extraction.fields, tuple(themes), protocol.extraction.dual,
@@ -148,13 +149,13 @@ def add_theme(store: Store, kind: str, theme_id: str, label: str, description: s
         raise ReviewError(f"a theme id uses letters, digits, _ or - (got {theme_id!r})")
     if not label:
         raise ReviewError("a theme needs a label")
-    table = store.table("extra_themes")
+    table = t.extra_themes
     with store.write() as conn:
         person = person_for(store, conn, by)
         if not person.is_lead:
             raise AccessError(f"{person.name} is a reviewer; only a lead adds themes")
         form = extraction_form(store, conn)
-        if any(t.id.casefold() == theme_id.casefold() for t in form.themes):
+        if any(known.id.casefold() == theme_id.casefold() for known in form.themes):
             raise ReviewError(f"there is already a theme with id {theme_id!r}")
         theme = FormTheme(theme_id, kind, label, description.strip(), person.name)
         conn.execute(table.insert().values(id=theme_id, kind=kind, label=label,
@@ -199,7 +200,7 @@ def study(store: Store, study_id: int) -> Study:
 
 def _rows(store: Store, conn: Connection, study_ids: Iterable[int] | None = None,
           extractor: str | None = None) -> list[Any]:
-    entries, reviewers = store.table("extraction_entries"), store.table("reviewers")
+    entries, reviewers = t.extraction_entries, t.reviewers
     lead = reviewers.alias("lead")
     query = (sa.select(entries, reviewers.c.name.label("extractor_name"),
                        lead.c.name.label("lead_name"))
@@ -223,19 +224,18 @@ def _entries(store: Store, conn: Connection, rows: list[Any], form: Form) -> lis
     if not rows:
         return []
     ids = [r.id for r in rows]
-    t = store.tables
     specs = {f.id: f for f in form.fields}
     values: dict[int, dict[str, Any]] = {i: {} for i in ids}
     themes: dict[int, dict[str, Coding]] = {i: {} for i in ids}
     answers: dict[int, dict[str, str]] = {i: {} for i in ids}
-    for r in conn.execute(sa.select(t["extraction_values"]).where(
-            t["extraction_values"].c.entry_id.in_(ids))):
+    for r in conn.execute(sa.select(t.extraction_values).where(
+            t.extraction_values.c.entry_id.in_(ids))):
         values[r.entry_id][r.field_id] = _stored_value(specs.get(r.field_id), r.value)
-    for r in conn.execute(sa.select(t["theme_codings"]).where(
-            t["theme_codings"].c.entry_id.in_(ids))):
+    for r in conn.execute(sa.select(t.theme_codings).where(
+            t.theme_codings.c.entry_id.in_(ids))):
         themes[r.entry_id][r.theme_id] = Coding(r.quote, r.location)
-    for r in conn.execute(sa.select(t["quality_answers"]).where(
-            t["quality_answers"].c.entry_id.in_(ids))):
+    for r in conn.execute(sa.select(t.quality_answers).where(
+            t.quality_answers.c.entry_id.in_(ids))):
         answers[r.entry_id][r.question_id] = r.answer
     order = {f.id: i for i, f in enumerate(form.fields)}
     theme_order = {th.id: i for i, th in enumerate(form.themes)}
@@ -376,8 +376,7 @@ def write_entry(store: Store, conn: Connection, study_id: int, extractor: str,
                 themes: Mapping[str, Coding], answers: Mapping[str, str], rating: str | None,
                 status: str, reconciled_by: int | None = None) -> None:
     """Store a whole entry (already validated), replacing what was there."""
-    t = store.tables
-    entries = t["extraction_entries"]
+    entries = t.extraction_entries
     now = utc_now()
     row = conn.execute(sa.select(entries.c.id).where(entries.c.study_id == study_id,
                                                      entries.c.extractor == extractor)).first()
@@ -390,23 +389,23 @@ def write_entry(store: Store, conn: Connection, study_id: int, extractor: str,
     else:
         entry_id = row.id
         conn.execute(entries.update().where(entries.c.id == entry_id).values(**header))
-        for name in ("extraction_values", "theme_codings", "quality_answers"):
-            conn.execute(t[name].delete().where(t[name].c.entry_id == entry_id))
+        for table in (t.extraction_values, t.theme_codings, t.quality_answers):
+            conn.execute(table.delete().where(table.c.entry_id == entry_id))
     kept = [{"entry_id": entry_id, "field_id": k, "value": list(v) if isinstance(v, tuple)
              else v} for k, v in values.items() if v is not None]
     if kept:
-        conn.execute(t["extraction_values"].insert(), kept)
+        conn.execute(t.extraction_values.insert(), kept)
     if themes:
-        conn.execute(t["theme_codings"].insert(), [
+        conn.execute(t.theme_codings.insert(), [
             {"entry_id": entry_id, "theme_id": k, "quote": c.quote, "location": c.location}
             for k, c in themes.items()])
     if answers:
-        conn.execute(t["quality_answers"].insert(), [
+        conn.execute(t.quality_answers.insert(), [
             {"entry_id": entry_id, "question_id": k, "answer": a} for k, a in answers.items()])
 
 
 def has_final(store: Store, conn: Connection, study_id: int) -> bool:
-    entries = store.table("extraction_entries")
+    entries = t.extraction_entries
     return conn.execute(sa.select(entries.c.id).where(
         entries.c.study_id == study_id, entries.c.extractor == FINAL)).first() is not None
 
@@ -422,7 +421,7 @@ def save_entry(store: Store, study_id: int, reviewer: str | Reviewer, *,
     with store.write() as conn:
         # lock the study row: two new extractors starting at once on PostgreSQL must not both
         # pass the count of extractors below (SQLite's BEGIN IMMEDIATE already serialises)
-        studies = store.table("studies")
+        studies = t.studies
         conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id).with_for_update())
         person = person_for(store, conn, reviewer)
         form = extraction_form(store, conn)

@@ -4,11 +4,13 @@
 Quotes and values are typed by people and may come from anywhere, so a spreadsheet must never
 run them as formulas. Decisions made here:
 
-- CSV: a cell starting with =, +, -, @, a tab or a carriage return gets a leading single
-  quote (the usual defence: spreadsheet programs show it as text). CSV files are UTF-8 with a
-  byte-order mark, so Excel reads the ✓ marks and accents; one file per table.
-- XLSX: such a cell is written as an explicit string cell with Excel's "quote prefix" style
-  flag, so it is shown and kept as text (also after editing) while its content stays exact.
+- CSV: text a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a
+  carriage return) gets a leading single quote, by review.tabular's one rule for every CSV
+  and XLSX the tool writes; counts stay numbers. CSV files are UTF-8 with a byte-order mark,
+  so Excel reads the ✓ marks and accents; one file per table.
+- XLSX: every text cell is an explicit string cell (never a formula), and one the same rule
+  calls risky also gets Excel's "quote prefix" style flag, so it is shown and kept as text
+  (also after editing) while its content stays exact.
   Counts are numbers. One sheet per table: bold header on a fill, frozen header row, filter,
   wrapped text, set column widths, the table's note under it.
 - Markdown: one file, a section per table; | and \\ are escaped, line breaks become spaces,
@@ -27,31 +29,21 @@ from typing import Any
 
 from review.errors import ReviewError
 from review.extraction.tables import Table
+from review.tabular import csv_value, is_risky
 
-__all__ = ["FORMATS", "RISKY_START", "csv_text", "docx_bytes", "export", "markdown_text",
-           "neutralise", "xlsx_bytes"]
+__all__ = ["FORMATS", "csv_text", "docx_bytes", "export", "markdown_text", "xlsx_bytes"]
 
 FORMATS = ("csv", "xlsx", "md", "docx")
-RISKY_START = ("=", "+", "-", "@", "\t", "\r")
 STEM = "evidence-tables"
 _SHEET_NAMES = {"characteristics": "Characteristics", "themes": "Themes", "quotes": "Quotes"}
-
-
-def risky(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(RISKY_START)
-
-
-def neutralise(value: Any) -> Any:
-    """A cell as CSV writes it: text that a spreadsheet would run as a formula is quoted."""
-    return "'" + value if risky(value) else value
 
 
 def csv_text(table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralise(c) for c in table.columns])
+    writer.writerow([csv_value(c) for c in table.columns])
     for row in table.rows:
-        writer.writerow(["" if v is None else neutralise(v) for v in row])
+        writer.writerow([csv_value(v) for v in row])
     return out.getvalue()
 
 
@@ -78,7 +70,7 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
                 cell.value = value
                 if isinstance(value, str):
                     cell.data_type = "s"  # never a formula, whatever the text starts with
-                    if risky(value):
+                    if is_risky(value):
                         cell.quotePrefix = True
                 cell.alignment = wrap
                 if r == 1:
@@ -92,6 +84,7 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
         if table.note:
             note = sheet.cell(row=len(table.rows) + 3, column=1, value=table.note)
             note.data_type = "s"
+            note.quotePrefix = is_risky(table.note)
             note.font = Font(italic=True)
     out = io.BytesIO()
     book.save(out)

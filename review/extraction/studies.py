@@ -16,6 +16,7 @@ from review.errors import ReviewError
 from review.project import review_protocol
 from review.screening.state import DECIDED, INCLUDE, group_for_record
 from review.store import Store, utc_now
+from review.store import schema as t
 from review.store.records import audit
 
 
@@ -30,7 +31,7 @@ class Study:
 def included_reports(store: Store, conn: Connection) -> list[int]:
     """Groups included at the protocol's final stage."""
     final = review_protocol(store, conn).final_stage.id
-    state = store.table("screening_state")
+    state = t.screening_state
     return [g for (g,) in conn.execute(
         sa.select(state.c.group_id).where(state.c.stage == final, state.c.state == DECIDED,
                                           state.c.outcome == INCLUDE)
@@ -38,7 +39,7 @@ def included_reports(store: Store, conn: Connection) -> list[int]:
 
 
 def _label(store: Store, conn: Connection, group_id: int) -> str:
-    groups, records = store.table("duplicate_groups"), store.table("records")
+    groups, records = t.duplicate_groups, t.records
     row = conn.execute(sa.select(records.c.authors, records.c.year, records.c.title)
                        .join(groups, groups.c.kept_record_id == records.c.id)
                        .where(groups.c.id == group_id)).one()
@@ -48,7 +49,7 @@ def _label(store: Store, conn: Connection, group_id: int) -> str:
 
 def _ensure(store: Store, conn: Connection, *, actor: str) -> None:
     """Give every included report without a study a study of its own."""
-    links, studies = store.table("study_reports"), store.table("studies")
+    links, studies = t.study_reports, t.studies
     linked = {g for (g,) in conn.execute(sa.select(links.c.group_id))}
     now = utc_now()
     for group_id in included_reports(store, conn):
@@ -82,8 +83,7 @@ def link_report(store: Store, record_id: int, study_id: int, *,
     """Make the report that record_id belongs to a report of study_id. A study left without
     reports is removed, unless data were already extracted for it (then it must be moved
     first, so no extraction is lost)."""
-    t = store.tables
-    links, studies = t["study_reports"], t["studies"]
+    links, studies = t.study_reports, t.studies
     with store.write() as conn:
         actor = authorise(store, conn, actor, is_lead,
                           "only a lead links reports into studies")
@@ -113,8 +113,7 @@ def link_report(store: Store, record_id: int, study_id: int, *,
 
 
 def _studies_in(store: Store, conn: Connection) -> list[Study]:
-    t = store.tables
-    links, studies, groups = t["study_reports"], t["studies"], t["duplicate_groups"]
+    links, studies, groups = t.study_reports, t.studies, t.duplicate_groups
     rows = conn.execute(sa.select(studies.c.id, studies.c.label, links.c.group_id,
                                   groups.c.kept_record_id)
                         .join(links, links.c.study_id == studies.c.id)
@@ -131,8 +130,8 @@ def _studies_in(store: Store, conn: Connection) -> list[Study]:
 def _has_extraction(store: Store, conn: Connection, study_id: int) -> bool:
     """Whether any table of extracted data refers to the study (tables with a study_id
     column, so extraction tables added later are covered without changing this)."""
-    for name, table in store.tables.items():
-        if name not in ("study_reports",) and "study_id" in table.c:
+    for table in t.metadata.sorted_tables:
+        if table is not t.study_reports and "study_id" in table.c:
             if conn.execute(sa.select(table.c.study_id).where(
                     table.c.study_id == study_id).limit(1)).first():
                 return True

@@ -63,6 +63,7 @@ from review.screening.state import (
     fulltext_stage,
 )
 from review.store import Store
+from review.store import schema as t
 
 DBR_KINDS = ("database", "register")
 OTHER_KINDS = ("website", "organisation", "citation", "other")
@@ -312,29 +313,28 @@ def _reasons(counter: Counter[str | None], order: tuple[str, ...]) -> Breakdown:
 def compute(store: Store, *, by: str | Reviewer | None = None) -> Prisma:
     """Every count, from one read of the review, checked (PrismaIdentityError if broken).
     For the review's leads and observers; `by` is whoever asks (None: the command line)."""
-    t = store.tables
     with store.read() as conn:
         if by is not None:
             authorise(store, conn, by, reads_reports,
                       "the PRISMA counts are for the review's leads and observers")
         protocol = review_protocol(store, conn)
-        sources = conn.execute(sa.select(t["sources"].c.id, t["sources"].c.kind,
-                                         t["sources"].c.name, t["sources"].c.record_count)
-                               .order_by(t["sources"].c.id)).all()
-        members = conn.execute(sa.select(t["records"].c.source_id,
-                                         t["record_groups"].c.group_id)
-                               .select_from(t["records"]).outerjoin(
-                                   t["record_groups"],
-                                   t["record_groups"].c.record_id == t["records"].c.id)).all()
-        state = t["screening_state"]
+        sources = conn.execute(sa.select(t.sources.c.id, t.sources.c.kind,
+                                         t.sources.c.name, t.sources.c.record_count)
+                               .order_by(t.sources.c.id)).all()
+        members = conn.execute(sa.select(t.records.c.source_id,
+                                         t.record_groups.c.group_id)
+                               .select_from(t.records).outerjoin(
+                                   t.record_groups,
+                                   t.record_groups.c.record_id == t.records.c.id)).all()
+        state = t.screening_state
         states = {(r.group_id, r.stage): r for r in conn.execute(
             sa.select(state.c.group_id, state.c.stage, state.c.state, state.c.outcome,
                       state.c.decided_by, state.c.reason, state.c.votes))}
-        with_fulltext = {g for (g,) in conn.execute(sa.select(t["fulltexts"].c.group_id))}
-        links = dict(conn.execute(sa.select(t["study_reports"].c.group_id,
-                                            t["study_reports"].c.study_id)).all())
-        stop = conn.execute(sa.select(t["screening_stops"].c.decided_at).where(
-            t["screening_stops"].c.stage == protocol.stages[0].id)).scalar()
+        with_fulltext = {g for (g,) in conn.execute(sa.select(t.fulltexts.c.group_id))}
+        links = dict(conn.execute(sa.select(t.study_reports.c.group_id,
+                                            t.study_reports.c.study_id)).all())
+        stop = conn.execute(sa.select(t.screening_stops.c.decided_at).where(
+            t.screening_stops.c.stage == protocol.stages[0].id)).scalar()
 
     kind_of = {s.id: s.kind for s in sources}
     values: dict[str, Any] = {"screening_stopped_on": (stop or "")[:10]}

@@ -8,7 +8,9 @@ Breakdowns are written as the package parses them: "Name, n; Name, n". Because i
 ";" and takes the name up to the first ",", those two characters in a source name or a reason
 become " -"; an empty breakdown is written as 0, which the package reads as none. Kind "other"
 records, which the template has no row for, get an extra `other_results` row only when there
-are any.
+are any. Source names and reasons come from people, so every cell goes through
+review.tabular's formula neutraliser (a breakdown whose first name starts with = or @ gets a
+leading single quote), and read_csv takes that quote off again.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import csv
 import io
 import json
 import re
+import string
 from typing import Any
 
 from review.errors import InputError
 from review.prisma.counts import Breakdown, Prisma, identities
+from review.tabular import csv_value, restore
 
 COLUMNS = ("data", "node", "box", "description", "boxtext", "tooltips", "url", "n")
 NA = "NA"
@@ -104,7 +108,9 @@ def template_values(p: Prisma) -> dict[str, int | Breakdown]:
 
 
 def safe_name(name: str) -> str:
-    return _UNSAFE.sub(" - ", name).strip(" -") or "Unnamed"
+    """A name as the package reads it back: no "," or ";", no white space or hyphen at
+    either end (the breakdown's parts are trimmed when read)."""
+    return _UNSAFE.sub(" - ", name).strip(string.whitespace + "-") or "Unnamed"
 
 
 def _format(value: int | Breakdown) -> str:
@@ -117,17 +123,17 @@ def to_csv(p: Prisma) -> str:
     values = template_values(p)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    rows: list[list[str]] = [list(COLUMNS)]
     for data, node, box, boxtext, description in TEMPLATE:
         leads = node != NA
         key = data if data != NA else box
         n = values.get(data, 0)
-        writer.writerow([data, node, box, description, boxtext,
-                         description if leads else NA, f"{key}.html" if leads else NA,
-                         _format(n)])
+        rows.append([data, node, box, description, boxtext, description if leads else NA,
+                     f"{key}.html" if leads else NA, _format(n)])
         if data == "citations_results" and "other_results" in values:
-            writer.writerow(["other_results", NA, "box11", "Records from other methods",
-                             "Other methods", NA, NA, _format(values["other_results"])])
+            rows.append(["other_results", NA, "box11", "Records from other methods",
+                         "Other methods", NA, NA, _format(values["other_results"])])
+    writer.writerows([csv_value(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 
@@ -153,7 +159,7 @@ def read_csv(text: str, file: str = "<PRISMA csv>") -> dict[str, int | Breakdown
                          line=1)
     out: dict[str, int | Breakdown] = {}
     for line, row in enumerate(reader, start=2):
-        data, n = (row["data"] or "").strip(), (row["n"] or "").strip()
+        data, n = (restore((row[k] or "").strip()) for k in ("data", "n"))
         if data in ("", NA) or data in ("identification", "screening", "included"):
             continue
         where = f"{file}, line {line}"

@@ -36,6 +36,7 @@ from review.screening.state import (
     effective,
 )
 from review.store import Store
+from review.store import schema as t
 
 
 def _viewer(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
@@ -86,9 +87,8 @@ def agreement(store: Store, stage: str | None = None, *,
     """Per stage: the pooled figure, then one row per pair of reviewers who share records.
     For a lead, a third reviewer or an observer."""
     protocol = review_protocol(store)
-    t = store.tables
-    decisions, reviewers, state, resolutions = (t["decisions"], t["reviewers"],
-                                                t["screening_state"], t["resolutions"])
+    decisions, reviewers, state, resolutions = (t.decisions, t.reviewers,
+                                                t.screening_state, t.resolutions)
     stages = [protocol.stage(stage)] if stage else list(protocol.stages)
     with store.read() as conn:
         person = _viewer(store, conn, by)
@@ -144,8 +144,7 @@ def progress(store: Store, *, by: str | Reviewer) -> dict[str, Any]:
     and what is left in their queue. A plain reviewer gets their own rows only and no stage
     totals ("scope": "own"); everyone else the whole review ("scope": "review")."""
     protocol = review_protocol(store)
-    t = store.tables
-    state, decisions, reviewers = t["screening_state"], t["decisions"], t["reviewers"]
+    state, decisions, reviewers = t.screening_state, t.decisions, t.reviewers
     with store.read() as conn:
         viewer = _viewer(store, conn, by)
         whole = viewer.sees_whole_review

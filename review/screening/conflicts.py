@@ -14,6 +14,7 @@ from review.project import lock_protocol, review_protocol
 from review.screening.state import CONFLICT, EXCLUDE, INCLUDE, group_for_record, lock_group, refresh
 from review.screening.votes import check_vote, screener, stage_of, state_row
 from review.store import Store, utc_now
+from review.store import schema as t
 from review.store.records import audit
 
 
@@ -36,10 +37,8 @@ def _resolver(person: Reviewer) -> None:
 def conflicts(store: Store, by: str | Reviewer, stage: str | None = None) -> list[Conflict]:
     """Groups whose votes disagree, with every vote: for a lead or a third reviewer only."""
     protocol = review_protocol(store)
-    t = store.tables
     state, decisions, groups, records, reviewers = (
-        t["screening_state"], t["decisions"], t["duplicate_groups"], t["records"],
-        t["reviewers"])
+        t.screening_state, t.decisions, t.duplicate_groups, t.records, t.reviewers)
     with store.read() as conn:
         person = screener(store, conn, by)
         _resolver(person)
@@ -72,7 +71,7 @@ def resolve(store: Store, record_id: int, decision: str, *, by: str | Reviewer,
     the protocol's list; elsewhere `reason` says why, in the resolver's words."""
     if decision not in (INCLUDE, EXCLUDE):
         raise ReviewError(f"a conflict is resolved as include or exclude, not {decision!r}")
-    resolutions, decisions = store.table("resolutions"), store.table("decisions")
+    resolutions, decisions = t.resolutions, t.decisions
     with store.write() as conn:
         lock_protocol(store, conn)
         protocol = review_protocol(store, conn)

@@ -23,6 +23,7 @@ from review.project import lock_protocol, review_protocol
 from review.screening.state import CONFLICT, DECIDED, group_for_record
 from review.screening.votes import cast_vote
 from review.store import Store
+from review.store import schema as t
 from review.store.records import audit
 from review.tabular import restore
 
@@ -92,7 +93,7 @@ def import_decisions(path: str | Path, store: Store, *, actor: str) -> int:
 
 def _current(store: Store, conn: Any, record_id: int, reviewer_id: int,
              stage: str) -> tuple[str, str | None, str | None] | None:
-    decisions = store.table("decisions")
+    decisions = t.decisions
     group_id = group_for_record(store, conn, record_id)
     row = conn.execute(sa.select(decisions.c.decision, decisions.c.reason, decisions.c.note)
                        .where(decisions.c.group_id == group_id, decisions.c.stage == stage,
@@ -104,9 +105,8 @@ def export_decisions(store: Store, *, by: str | Reviewer, include_pending: bool 
                      ) -> list[dict[str, Any]]:
     """Every vote, for a lead. Votes on records still waiting for others are blind and left
     out unless include_pending is asked for, so an export never unblinds a screening lead."""
-    t = store.tables
-    decisions, reviewers, groups, state = (t["decisions"], t["reviewers"],
-                                           t["duplicate_groups"], t["screening_state"])
+    decisions, reviewers, groups, state = (t.decisions, t.reviewers,
+                                           t.duplicate_groups, t.screening_state)
     with store.read() as conn:
         name = by.name if isinstance(by, Reviewer) else by
         person = (reviewer_by_id(store, conn, by.id) if isinstance(by, Reviewer)

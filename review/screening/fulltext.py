@@ -16,6 +16,7 @@ from review.errors import InputError, ReviewError
 from review.project import review_protocol
 from review.screening.state import fulltext_stage, group_for_record, lock_group, refresh
 from review.store import Store, utc_now
+from review.store import schema as t
 from review.store.records import audit
 
 RETRIEVED, NOT_RETRIEVED = "retrieved", "not retrieved"
@@ -23,8 +24,7 @@ MAX_BYTES = 200 * 1024 * 1024
 
 
 def fulltext_status(store: Store, conn: Connection, group_id: int) -> dict[str, Any] | None:
-    t = store.tables
-    fulltexts, files = t["fulltexts"], t["fulltext_files"]
+    fulltexts, files = t.fulltexts, t.fulltext_files
     row = conn.execute(sa.select(fulltexts, files.c.size_bytes)
                        .outerjoin(files, files.c.sha256 == fulltexts.c.sha256)
                        .where(fulltexts.c.group_id == group_id)).mappings().first()
@@ -35,7 +35,7 @@ def _put(store: Store, conn: Connection, group_id: int, values: dict[str, Any], 
          exists: bool) -> None:
     """Write the report's one full-text row (a later status replaces the earlier one; the
     audit log keeps the history)."""
-    fulltexts = store.table("fulltexts")
+    fulltexts = t.fulltexts
     if exists:
         conn.execute(fulltexts.update().where(fulltexts.c.group_id == group_id).values(**values))
     else:
@@ -50,7 +50,7 @@ def _report_group(store: Store, conn: Connection, record_id: int) -> int:
         raise ReviewError("this protocol has a single screening stage; it has no full texts")
     group_id = group_for_record(store, conn, record_id)
     lock_group(store, conn, group_id)
-    state = store.table("screening_state")
+    state = t.screening_state
     if conn.execute(sa.select(state.c.group_id).where(state.c.group_id == group_id,
                                                       state.c.stage == stage.id)).first() is None:
         raise ReviewError(f"record {record_id} is not a report sought for retrieval: it has not "
@@ -70,8 +70,7 @@ def attach_pdf(store: Store, record_id: int, data: bytes, file_name: str, *,
     if len(data) > MAX_BYTES:
         raise InputError(file_name, f"larger than {MAX_BYTES // (1024 * 1024)} MB")
     digest = hashlib.sha256(data).hexdigest()
-    t = store.tables
-    files = t["fulltext_files"]
+    files = t.fulltext_files
     with store.write() as conn:
         actor = authorise(store, conn, actor, screens,
                           "observers read progress and do not attach full texts")
@@ -103,8 +102,7 @@ def mark_not_retrieved(store: Store, record_id: int, reason: str, *,
                           "no reply')")
     protocol = review_protocol(store)
     stage = fulltext_stage(protocol)
-    t = store.tables
-    decisions = t["decisions"]
+    decisions = t.decisions
     with store.write() as conn:
         actor = authorise(store, conn, actor, is_lead,
                           "only a lead marks a report not retrieved")
@@ -125,8 +123,7 @@ def mark_not_retrieved(store: Store, record_id: int, reason: str, *,
 
 def pdf_bytes(store: Store, record_id: int) -> tuple[str, bytes]:
     """The stored PDF of a report, checked against its recorded sha256."""
-    t = store.tables
-    fulltexts, files = t["fulltexts"], t["fulltext_files"]
+    fulltexts, files = t.fulltexts, t.fulltext_files
     with store.read() as conn:
         group_id = group_for_record(store, conn, record_id)
         row = conn.execute(sa.select(fulltexts.c.file_name, files.c.data, files.c.sha256)
@@ -147,9 +144,8 @@ def list_reports(store: Store, *, status: str | None = None) -> list[dict[str, A
     stage = fulltext_stage(protocol)
     if stage is None:
         return []
-    t = store.tables
-    state, fulltexts, groups, records = (t["screening_state"], t["fulltexts"],
-                                         t["duplicate_groups"], t["records"])
+    state, fulltexts, groups, records = (t.screening_state, t.fulltexts,
+                                         t.duplicate_groups, t.records)
     query = (sa.select(records.c.id.label("record_id"), state.c.group_id, records.c.title,
                        records.c.year, records.c.doi,
                        sa.func.coalesce(fulltexts.c.status, "sought").label("status"),

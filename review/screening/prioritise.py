@@ -27,6 +27,7 @@ from review.project import review_protocol
 from review.protocol import Protocol
 from review.screening.state import BY_AUTOMATION, DECIDED, EXCLUDE, INCLUDE, OPEN
 from review.store import Store, utc_now
+from review.store import schema as t
 from review.store.records import audit
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def shuffle_key(group_id: Any) -> Any:
 
 
 def latest_run(store: Store, conn: Connection, stage: str) -> Any:
-    runs = store.table("ranking_runs")
+    runs = t.ranking_runs
     return conn.execute(sa.select(runs).where(runs.c.stage == stage, runs.c.status == DONE)
                         .order_by(runs.c.id.desc()).limit(1)).first()
 
@@ -58,7 +59,7 @@ def order_for(store: Store, conn: Connection, protocol: Protocol, stage: str,
     run = latest_run(store, conn, stage)
     if run is None:
         return [shuffle_key(group_id), group_id], None, None
-    scores = store.table("ranking_scores").alias("rank_scores")
+    scores = t.ranking_scores.alias("rank_scores")
     join = (scores, sa.and_(scores.c.run_id == run.id, scores.c.group_id == group_id))
     unscored = sa.case((scores.c.position.is_(None), 1), else_=0)
     return [unscored, scores.c.position, shuffle_key(group_id), group_id], join, run
@@ -69,8 +70,7 @@ def _texts(store: Store, conn: Connection, stage: str) -> tuple[list[int], list[
     of its kept record."""
     from review.ranking.models import record_text  # start-up: numpy, scipy and scikit-learn
 
-    t = store.tables
-    state, groups, records = t["screening_state"], t["duplicate_groups"], t["records"]
+    state, groups, records = t.screening_state, t.duplicate_groups, t.records
     rows = conn.execute(
         sa.select(state.c.group_id, records.c.title, records.c.abstract, records.c.keywords)
         .join(groups, groups.c.id == state.c.group_id)
@@ -82,7 +82,7 @@ def _texts(store: Store, conn: Connection, stage: str) -> tuple[list[int], list[
 
 
 def _labels(store: Store, conn: Connection, stage: str) -> dict[int, int]:
-    state = store.table("screening_state")
+    state = t.screening_state
     return {g: 1 if outcome == INCLUDE else 0 for g, outcome in conn.execute(
         sa.select(state.c.group_id, state.c.outcome).where(
             state.c.stage == stage, state.c.state == DECIDED,
@@ -126,7 +126,7 @@ def retrain(store: Store, *, stage: str | None = None) -> RunResult:
     stage = stage or protocol.stages[0].id
     if not protocol.ranking.enabled:
         return RunResult(None, "off", "ranking is off in this protocol ([screening] ranking)")
-    runs, scores = store.table("ranking_runs"), store.table("ranking_scores")
+    runs, scores = t.ranking_runs, t.ranking_scores
     with store.write() as conn:
         labels = _labels(store, conn, stage)
         if not can_train(labels):
@@ -228,7 +228,7 @@ def stopping(store: Store, *, stage: str | None = None) -> Stopping:
 
     protocol = review_protocol(store)
     stage = stage or protocol.stages[0].id
-    state = store.table("screening_state")
+    state = t.screening_state
     with store.read() as conn:
         decided = conn.execute(sa.select(state.c.outcome).where(
             state.c.stage == stage, state.c.state == DECIDED,
@@ -245,7 +245,7 @@ def stopping(store: Store, *, stage: str | None = None) -> Stopping:
 
 
 def stopped(store: Store, conn: Connection, stage: str) -> dict[str, Any] | None:
-    stops = store.table("screening_stops")
+    stops = t.screening_stops
     row = conn.execute(sa.select(stops).where(stops.c.stage == stage)).mappings().first()
     return dict(row) if row else None
 
@@ -274,7 +274,7 @@ def stop_screening(store: Store, *, by: str | Reviewer, stage: str | None = None
         raise ReviewError(f"only the first stage ({protocol.stages[0].id}) can be stopped: "
                           "every record that reaches a later stage is assessed")
     found = stopping(store, stage=stage).estimate
-    stops, state = store.table("screening_stops"), store.table("screening_state")
+    stops, state = t.screening_stops, t.screening_state
     with store.write() as conn:
         person = _lead_now(store, conn, by, "stops screening")
         if stopped(store, conn, stage):
@@ -300,7 +300,7 @@ def resume_screening(store: Store, *, by: str | Reviewer, note: str,
         raise ReviewError("say why screening resumes (kept in the audit log)")
     protocol = review_protocol(store)
     stage = protocol.stage(stage).id if stage else protocol.stages[0].id
-    stops = store.table("screening_stops")
+    stops = t.screening_stops
     with store.write() as conn:
         person = _lead_now(store, conn, by, "resumes screening")
         before = stopped(store, conn, stage)

@@ -23,6 +23,7 @@ from review.errors import ReviewError
 from review.protocol import Protocol, Stage
 from review.records import Record
 from review.store import Store, utc_now
+from review.store import schema as t
 from review.store.records import audit, row_record
 
 INCLUDE, EXCLUDE, MAYBE = "include", "exclude", "maybe"
@@ -58,12 +59,12 @@ def fulltext_stage(protocol: Protocol) -> Stage | None:
 
 def group_for_record(store: Store, conn: Connection, record_id: int) -> int:
     """The group a record id stands for (screening is per work, named by any of its records)."""
-    links = store.table("record_groups")
+    links = t.record_groups
     found = conn.execute(sa.select(links.c.group_id).where(links.c.record_id == record_id)).first()
     if found is not None:
         return found.group_id
-    exists = conn.execute(sa.select(store.table("records").c.id).where(
-        store.table("records").c.id == record_id)).first()
+    exists = conn.execute(sa.select(t.records.c.id).where(
+        t.records.c.id == record_id)).first()
     if exists is None:
         raise ReviewError(f"no record {record_id}; 'review records' lists the ids")
     raise ReviewError(f"record {record_id} is not deduplicated yet: run 'review dedupe' first")
@@ -110,8 +111,7 @@ def automation(protocol: Protocol, record: dict[str, Any]) -> str | None:
 def merged_records(store: Store, conn: Connection, group_ids: Sequence[int]) -> dict[int, Record]:
     """Each group's merged record (the kept copy, gaps filled from the others): what screeners
     see, what rule suggestions read, and what automatic criteria judge, so all three agree."""
-    t = store.tables
-    records, links, groups = t["records"], t["record_groups"], t["duplicate_groups"]
+    records, links, groups = t.records, t.record_groups, t.duplicate_groups
     members: dict[int, list[Any]] = defaultdict(list)
     kept: dict[int, int] = {}
     for row in conn.execute(sa.select(records, links.c.group_id.label("member_of"),
@@ -132,12 +132,12 @@ def lock_group(store: Store, conn: Connection, group_id: int) -> None:
     PostgreSQL runs writers side by side: without this, two reviewers voting on one record at
     once each count only their own vote, and the record stays open with both votes in and no
     one left to vote. SQLite already serialises writers (BEGIN IMMEDIATE) and ignores it."""
-    groups = store.table("duplicate_groups")
+    groups = t.duplicate_groups
     conn.execute(sa.select(groups.c.id).where(groups.c.id == group_id).with_for_update())
 
 
 def live_groups(store: Store, conn: Connection) -> list[int]:
-    links = store.table("record_groups")
+    links = t.record_groups
     return [g for (g,) in conn.execute(sa.select(links.c.group_id).distinct()
                                        .order_by(links.c.group_id))]
 
@@ -150,9 +150,8 @@ def refresh(store: Store, conn: Connection, protocol: Protocol, group_ids: Itera
 
 
 def _refresh_chunk(store: Store, conn: Connection, protocol: Protocol, ids: list[int]) -> None:
-    t = store.tables
-    decisions, resolutions, state_t = t["decisions"], t["resolutions"], t["screening_state"]
-    fulltexts = t["fulltexts"]
+    decisions, resolutions, state_t = t.decisions, t.resolutions, t.screening_state
+    fulltexts = t.fulltexts
     votes: dict[tuple[int, str], list[tuple[str, str | None]]] = defaultdict(list)
     for row in conn.execute(sa.select(decisions.c.group_id, decisions.c.stage,
                                       decisions.c.decision, decisions.c.reason)
@@ -214,9 +213,8 @@ def sync_groups(store: Store, conn: Connection, protocol: Protocol, *, actor: st
     """After deduplication changed groups: votes, resolutions and full texts of a group that a
     person joined into another follow it there (the audit log keeps where they were), state
     rows of groups that no longer exist go, and the affected groups are recomputed."""
-    t = store.tables
-    groups, resolutions = t["duplicate_groups"], t["resolutions"]
-    fulltexts, state_t = t["fulltexts"], t["screening_state"]
+    groups, resolutions = t.duplicate_groups, t.resolutions
+    fulltexts, state_t = t.fulltexts, t.screening_state
     merged_into = dict(conn.execute(sa.select(groups.c.id, groups.c.merged_into)
                                     .where(groups.c.merged_into.is_not(None))).all())
     touched: set[int] = set()
@@ -260,7 +258,7 @@ def sync_groups(store: Store, conn: Connection, protocol: Protocol, *, actor: st
 def _move_votes(store: Store, conn: Connection, old: int, target: int, *, actor: str) -> bool:
     """Move one joined group's votes to the group it joined; where a reviewer voted on both at
     one stage, their later vote stands and the earlier one is kept in the audit log."""
-    decisions = store.table("decisions")
+    decisions = t.decisions
     rows = conn.execute(sa.select(decisions).where(decisions.c.group_id == old)).all()
     for row in rows:
         clash = conn.execute(sa.select(decisions).where(

@@ -40,6 +40,7 @@ from review.screening.state import (
     refresh,
 )
 from review.store import Store, utc_now
+from review.store import schema as t
 from review.store.records import audit
 
 __all__ = ["ANSWERS", "DECISIONS", "EXCLUDE", "INCLUDE", "MAYBE", "Item", "Suggestion",
@@ -88,7 +89,7 @@ def screener(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
 
 
 def _queue_query(store: Store, reviewer_id: int, stage_id: str) -> sa.Select:
-    state, decisions = store.table("screening_state"), store.table("decisions")
+    state, decisions = t.screening_state, t.decisions
     mine = sa.select(decisions.c.id).where(decisions.c.stage == stage_id,
                                           decisions.c.reviewer_id == reviewer_id,
                                           decisions.c.group_id == state.c.group_id)
@@ -100,7 +101,7 @@ def _waiting(store: Store, conn: Connection, reviewer_id: int, stage_id: str) ->
     """How many records wait for this reviewer: the open ones less those they voted on. Two
     index counts, where counting the queue itself probes every open record for a vote (the
     slowest part of showing the next record at 50,000 records)."""
-    state, decisions = store.table("screening_state"), store.table("decisions")
+    state, decisions = t.screening_state, t.decisions
     open_here = conn.execute(sa.select(sa.func.count()).select_from(state).where(
         state.c.stage == stage_id, state.c.state == OPEN)).scalar_one()
     voted = conn.execute(sa.select(sa.func.count()).select_from(decisions).join(
@@ -123,7 +124,7 @@ def _ordered_queue(store: Store, conn: Connection, protocol: Protocol, reviewer_
     """The reviewer's queue in screening order: by the latest ranking where the protocol
     turns ranking on (review.screening.prioritise), else by group id. Empty once a lead stopped the
     stage."""
-    state = store.table("screening_state")
+    state = t.screening_state
     query = _queue_query(store, reviewer_id, stage_id)
     if stopped(store, conn, stage_id):
         return query.where(sa.false()), None
@@ -138,7 +139,7 @@ def queue(store: Store, reviewer: str | Reviewer, stage: str | None = None, *,
     """The records waiting for this reviewer's vote, in order, without anyone else's votes."""
     protocol = review_protocol(store)
     stage_obj = stage_of(protocol, stage)
-    groups, records = store.table("duplicate_groups"), store.table("records")
+    groups, records = t.duplicate_groups, t.records
     with store.read() as conn:
         person = screener(store, conn, reviewer)
         ordered, _ = _ordered_queue(store, conn, protocol, person.id, stage_obj.id)
@@ -165,20 +166,19 @@ def _suggestions(protocol: Protocol, stage: Stage, record: Mapping[str, Any]) ->
 
 def _item(store: Store, conn: Connection, protocol: Protocol, person: Reviewer, stage: Stage,
           group_id: int) -> Item:
-    t = store.tables
-    links, records, sources = t["record_groups"], t["records"], t["sources"]
+    links, records, sources = t.record_groups, t.records, t.sources
     rows = conn.execute(sa.select(records.c.id, sources.c.name.label("source"))
                         .join(sources, sources.c.id == records.c.source_id)
                         .join(links, links.c.record_id == records.c.id)
                         .where(links.c.group_id == group_id).order_by(records.c.id)).all()
-    kept_id = conn.execute(sa.select(t["duplicate_groups"].c.kept_record_id).where(
-        t["duplicate_groups"].c.id == group_id)).scalar_one()
+    kept_id = conn.execute(sa.select(t.duplicate_groups.c.kept_record_id).where(
+        t.duplicate_groups.c.id == group_id)).scalar_one()
     ids = [r.id for r in rows]
     merged = merged_records(store, conn, [group_id])[group_id]
     record = merged.normalised()
     record["pages"] = merged.pages
-    done = conn.execute(sa.select(sa.func.count()).select_from(t["decisions"]).where(
-        t["decisions"].c.stage == stage.id, t["decisions"].c.reviewer_id == person.id)
+    done = conn.execute(sa.select(sa.func.count()).select_from(t.decisions).where(
+        t.decisions.c.stage == stage.id, t.decisions.c.reviewer_id == person.id)
     ).scalar_one()
     waiting = _waiting(store, conn, person.id, stage.id)
     mine = _my_vote(store, conn, person.id, stage.id, group_id)
@@ -194,7 +194,7 @@ def _item(store: Store, conn: Connection, protocol: Protocol, person: Reviewer, 
 
 def _my_vote(store: Store, conn: Connection, reviewer_id: int, stage_id: str,
              group_id: int) -> dict[str, Any] | None:
-    decisions = store.table("decisions")
+    decisions = t.decisions
     row = conn.execute(sa.select(decisions).where(
         decisions.c.group_id == group_id, decisions.c.stage == stage_id,
         decisions.c.reviewer_id == reviewer_id)).mappings().first()
@@ -216,7 +216,7 @@ def next_item(store: Store, reviewer: str | Reviewer, stage: str | None = None, 
     if not protocol.ranking.enabled or stage_obj != protocol.stages[0]:
         return item
     rank = getattr(first, "rank", None)
-    shown = store.table("screening_shown")
+    shown = t.screening_shown
     with store.write() as conn:  # which model run placed the record, for the audit of ranking
         last = conn.execute(sa.select(shown.c.group_id, shown.c.run_id).where(
             shown.c.reviewer_id == person.id, shown.c.stage == stage_obj.id)
@@ -268,7 +268,7 @@ def check_vote(protocol: Protocol, stage: Stage, decision: str, reason: str | No
 
 
 def state_row(store: Store, conn: Connection, group_id: int, stage_id: str) -> Any:
-    state = store.table("screening_state")
+    state = t.screening_state
     return conn.execute(sa.select(state).where(state.c.group_id == group_id,
                                                state.c.stage == stage_id)).first()
 
@@ -282,12 +282,12 @@ def _moved_on(store: Store, conn: Connection, protocol: Protocol, group_id: int,
     index = protocol.stages.index(stage)
     if index + 1 < len(protocol.stages):
         later = protocol.stages[index + 1]
-        decisions = store.table("decisions")
+        decisions = t.decisions
         if conn.execute(sa.select(decisions.c.id).where(decisions.c.group_id == group_id,
                                                         decisions.c.stage == later.id)).first():
             return f"it is already being screened at {later.label.lower()}"
         if later == fulltext_stage(protocol):
-            fulltexts = store.table("fulltexts")
+            fulltexts = t.fulltexts
             if conn.execute(sa.select(fulltexts.c.group_id).where(
                     fulltexts.c.group_id == group_id)).first():
                 return "its full text has already been attached or marked not retrieved"
@@ -339,7 +339,7 @@ def cast_vote(store: Store, reviewer: str | Reviewer, record_id: int, decision: 
         if status is None or status["status"] != "retrieved":
             raise ReviewError(f"record {record_id}: attach the full text (PDF) before assessing "
                               "it, or add a note saying how you read it")
-    decisions = store.table("decisions")
+    decisions = t.decisions
     mine = _my_vote(store, conn, person.id, stage_obj.id, group_id)
     now = utc_now()
     values = {"decision": decision, "reason": reason, "criteria": answers, "note": note}
@@ -372,7 +372,7 @@ def cast_vote(store: Store, reviewer: str | Reviewer, record_id: int, decision: 
 
 
 def _vote_result(store: Store, conn: Connection, vote_id: int, record_id: int) -> dict[str, Any]:
-    decisions = store.table("decisions")
+    decisions = t.decisions
     row = dict(conn.execute(sa.select(decisions).where(decisions.c.id == vote_id))
                .mappings().one())
     return {**row, "record_id": record_id}
@@ -381,7 +381,7 @@ def _vote_result(store: Store, conn: Connection, vote_id: int, record_id: int) -
 def undo_last(store: Store, reviewer: str | Reviewer, stage: str | None = None) -> int | None:
     """Withdraw this reviewer's most recent vote at the stage; returns its record id (so the
     record can be shown again), or None when there is nothing to undo."""
-    decisions, groups = store.table("decisions"), store.table("duplicate_groups")
+    decisions, groups = t.decisions, t.duplicate_groups
     with store.write() as conn:
         lock_protocol(store, conn)
         protocol = review_protocol(store, conn)
@@ -415,9 +415,8 @@ def my_votes(store: Store, reviewer: str | Reviewer, stage: str | None = None, *
     waiting for others or in conflict shows as "waiting": a reviewer never learns another's
     vote, not even by a conflict showing up."""
     protocol = review_protocol(store)
-    t = store.tables
-    decisions, groups, records, state = (t["decisions"], t["duplicate_groups"], t["records"],
-                                         t["screening_state"])
+    decisions, groups, records, state = (t.decisions, t.duplicate_groups, t.records,
+                                         t.screening_state)
     with store.read() as conn:
         person = screener(store, conn, reviewer)
         query = (sa.select(decisions, records.c.id.label("record_id"), records.c.title,

@@ -1,4 +1,6 @@
-"""The only place that speaks SQL: one database per review, SQLite by default, any SQLAlchemy URL.
+"""A review's database: engines, transactions and migrations, SQLite by default, any SQLAlchemy
+URL. The tables are declared in review/store/schema.py; services write SQLAlchemy Core against
+those objects, never naming a table by a string.
 
 SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
 BEGIN IMMEDIATE, so two reviewers' sessions writing at once queue for the lock instead of
@@ -8,7 +10,7 @@ failing half-way; reads never block writes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +20,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from review.errors import StoreError
 from review.store.migrations import LATEST, MIGRATIONS
+from review.store.schema import schema_migrations
 
 DEFAULT_DB = "review.db"
-_MIGRATIONS_TABLE = "schema_migrations"
 
 
 def utc_now() -> str:
@@ -62,13 +64,23 @@ def _make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+def _apply(conn: Connection, version: int, name: str,
+           step: Callable[[Connection], None]) -> bool:
+    """Run one migration unless it is recorded as done; True if it ran."""
+    table = schema_migrations
+    if conn.execute(sa.select(table.c.version).where(table.c.version == version)).first():
+        return False
+    step(conn)
+    conn.execute(table.insert().values(version=version, name=name, applied_at=utc_now()))
+    return True
+
+
 class Store:
     """A review's database: `Store.create` makes a new review, `Store.open` opens one."""
 
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
         self.url = url
-        self._tables: dict[str, sa.Table] | None = None
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -128,48 +140,40 @@ class Store:
     # --- schema ----------------------------------------------------------------------------
 
     def schema_version(self) -> int | None:
-        if not sa.inspect(self.engine).has_table(_MIGRATIONS_TABLE):
+        if not sa.inspect(self.engine).has_table(schema_migrations.name):
             return None
         with self.read() as conn:
-            return conn.execute(sa.text(f"SELECT max(version) FROM {_MIGRATIONS_TABLE}")).scalar()
+            return conn.execute(sa.select(sa.func.max(schema_migrations.c.version))).scalar()
 
     def migrate(self) -> list[int]:
         """Apply pending migrations in order, each in its own transaction; return those applied."""
-        migrations_table = sa.Table(
-            _MIGRATIONS_TABLE, sa.MetaData(),
-            sa.Column("version", sa.Integer, primary_key=True),
-            sa.Column("name", sa.Text, nullable=False),
-            sa.Column("applied_at", sa.String(32), nullable=False),
-        )
         with self.write() as conn:
-            migrations_table.create(conn, checkfirst=True)
+            schema_migrations.create(conn, checkfirst=True)
         applied: list[int] = []
         for version, name, step in MIGRATIONS:
             with self.write() as conn:
-                done = conn.execute(sa.select(migrations_table.c.version)
-                                    .where(migrations_table.c.version == version)).first()
-                if done:
-                    continue
-                step(conn)
-                conn.execute(migrations_table.insert().values(
-                    version=version, name=name, applied_at=utc_now()))
-                applied.append(version)
-        if applied:
-            self._tables = None
+                if _apply(conn, version, name, step):
+                    applied.append(version)
         current = self.schema_version()
         if current is not None and current > LATEST:
             raise StoreError(f"{self.display_url} was written by a newer version of review "
                              f"(schema {current}, this one knows {LATEST}); upgrade review")
         return applied
 
-    @property
-    def tables(self) -> dict[str, sa.Table]:
-        """The schema as the migrations left it (reflected once per Store)."""
-        if self._tables is None:
-            md = sa.MetaData()
-            md.reflect(self.engine)
-            self._tables = dict(md.tables)
-        return self._tables
+    def create_schema(self, conn: Connection) -> None:
+        """Every migration inside the caller's transaction, for an empty database: a restore
+        onto a shared server lands its schema with its rows, or rolls back leaving nothing."""
+        schema_migrations.create(conn)
+        for version, name, step in MIGRATIONS:
+            _apply(conn, version, name, step)
 
-    def table(self, name: str) -> sa.Table:
-        return self.tables[name]
+    def probe_write(self) -> str | None:
+        """Prove that a write transaction goes through (a temporary table made and dropped,
+        nothing of the review touched); on SQLite, also say the journal mode, which must be WAL
+        for reviewers writing at once."""
+        with self.write() as conn:
+            conn.exec_driver_sql("CREATE TEMPORARY TABLE review_write_probe (x INTEGER)")
+            conn.exec_driver_sql("DROP TABLE review_write_probe")
+            if self.engine.dialect.name == "sqlite":
+                return str(conn.exec_driver_sql("PRAGMA journal_mode").scalar())
+        return None

@@ -6,8 +6,9 @@ can be backed up, archived with the manuscript, or opened on another machine.
 `import_project` builds a new review database from it, and `copy_review` moves a review from
 one database to another (SQLite to a PostgreSQL team server, say). Both go through the same
 row copying, every table in foreign-key order, in one transaction: a move lands whole or not
-at all. Tables are read from the schema itself, so tables added by later migrations travel
-without changes here.
+at all. The target must be empty, and a failure leaves it exactly as it was found: only what
+the run itself created goes (see review/store/target.py). Tables are read from the schema
+itself, so tables added by later migrations travel without changes here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import json
 import os
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +27,19 @@ from sqlalchemy.engine import Connection
 
 from review import __version__
 from review.errors import InputError, ReviewError, StoreError
-from review.store import Store, _make_engine, resolve_url, utc_now
+from review.store import Store, schema, utc_now
 from review.store.migrations import LATEST
+from review.store.target import NewDatabase
 
 FORMAT = "review-project"
 FORMAT_VERSION = 1
-_SKIP = ("schema_migrations",)
 _BATCH = 1000
 _BINARY = "__bytes__"
 
 
-def _tables(store: Store) -> list[sa.Table]:
-    """Every table of the review in foreign-key order (parents first)."""
-    md = sa.MetaData()
-    md.reflect(store.engine)
-    return [t for t in md.sorted_tables if t.name not in _SKIP]
+def _tables() -> list[sa.Table]:
+    """Every table of the review in foreign-key order (parents first), as declared."""
+    return list(schema.REVIEW_TABLES)
 
 
 def _encode(value: Any) -> Any:
@@ -72,7 +70,7 @@ def export_project(store: Store, out: str | os.PathLike[str]) -> dict[str, Any]:
                                 "schema_version": store.schema_version(), "tables": {},
                                 "sha256": {}}
     with store.read() as conn, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-        for table in _tables(store):
+        for table in _tables():
             lines, count = [], 0
             for row in _rows(conn, table):
                 if table.name == "fulltext_files":
@@ -88,7 +86,7 @@ def export_project(store: Store, out: str | os.PathLike[str]) -> dict[str, Any]:
             archive.writestr(name, body)
             manifest["sha256"][name] = hashlib.sha256(body).hexdigest()
             manifest["tables"][table.name] = count
-        protocol = conn.execute(sa.select(store.table("review").c.protocol_text)).scalar()
+        protocol = conn.execute(sa.select(schema.review.c.protocol_text)).scalar()
         if protocol is not None:
             archive.writestr("protocol.toml", protocol)
         archive.writestr("manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
@@ -124,15 +122,18 @@ def _read_archive(path: Path) -> tuple[dict[str, Any], zipfile.ZipFile]:
 
 def import_project(path: str | os.PathLike[str], db: str | os.PathLike[str] | None,
                    progress: Callable[[str, int], None] | None = None) -> Store:
-    """A new review database from an exported project; refuses a database holding a review."""
+    """A new review database from an exported project. The target must be empty; a failed
+    restore leaves it exactly as it was found."""
     path = Path(path)
     manifest, archive = _read_archive(path)
     with archive:
         target = _new_target(db, manifest["schema_version"], str(path))
-        with _filling(target, db) as conn:
-            for table in _tables(target):
+        names = set(archive.namelist())
+        with target.filling() as conn:
+            tables = _tables()
+            for table in tables:
                 name = f"tables/{table.name}.jsonl"
-                if name not in archive.namelist():
+                if name not in names:
                     continue
                 rows = []
                 for number, line in enumerate(archive.read(name).decode("utf-8")
@@ -143,46 +144,38 @@ def import_project(path: str | os.PathLike[str], db: str | os.PathLike[str] | No
                         raise InputError(f"{path}:{name}", f"bad JSON ({exc})",
                                          line=number) from None
                     if table.name == "fulltext_files":
-                        row["data"] = archive.read(f"files/{row['sha256']}.pdf")
+                        pdf = f"files/{row.get('sha256')}.pdf"
+                        if pdf not in names:
+                            raise InputError(f"{path}:{name}", f"{pdf} is missing from the "
+                                             "archive", line=number)
+                        row["data"] = archive.read(pdf)
                     rows.append(row)
-                _insert(conn, table, rows)
+                _write(conn, table, rows, f"{path}: {name}", target)
                 if progress:
                     progress(table.name, len(rows))
-    return target
+            _reset_sequences(conn, tables)
+    return target.open()
 
 
 def copy_review(source: Store, db: str | os.PathLike[str],
                 progress: Callable[[str, int], None] | None = None) -> Store:
-    """Copy every row of a review into a new database (e.g. a PostgreSQL server)."""
+    """Copy every row of a review into a new, empty database (e.g. a PostgreSQL server); a
+    failed copy leaves the target exactly as it was found."""
     target = _new_target(db, source.schema_version(), source.display_url)
-    with source.read() as src, _filling(target, db) as conn:
-        wanted = {t.name: t for t in _tables(target)}
-        for table in _tables(source):
-            if table.name not in wanted:
-                raise StoreError(f"table {table.name} of {source.display_url} is unknown "
-                                 "to this version of review")
+    with source.read() as src, target.filling() as conn:
+        tables = _tables()
+        for table in tables:
             rows = list(_rows(src, table))
-            _insert(conn, wanted[table.name], rows)
+            _write(conn, table, rows, f"{source.display_url}: table {table.name}", target)
             if progress:
                 progress(table.name, len(rows))
-    return target
-
-
-@contextmanager
-def _filling(target: Store, db: str | os.PathLike[str] | None) -> Iterator[Connection]:
-    """One transaction that fills a new review; on any failure the new database goes."""
-    try:
-        with target.write() as conn:
-            yield conn
-            _reset_sequences(target, conn)
-    except BaseException:
-        target.close()
-        _drop_new(db)
-        raise
+        _reset_sequences(conn, tables)
+    return target.open()
 
 
 def _new_target(db: str | os.PathLike[str] | None, schema_version: int | None,
-                origin: str) -> Store:
+                origin: str) -> NewDatabase:
+    """Check the schema versions and the target before anything is written."""
     if schema_version is None or schema_version > LATEST:
         raise ReviewError(f"{origin} was written with schema {schema_version}; this version of "
                           f"review knows up to {LATEST}: upgrade review")
@@ -190,7 +183,20 @@ def _new_target(db: str | os.PathLike[str] | None, schema_version: int | None,
         raise ReviewError(f"{origin} has schema {schema_version}, older than this version's "
                           f"{LATEST}: open it once with this version (which migrates it), "
                           "then export again")
-    return Store.create(db)
+    return NewDatabase(db)
+
+
+def _write(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], origin: str,
+           target: NewDatabase) -> None:
+    """Insert the rows, turning a database refusal into a message that says which rows broke
+    what, and that nothing was kept."""
+    try:
+        _insert(conn, table, rows)
+    except sa.exc.DBAPIError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise StoreError(f"{origin}: the rows could not be written to table {table.name} "
+                         f"({reason}); nothing was kept: {target.display} is as it was "
+                         "before") from exc
 
 
 def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
@@ -210,11 +216,11 @@ def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> No
                              .values({name: row[name]}))
 
 
-def _reset_sequences(store: Store, conn: Connection) -> None:
+def _reset_sequences(conn: Connection, tables: list[sa.Table]) -> None:
     """PostgreSQL keeps id counters apart from the rows: move them past the copied ids."""
-    if store.engine.dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql":
         return
-    for table in _tables(store):
+    for table in tables:
         key = list(table.primary_key.columns)
         if len(key) == 1 and isinstance(key[0].type, sa.Integer) and key[0].autoincrement:
             conn.execute(sa.text(
@@ -222,25 +228,7 @@ def _reset_sequences(store: Store, conn: Connection) -> None:
                 f"COALESCE((SELECT max({key[0].name}) FROM {table.name}), 0) + 1, false)"))
 
 
-def _drop_new(db: str | os.PathLike[str] | None) -> None:
-    """Leave nothing half-done: the new SQLite file, or the new tables on a server, go."""
-    url = resolve_url(db)
-    if url.startswith("sqlite:///"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-        return
-    engine = _make_engine(url)
-    try:
-        md = sa.MetaData()
-        md.reflect(engine)
-        with engine.begin() as conn:
-            md.drop_all(conn)
-            conn.execute(sa.text("DROP FUNCTION IF EXISTS audit_log_append_only()"))
-    finally:
-        engine.dispose()
-
-
 def table_contents(store: Store) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table (bytes as is): what a round trip must keep exactly."""
     with store.read() as conn:
-        return {t.name: list(_rows(conn, t)) for t in _tables(store)}
+        return {t.name: list(_rows(conn, t)) for t in _tables()}

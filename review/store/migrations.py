@@ -2,9 +2,11 @@
 `schema_migrations`.
 
 Each migration spells out its own DDL (it is frozen history: never edit one that has shipped;
-add the next number). The store reflects the resulting tables, so there is one definition of
-the schema: the sum of these steps. Times are stored as ISO-8601 UTC text so SQLite and
-PostgreSQL give back the same values.
+add the next number) and never imports review/store/schema.py, which declares the state after
+the latest migration: a later migration changes the declaration, not history. A new migration
+therefore comes with the matching change to schema.py; tests/test_schema.py migrates fresh
+databases on SQLite and PostgreSQL and fails until the two agree. Times are stored as
+ISO-8601 UTC text so SQLite and PostgreSQL give back the same values.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from review.records import NORMALISED_FIELDS, Record, fold
 from review.store import Store, utc_now
+from review.store import schema as t
 
 _CHUNK = 2000
 
@@ -40,13 +41,13 @@ def row_record(row: sa.Row | dict[str, Any]) -> Record:
 
 
 def insert_source(store: Store, conn: Connection, values: dict[str, Any]) -> int:
-    sources = store.table("sources")
+    sources = t.sources
     return conn.execute(sources.insert().values(**values).returning(sources.c.id)).scalar_one()
 
 
 def insert_records(store: Store, conn: Connection, source_id: int,
                    records: Sequence[Record]) -> None:
-    table = store.table("records")
+    table = t.records
     batch: list[dict[str, Any]] = []
     for position, record in enumerate(records, start=1):
         batch.append(record_row(record, source_id, position))
@@ -60,26 +61,26 @@ def insert_records(store: Store, conn: Connection, source_id: int,
 def audit(store: Store, conn: Connection, *, actor: str, action: str, entity: str,
           entity_id: str | None, detail: dict[str, Any]) -> None:
     """Append to the audit log (never updated or deleted)."""
-    conn.execute(store.table("audit_log").insert().values(
+    conn.execute(t.audit_log.insert().values(
         at=utc_now(), actor=actor, action=action, entity=entity, entity_id=entity_id,
         detail=detail))
 
 
 def known_hashes(store: Store, conn: Connection, hashes: Iterable[str]) -> dict[str, dict]:
-    sources = store.table("sources")
+    sources = t.sources
     rows = conn.execute(sa.select(sources).where(sources.c.sha256.in_(list(hashes)))).mappings()
     return {row["sha256"]: dict(row) for row in rows}
 
 
 def list_sources(store: Store) -> list[dict[str, Any]]:
-    sources = store.table("sources")
+    sources = t.sources
     with store.read() as conn:
         return [dict(r) for r in conn.execute(sa.select(sources).order_by(sources.c.id)).mappings()]
 
 
 def source_counts(store: Store) -> list[dict[str, Any]]:
     """Records per source name and kind (several files may share one source name)."""
-    sources = store.table("sources")
+    sources = t.sources
     query = (sa.select(sources.c.name, sources.c.kind,
                        sa.func.count().label("files"),
                        sa.func.sum(sources.c.record_count).label("records"))
@@ -90,7 +91,7 @@ def source_counts(store: Store) -> list[dict[str, Any]]:
 
 
 def _record_filter(store: Store, search: str | None, source_id: int | None) -> list[Any]:
-    records = store.table("records")
+    records = t.records
     where: list[Any] = []
     if source_id is not None:
         where.append(records.c.source_id == source_id)
@@ -106,7 +107,7 @@ def list_records(store: Store, *, search: str | None = None, source_id: int | No
                  columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Records with their source name, newest import last, filtered by words in title,
     authors, journal, DOI, keywords, year or abstract (all words must match)."""
-    records, sources = store.table("records"), store.table("sources")
+    records, sources = t.records, t.sources
     wanted = [records.c[name] for name in (columns or [c.name for c in records.columns])]
     query = (sa.select(*wanted, sources.c.name.label("source"), sources.c.format)
              .join(sources, sources.c.id == records.c.source_id)
@@ -120,7 +121,7 @@ def list_records(store: Store, *, search: str | None = None, source_id: int | No
 
 def count_records(store: Store, *, search: str | None = None,
                   source_id: int | None = None) -> int:
-    records = store.table("records")
+    records = t.records
     query = sa.select(sa.func.count()).select_from(records).where(
         *_record_filter(store, search, source_id))
     with store.read() as conn:
@@ -133,7 +134,7 @@ def get_record(store: Store, record_id: int) -> dict[str, Any] | None:
 
 
 def list_records_by_id(store: Store, ids: Sequence[int]) -> list[dict[str, Any]]:
-    records, sources = store.table("records"), store.table("sources")
+    records, sources = t.records, t.sources
     query = (sa.select(records, sources.c.name.label("source"), sources.c.kind,
                        sources.c.file_name, sources.c.format, sources.c.searched_on,
                        sources.c.imported_at)
@@ -145,7 +146,7 @@ def list_records_by_id(store: Store, ids: Sequence[int]) -> list[dict[str, Any]]
 
 def all_records(store: Store) -> list[Record]:
     """Every stored record as a Record, in import order (for dedupe and exports)."""
-    records, sources = store.table("records"), store.table("sources")
+    records, sources = t.records, t.sources
     query = (sa.select(records, sources.c.format)
              .join(sources, sources.c.id == records.c.source_id).order_by(records.c.id))
     with store.read() as conn:

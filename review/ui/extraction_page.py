@@ -15,6 +15,7 @@ from review.errors import ReviewError
 from review.extraction import entries as extraction
 from review.extraction import reconcile
 from review.extraction.entries import KIND_LABELS, Entry, Form, shown_value
+from review.extraction.rows import entry_rows
 from review.fields import FieldSpec
 from review.protocol import THEME_KINDS
 from review.store import Store
@@ -111,16 +112,7 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
 
 def _entry_table(entry: Entry, form: Form) -> pd.DataFrame:
     """An entry as people read it: the form's labels, not its ids."""
-    questions = dict(form.checklist.questions) if form.checklist else {}
-    fields = {f.id: f.label for f in form.fields}
-    themes = {t.id.casefold(): t.label for t in form.themes}
-    rows = [{"Item": fields.get(k, k), "Value": shown_value(v)} for k, v in entry.values.items()]
-    rows += [{"Item": f"Theme: {themes.get(k.casefold(), k)}", "Value": shown_value(c)}
-             for k, c in entry.themes.items()]
-    rows += [{"Item": f"Quality: {questions.get(k, k)}", "Value": a}
-             for k, a in entry.answers.items()]
-    if entry.rating:
-        rows.append({"Item": "Quality rating", "Value": entry.rating})
+    rows = [{"Item": row.label, "Value": row.value} for row in entry_rows(entry, form)]
     return pd.DataFrame(rows, columns=["Item", "Value"])
 
 

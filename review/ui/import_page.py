@@ -7,10 +7,8 @@ import datetime as dt
 
 import streamlit as st
 
-from review import duplicates
 from review.errors import ReviewError
-from review.importing import KIND_LABELS, KINDS, SourceInfo, import_parsed
-from review.io import read_bytes
+from review.importing import KIND_LABELS, KINDS, SourceInfo, import_and_deduplicate
 from review.ui import voting
 from review.ui.safe import md_escape
 from review.ui.session import leads, signed_in, store
@@ -64,19 +62,20 @@ def import_page() -> None:
     source = SourceInfo(name, kind, searched.isoformat() if searched else None,
                         query.strip() or None)
     try:
-        source = source.checked()
-        parsed = [read_bytes(upload.getvalue(), upload.name) for upload in uploads]
-        done = import_parsed(review, parsed, source, actor=person)
+        with st.spinner("Importing, then finding duplicates among all the review's records"):
+            outcome = import_and_deduplicate(
+                review, [(upload.name, upload.getvalue()) for upload in uploads], source,
+                actor=person)
     except ReviewError as exc:
         st.error(str(exc))
         return
-    with st.spinner("Finding duplicates among all the review's records"):
-        summary = duplicates.run_dedupe(review, actor=person)
     files = "; ".join(f"{md_escape(f.file_name)} ({f.format}, {f.records} records)"
-                      for f in done)
-    voting.flash(PREFIX, f"Imported {sum(f.records for f in done)} records from {len(done)} "
-                 f"file(s) as {md_escape(source.name)}: {files}. After deduplication the review "
-                 f"has {summary.records} records in {summary.groups} groups; "
+                      for f in outcome.files)
+    summary = outcome.dedupe
+    assert summary is not None  # the page always deduplicates
+    voting.flash(PREFIX, f"Imported {outcome.records} records from {len(outcome.files)} "
+                 f"file(s) as {md_escape(outcome.source.name)}: {files}. After deduplication "
+                 f"the review has {summary.records} records in {summary.groups} groups; "
                  f"{summary.needs_review} pair(s) wait for a person on the Duplicates page.")
     st.session_state[f"{PREFIX}-n"] = counter + 1
     st.rerun()

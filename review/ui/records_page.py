@@ -1,4 +1,9 @@
-"""Records browser: per-source counts, search, and one record's fields and provenance."""
+"""Records browser: per-source counts, search, and one record's fields and provenance.
+
+The matching records download as CSV through review.tabular, as `review records --format csv`
+writes them (text a spreadsheet would run as a formula is quoted). Streamlit's own "Download
+as CSV" in a table's toolbar writes cells as shown, unquoted, and Streamlit 1.67 has no way to
+turn it off; the page's button is the safe copy for a spreadsheet."""
 
 from __future__ import annotations
 
@@ -8,12 +13,22 @@ import streamlit as st
 from review.importing import KIND_LABELS
 from review.store import Store
 from review.store import records as store_records
+from review.tabular import render
 from review.ui.safe import md_escape
+from review.ui.session import signed_in
 
 PAGE_SIZE = 200
 _FIELDS = ("title", "authors", "year", "journal", "journal_abbrev", "volume", "issue", "pages",
            "doi", "pmid", "issn", "isbn", "language", "pub_type", "publisher", "url", "accession",
            "keywords")
+CSV_COLUMNS = ("id", "source", "year", "authors", "title", "journal", "doi", "pmid")
+
+
+def records_csv(store: Store, search: str, source_id: int | None) -> str:
+    """Every matching record (not only this page of them), for a spreadsheet."""
+    rows = store_records.list_records(store, search=search or None, source_id=source_id,
+                                      columns=[c for c in CSV_COLUMNS if c != "source"])
+    return render(rows, CSV_COLUMNS, "csv")
 
 
 def _source_table(store: Store) -> pd.DataFrame:
@@ -72,6 +87,7 @@ def _show_record(store: Store, record_id: int) -> None:
 
 def records_page() -> None:
     store: Store = st.session_state["store"]
+    signed_in()  # those who screen, as the menu says; the page guards itself too
     st.title("Records")
     sources = _source_table(store)
     total = int(sources["Records"].sum()) if len(sources) else 0
@@ -92,7 +108,12 @@ def records_page() -> None:
     page = 0
     if pages > 1:
         page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1) - 1
-    st.caption(f"{matching} matching record(s)")
+    caption, download = st.columns([3, 1])
+    caption.caption(f"{matching} matching record(s)")
+    download.download_button("Download CSV", lambda: records_csv(store, search, source_id),
+                             file_name="records.csv", mime="text/csv", on_click="ignore",
+                             help="The matching records, with text a spreadsheet would run as "
+                                  "a formula quoted.")
     rows = _record_rows(store, search, source_id, page)
     names = {f["id"]: f["name"] for f in files}
     frame = pd.DataFrame(

@@ -1,19 +1,16 @@
-"""Who is signed in: the Reviewer kept in the Streamlit session, checked against the review on
-every run (a disabled account, or one whose role changed, is treated as it is now at its next
-click), ended after $REVIEW_SESSION_MINUTES idle (default 60) or by a new password for the
-account, and optionally started from an OpenID Connect identity (Streamlit's st.login) whose
-email is a reviewer's."""
+"""Who is signed in, kept in the Streamlit session: the glue between st.session_state,
+st.user/st.login/st.logout and review.sessions, which decides who a password or a single
+sign-on identity signs in and whether a session still stands at each run."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
 
-from review import accounts
+from review import accounts, sessions
 from review.accounts import Reviewer
 from review.store import Store
 
@@ -22,22 +19,10 @@ _SEEN = "reviewer-last-seen"
 _VIA = "reviewer-via"
 _STAMP = "reviewer-credential-stamp"
 NOTICE = "sign-in-notice"
-SESSION_ENV = "REVIEW_SESSION_MINUTES"
-DEFAULT_MINUTES = 60.0
 
 
 def _now() -> float:
     return time.time()
-
-
-def session_minutes() -> float:
-    """Idle minutes before a signed-in session ends ($REVIEW_SESSION_MINUTES; `review doctor`
-    reports a value that is not a positive number, and the default applies meanwhile)."""
-    try:
-        value = float(os.environ.get(SESSION_ENV, DEFAULT_MINUTES))
-    except ValueError:
-        return DEFAULT_MINUTES
-    return value if value > 0 else DEFAULT_MINUTES
 
 
 # --- OpenID Connect -----------------------------------------------------------------------
@@ -64,92 +49,73 @@ def oidc_providers() -> list[tuple[str | None, str]]:
         return []
 
 
-def reviewer_for_identity(store: Store,
-                          identity: Mapping[str, Any]) -> tuple[Reviewer | None, str | None]:
-    """The active reviewer whose email the provider vouched for, or why there is none."""
-    email = str(identity.get("email") or "").strip()
-    if not email:
-        return None, "The sign-in provider did not give an email address, so no reviewer of " \
-                     "this review can be matched."
-    if identity.get("email_verified") is False:
-        return None, f"The sign-in provider has not verified {email}; verify it there first."
-    person = accounts.reviewer_by_email(store, email)
-    if person is None:
-        return None, (f"{email} is not the email of a reviewer of this review. Ask a lead to "
-                      "add it to your account (Accounts page, or 'review users email NAME "
-                      "EMAIL').")
-    if not person.active:
-        return None, f"The account for {email} is disabled; ask a lead of the review."
-    return person, None
-
-
 def _from_identity(store: Store) -> Reviewer | None:
     if st.session_state.get(_VIA) == "oidc-refused" or not oidc_providers():
         return None
     if not st.user.get("is_logged_in"):
         return None
-    person, problem = reviewer_for_identity(store, st.user.to_dict())
-    if person is None:
+    session, problem = sessions.identity_sign_in(store, st.user.to_dict(), now=_now())
+    if session is None:
         st.session_state[NOTICE] = problem
         st.session_state[_VIA] = "oidc-refused"
         return None
-    _start(person, "", via="oidc")  # a password does not guard this session: no stamp
-    return person
+    _start(session)
+    return session.reviewer
 
 
 # --- the session --------------------------------------------------------------------------
 
-def _start(person: Reviewer, stamp: str, *, via: str) -> None:
+def _start(session: sessions.Session) -> None:
     sign_out()
-    st.session_state[_KEY] = person
-    st.session_state[_VIA] = via
-    st.session_state[_SEEN] = _now()
-    st.session_state[_STAMP] = stamp
+    _keep(session)
+
+
+def _keep(session: sessions.Session) -> None:
+    st.session_state[_KEY] = session.reviewer
+    st.session_state[_VIA] = session.via
+    st.session_state[_SEEN] = session.last_seen
+    st.session_state[_STAMP] = session.stamp
+
+
+def _kept(now: float) -> sessions.Session | None:
+    """The session as kept; a reviewer put in session state alone (as page tests do) counts
+    as seen just now."""
+    person: Reviewer | None = st.session_state.get(_KEY)
+    if person is None:
+        return None
+    return sessions.Session(person, st.session_state.get(_VIA), st.session_state.get(_STAMP),
+                            st.session_state.get(_SEEN, now))
 
 
 def current_reviewer(store: Store) -> Reviewer | None:
-    person: Reviewer | None = st.session_state.get(_KEY)
-    if person is None:
-        return _from_identity(store)
     now = _now()
-    minutes = session_minutes()
-    if now - st.session_state.get(_SEEN, now) > minutes * 60:
-        via = st.session_state.get(_VIA)
+    session = _kept(now)
+    if session is None:
+        return _from_identity(store)
+    checked = sessions.check_session(store, session, now=now)
+    if checked.session is None:
         sign_out()
-        st.session_state[NOTICE] = (f"You were signed out after {minutes:g} minutes without "
-                                    "activity. Sign in again to go on.")
-        if via == "oidc":
+        st.session_state[NOTICE] = checked.ended
+        if checked.provider_sign_out:
             st.logout()  # the identity cookie would sign this browser straight back in
         return None
-    with store.read() as conn:
-        fresh, stamp = accounts.session_person(store, conn, person.id)
-    if fresh is None or not fresh.active:
-        sign_out()
-        st.session_state[NOTICE] = "Your account has been disabled; ask a lead of the review."
-        return None
-    if st.session_state.get(_VIA) == "password" and stamp != st.session_state.get(_STAMP):
-        sign_out()
-        st.session_state[NOTICE] = ("Your password was changed since you signed in, so every "
-                                    "session of yours ended. Sign in with the new password.")
-        return None
-    st.session_state[_KEY] = fresh
-    st.session_state[_SEEN] = now
-    return fresh
+    _keep(checked.session)
+    return checked.session.reviewer
 
 
 def keep_session(store: Store) -> None:
     """After the signed-in person set their own password: this session goes on."""
-    with store.read() as conn:
-        _, st.session_state[_STAMP] = accounts.session_person(store, conn,
-                                                              st.session_state[_KEY].id)
+    session = _kept(_now())
+    if session is not None:
+        _keep(sessions.after_own_password_change(store, session))
 
 
 def sign_in(store: Store, name: str, password: str) -> Reviewer | None:
-    found = accounts.authenticate_session(store, name, password)
-    if found is None:
+    session = sessions.password_sign_in(store, name, password, now=_now())
+    if session is None:
         return None
-    _start(*found, via="password")
-    return found[0]
+    _start(session)
+    return session.reviewer
 
 
 def signed_in_via() -> str | None:

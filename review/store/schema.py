@@ -1,0 +1,374 @@
+"""The schema of a review database, declared once: every table as the latest migration leaves it.
+
+Services import these Table objects and write SQLAlchemy Core against them, so a misspelt
+table or column fails at import or in a linter, not at run time on a reviewer's data. The
+migrations (review/store/migrations.py) stay the history of how a database reaches this
+state and never import this module; tests/test_schema.py migrates fresh databases on SQLite
+and PostgreSQL and checks that they match this declaration exactly, in both directions.
+
+Times are ISO-8601 UTC text (String(32)), so SQLite and PostgreSQL give back the same values.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# --- bookkeeping ---------------------------------------------------------------------------
+
+schema_migrations = sa.Table(
+    "schema_migrations", metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("applied_at", sa.String(32), nullable=False),
+)
+
+# --- the review, its sources and records, the audit log (migration 1) ----------------------
+
+review = sa.Table(
+    "review", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("protocol_file", sa.Text, nullable=False),
+    sa.Column("protocol_text", sa.Text, nullable=False),
+    sa.Column("protocol_sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+sources = sa.Table(
+    "sources", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("format", sa.String(16), nullable=False),
+    sa.Column("encoding", sa.String(32), nullable=False),
+    sa.Column("line_endings", sa.String(16), nullable=False),
+    sa.Column("size_bytes", sa.Integer, nullable=False),
+    sa.Column("searched_on", sa.String(10)),
+    sa.Column("search_query", sa.Text),
+    sa.Column("imported_at", sa.String(32), nullable=False),
+    sa.Column("imported_by", sa.Text, nullable=False),
+    sa.Column("record_count", sa.Integer, nullable=False),
+    sa.CheckConstraint(
+        "kind IN ('database', 'register', 'website', 'organisation', 'citation', 'other')",
+        name="sources_kind_known",
+    ),
+)
+
+records = sa.Table(
+    "records", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("source_line", sa.Integer, nullable=False),
+    sa.Column("raw", sa.JSON, nullable=False),
+    sa.Column("doi", sa.Text),
+    sa.Column("pmid", sa.String(16)),
+    sa.Column("title", sa.Text),
+    sa.Column("authors", sa.JSON, nullable=False),
+    sa.Column("year", sa.Integer),
+    sa.Column("journal", sa.Text),
+    sa.Column("journal_abbrev", sa.Text),
+    sa.Column("volume", sa.Text),
+    sa.Column("issue", sa.Text),
+    sa.Column("pages_start", sa.Text),
+    sa.Column("pages_end", sa.Text),
+    sa.Column("issn", sa.JSON, nullable=False),
+    sa.Column("isbn", sa.JSON, nullable=False),
+    sa.Column("abstract", sa.Text),
+    sa.Column("keywords", sa.JSON, nullable=False),
+    sa.Column("url", sa.Text),
+    sa.Column("language", sa.Text),
+    sa.Column("pub_type", sa.Text),
+    sa.Column("publisher", sa.Text),
+    sa.Column("accession", sa.Text),
+    sa.Column("search_text", sa.Text, nullable=False),
+    sa.UniqueConstraint("source_id", "position", name="records_source_position"),
+    sa.Index("records_by_source", "source_id"),
+    sa.Index("records_by_doi", "doi"),
+    sa.Index("records_by_pmid", "pmid"),
+)
+
+# append-only: migration 8 adds triggers that refuse UPDATE and DELETE (and TRUNCATE on
+# PostgreSQL); they are not part of this declaration, so create_all() here would lack them
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("entity_id", sa.Text),
+    sa.Column("detail", sa.JSON, nullable=False),
+)
+
+# --- duplicates (migration 2; the merged_into index from migration 3) -----------------------
+
+duplicate_groups = sa.Table(
+    "duplicate_groups", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kept_record_id", sa.Integer, sa.ForeignKey("records.id"), nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    # a group that a person's decision joined into another is kept, pointing there, so
+    # whatever hangs on its id (screening votes) can follow it
+    sa.Column("merged_into", sa.Integer, sa.ForeignKey("duplicate_groups.id")),
+    sa.Index("duplicate_groups_by_merged_into", "merged_into"),
+)
+
+record_groups = sa.Table(
+    "record_groups", metadata,
+    sa.Column("record_id", sa.Integer, sa.ForeignKey("records.id"), primary_key=True),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+    sa.Index("record_groups_by_group", "group_id"),
+)
+
+duplicate_pairs = sa.Table(
+    "duplicate_pairs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("record_a", sa.Integer, sa.ForeignKey("records.id"), nullable=False),
+    sa.Column("record_b", sa.Integer, sa.ForeignKey("records.id"), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("evidence", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", sa.String(32)),
+    sa.Column("engine_version", sa.String(16), nullable=False),
+    sa.UniqueConstraint("record_a", "record_b", name="duplicate_pairs_once"),
+    sa.CheckConstraint("record_a < record_b", name="duplicate_pairs_ordered"),
+    sa.CheckConstraint("status IN ('merged', 'needs review', 'confirmed', 'rejected', "
+                       "'kept apart')", name="duplicate_pairs_status_known"),
+    sa.Index("duplicate_pairs_by_status", "status"),
+)
+
+# --- people and screening (migration 3; reviewers' observer role and email: migration 7) ----
+
+reviewers = sa.Table(
+    "reviewers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    # a third reviewer who may resolve conflicts on records they did not screen
+    sa.Column("resolver", sa.Boolean, nullable=False, default=False),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("email", sa.Text),  # what an OpenID Connect sign-in is matched on
+    sa.CheckConstraint("role IN ('lead', 'reviewer', 'observer')", name="reviewers_role_known"),
+    sa.Index("reviewers_by_email", "email", unique=True),
+)
+
+decisions = sa.Table(
+    "decisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+    sa.Column("stage", sa.String(64), nullable=False),
+    sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("criteria", sa.JSON, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+    sa.Column("changes", sa.Integer, nullable=False, default=0),
+    sa.Column("origin", sa.String(16), nullable=False),  # ui, cli, import
+    sa.UniqueConstraint("group_id", "stage", "reviewer_id", name="decisions_once"),
+    sa.CheckConstraint("decision IN ('include', 'exclude', 'maybe')",
+                       name="decisions_decision_known"),
+    sa.Index("decisions_by_reviewer", "stage", "reviewer_id", "group_id"),
+    sa.Index("decisions_by_reviewer_time", "reviewer_id", "stage", "updated_at"),
+)
+
+resolutions = sa.Table(
+    "resolutions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+    sa.Column("stage", sa.String(64), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.Column("resolved_by", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+    sa.Column("resolved_at", sa.String(32), nullable=False),
+    sa.UniqueConstraint("group_id", "stage", name="resolutions_once"),
+    sa.CheckConstraint("decision IN ('include', 'exclude')", name="resolutions_known"),
+)
+
+screening_state = sa.Table(
+    "screening_state", metadata,
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), primary_key=True),
+    sa.Column("stage", sa.String(64), primary_key=True),
+    # open: needs votes; conflict: votes disagree; decided: outcome set;
+    # not retrieved: a report that could not be obtained (full-text stage only)
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("decided_by", sa.String(16)),  # votes, resolution, automation
+    sa.Column("reason", sa.Text),
+    sa.Column("votes", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+    sa.CheckConstraint("state IN ('open', 'conflict', 'decided', 'not retrieved')",
+                       name="screening_state_known"),
+    sa.Index("screening_state_by_stage", "stage", "state", "group_id"),
+)
+
+fulltext_files = sa.Table(
+    "fulltext_files", metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("size_bytes", sa.Integer, nullable=False),
+    sa.Column("content_type", sa.String(64), nullable=False),
+    sa.Column("stored_at", sa.String(32), nullable=False),
+)
+
+fulltexts = sa.Table(
+    "fulltexts", metadata,
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("fulltext_files.sha256")),
+    sa.Column("file_name", sa.Text),
+    sa.Column("reason", sa.Text),
+    sa.Column("updated_by", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+    sa.CheckConstraint("status IN ('retrieved', 'not retrieved')",
+                       name="fulltexts_status_known"),
+)
+
+settings = sa.Table(
+    "settings", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.JSON, nullable=False),
+)
+
+# --- studies (migration 4): a report with no row in study_reports is a study of its own ----
+
+studies = sa.Table(
+    "studies", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+)
+
+study_reports = sa.Table(
+    "study_reports", metadata,
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), primary_key=True),
+    sa.Column("study_id", sa.Integer, sa.ForeignKey("studies.id"), nullable=False),
+    sa.Column("linked_by", sa.Text, nullable=False),
+    sa.Column("linked_at", sa.String(32), nullable=False),
+    sa.Index("study_reports_by_study", "study_id"),
+)
+
+# --- extraction (migration 5) --------------------------------------------------------------
+
+extraction_entries = sa.Table(
+    "extraction_entries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("study_id", sa.Integer, sa.ForeignKey("studies.id"), nullable=False),
+    # the extractor's reviewer id as text, or 'final' for the reconciled entry
+    sa.Column("extractor", sa.String(16), nullable=False),
+    sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id")),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("quality_rating", sa.Text),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+    sa.Column("reconciled_by", sa.Integer, sa.ForeignKey("reviewers.id")),
+    sa.Column("reconciled_at", sa.String(32)),
+    sa.UniqueConstraint("study_id", "extractor", name="extraction_entries_once"),
+    sa.CheckConstraint("status IN ('in progress', 'done')",
+                       name="extraction_entries_status_known"),
+)
+
+extraction_values = sa.Table(
+    "extraction_values", metadata,
+    sa.Column("entry_id", sa.Integer, sa.ForeignKey("extraction_entries.id"), primary_key=True),
+    sa.Column("field_id", sa.String(64), primary_key=True),
+    sa.Column("value", sa.JSON, nullable=False),
+)
+
+theme_codings = sa.Table(
+    "theme_codings", metadata,
+    sa.Column("entry_id", sa.Integer, sa.ForeignKey("extraction_entries.id"), primary_key=True),
+    sa.Column("theme_id", sa.String(64), primary_key=True),
+    sa.Column("quote", sa.Text, nullable=False),
+    sa.Column("location", sa.Text, nullable=False),
+)
+
+quality_answers = sa.Table(
+    "quality_answers", metadata,
+    sa.Column("entry_id", sa.Integer, sa.ForeignKey("extraction_entries.id"), primary_key=True),
+    sa.Column("question_id", sa.String(64), primary_key=True),
+    sa.Column("answer", sa.Text, nullable=False),
+)
+
+extra_themes = sa.Table(
+    "extra_themes", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("added_by", sa.Text, nullable=False),
+    sa.Column("added_at", sa.String(32), nullable=False),
+    sa.CheckConstraint("kind IN ('benefits', 'risks', 'mitigations')",
+                       name="extra_themes_kind_known"),
+)
+
+# --- prioritised screening (migration 6) ---------------------------------------------------
+
+ranking_runs = sa.Table(
+    "ranking_runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("stage", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(16), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # running, done, failed
+    sa.Column("n_include", sa.Integer, nullable=False),
+    sa.Column("n_exclude", sa.Integer, nullable=False),
+    sa.Column("fit_seconds", sa.Float),
+    sa.Column("error", sa.Text),
+    sa.Column("started_at", sa.String(32), nullable=False),
+    sa.Column("finished_at", sa.String(32)),
+    sa.Index("ranking_runs_by_stage", "stage", "status", "id"),
+)
+
+ranking_scores = sa.Table(
+    "ranking_scores", metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("ranking_runs.id"), primary_key=True),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),  # 1 = most likely relevant
+    sa.Index("ranking_scores_by_position", "run_id", "position"),
+)
+
+screening_shown = sa.Table(
+    "screening_shown", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+    sa.Column("stage", sa.String(64), nullable=False),
+    sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("ranking_runs.id")),  # None: random order
+    sa.Column("position", sa.Integer),
+    sa.Column("shown_at", sa.String(32), nullable=False),
+    sa.Index("screening_shown_by_group", "group_id", "stage"),
+)
+
+screening_stops = sa.Table(
+    "screening_stops", metadata,
+    sa.Column("stage", sa.String(64), primary_key=True),
+    sa.Column("decided_by", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+    sa.Column("decided_at", sa.String(32), nullable=False),
+    sa.Column("n_screened", sa.Integer, nullable=False),
+    sa.Column("n_unscreened", sa.Integer, nullable=False),
+    sa.Column("p_value", sa.Float),
+    sa.Column("recall_target", sa.Float, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+REVIEW_TABLES: tuple[sa.Table, ...] = tuple(
+    table for table in metadata.sorted_tables if table is not schema_migrations)
+"""Every table that holds a review's data, parents before children (foreign-key order): what
+an export, a copy to another database or a check of the whole review walks."""
