@@ -33,8 +33,12 @@ demo: venv
 
 test: venv system
 	$(BIN)/ruff check review tests benchmarks scripts sample_refs app.py setup.py
+<<<<<<< HEAD
 	$(BIN)/mypy
 	$(BIN)/cog -I . --check --check-fail-msg 'run `make readme`' README.md
+=======
+	$(BIN)/lint-imports
+>>>>>>> imports
 	$(BIN)/python -m pytest
 
 # The README's figure tables, generated from benchmarks/results/*.json (which the benchmarks
@@ -49,4 +53,4 @@ bench-dedup: venv
 	$(BIN)/python benchmarks/dedup.py
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) demo .pytest_cache .ruff_cache .import_linter_cache .hypothesis

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from review.accounts import get_setting
 from review.errors import ReviewError
+from review.project import review_protocol
 from review.store import Store
 from review.store import schema as t
 from review.store.migrations import LATEST
@@ -137,9 +139,6 @@ def _writable(store: Store) -> Check:
 
 
 def _review_checks(store: Store) -> list[Check]:
-    from review.accounts import get_setting
-    from review.project import review_protocol
-
     checks = []
     try:
         protocol = review_protocol(store)

@@ -19,7 +19,9 @@ from sqlalchemy.engine import Connection
 from review.accounts import Reviewer, authorise, is_lead
 from review.dedupe import ENGINE_VERSION, NOT_DUPLICATE, DedupeResult, ScoredPair, deduplicate
 from review.errors import ReviewError
+from review.project import review_protocol
 from review.records import Record
+from review.screening.state import sync_groups
 from review.store import Store, utc_now
 from review.store import schema as t
 from review.store.records import audit, row_record
@@ -102,9 +104,6 @@ def _sync_screening(store: Store, conn: Connection, *, actor: str,
                     only: Sequence[int] | None = None) -> None:
     """Screening follows the groups: votes of a joined group move with it, new groups enter
     the first stage's queue (review.screening.state)."""
-    from review.project import review_protocol
-    from review.screening.state import sync_groups
-
     sync_groups(store, conn, review_protocol(store, conn), actor=actor, only=only)
 
 

@@ -172,8 +172,7 @@ def import_and_deduplicate(store: Store, files: Sequence[str | Path | tuple[str,
     done = import_parsed(store, parsed, source, actor=actor)
     if not dedupe:
         return ImportOutcome(source, done, None)
-    # here, not at the top: the dedupe engine is not needed to start the command line
-    from review.duplicates import run_dedupe
+    from review.duplicates import run_dedupe  # start-up: the engine loads only to deduplicate
 
     summary = run_dedupe(store, actor=actor, progress=dedupe_progress)
     return ImportOutcome(source, done, summary)

@@ -105,7 +105,9 @@ def test_every_command_is_documented_in_the_readme() -> None:
     import click
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name, command in main.commands.items():
+    ctx = click.Context(main)
+    for name in main.list_commands(ctx):  # the lazily loaded commands too
+        command = main.get_command(ctx, name)
         assert f"review {name}" in readme, f"README does not mention 'review {name}'"
         if isinstance(command, click.Group):
             for sub in command.commands:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from review.errors import ReviewError
-from review.extraction.quality import appraise, check_answers, check_rating, summary
+from review.extraction.checklist import check_answers, check_rating
+from review.extraction.quality import appraise, summary
 from review.protocol import parse_protocol
 from tests.extraction_fixtures import PROTOCOL, included_review
 

@@ -12,12 +12,7 @@ import click
 
 from review import __version__
 from review.cli.common import _actor, _Group, db_option, format_option
-from review.cli.extraction import EXTRACTION_COMMANDS
-from review.cli.prisma import PRISMA_COMMANDS
-from review.cli.project import PROJECT_COMMANDS
-from review.cli.ranking import RANKING_COMMANDS
-from review.cli.screening import SCREENING_COMMANDS
-from review.cli.simulate import SIMULATE_COMMANDS
+from review.cli.lazy import LazyCommand, LazyGroup
 from review.errors import ReviewError
 from review.importing import KINDS, SourceInfo, import_and_deduplicate
 from review.project import create_review, review_info
@@ -31,7 +26,72 @@ SOURCE_COLUMNS = ("id", "name", "kind", "file_name", "format", "encoding", "reco
                   "searched_on", "imported_at", "imported_by")
 
 
-@click.group(cls=_Group)
+def _lazy(module: str, registry: str, commands: dict[str, str],
+          hidden: tuple[str, ...] = ()) -> dict[str, LazyCommand]:
+    return {name: LazyCommand(f"review.cli.{module}", registry, short_help, name in hidden)
+            for name, short_help in commands.items()}
+
+
+# Commands whose module is imported only when they run: their short help is kept here for
+# `review --help` (tests/test_imports.py checks it against each command's docstring).
+LAZY_COMMANDS = {
+    **_lazy("screening", "SCREENING_COMMANDS", {
+        "users": "Manage the people of the review: leads, reviewers and observers.",
+        "reviewers": "Earlier name of 'review users' (add, list, password).",
+        "vote": "Vote on RECORD (or change your vote).",
+        "queue": "The records waiting for a reviewer's vote (no one else's votes shown).",
+        "votes": "A reviewer's own votes, newest first, with where each record stands.",
+        "undo": "Withdraw a reviewer's last vote at the stage.",
+        "conflicts": "Records whose votes disagree, with every vote (for a lead or third "
+                     "reviewer).",
+        "resolve": "Resolve the conflict on RECORD.",
+        "agreement": "Percent agreement and Cohen's kappa per stage and per reviewer pair "
+                     "(before resolution).",
+        "progress": "Screening progress per stage and per reviewer.",
+        "decisions": "Votes as CSV: import votes made offline or in another tool, export for "
+                     "a lead.",
+        "fulltext": "Full texts of the reports sought: attach PDFs, mark not retrieved, list, "
+                    "get.",
+    }, hidden=("reviewers",)),
+    **_lazy("project", "PROJECT_COMMANDS", {
+        "protocol": "The review's protocol as stored with it, and amending it.",
+        "export-project": "Write the whole review (records, decisions, PDFs, protocol, audit "
+                          "log) to OUT.zip.",
+        "import-project": "Restore a review exported with export-project into a new, empty "
+                          "database; a failed restore leaves the target as it was.",
+        "migrate": "Copy a review into another, empty database (e.g. from SQLite to a "
+                   "PostgreSQL server); a failed copy leaves the target as it was.",
+        "audit": "The audit log: every change, who made it and when, with its details.",
+        "doctor": "Check a deployment: database, schema, writes, protocol, sign-in, PDFs.",
+    }),
+    **_lazy("prisma", "PRISMA_COMMANDS", {
+        "prisma": "PRISMA 2020 flow counts computed from the review; optionally the diagram "
+                  "and files.",
+    }),
+    **_lazy("ranking", "RANKING_COMMANDS", {
+        "rank": "Retrain the title/abstract ranking now (the app also does it after votes).",
+        "stopping": "The stopping rule (buscar) on the decisions so far, with its assumptions.",
+        "stop-screening": "Stop title/abstract screening: queues close, PRISMA reports the "
+                          "rest as not screened.",
+        "resume-screening": "Take back a stop: title/abstract queues open again where they "
+                            "were.",
+    }),
+    **_lazy("extraction", "EXTRACTION_COMMANDS", {
+        "studies": "List the included studies (with their reports and extraction status).",
+        "extract": "Enter or change your extraction of STUDY (your own entry only).",
+        "quality": "Appraise STUDY with the protocol's quality checklist (part of your entry).",
+        "extraction": "Compare and reconcile the extractors' entries (leads).",
+        "themes": "The themes coded across studies (benefits, risks, mitigations).",
+        "tables": "Write the evidence tables (characteristics, themes, quotes) for a "
+                  "manuscript.",
+    }),
+    **_lazy("simulate", "SIMULATE_COMMANDS", {
+        "simulate": "Replay the screening of FILE.csv in the model's order.",
+    }),
+}
+
+
+@click.group(cls=LazyGroup, lazy=LAZY_COMMANDS)
 @click.version_option(__version__, prog_name="review")
 def main() -> None:
     """Systematic reviews: import database exports, deduplicate, screen, extract, report."""
@@ -188,7 +248,12 @@ def dedupe(files: tuple[str, ...], out: str | None, pairs_out: str | None,
     """Find duplicates: in the review (no FILES), or in FILES with -o OUT (no review needed)."""
     progress = _Progress()
     if files:
-        from review.dedupe.batch import run_batch, write_pairs, write_records, write_unique
+        from review.dedupe.batch import (  # start-up: the engine loads only to deduplicate
+            run_batch,
+            write_pairs,
+            write_records,
+            write_unique,
+        )
 
         if not out:
             raise click.UsageError("batch mode needs -o OUT (.csv or .ris)")
@@ -205,7 +270,7 @@ def dedupe(files: tuple[str, ...], out: str | None, pairs_out: str | None,
         return
     if out or pairs_out or unique_out:
         raise click.UsageError("-o, --pairs and --unique are for batch mode: name the FILES")
-    from review.duplicates import run_dedupe
+    from review.duplicates import run_dedupe  # start-up: loads the dedupe engine
 
     summary = run_dedupe(Store.open(db), actor=_actor(), progress=progress)
     progress.close()
@@ -232,7 +297,11 @@ def duplicates(ctx: click.Context, uncertain: bool, status: str | None, show_gro
     """List duplicate pairs (or groups); confirm, reject or split with the subcommands."""
     if ctx.invoked_subcommand is not None:
         return
-    from review.duplicates import NEEDS_REVIEW, list_groups, list_pairs
+    from review.duplicates import (  # start-up: loads the dedupe engine
+        NEEDS_REVIEW,
+        list_groups,
+        list_pairs,
+    )
 
     store = Store.open(db)
     if show_groups:
@@ -246,7 +315,7 @@ def _decide(decision: str) -> Callable:
     @click.argument("pair_id", metavar="PAIR", type=int)
     @db_option
     def command(pair_id: int, db: str | None) -> None:
-        from review.duplicates import decide_pair
+        from review.duplicates import decide_pair  # start-up: loads the dedupe engine
 
         row = decide_pair(Store.open(db), pair_id, decision, actor=_actor())
         click.echo(f"Pair {pair_id} ({row['record_a']}, {row['record_b']}): {row['status']} "
@@ -266,7 +335,7 @@ duplicates.command(name="reject")(_decide("reject"))
 @db_option
 def split(group_id: int, db: str | None) -> None:
     """Undo a merge: every record of GROUP stands alone from now on."""
-    from review.duplicates import split_group
+    from review.duplicates import split_group  # start-up: loads the dedupe engine
 
     groups = split_group(Store.open(db), group_id, actor=_actor())
     click.echo(f"Group {group_id} split into groups {', '.join(map(str, groups))}.")
@@ -288,22 +357,17 @@ def demo(db: str, rebuild: bool, samples: str | None, protocol: str | None) -> N
 
     An existing demo database is opened as it is; --rebuild builds it anew from the files.
     """
-    from review.demo.build import build_demo
+    from review.demo.build import build_demo  # start-up: the demo loads every service
 
     store = build_demo(db, samples=samples, protocol=protocol, rebuild=rebuild)
     counts = store_records.source_counts(store)
     for row in counts:
         click.echo(f"{row['name']} ({row['kind']}): {row['records']} records")
-    from review.duplicates import summary
+    from review.duplicates import summary  # start-up: loads the dedupe engine
 
     result = summary(store)
     click.echo(f"{result.records} records in {result.groups} groups after deduplication; "
                f"demo review ready in {store.display_url}")
-
-
-for _command in (SCREENING_COMMANDS + PROJECT_COMMANDS + PRISMA_COMMANDS + RANKING_COMMANDS
-                 + EXTRACTION_COMMANDS + SIMULATE_COMMANDS):
-    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

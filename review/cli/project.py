@@ -8,6 +8,7 @@ import click
 from review.amendments import amend_protocol
 from review.audit_trail import audit_rows
 from review.cli.common import _Group, db_option, format_option
+from review.doctor import run_checks
 from review.project import review_info, review_protocol
 from review.store import Store
 from review.store.archive import copy_review, export_project, import_project
@@ -73,8 +74,6 @@ def audit_command(action: str | None, actor: str | None, since: str | None, limi
 def doctor_command(db: str | None) -> None:
     """Check a deployment: database, schema, writes, protocol, sign-in, PDFs. Exit 1 on a
     failed check."""
-    from review.doctor import run_checks
-
     checks = run_checks(db)
     for check in checks:
         click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")

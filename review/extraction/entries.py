@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection
 
 from review.accounts import AccessError, Reviewer, acting_reviewer
 from review.errors import ReviewError
+from review.extraction.checklist import check_answers, check_rating
 from review.extraction.studies import Study, list_studies
 from review.fields import FieldSpec, field_by_id, normalise
 from review.project import review_protocol
@@ -416,11 +417,6 @@ def save_entry(store: Store, study_id: int, reviewer: str | Reviewer, *,
                done: bool | None = None, replace: bool = False) -> Entry:
     """Save (part of) this extractor's entry for the study and return it. All of it lands or
     none does; a bad value is an error naming the field."""
-    from review.extraction.quality import (  # quality builds on this module
-        check_answers,
-        check_rating,
-    )
-
     study(store, study_id)
     with store.write() as conn:
         # lock the study row: two new extractors starting at once on PostgreSQL must not both

@@ -54,9 +54,9 @@ def _width(table: Table, index: int) -> float:
 
 
 def xlsx_bytes(tables: Sequence[Table]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from openpyxl import Workbook  # start-up: openpyxl only for an .xlsx
+    from openpyxl.styles import Alignment, Font, PatternFill  # start-up: as above
+    from openpyxl.utils import get_column_letter  # start-up: as above
 
     book = Workbook()
     book.remove(book.active)
@@ -116,11 +116,11 @@ def markdown_text(tables: Sequence[Table], title: str = "Evidence tables") -> st
 
 
 def docx_bytes(tables: Sequence[Table], title: str = "Evidence tables") -> bytes:
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+    from docx import Document  # start-up: python-docx only for a .docx
+    from docx.enum.section import WD_ORIENT  # start-up: as above
+    from docx.oxml import OxmlElement  # start-up: as above
+    from docx.oxml.ns import qn  # start-up: as above
+    from docx.shared import Cm, Pt  # start-up: as above
 
     document = Document()
     section = document.sections[0]

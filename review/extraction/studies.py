@@ -14,8 +14,7 @@ from sqlalchemy.engine import Connection
 from review.accounts import Reviewer, authorise, is_lead
 from review.errors import ReviewError
 from review.project import review_protocol
-from review.screening.state import DECIDED, INCLUDE
-from review.screening.votes import group_for_record
+from review.screening.state import DECIDED, INCLUDE, group_for_record
 from review.store import Store, utc_now
 from review.store import schema as t
 from review.store.records import audit

@@ -333,7 +333,7 @@ def render_svg(p: Prisma, *, caption: str | None = None) -> str:
 def render_png(svg: str, *, scale: float = 1.5) -> bytes:
     """The SVG rendered to PNG by CairoSVG (needs the cairo library, Debian's libcairo2)."""
     try:
-        import cairosvg
+        import cairosvg  # start-up: cairo loads only for a PNG
     except (ImportError, OSError) as exc:  # OSError: the cairo shared library is missing
         raise ReviewError("PNG needs CairoSVG and the cairo library (Debian: apt-get install "
                           f"libcairo2): {exc}") from None

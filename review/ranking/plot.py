@@ -13,10 +13,10 @@ from review.ranking.simulation import Dataset, Simulation
 
 
 def write_recall_png(path: str | Path, dataset: Dataset, result: Simulation) -> None:
-    import matplotlib
+    import matplotlib  # start-up: matplotlib only for the plot
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib import pyplot as plt  # start-up: as above
 
     n = dataset.n_records
     total = int(dataset.labels.sum())

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from review.accounts import AccessError, Reviewer
 from review.errors import ReviewError
 from review.project import lock_protocol, review_protocol
-from review.screening.state import CONFLICT, EXCLUDE, INCLUDE, lock_group, refresh
-from review.screening.votes import check_vote, group_for_record, screener, stage_of, state_row
+from review.screening.state import CONFLICT, EXCLUDE, INCLUDE, group_for_record, lock_group, refresh
+from review.screening.votes import check_vote, screener, stage_of, state_row
 from review.store import Store, utc_now
 from review.store import schema as t
 from review.store.records import audit

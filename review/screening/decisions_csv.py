@@ -20,8 +20,8 @@ from review.accounts import AccessError, Reviewer, find_reviewer, reviewer_by_id
 from review.errors import InputError, ReviewError
 from review.io.decode import decode
 from review.project import lock_protocol, review_protocol
-from review.screening.state import CONFLICT, DECIDED
-from review.screening.votes import cast_vote, group_for_record
+from review.screening.state import CONFLICT, DECIDED, group_for_record
+from review.screening.votes import cast_vote
 from review.store import Store
 from review.store import schema as t
 from review.store.records import audit

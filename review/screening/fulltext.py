@@ -15,8 +15,7 @@ from review.accounts import Reviewer, authorise, is_lead, screens
 from review.errors import InputError, ReviewError
 from review.project import review_protocol
 from review.protocol import Protocol, Stage
-from review.screening.state import fulltext_stage, lock_group, refresh
-from review.screening.votes import group_for_record
+from review.screening.state import fulltext_stage, group_for_record, lock_group, refresh
 from review.store import Store, utc_now
 from review.store import schema as t
 from review.store.records import audit

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -25,12 +25,13 @@ from review.accounts import Reviewer, authorise, find_reviewer, is_lead
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.protocol import Protocol
-from review.ranking.models import TextFeatures, can_train, record_text, train
-from review.ranking.stopping import ASSUMPTIONS, StoppingEstimate, estimate, recall_curve
 from review.screening.state import BY_AUTOMATION, DECIDED, EXCLUDE, INCLUDE, OPEN
 from review.store import Store, utc_now
 from review.store import schema as t
 from review.store.records import audit
+
+if TYPE_CHECKING:
+    from review.ranking.stopping import StoppingEstimate
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
 STALE_SECONDS = 600  # a run still "running" after this long died with its process
@@ -67,6 +68,8 @@ def order_for(store: Store, conn: Connection, protocol: Protocol, stage: str,
 def _texts(store: Store, conn: Connection, stage: str) -> tuple[list[int], list[str]]:
     """Every group that has a row at the stage (except automation exclusions), with the text
     of its kept record."""
+    from review.ranking.models import record_text  # start-up: numpy, scipy and scikit-learn
+
     state, groups, records = t.screening_state, t.duplicate_groups, t.records
     rows = conn.execute(
         sa.select(state.c.group_id, records.c.title, records.c.abstract, records.c.keywords)
@@ -100,6 +103,8 @@ _FEATURES: dict[tuple[str, int, int], tuple[list[int], Any]] = {}
 def _features(store: Store, ids: list[int], texts: list[str]) -> Any:
     """TF-IDF is the slow part of a retraining: keep the last matrix per review while its set
     of records is unchanged, so a retraining after a vote only fits the model."""
+    from review.ranking.models import TextFeatures  # start-up: numpy, scipy and scikit-learn
+
     key = (store.url, len(ids), hash(tuple(ids)))
     cached = _FEATURES.get(key)
     if cached is not None and cached[0] == ids:
@@ -113,6 +118,10 @@ def _features(store: Store, ids: list[int], texts: list[str]) -> Any:
 def retrain(store: Store, *, stage: str | None = None) -> RunResult:
     """Fit the protocol's model on the decisions so far and store the ranking, unless the
     latest run already learnt from exactly these decisions or another retraining is running."""
+    import numpy as np  # start-up: only a retraining needs numpy
+
+    from review.ranking.models import can_train, train  # start-up: numpy, scipy, scikit-learn
+
     protocol = review_protocol(store)
     stage = stage or protocol.stages[0].id
     if not protocol.ranking.enabled:
@@ -161,8 +170,6 @@ def retrain(store: Store, *, stage: str | None = None) -> RunResult:
 
 
 def _ago(seconds: int) -> str:
-    from datetime import UTC, datetime, timedelta
-
     return (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -213,6 +220,12 @@ class Stopping:
 
 def stopping(store: Store, *, stage: str | None = None) -> Stopping:
     """The buscar estimate from the decisions so far, in the order records were decided."""
+    from review.ranking.stopping import (  # start-up: numpy and scipy
+        ASSUMPTIONS,
+        estimate,
+        recall_curve,
+    )
+
     protocol = review_protocol(store)
     stage = stage or protocol.stages[0].id
     state = t.screening_state

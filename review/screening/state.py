@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from review.dedupe.merge import merge_group
+from review.errors import ReviewError
 from review.protocol import Protocol, Stage
 from review.records import Record
 from review.store import Store, utc_now
@@ -54,6 +55,19 @@ def fulltext_stage(protocol: Protocol) -> Stage | None:
         if stage.id == "full_text":
             return stage
     return protocol.stages[-1] if len(protocol.stages) > 1 else None
+
+
+def group_for_record(store: Store, conn: Connection, record_id: int) -> int:
+    """The group a record id stands for (screening is per work, named by any of its records)."""
+    links = t.record_groups
+    found = conn.execute(sa.select(links.c.group_id).where(links.c.record_id == record_id)).first()
+    if found is not None:
+        return found.group_id
+    exists = conn.execute(sa.select(t.records.c.id).where(
+        t.records.c.id == record_id)).first()
+    if exists is None:
+        raise ReviewError(f"no record {record_id}; 'review records' lists the ids")
+    raise ReviewError(f"record {record_id} is not deduplicated yet: run 'review dedupe' first")
 
 
 def decide(votes: Sequence[tuple[str, str | None]], stage: Stage, maybe_policy: str,

@@ -21,6 +21,8 @@ from review.accounts import Reviewer, acting_reviewer
 from review.errors import ReviewError
 from review.project import lock_protocol, review_protocol
 from review.protocol import Protocol, Stage
+from review.screening.fulltext import fulltext_status
+from review.screening.prioritise import order_for, stopped
 from review.screening.state import (
     BY_AUTOMATION,
     BY_RESOLUTION,
@@ -32,6 +34,7 @@ from review.screening.state import (
     NOT_RETRIEVED,
     OPEN,
     fulltext_stage,
+    group_for_record,
     lock_group,
     merged_records,
     refresh,
@@ -85,19 +88,6 @@ def screener(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
                            observer_refusal="observers follow its progress and do not screen")
 
 
-def group_for_record(store: Store, conn: Connection, record_id: int) -> int:
-    """The group a record id stands for (screening is per work, named by any of its records)."""
-    links = t.record_groups
-    found = conn.execute(sa.select(links.c.group_id).where(links.c.record_id == record_id)).first()
-    if found is not None:
-        return found.group_id
-    exists = conn.execute(sa.select(t.records.c.id).where(
-        t.records.c.id == record_id)).first()
-    if exists is None:
-        raise ReviewError(f"no record {record_id}; 'review records' lists the ids")
-    raise ReviewError(f"record {record_id} is not deduplicated yet: run 'review dedupe' first")
-
-
 def _queue_query(store: Store, reviewer_id: int, stage_id: str) -> sa.Select:
     state, decisions = t.screening_state, t.decisions
     mine = sa.select(decisions.c.id).where(decisions.c.stage == stage_id,
@@ -134,8 +124,6 @@ def _ordered_queue(store: Store, conn: Connection, protocol: Protocol, reviewer_
     """The reviewer's queue in screening order: by the latest ranking where the protocol
     turns ranking on (review.screening.prioritise), else by group id. Empty once a lead stopped the
     stage."""
-    from review.screening.prioritise import order_for, stopped
-
     state = t.screening_state
     query = _queue_query(store, reviewer_id, stage_id)
     if stopped(store, conn, stage_id):
@@ -196,8 +184,6 @@ def _item(store: Store, conn: Connection, protocol: Protocol, person: Reviewer, 
     mine = _my_vote(store, conn, person.id, stage.id, group_id)
     fulltext = None
     if stage == fulltext_stage(protocol):
-        from review.screening.fulltext import fulltext_status
-
         fulltext = fulltext_status(store, conn, group_id)
     position = done + (0 if mine else 1)
     return Item(group_id=group_id, record_id=kept_id, stage=stage.id, record=record,
@@ -340,8 +326,6 @@ def cast_vote(store: Store, reviewer: str | Reviewer, record_id: int, decision: 
     if row.decided_by == BY_AUTOMATION:
         raise ReviewError(f"record {record_id} was excluded by the protocol's automatic rule "
                           f"({row.reason}); it is not screened by people")
-    from review.screening.prioritise import stopped
-
     stop = stopped(store, conn, stage_obj.id)
     if stop is not None:
         raise ReviewError(f"screening at {stage_obj.label.lower()} was stopped by a lead on "
@@ -351,8 +335,6 @@ def cast_vote(store: Store, reviewer: str | Reviewer, record_id: int, decision: 
                           "before assessing it")
     report = fulltext_stage(protocol)
     if stage_obj == report and note is None:
-        from review.screening.fulltext import fulltext_status
-
         status = fulltext_status(store, conn, group_id)
         if status is None or status["status"] != "retrieved":
             raise ReviewError(f"record {record_id}: attach the full text (PDF) before assessing "

@@ -19,6 +19,7 @@ from review.screening import votes as screening
 from review.screening.votes import EXCLUDE, INCLUDE, MAYBE, Item
 from review.store import Store
 from review.ui.safe import highlight, md_escape
+from review.ui.session import current_reviewer
 
 SHORTCUTS = {INCLUDE: "i", EXCLUDE: "e", MAYBE: "m"}
 UNDO_SHORTCUT = "u"
@@ -140,8 +141,6 @@ def vote_form(store: Store, person: Reviewer, item: Item, stage: Stage, protocol
 def _cast(store: Store, item: Item, stage: Stage, protocol: Protocol, prefix: str,
           decision: str, on_saved: Callable[[], object] | None) -> None:
     """A decision button's callback: the form's values are in session state by their keys."""
-    from review.ui.session import current_reviewer
-
     person = current_reviewer(store)  # expiry and a disabled account are checked first
     if person is None:
         return  # the page run that follows asks them to sign in again
@@ -176,8 +175,6 @@ def undo_button(store: Store, stage: Stage, *, prefix: str) -> None:
 
 
 def _undo(store: Store, stage: Stage, prefix: str) -> None:
-    from review.ui.session import current_reviewer
-
     person = current_reviewer(store)
     if person is None:
         return
