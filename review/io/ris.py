@@ -1,18 +1,20 @@
-"""RIS reading (through rispy) and writing.
+"""RIS reading and writing (writing through rispy).
 
-rispy parses tag lines well but trusts the file: it drops the first record after a UTF-8 BOM,
+Real exports break rispy's trust in the file: it drops the first record after a UTF-8 BOM,
 keeps only the first of a repeated non-list tag, silently drops tagged lines between records and
-merges two records when an ER is missing. So we walk the lines first: we find each record's
-bounds (with its line number), join continuation lines, skip the text databases put between
-records (Ovid's '1.' and 'Link to the Ovid Full Text' lines), and refuse structural damage with
-the file and line. rispy then parses each clean record with every tag read as a list, so no
-value is ever lost.
+merges two records when an ER is missing. So we read RIS with our own line parser, one pass and
+one record at a time: it finds each record's bounds (with its line number), joins continuation
+lines, skips the text databases put between records (Ovid's '1.' and 'Link to the Ovid Full
+Text' lines), keeps every value of every tag, and refuses structural damage with the file and
+line.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+import string
+import sys
+from collections.abc import Iterable
 
 import rispy
 
@@ -21,82 +23,81 @@ from review.records import Candidates, Raw, Record, build_record
 
 TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*)|\s*)$")
 
+# Every tag TAG_LINE accepts, each one string object shared by all records (a tag per value
+# would cost 50 bytes each, 60 MB on a 50,000-record export).
+_TAGS = {sys.intern(a + b): sys.intern(a + b) for a in string.ascii_uppercase
+         for b in string.ascii_uppercase + string.digits}
 # Tags whose continuation lines are separate values (EndNote puts one MeSH term per line).
 _LINE_PER_VALUE = {"KW", "AU", "A1", "A2", "A3", "A4"}
 # Outside a record, these tags can only mean a record lost its TY line.
 _RECORD_TAGS = {"TI", "T1", "AU", "A1", "AB", "N2", "PY", "Y1", "DO", "JF", "JO", "T2", "VL", "SP"}
 
 
-class _Identity(dict):
-    """rispy mapping that names every tag by itself, so unknown tags are kept as they are."""
-
-    def __missing__(self, key: str) -> str:
-        return key
-
-
-class _Everything(list):
-    """rispy list_tags that holds every tag: repeated tags keep all their values."""
-
-    def __contains__(self, item: object) -> bool:
-        return True
+def parse_ris(lines: Iterable[str], file: str) -> list[Record]:
+    """Records of an RIS file's lines, each with its raw tags, normalised fields and first
+    line."""
+    return parse_ris_blocks((lines,), file)
 
 
-def _records(lines: Iterable[str], file: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (first line number, clean 'XX  - value' lines) per record; raise on damage."""
-    start: int | None = None
-    body: list[str] = []
-    last_tag: str | None = None
-    number = 0
-    for number, line in enumerate(lines, start=1):
-        match = TAG_LINE.match(line)
-        if start is None:
-            if match and match.group(1) == "TY":
-                start, body, last_tag = number, [f"TY  - {(match.group(2) or '').strip()}"], "TY"
-            elif match and match.group(1) == "ER":
-                raise InputError(file, "ER (end of record) with no record open: a TY line is "
-                                       "missing above it", line=number)
-            elif match and match.group(1) in _RECORD_TAGS:
-                raise InputError(file, f"{match.group(1)} line outside any record: the record's "
-                                       "TY line is missing or an ER came too early", line=number)
-            continue  # numbering, links and notes that databases put between records
-        if not match:
-            text = line.strip()
-            if text and last_tag is not None:
-                if last_tag in _LINE_PER_VALUE:
-                    body.append(f"{last_tag}  - {text}")
+def parse_ris_blocks(blocks: Iterable[Iterable[str]], file: str) -> list[Record]:
+    """Records from blocks of consecutive lines (a streamed file's chunks); raise on damage.
+
+    One loop over the lines, with a fast path for the common 'XX  - value' line; TAG_LINE
+    decides the rest ('XX - value', a bare 'ER  -').
+    """
+    records: list[Record] = []
+    tags = _TAGS.get
+    tag_line = TAG_LINE.match
+    raw: Raw | None = None  # the open record
+    start = number = 0
+    last_tag = ""
+    last: list[str] = []  # the values of the open record's latest tag
+    for block in blocks:
+        for line in block:
+            number += 1
+            if line[2:6] == "  - " and (tag := tags(line[:2])) is not None:
+                value = line[6:].strip()
+            elif match := tag_line(line):
+                tag = _TAGS[match.group(1)]
+                value = (match.group(2) or "").strip()
+            elif raw is None:
+                continue  # numbering, links and notes that databases put between records
+            else:
+                text = line.strip()
+                if text:  # a continuation line
+                    if last_tag in _LINE_PER_VALUE:
+                        last.append(text)
+                    else:
+                        last[-1] = f"{last[-1]}\n{text}" if last[-1] else text
+                continue
+            if raw is None:
+                if tag == "TY":
+                    start, last_tag, last = number, tag, [value]
+                    raw = {tag: last}
+                elif tag == "ER":
+                    raise InputError(file, "ER (end of record) with no record open: a TY line "
+                                           "is missing above it", line=number)
+                elif tag in _RECORD_TAGS:
+                    raise InputError(file, f"{tag} line outside any record: the record's TY line "
+                                           "is missing or an ER came too early", line=number)
+                continue
+            if tag == "ER":
+                records.append(build_record(raw, ris_candidates(raw), format="ris", line=start))
+                raw = None
+            elif tag == "TY":
+                raise InputError(file, "a new record starts (TY) before the record that started "
+                                       f"at line {start} ended with ER; the ER line is missing",
+                                 line=number)
+            else:
+                last_tag = tag
+                last = raw.get(tag)  # type: ignore[assignment]
+                if last is None:
+                    last = raw[tag] = [value]
                 else:
-                    body[-1] = f"{body[-1]}\n{text}"
-            continue
-        tag, value = match.group(1), (match.group(2) or "").strip()
-        if tag == "TY":
-            raise InputError(file, "a new record starts (TY) before the record that started at "
-                                   f"line {start} ended with ER; the ER line is missing",
-                             line=number)
-        if tag == "ER":
-            body.append("ER  - ")
-            yield start, body
-            start, body, last_tag = None, [], None
-            continue
-        body.append(f"{tag}  - {value}")
-        last_tag = tag
-    if start is not None:
+                    last.append(value)
+    if raw is not None:
         raise InputError(file, f"the file ends inside the record that started at line {start} "
                                "(no ER line): is the file truncated?", line=number)
-
-
-def parse_ris(lines: Iterable[str], file: str) -> list[Record]:
-    """Records of an RIS file, each with its raw tags, normalised fields and first line."""
-    parser = rispy.RisParser(mapping=_Identity(), list_tags=_Everything(),
-                             delimiter_tags_mapping={}, enforce_list_tags=True)
-    records = []
-    for start, body in _records(lines, file):
-        parsed = parser.parse_lines(iter(body))
-        if len(parsed) != 1:  # our bounds and rispy's must agree, or we would lose data
-            raise InputError(file, f"RIS record unclear: rispy read {len(parsed)} records "
-                                   "where one was expected", line=start)
-        raw: Raw = {tag: (value if isinstance(value, list) else [value])
-                    for tag, value in parsed[0].items()}
-        records.append(build_record(raw, ris_candidates(raw), format="ris", line=start))
     return records
 
 
