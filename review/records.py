@@ -70,6 +70,19 @@ NORMALISED_FIELDS: tuple[str, ...] = tuple(Record(raw={}).normalised())
 
 # --- text ---------------------------------------------------------------------------------
 
+_DOUBLE_SPACE = re.compile("  ")  # re finds it faster than `in` in text full of single spaces
+
+
+def _already_clean(value: str) -> bool:
+    """True when collapsing whitespace would change nothing: ASCII text whose only whitespace
+    is single spaces between words. Checked without splitting a long abstract into words."""
+    return (value.isascii() and value[0] != " " and value[-1] != " "
+            and "\n" not in value and "\r" not in value and "\t" not in value
+            and "\x0b" not in value and "\x0c" not in value and "\x1c" not in value
+            and "\x1d" not in value and "\x1e" not in value and "\x1f" not in value
+            and _DOUBLE_SPACE.search(value) is None)
+
+
 def clean_text(value: str | None) -> str | None:
     """Collapse whitespace (wrapped lines, tabs, non-breaking spaces); empty becomes None.
 
@@ -77,6 +90,8 @@ def clean_text(value: str | None) -> str | None:
     """
     if value is None:
         return None
+    if len(value) > 80 and _already_clean(value):  # short ones split faster than we check
+        return value
     text = " ".join(value.split())
     if text == value:
         return value
@@ -132,6 +147,7 @@ def pick_abstract(values: list[str]) -> str | None:
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
 
 
+_DOI_TAG = re.compile(r"\[doi\]$", re.IGNORECASE)  # MEDLINE's '10.1/x [doi]'
 _DOI_URL_SUFFIX = re.compile(r"/(pdf|full|abstract|epdf|epub|pdfdirect|suppinfo|html|"
                              r"full\.pdf|fulltext|references)/?$", re.IGNORECASE)
 
@@ -152,7 +168,8 @@ def normalise_doi(value: str | None) -> str | None:
     if not match:
         return None
     doi = match.group(0)
-    doi = re.sub(r"\[doi\]$", "", doi, flags=re.IGNORECASE)
+    if doi.endswith("]"):
+        doi = _DOI_TAG.sub("", doi)
     doi = doi.rstrip(".,;:]}'")
     while doi.endswith(")") and doi.count(")") > doi.count("("):  # '(see 10.1/x)'
         doi = doi[:-1].rstrip(".,;:")
@@ -190,6 +207,11 @@ def _isbn_ok(digits: str) -> bool:
     return False
 
 
+_ID_SEPARATOR = re.compile(r"[;,\s]+(?=\S*\d)")
+_QUALIFIER = re.compile(r"\(.*?\)")
+_NOT_ID_CHAR = re.compile(r"[^0-9Xx]")
+
+
 def split_issn_isbn(values: list[str]) -> tuple[list[str], list[str]]:
     """Databases put ISSNs and ISBNs in one tag (RIS SN); tell them apart by length and checksum.
 
@@ -198,8 +220,10 @@ def split_issn_isbn(values: list[str]) -> tuple[list[str], list[str]]:
     issns: list[str] = []
     isbns: list[str] = []
     for value in values:
-        for part in re.split(r"[;,\s]+(?=\S*\d)", value):
-            compact = re.sub(r"[^0-9Xx]", "", re.sub(r"\(.*?\)", "", part)).upper()
+        for part in _ID_SEPARATOR.split(value):
+            if "(" in part:
+                part = _QUALIFIER.sub("", part)
+            compact = _NOT_ID_CHAR.sub("", part).upper()
             if len(compact) == 8:
                 issn = f"{compact[:4]}-{compact[4:]}"
                 if issn not in issns:
@@ -230,7 +254,10 @@ _PAGE_PARTS = re.compile(r"^([A-Za-z]*)(\d+)([A-Za-z]*)$")
 
 def normalise_pages(start: str | None, end: str | None = None) -> tuple[str | None, str | None]:
     """Start and end page; '123-9' means 123-129 and 'S12-9' means S12-S19."""
-    start = clean_text(_PAGE_PREFIX.sub("", start or "")) if start else None
+    if start:
+        if "p" in start or "P" in start:  # only then can there be a 'pp.' prefix
+            start = _PAGE_PREFIX.sub("", start)
+        start = clean_text(start)
     end = clean_text(end) if end else None
     if start and not end:
         parts = _PAGE_SPLIT.split(start, maxsplit=1)
@@ -396,11 +423,11 @@ def _first(values: list[str], normaliser) -> Any:
 
 
 def _unique(values: list[str | None]) -> list[str]:
-    seen: list[str] = []
-    for value in values:
-        if value and value not in seen:
-            seen.append(value)
-    return seen
+    """The values in their first order, each once, empty ones left out."""
+    return [value for value in dict.fromkeys(values) if value]
+
+
+_KEYWORD_SEPARATOR = re.compile(r";\s*")
 
 
 def build_record(raw: Raw, candidates: Candidates, *, format: str, line: int) -> Record:
@@ -410,7 +437,7 @@ def build_record(raw: Raw, candidates: Candidates, *, format: str, line: int) ->
     pages_start, pages_end = normalise_pages(_first(get("pages_start", []), clean_text),
                                              _first(get("pages_end", []), clean_text))
     keywords = _unique([clean_text(k) for value in get("keywords", [])
-                        for k in re.split(r";\s*", value)])
+                        for k in (_KEYWORD_SEPARATOR.split(value) if ";" in value else (value,))])
     journal = _first(get("journal", []), clean_text)
     abbrev = _first(get("journal_abbrev", []), clean_text)
     if abbrev and journal and abbrev.lower() == journal.lower():

@@ -6,8 +6,10 @@ as .txt or .nbib, and Web of Science's 'plain text' is its tagged format.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +81,26 @@ def read_file(path: str | Path, *, encoding: str | None = None,
     return _read(Path(path), str(path), encoding, format)
 
 
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Records hold no reference cycles, so the cyclic collector finds nothing among them; yet
+    it would walk every list and dict built so far, again and again, and on a 50,000-record
+    file that walking took 40% of the read. Reference counting still frees what is dropped."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _read(source: Source, name: str, encoding: str | None, format: str | None) -> ParsedFile:
+    with _cycle_collector_paused():
+        return _parse(source, name, encoding, format)
+
+
+def _parse(source: Source, name: str, encoding: str | None, format: str | None) -> ParsedFile:
     found = survey(source, name, encoding)
     texts = (iter([found.text]) if found.text is not None
              else decoded_chunks(source, name, found.encoding))

@@ -243,6 +243,23 @@ def decoded_chunks(source: Source, file: str, encoding: str) -> Iterator[str]:
         yield text
 
 
+# str.splitlines splits on these too; where none occurs it splits exactly as iter_lines does,
+# in one pass and without first rewriting CRLF and CR as LF.
+_OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+_OTHER_BREAKS_UNICODE = ("\x85", "\u2028", "\u2029")
+
+
+def _split(text: str) -> list[str]:
+    """Lines of text that ends with a line break or with a line cut short by the chunk's end."""
+    if not any(brk in text for brk in _OTHER_BREAKS) and (
+            text.isascii() or not any(brk in text for brk in _OTHER_BREAKS_UNICODE)):
+        return text.splitlines()
+    lines = _NEWLINES.split(text)
+    if not lines[-1]:  # what follows the final line break
+        lines.pop()
+    return lines
+
+
 class StreamedText:
     """Decoded text as blocks of lines, one chunk's worth at a time, with what `decode` tells
     about it: the first characters (for format detection) and, once read, the line endings.
@@ -277,33 +294,35 @@ class StreamedText:
         return text
 
     def blocks(self) -> Iterator[list[str]]:
-        """Lists of whole lines, each list from one chunk of text."""
+        """Lists of whole lines, each list from one chunk of text.
+
+        A line cut by a chunk's end is finished with the next chunk's first line, and a CR
+        that ends one chunk pairs with an LF that opens the next, without copying the chunks.
+        """
         counts = self._counts
-        carry = ""
+        carry = ""  # the start of a line cut by the previous chunk's end
+        after_cr = False  # the previous chunk ended with CR
         for text in self._rest():
-            if carry:
-                text = carry + text
-            cr_held = text.endswith("\r")  # its LF may open the next chunk
-            if cr_held:
-                text = text[:-1]
             if "\r" in text:
                 crlf, cr, lf = _ending_counts(text)
                 counts[0] += crlf
                 counts[1] += cr
                 counts[2] += lf
-                text = text.replace("\r\n", "\n")
-                if cr:
-                    text = text.replace("\r", "\n")
             else:
                 counts[2] += text.count("\n")
-            lines = text.split("\n")
-            carry = lines.pop() + ("\r" if cr_held else "")
+            lines = _split(text)
+            if after_cr and text[0] == "\n":  # CR, then LF: one CRLF, not an empty line
+                del lines[0]
+                counts[0] += 1
+                counts[1] -= 1
+                counts[2] -= 1
+            elif carry:
+                lines[0] = carry + lines[0]
+            after_cr = text[-1] == "\r"
+            carry = lines.pop() if text[-1] not in "\r\n" else ""
             if lines:
                 yield lines
-        if carry.endswith("\r"):
-            counts[1] += 1
-            yield [carry[:-1]]
-        elif carry:
+        if carry:
             yield [carry]
 
     @property

@@ -15,6 +15,8 @@ import re
 import string
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 
 import rispy
 
@@ -27,6 +29,9 @@ TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*)|\s*)$")
 # would cost 50 bytes each, 60 MB on a 50,000-record export).
 _TAGS = {sys.intern(a + b): sys.intern(a + b) for a in string.ascii_uppercase
          for b in string.ascii_uppercase + string.digits}
+# The usual start of a tag line ('AU  - '), to its tag: one lookup tells most lines apart.
+_HEADS = {f"{tag}  - ": tag for tag in _TAGS}
+_BOUNDS = {"TY", "ER"}
 # Tags whose continuation lines are separate values (EndNote puts one MeSH term per line).
 _LINE_PER_VALUE = {"KW", "AU", "A1", "A2", "A3", "A4"}
 # Outside a record, these tags can only mean a record lost its TY line.
@@ -42,11 +47,11 @@ def parse_ris(lines: Iterable[str], file: str) -> list[Record]:
 def parse_ris_blocks(blocks: Iterable[Iterable[str]], file: str) -> list[Record]:
     """Records from blocks of consecutive lines (a streamed file's chunks); raise on damage.
 
-    One loop over the lines, with a fast path for the common 'XX  - value' line; TAG_LINE
-    decides the rest ('XX - value', a bare 'ER  -').
+    One loop over the lines, with a fast path for the common 'XX  - value' line inside a
+    record; TAG_LINE decides the rest ('XX - value', a bare 'ER  -').
     """
     records: list[Record] = []
-    tags = _TAGS.get
+    heads = _HEADS.get
     tag_line = TAG_LINE.match
     raw: Raw | None = None  # the open record
     start = number = 0
@@ -55,7 +60,17 @@ def parse_ris_blocks(blocks: Iterable[Iterable[str]], file: str) -> list[Record]
     for block in blocks:
         for line in block:
             number += 1
-            if line[2:6] == "  - " and (tag := tags(line[:2])) is not None:
+            tag = heads(line[:6])
+            if tag is not None and raw is not None and tag not in _BOUNDS:  # most lines
+                value = line[6:].strip()
+                last_tag = tag
+                last = raw.get(tag)  # type: ignore[assignment]
+                if last is None:
+                    last = raw[tag] = [value]
+                else:
+                    last.append(value)
+                continue
+            if tag is not None:
                 value = line[6:].strip()
             elif match := tag_line(line):
                 tag = _TAGS[match.group(1)]
@@ -101,42 +116,107 @@ def parse_ris_blocks(blocks: Iterable[Iterable[str]], file: str) -> list[Record]
     return records
 
 
-def _values(raw: Raw, *tags: str) -> list[str]:
-    return [v for tag in tags for v in raw.get(tag, []) if v]
+def _values(raw: Raw, tags: tuple[str, ...]) -> list[str]:
+    """Every value of these tags (each present in `raw`), best tag first.
+
+    Empty values stay in: every normaliser passes over them. A single tag's list is handed on
+    as it is, not copied, since candidates are only read.
+    """
+    if len(tags) == 1:
+        return raw[tags[0]]
+    found: list[str] = []
+    for tag in tags:
+        found += raw[tag]
+    return found
+
+
+# Where each normalised field lives, best tag first, in the RIS dialects of Ovid, EBSCO, Embase,
+# WoS, ProQuest, PubMed-via-EndNote, Zotero, Google Scholar and Scopus.
+_FIELD_TAGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("authors", ("AU", "A1")),
+    ("year", ("PY", "Y1", "DA", "Y2")),
+    ("journal", ("JF", "T2", "JO", "JA", "J2", "J1", "BT")),
+    ("journal_abbrev", ("J2", "JA", "J9", "JI", "J1", "JO")),
+    ("volume", ("VL",)),
+    ("issue", ("IS", "CP")),
+    ("pages_start", ("SP",)),
+    ("pages_end", ("EP",)),
+    ("issn", ("SN",)),
+    ("isbn", ("BN",)),
+    ("abstract", ("AB", "N2")),
+    ("keywords", ("KW", "DE")),
+    ("language", ("LA",)),
+    ("publisher", ("PB", "PU")),
+    ("accession", ("AN", "ID", "U2", "UT")),
+)
+_TITLE = ("TI", "T1", "CT", "BT")
+_CHAPTER_TITLE = ("TI", "T1")  # in a chapter, BT is the book's title
+_URL = ("UR", "L2", "LK", "L1")
+_DOI = ("DO", "DI", "L3", "M3", "N1")
+_SOURCE_DB = ("DB", "DP")
+_MEDLINE_ID = ("AN", "ID", "C2")
+_PMID_NOTE = ("N1", "M1", "C2", "AN")
+_PUB_TYPE = ("M3", "PT", "DT")
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Which of the tags above a record has. Records of one export share a few sets of tags,
+    so each set is worked out once, not for every record."""
+
+    one_tag: tuple[tuple[str, str], ...]  # fields fed by one present tag
+    tags: tuple[tuple[str, tuple[str, ...]], ...]  # fields fed by several
+    title: tuple[str, ...]
+    chapter_title: tuple[str, ...]
+    url: tuple[str, ...]
+    doi: tuple[str, ...]
+    source_db: tuple[str, ...]
+    medline_id: tuple[str, ...]
+    pmid_note: tuple[str, ...]
+    pub_type: tuple[str, ...]
+
+
+@lru_cache(maxsize=1024)
+def _plan(present: frozenset[str]) -> _Plan:
+    def having(tags: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(tag for tag in tags if tag in present)
+
+    fields = [(field, having(tags)) for field, tags in _FIELD_TAGS]
+    return _Plan(tuple((field, tags[0]) for field, tags in fields if len(tags) == 1),
+                 tuple((field, tags) for field, tags in fields if len(tags) > 1),
+                 having(_TITLE), having(_CHAPTER_TITLE), having(_URL), having(_DOI),
+                 having(_SOURCE_DB), having(_MEDLINE_ID), having(_PMID_NOTE), having(_PUB_TYPE))
 
 
 def ris_candidates(raw: Raw) -> Candidates:
     """Where each normalised field lives in the RIS dialects of Ovid, EBSCO, Embase, WoS,
-    ProQuest, PubMed-via-EndNote, Zotero, Google Scholar and Scopus."""
+    ProQuest, PubMed-via-EndNote, Zotero, Google Scholar and Scopus. A field no tag feeds is
+    left out."""
+    plan = _plan(frozenset(raw))
     ty = (raw.get("TY") or [""])[0].upper()
-    in_book = ty in {"CHAP", "CHAPTER"}
-    source_db = " ".join(_values(raw, "DB", "DP")).lower()
-    medline = any(word in source_db for word in ("nlm", "pubmed", "medline"))
-    urls = _values(raw, "UR", "L2", "LK", "L1")
-    return {
-        "title": _values(raw, "TI", "T1", "CT", "BT") if not in_book else _values(raw, "TI", "T1"),
-        "authors": _values(raw, "AU", "A1"),
-        "year": _values(raw, "PY", "Y1", "DA", "Y2"),
-        "journal": _values(raw, "JF", "T2", "JO", "JA", "J2", "J1", "BT"),
-        "journal_abbrev": _values(raw, "J2", "JA", "J9", "JI", "J1", "JO"),
-        "volume": _values(raw, "VL"),
-        "issue": _values(raw, "IS", "CP"),
-        "pages_start": _values(raw, "SP"),
-        "pages_end": _values(raw, "EP"),
-        "doi": _values(raw, "DO", "DI", "L3", "M3", "N1") + [u for u in urls if "doi" in u.lower()],
-        "pmid": ([v for v in _values(raw, "AN", "ID", "C2") if medline]
-                 + [v for v in _values(raw, "N1", "M1", "C2", "AN") if "pmid" in v.lower()]
-                 + [u for u in urls if "pubmed" in u.lower()]),
-        "issn": _values(raw, "SN"),
-        "isbn": _values(raw, "BN"),
-        "abstract": _values(raw, "AB", "N2"),
-        "keywords": _values(raw, "KW", "DE"),
-        "url": [u for u in urls if "doi.org" not in u.lower()] + urls,
-        "language": _values(raw, "LA"),
-        "pub_type": _values(raw, "M3", "PT", "DT") + [ty],
-        "publisher": _values(raw, "PB", "PU"),
-        "accession": _values(raw, "AN", "ID", "U2", "UT"),
-    }
+    found = {field: raw[tag] for field, tag in plan.one_tag}
+    for field, tags in plan.tags:
+        found[field] = _values(raw, tags)
+    found["title"] = _values(raw, plan.chapter_title if ty in {"CHAP", "CHAPTER"} else plan.title)
+    found["pub_type"] = _values(raw, plan.pub_type) + [ty]
+    urls = _values(raw, plan.url)
+    if not urls:
+        found["doi"] = _values(raw, plan.doi)
+    else:
+        lowered = [u.lower() for u in urls]
+        found["doi"] = _values(raw, plan.doi) + [u for u, low in zip(urls, lowered, strict=True)
+                                                 if "doi" in low]
+        found["url"] = [u for u, low in zip(urls, lowered, strict=True)
+                        if "doi.org" not in low] + urls
+    pmid = [v for v in _values(raw, plan.pmid_note) if "pmid" in v.lower()]
+    if plan.source_db and plan.medline_id:
+        source_db = " ".join(_values(raw, plan.source_db)).lower()
+        if "nlm" in source_db or "pubmed" in source_db or "medline" in source_db:
+            pmid = _values(raw, plan.medline_id) + pmid
+    if urls:
+        pmid += [u for u, low in zip(urls, lowered, strict=True) if "pubmed" in low]
+    found["pmid"] = pmid
+    return found
 
 
 def write_ris(entries: Iterable[Raw]) -> str:
