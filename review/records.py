@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
@@ -130,7 +131,7 @@ def _drop_trailer(value: str) -> str:
     return value
 
 
-def pick_abstract(values: list[str]) -> str | None:
+def pick_abstract(values: Iterable[str]) -> str | None:
     """The real abstract wins over copyright lines; among real ones the longest wins.
 
     Trailers that databases append ('[ABSTRACT FROM AUTHOR]', APA's copyright line) go, so
@@ -212,7 +213,7 @@ _QUALIFIER = re.compile(r"\(.*?\)")
 _NOT_ID_CHAR = re.compile(r"[^0-9Xx]")
 
 
-def split_issn_isbn(values: list[str]) -> tuple[list[str], list[str]]:
+def split_issn_isbn(values: Iterable[str]) -> tuple[list[str], list[str]]:
     """Databases put ISSNs and ISBNs in one tag (RIS SN); tell them apart by length and checksum.
 
     Returns (issns as NNNN-NNNX, isbns as bare digits). Qualifiers such as '(Linking)' go.
@@ -393,7 +394,7 @@ _PUB_TYPES: tuple[tuple[str, str], ...] = (
 )
 
 
-def normalise_pub_type(values: list[str]) -> str | None:
+def normalise_pub_type(values: Iterable[str]) -> str | None:
     """Map TY / PT / DT / M3 / Document Type values to one vocabulary.
 
     Specific types (erratum, conference abstract, comment, protocol) win over generic ones
@@ -414,7 +415,7 @@ def _pub_type(values: tuple[str, ...]) -> str | None:
 # --- assembly -----------------------------------------------------------------------------
 
 
-def _first(values: list[str], normaliser) -> Any:
+def _first(values: Iterable[str], normaliser) -> Any:
     for value in values:
         result = normaliser(value)
         if result:
@@ -431,41 +432,42 @@ _KEYWORD_SEPARATOR = re.compile(r";\s*")
 
 
 def build_record(raw: Raw, candidates: Candidates, *, format: str, line: int) -> Record:
-    """Pick every normalised field from its candidates (first usable value wins)."""
+    """Pick every normalised field from its candidates (first usable value wins); a field
+    with no candidates may be left out of them."""
     get = candidates.get
-    issns, isbns = split_issn_isbn(get("issn", []) + get("isbn", []))
-    pages_start, pages_end = normalise_pages(_first(get("pages_start", []), clean_text),
-                                             _first(get("pages_end", []), clean_text))
-    keywords = _unique([clean_text(k) for value in get("keywords", [])
+    issns, isbns = split_issn_isbn([*get("issn", ()), *get("isbn", ())])
+    pages_start, pages_end = normalise_pages(_first(get("pages_start", ()), clean_text),
+                                             _first(get("pages_end", ()), clean_text))
+    keywords = _unique([clean_text(k) for value in get("keywords", ())
                         for k in (_KEYWORD_SEPARATOR.split(value) if ";" in value else (value,))])
-    journal = _first(get("journal", []), clean_text)
-    abbrev = _first(get("journal_abbrev", []), clean_text)
+    journal = _first(get("journal", ()), clean_text)
+    abbrev = _first(get("journal_abbrev", ()), clean_text)
     if abbrev and journal and abbrev.lower() == journal.lower():
         abbrev = None
     return Record(
         raw=raw,
         format=format,
         line=line,
-        doi=_first(get("doi", []), normalise_doi),
-        pmid=_first(get("pmid", []), normalise_pmid),
-        title=_first(get("title", []), clean_title),
-        authors=_unique([normalise_author(a) for a in get("authors", [])]),
-        year=_first(get("year", []), normalise_year),
+        doi=_first(get("doi", ()), normalise_doi),
+        pmid=_first(get("pmid", ()), normalise_pmid),
+        title=_first(get("title", ()), clean_title),
+        authors=_unique([normalise_author(a) for a in get("authors", ())]),
+        year=_first(get("year", ()), normalise_year),
         journal=journal or abbrev,
         journal_abbrev=abbrev,
-        volume=_first(get("volume", []), clean_text),
-        issue=_first(get("issue", []), clean_text),
+        volume=_first(get("volume", ()), clean_text),
+        issue=_first(get("issue", ()), clean_text),
         pages_start=pages_start,
         pages_end=pages_end,
         issn=issns,
         isbn=isbns,
-        abstract=pick_abstract(get("abstract", [])),
+        abstract=pick_abstract(get("abstract", ())),
         keywords=keywords,
-        url=_first(get("url", []), clean_text),
-        language=_first(get("language", []), normalise_language),
-        pub_type=normalise_pub_type(get("pub_type", [])),
-        publisher=_first(get("publisher", []), clean_text),
-        accession=_first(get("accession", []), clean_text),
+        url=_first(get("url", ()), clean_text),
+        language=_first(get("language", ()), normalise_language),
+        pub_type=normalise_pub_type(get("pub_type", ())),
+        publisher=_first(get("publisher", ()), clean_text),
+        accession=_first(get("accession", ()), clean_text),
     )
 
 

@@ -303,14 +303,17 @@ class StreamedText:
         carry = ""  # the start of a line cut by the previous chunk's end
         after_cr = False  # the previous chunk ended with CR
         for text in self._rest():
-            if "\r" in text:
-                crlf, cr, lf = _ending_counts(text)
-                counts[0] += crlf
-                counts[1] += cr
-                counts[2] += lf
-            else:
-                counts[2] += text.count("\n")
             lines = _split(text)
+            ends_line = text[-1] in "\r\n"
+            breaks = len(lines) if ends_line else len(lines) - 1
+            if "\r" in text:  # every CRLF is one CR, one LF and one line break
+                cr, lf = text.count("\r"), text.count("\n")
+                crlf = cr + lf - breaks
+                counts[0] += crlf
+                counts[1] += cr - crlf
+                counts[2] += lf - crlf
+            else:
+                counts[2] += breaks
             if after_cr and text[0] == "\n":  # CR, then LF: one CRLF, not an empty line
                 del lines[0]
                 counts[0] += 1
@@ -319,7 +322,7 @@ class StreamedText:
             elif carry:
                 lines[0] = carry + lines[0]
             after_cr = text[-1] == "\r"
-            carry = lines.pop() if text[-1] not in "\r\n" else ""
+            carry = "" if ends_line else lines.pop()
             if lines:
                 yield lines
         if carry:
