@@ -138,8 +138,9 @@ _BLANK = b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"
 Source = bytes | Path
 
 
-def byte_chunks(source: Source, size: int = CHUNK) -> Iterator[bytes]:
+def byte_chunks(source: Source, size: int | None = None) -> Iterator[bytes]:
     """The bytes of an export held in memory or on disk, a chunk at a time."""
+    size = size or CHUNK
     if isinstance(source, bytes):
         for start in range(0, len(source), size):
             yield source[start:start + size]
