@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from review.accounts import Reviewer, authorise, is_lead
 from review.errors import InputError, ReviewError, StoreError
-from review.io import ParsedFile, read_bytes
+from review.io import ParsedFile, read_file
 from review.store import Store, utc_now
 from review.store.records import audit, insert_records, insert_source, known_hashes
 
@@ -119,9 +119,5 @@ def import_files(store: Store, paths: Sequence[str | Path], source: SourceInfo, 
     for path in paths:
         if progress:
             progress(str(path))
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise InputError(str(path), f"cannot be read: {exc.strerror or exc}") from None
-        parsed.append(read_bytes(data, str(path), encoding=encoding))
+        parsed.append(read_file(path, encoding=encoding))  # streamed: the bytes are not held
     return import_parsed(store, parsed, source, actor=actor)
