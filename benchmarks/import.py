@@ -2,7 +2,10 @@
 import into an SQLite review.
 
 Each measurement runs in a fresh Python process, so peak memory (ru_maxrss) is that step's own.
-Run: .venv/bin/python benchmarks/import.py [--records 50000]
+With --runs R every step runs R times, the steps taking turns so a busy machine weighs on each
+alike, and the median seconds and median peak are kept. Figures go to
+benchmarks/results/import.json (benchmarks/results.py).
+Run: .venv/bin/python benchmarks/import.py [--records 50000] [--runs 3]
 """
 
 from __future__ import annotations
@@ -10,12 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.results import record  # noqa: E402
 
 WORDS = ("peer support self-harm community online forum moderated group charity voluntary "
          "qualitative interview young people adults belonging stigma recovery wellbeing "
@@ -82,29 +89,51 @@ def measure(*args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+STEPS = ("rispy.load (plain)", "review read_file", "review import (SQLite)")
+
+
+def median_step(name: str, runs: list[dict]) -> dict:
+    """One step's figures: the median seconds and the median peak of its runs."""
+    seconds = statistics.median(r["seconds"] for r in runs)
+    return {"step": name, "records": runs[0]["records"], "seconds": round(seconds, 3),
+            "records_per_s": round(runs[0]["records"] / seconds),
+            "peak_mb": round(statistics.median(r["peak_mb"] for r in runs), 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--runs", type=int, default=3,
+                        help="fresh processes per step; the medians are kept (default 3)")
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    protocol = str(ROOT / "protocols" / "peer-support-self-harm.toml")
+    runs: dict[str, list[dict]] = {name: [] for name in STEPS}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.ris"
         make_ris(path, args.records)
         size_mb = path.stat().st_size / 1e6
-        print(f"{args.records} RIS records, {size_mb:.1f} MB")
-        rows = [
-            ("rispy.load (plain)", measure("rispy", str(path))),
-            ("review read_file", measure("read", str(path))),
-            ("review import (SQLite)", measure("import", str(path), str(Path(tmp) / "b.db"),
-                                                str(ROOT / "protocols" /
-                                                    "peer-support-self-harm.toml"))),
-        ]
+        print(f"{args.records} RIS records, {size_mb:.1f} MB, {args.runs} run(s) per step")
+        for run in range(args.runs):
+            runs[STEPS[0]].append(measure("rispy", str(path)))
+            runs[STEPS[1]].append(measure("read", str(path)))
+            runs[STEPS[2]].append(measure("import", str(path), str(Path(tmp) / f"b{run}.db"),
+                                          protocol))
+    steps = [median_step(name, runs[name]) for name in STEPS]
     print(f"{'step':<26}{'records':>9}{'seconds':>9}{'records/s':>11}{'peak MB':>9}")
-    for name, r in rows:
-        print(f"{name:<26}{r['records']:>9}{r['seconds']:>9.2f}"
-              f"{r['records'] / r['seconds']:>11.0f}{r['peak_mb']:>9.0f}")
-    note = rows[0][1]["records"]
-    if note != args.records:
-        print(f"note: plain rispy.load returned {note} of {args.records} records")
+    for step in steps:
+        print(f"{step['step']:<26}{step['records']:>9}{step['seconds']:>9.2f}"
+              f"{step['records_per_s']:>11}{step['peak_mb']:>9.0f}")
+    rispy_step, read_step = steps[0], steps[1]
+    ratios = {"read_time": round(read_step["seconds"] / rispy_step["seconds"], 2),
+              "read_memory": round(read_step["peak_mb"] / rispy_step["peak_mb"], 2)}
+    print(f"review read_file / rispy.load: {ratios['read_time']:.2f}x the time, "
+          f"{ratios['read_memory']:.2f}x the peak memory")
+    if rispy_step["records"] != args.records:
+        print(f"note: plain rispy.load returned {rispy_step['records']} of {args.records} records")
+    record("import", {"records": args.records, "file_mb": round(size_mb, 1), "runs": args.runs,
+                      "steps": steps, "ratios": ratios})
 
 
 if __name__ == "__main__":

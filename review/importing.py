@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from review.accounts import Reviewer, authorise, is_lead
 from review.errors import InputError, ReviewError, StoreError
-from review.io import ParsedFile, read_bytes
+from review.io import ParsedFile, read_bytes, read_file
 from review.store import Store, utc_now
 from review.store.records import audit, insert_records, insert_source, known_hashes
 
@@ -147,13 +147,9 @@ def read_exports(files: Sequence[str | Path | tuple[str, bytes]], *, encoding: s
         if progress:
             progress(name)
         if isinstance(item, tuple):
-            data = item[1]
-        else:
-            try:
-                data = Path(item).read_bytes()
-            except OSError as exc:
-                raise InputError(name, f"cannot be read: {exc.strerror or exc}") from None
-        parsed.append(read_bytes(data, name, encoding=encoding))
+            parsed.append(read_bytes(item[1], name, encoding=encoding))
+        else:  # streamed from disk: the file's bytes are never held whole
+            parsed.append(read_file(item, encoding=encoding))
     return parsed
 
 

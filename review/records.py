@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
@@ -71,6 +71,19 @@ NORMALISED_FIELDS: tuple[str, ...] = tuple(Record(raw={}).normalised())
 
 # --- text ---------------------------------------------------------------------------------
 
+_DOUBLE_SPACE = re.compile("  ")  # re finds it faster than `in` in text full of single spaces
+
+
+def _already_clean(value: str) -> bool:
+    """True when collapsing whitespace would change nothing: ASCII text whose only whitespace
+    is single spaces between words. Checked without splitting a long abstract into words."""
+    return (value.isascii() and value[0] != " " and value[-1] != " "
+            and "\n" not in value and "\r" not in value and "\t" not in value
+            and "\x0b" not in value and "\x0c" not in value and "\x1c" not in value
+            and "\x1d" not in value and "\x1e" not in value and "\x1f" not in value
+            and _DOUBLE_SPACE.search(value) is None)
+
+
 def clean_text(value: str | None) -> str | None:
     """Collapse whitespace (wrapped lines, tabs, non-breaking spaces); empty becomes None.
 
@@ -78,6 +91,8 @@ def clean_text(value: str | None) -> str | None:
     """
     if value is None:
         return None
+    if len(value) > 80 and _already_clean(value):  # short ones split faster than we check
+        return value
     text = " ".join(value.split())
     if text == value:
         return value
@@ -116,7 +131,7 @@ def _drop_trailer(value: str) -> str:
     return value
 
 
-def pick_abstract(values: list[str]) -> str | None:
+def pick_abstract(values: Iterable[str]) -> str | None:
     """The real abstract wins over copyright lines; among real ones the longest wins.
 
     Trailers that databases append ('[ABSTRACT FROM AUTHOR]', APA's copyright line) go, so
@@ -133,6 +148,7 @@ def pick_abstract(values: list[str]) -> str | None:
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
 
 
+_DOI_TAG = re.compile(r"\[doi\]$", re.IGNORECASE)  # MEDLINE's '10.1/x [doi]'
 _DOI_URL_SUFFIX = re.compile(r"/(pdf|full|abstract|epdf|epub|pdfdirect|suppinfo|html|"
                              r"full\.pdf|fulltext|references)/?$", re.IGNORECASE)
 
@@ -153,7 +169,8 @@ def normalise_doi(value: str | None) -> str | None:
     if not match:
         return None
     doi = match.group(0)
-    doi = re.sub(r"\[doi\]$", "", doi, flags=re.IGNORECASE)
+    if doi.endswith("]"):
+        doi = _DOI_TAG.sub("", doi)
     doi = doi.rstrip(".,;:]}'")
     while doi.endswith(")") and doi.count(")") > doi.count("("):  # '(see 10.1/x)'
         doi = doi[:-1].rstrip(".,;:")
@@ -191,7 +208,12 @@ def _isbn_ok(digits: str) -> bool:
     return False
 
 
-def split_issn_isbn(values: list[str]) -> tuple[list[str], list[str]]:
+_ID_SEPARATOR = re.compile(r"[;,\s]+(?=\S*\d)")
+_QUALIFIER = re.compile(r"\(.*?\)")
+_NOT_ID_CHAR = re.compile(r"[^0-9Xx]")
+
+
+def split_issn_isbn(values: Iterable[str]) -> tuple[list[str], list[str]]:
     """Databases put ISSNs and ISBNs in one tag (RIS SN); tell them apart by length and checksum.
 
     Returns (issns as NNNN-NNNX, isbns as bare digits). Qualifiers such as '(Linking)' go.
@@ -199,8 +221,10 @@ def split_issn_isbn(values: list[str]) -> tuple[list[str], list[str]]:
     issns: list[str] = []
     isbns: list[str] = []
     for value in values:
-        for part in re.split(r"[;,\s]+(?=\S*\d)", value):
-            compact = re.sub(r"[^0-9Xx]", "", re.sub(r"\(.*?\)", "", part)).upper()
+        for part in _ID_SEPARATOR.split(value):
+            if "(" in part:
+                part = _QUALIFIER.sub("", part)
+            compact = _NOT_ID_CHAR.sub("", part).upper()
             if len(compact) == 8:
                 issn = f"{compact[:4]}-{compact[4:]}"
                 if issn not in issns:
@@ -231,7 +255,10 @@ _PAGE_PARTS = re.compile(r"^([A-Za-z]*)(\d+)([A-Za-z]*)$")
 
 def normalise_pages(start: str | None, end: str | None = None) -> tuple[str | None, str | None]:
     """Start and end page; '123-9' means 123-129 and 'S12-9' means S12-S19."""
-    start = clean_text(_PAGE_PREFIX.sub("", start or "")) if start else None
+    if start:
+        if "p" in start or "P" in start:  # only then can there be a 'pp.' prefix
+            start = _PAGE_PREFIX.sub("", start)
+        start = clean_text(start)
     end = clean_text(end) if end else None
     if start and not end:
         parts = _PAGE_SPLIT.split(start, maxsplit=1)
@@ -367,7 +394,7 @@ _PUB_TYPES: tuple[tuple[str, str], ...] = (
 )
 
 
-def normalise_pub_type(values: list[str]) -> str | None:
+def normalise_pub_type(values: Iterable[str]) -> str | None:
     """Map TY / PT / DT / M3 / Document Type values to one vocabulary.
 
     Specific types (erratum, conference abstract, comment, protocol) win over generic ones
@@ -388,7 +415,7 @@ def _pub_type(values: tuple[str, ...]) -> str | None:
 # --- assembly -----------------------------------------------------------------------------
 
 
-def _first(values: list[str], normaliser: Callable[[str], Any]) -> Any:
+def _first(values: Iterable[str], normaliser: Callable[[str], Any]) -> Any:
     for value in values:
         result = normaliser(value)
         if result:
@@ -397,49 +424,50 @@ def _first(values: list[str], normaliser: Callable[[str], Any]) -> Any:
 
 
 def _unique(values: list[str | None]) -> list[str]:
-    seen: list[str] = []
-    for value in values:
-        if value and value not in seen:
-            seen.append(value)
-    return seen
+    """The values in their first order, each once, empty ones left out."""
+    return [value for value in dict.fromkeys(values) if value]
+
+
+_KEYWORD_SEPARATOR = re.compile(r";\s*")
 
 
 def build_record(raw: Raw, candidates: Candidates, *, format: str, line: int) -> Record:
-    """Pick every normalised field from its candidates (first usable value wins)."""
+    """Pick every normalised field from its candidates (first usable value wins); a field
+    with no candidates may be left out of them."""
     get = candidates.get
-    issns, isbns = split_issn_isbn(get("issn", []) + get("isbn", []))
-    pages_start, pages_end = normalise_pages(_first(get("pages_start", []), clean_text),
-                                             _first(get("pages_end", []), clean_text))
-    keywords = _unique([clean_text(k) for value in get("keywords", [])
-                        for k in re.split(r";\s*", value)])
-    journal = _first(get("journal", []), clean_text)
-    abbrev = _first(get("journal_abbrev", []), clean_text)
+    issns, isbns = split_issn_isbn([*get("issn", ()), *get("isbn", ())])
+    pages_start, pages_end = normalise_pages(_first(get("pages_start", ()), clean_text),
+                                             _first(get("pages_end", ()), clean_text))
+    keywords = _unique([clean_text(k) for value in get("keywords", ())
+                        for k in (_KEYWORD_SEPARATOR.split(value) if ";" in value else (value,))])
+    journal = _first(get("journal", ()), clean_text)
+    abbrev = _first(get("journal_abbrev", ()), clean_text)
     if abbrev and journal and abbrev.lower() == journal.lower():
         abbrev = None
     return Record(
         raw=raw,
         format=format,
         line=line,
-        doi=_first(get("doi", []), normalise_doi),
-        pmid=_first(get("pmid", []), normalise_pmid),
-        title=_first(get("title", []), clean_title),
-        authors=_unique([normalise_author(a) for a in get("authors", [])]),
-        year=_first(get("year", []), normalise_year),
+        doi=_first(get("doi", ()), normalise_doi),
+        pmid=_first(get("pmid", ()), normalise_pmid),
+        title=_first(get("title", ()), clean_title),
+        authors=_unique([normalise_author(a) for a in get("authors", ())]),
+        year=_first(get("year", ()), normalise_year),
         journal=journal or abbrev,
         journal_abbrev=abbrev,
-        volume=_first(get("volume", []), clean_text),
-        issue=_first(get("issue", []), clean_text),
+        volume=_first(get("volume", ()), clean_text),
+        issue=_first(get("issue", ()), clean_text),
         pages_start=pages_start,
         pages_end=pages_end,
         issn=issns,
         isbn=isbns,
-        abstract=pick_abstract(get("abstract", [])),
+        abstract=pick_abstract(get("abstract", ())),
         keywords=keywords,
-        url=_first(get("url", []), clean_text),
-        language=_first(get("language", []), normalise_language),
-        pub_type=normalise_pub_type(get("pub_type", [])),
-        publisher=_first(get("publisher", []), clean_text),
-        accession=_first(get("accession", []), clean_text),
+        url=_first(get("url", ()), clean_text),
+        language=_first(get("language", ()), normalise_language),
+        pub_type=normalise_pub_type(get("pub_type", ())),
+        publisher=_first(get("publisher", ()), clean_text),
+        accession=_first(get("accession", ()), clean_text),
     )
 
 

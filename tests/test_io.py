@@ -264,3 +264,33 @@ def test_parse_ris_never_merges_records_without_er() -> None:
     lines = ["TY  - JOUR", "TI  - One", "TY  - JOUR", "TI  - Two", "ER  - "]
     with pytest.raises(InputError, match="line 3"):
         parse_ris(lines, "m.ris")
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64])
+def test_streamed_reading_does_not_depend_on_chunk_size(exports, monkeypatch, chunk: int) -> None:
+    """Chunk ends fall inside characters, lines and CRLF pairs; nothing may change."""
+    files = ["asreview__ovid_psycinfo.ris", "asreview__embase.ris",
+             "synthesisr__PubMed_example.txt"]
+    whole = [read_file(exports / name) for name in files]
+    mixed = RIS.replace("\n", "\r\n", 3).replace("Peer", "\ufeffPeer").encode("utf-8-sig")
+    constructed = [read_bytes(RIS.replace("\n", nl).encode(enc), "x.ris")
+                   for nl in ("\r\n", "\r", "\n") for enc in ("utf-8", "utf-16")]
+    constructed.append(read_bytes(mixed, "mixed.ris"))
+    monkeypatch.setattr("review.io.decode.CHUNK", chunk)
+    streamed = [read_file(exports / name) for name in files]
+    again = [read_bytes(RIS.replace("\n", nl).encode(enc), "x.ris")
+             for nl in ("\r\n", "\r", "\n") for enc in ("utf-8", "utf-16")]
+    again.append(read_bytes(mixed, "mixed.ris"))
+    for one, other in zip(whole + constructed, streamed + again, strict=True):
+        assert (one.encoding, one.line_endings, one.sha256, one.size) == \
+            (other.encoding, other.line_endings, other.sha256, other.size)
+        assert [(r.raw, r.normalised(), r.line) for r in one.records] == \
+            [(r.raw, r.normalised(), r.line) for r in other.records]
+    assert {p.line_endings for p in constructed} == {"CRLF", "CR", "LF", "CRLF+LF"}
+
+
+def test_read_file_and_read_bytes_agree(exports) -> None:
+    for row in export_index():
+        path = exports / row["file"]
+        on_disk, in_memory = read_file(path), read_bytes(path.read_bytes(), str(path))
+        assert on_disk == in_memory

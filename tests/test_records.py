@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from review.records import (
+    clean_text,
     clean_title,
     fold,
     normalise_author,
@@ -148,3 +149,17 @@ def test_pages_are_idempotent(value: str) -> None:
 def test_title_is_idempotent(value: str) -> None:
     once = clean_title(value)
     assert clean_title(once) == once
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab.é ") + ["\t", "\n", "\r", "\x0b", "\x0c",
+                                                   "\x1c", "\x1f", "\xa0", "\u2028"]),
+               max_size=200))
+def test_clean_text_collapses_whitespace_exactly(value: str) -> None:
+    """The quick check for long clean text must agree with collapsing every run of whitespace,
+    and hand back the very same string when nothing changes."""
+    for text in (value, value * 5 + "x" * 81):  # past 80 characters the quick check runs
+        collapsed = " ".join(text.split())
+        if collapsed == text:
+            assert clean_text(text) is text
+        else:
+            assert clean_text(text) == (collapsed or None)
