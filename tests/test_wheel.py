@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from review.duplicates import summary
 from review.project import review_info
 from review.store import Store
+from review.store import schema as t
 from review.store.records import list_sources
 from tests.conftest import missing
 
@@ -150,7 +151,7 @@ def test_demo_from_the_installed_package(installed: Installed) -> None:
         assert result.groups == len(works) < result.records  # deduplicated as the truth says
         with store.read() as conn:
             votes = conn.execute(sa.select(sa.func.count())
-                                 .select_from(store.tables["decisions"])).scalar_one()
+                                 .select_from(t.decisions)).scalar_one()
         assert votes > 0
     finally:
         store.close()
