@@ -33,12 +33,9 @@ demo: venv
 
 test: venv system
 	$(BIN)/ruff check review tests benchmarks scripts sample_refs app.py setup.py
-<<<<<<< HEAD
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/cog -I . --check --check-fail-msg 'run `make readme`' README.md
-=======
-	$(BIN)/lint-imports
->>>>>>> imports
 	$(BIN)/python -m pytest
 
 # The README's figure tables, generated from benchmarks/results/*.json (which the benchmarks
