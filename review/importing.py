@@ -126,11 +126,13 @@ def import_files(store: Store, paths: Sequence[str | Path], source: SourceInfo, 
 @dataclass(frozen=True, slots=True)
 class ImportOutcome:
     """One search imported: its files, and the review's duplicates after it (None when the
-    import was told not to deduplicate, so the new records wait for `review dedupe`)."""
+    import was told not to deduplicate, or deduplication failed after the import had landed:
+    then `dedupe_error` says why, and the new records wait for `review dedupe`)."""
 
     source: SourceInfo
     files: list[ImportedFile]
     dedupe: DedupeSummary | None
+    dedupe_error: str | None = None
 
     @property
     def records(self) -> int:
@@ -170,5 +172,8 @@ def import_and_deduplicate(store: Store, files: Sequence[str | Path | tuple[str,
         return ImportOutcome(source, done, None)
     from review.duplicates import run_dedupe  # start-up: the engine loads only to deduplicate
 
-    summary = run_dedupe(store, actor=actor, progress=dedupe_progress)
+    try:
+        summary = run_dedupe(store, actor=actor, progress=dedupe_progress)
+    except Exception as exc:  # the import has landed: say so, and why the dedupe did not
+        return ImportOutcome(source, done, None, dedupe_error=str(exc) or type(exc).__name__)
     return ImportOutcome(source, done, summary)

@@ -189,3 +189,33 @@ def test_import_and_deduplicate_with_a_bad_file_changes_nothing(review, tmp_path
         import_and_deduplicate(review, [tmp_path / "missing.ris"],
                                SourceInfo("Embase", "database"), actor="lead")
     assert _counts(review) == before
+
+
+def test_a_failed_dedupe_still_reports_the_import_that_landed(review, db_url: str,
+                                                             tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """The import commits before the review is deduplicated: when the dedupe then fails, the
+    caller hears that the records are in (a retry would be refused as already imported) and
+    why the dedupe did not run, from the service and from `review import` alike."""
+    from click.testing import CliRunner
+
+    from review.cli.main import main
+
+    def broken(*_args, **_kwargs):
+        raise ReviewError("the engine could not run")
+
+    monkeypatch.setattr("review.duplicates.run_dedupe", broken)
+    outcome = import_and_deduplicate(review, [("a.ris", GOOD.encode())],
+                                     SourceInfo("MEDLINE", "database"), actor="lead")
+    assert (outcome.records, outcome.dedupe) == (2, None)
+    assert outcome.dedupe_error == "the engine could not run"
+    assert store_records.count_records(review) == 2
+    export = tmp_path / "b.ris"
+    export.write_text(GOOD.replace("ps.1", "ps.2").replace("2015", "2016"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", str(export), "--source", "Embase",
+                                       "--db", db_url])
+    assert result.exit_code == 1
+    assert "Imported 2 records from 1 file(s) as source 'Embase'." in result.stdout
+    assert "Deduplication failed: the engine could not run. The records are imported" in \
+        result.stderr
+    assert store_records.count_records(review) == 4

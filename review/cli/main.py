@@ -142,6 +142,10 @@ def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None
     click.echo(f"Imported {outcome.records} records from {len(outcome.files)} file(s) as "
                f"source {outcome.source.name!r}.")
     summary = outcome.dedupe
+    if outcome.dedupe_error is not None:
+        click.echo(f"Deduplication failed: {outcome.dedupe_error}. The records are imported; "
+                   "they reach screening after 'review dedupe'.", err=True)
+        sys.exit(1)
     if summary is None:
         click.echo("Not deduplicated (--no-dedupe): the new records reach screening after "
                    "'review dedupe'.")

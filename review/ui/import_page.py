@@ -72,7 +72,13 @@ def import_page() -> None:
     files = "; ".join(f"{md_escape(f.file_name)} ({f.format}, {f.records} records)"
                       for f in outcome.files)
     summary = outcome.dedupe
-    assert summary is not None  # the page always deduplicates
+    if summary is None:  # the page always deduplicates: it failed after the import landed
+        st.session_state[f"{PREFIX}-n"] = counter + 1
+        st.warning(f"Imported {outcome.records} records from {len(outcome.files)} file(s) as "
+                   f"{md_escape(outcome.source.name)}: {files}. Finding duplicates failed "
+                   f"({md_escape(outcome.dedupe_error or 'unknown error')}); the new records "
+                   "reach screening once duplicates are found again (`review dedupe`).")
+        return
     voting.flash(PREFIX, f"Imported {outcome.records} records from {len(outcome.files)} "
                  f"file(s) as {md_escape(outcome.source.name)}: {files}. After deduplication "
                  f"the review has {summary.records} records in {summary.groups} groups; "
