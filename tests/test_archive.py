@@ -327,6 +327,16 @@ def test_a_failed_restore_leaves_an_empty_file_as_it_was(broken_archive: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["placeholder.db"]
 
 
+def test_a_target_whose_file_cannot_be_made_leaves_no_folder(broken_archive: Path,
+                                                           tmp_path: Path) -> None:
+    """The folders are made, then the file beside the target cannot be (its name is too long
+    for the file system): the folders go again, and the message is a reviewer's."""
+    target = tmp_path / "new" / "deeper" / ("r" * 245 + ".db")
+    with pytest.raises(StoreError, match="could not be written .*nothing was kept"):
+        import_project(broken_archive, target)
+    assert not (tmp_path / "new").exists()
+
+
 def test_what_another_program_creates_during_a_failed_restore_survives(
         db_url: str, broken_archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = archive_module._insert

@@ -183,26 +183,31 @@ class NewDatabase:
     @contextmanager
     def _filling_sqlite(self) -> Iterator[Connection]:
         assert self.path is not None
-        made = _make_parents(self.path.parent)
-        partial = _claim_partial(self.path)
+        made: list[Path] = []
+        partial: Path | None = None
         store: Store | None = None
         try:
+            _make_parents(self.path.parent, made)
+            partial = _claim_partial(self.path)
             store = Store.create(partial)
             with store.write() as conn:
                 yield conn
             _fold_wal(store)
             store.close()
             self._move_into_place(partial)
-        except BaseException:
+        except BaseException as exc:
             if store is not None:
                 store.close()
-            for suffix in ("", "-wal", "-shm", "-journal"):
+            for suffix in ("", "-wal", "-shm", "-journal") if partial else ():
                 Path(f"{partial}{suffix}").unlink(missing_ok=True)
             for folder in reversed(made):
                 try:
                     folder.rmdir()
                 except OSError:
                     pass  # something else was put there meanwhile: it stays
+            if isinstance(exc, OSError) and store is None:  # no folder or file could be made
+                raise StoreError(f"{self.path} could not be written ({exc.strerror or exc}); "
+                                 "nothing was kept") from exc
             raise
 
     def _move_into_place(self, partial: Path) -> None:
@@ -244,21 +249,19 @@ def _fold_wal(store: Store) -> None:
                          "another program reading it?")
 
 
-def _make_parents(folder: Path) -> list[Path]:
-    """Create missing folders; return those made (outermost first) so a failure can remove
-    them."""
+def _make_parents(folder: Path, made: list[Path]) -> None:
+    """Create missing folders, adding each to `made` (outermost first) as soon as it exists, so
+    a failure part-way can still remove them."""
     missing = []
     while not folder.exists():
         missing.append(folder)
         folder = folder.parent
-    made = []
     for path in reversed(missing):
         try:
             path.mkdir()
         except FileExistsError:
             continue
         made.append(path)
-    return made
 
 
 def _claim_partial(target: Path) -> Path:
