@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from review.accounts import get_setting
 from review.errors import ReviewError
 from review.project import review_protocol
+from review.sessions import DEFAULT_MINUTES, SESSION_ENV, parse_minutes
 from review.store import Store
 from review.store import schema as t
 from review.store.migrations import LATEST
@@ -31,7 +32,6 @@ class Check:
     detail: str
 
 
-SESSION_ENV = "REVIEW_SESSION_MINUTES"
 
 
 def secrets_files() -> list[Path]:
@@ -67,15 +67,12 @@ def run_checks(db: str | os.PathLike[str] | None,
 def _session_minutes() -> Check:
     raw = os.environ.get(SESSION_ENV)
     if raw is None:
-        return Check("session expiry", True, f"signed-in sessions end after 60 idle minutes "
-                     f"(${SESSION_ENV} not set)")
-    try:
-        minutes = float(raw)
-    except ValueError:
-        minutes = 0
-    if minutes <= 0:
+        return Check("session expiry", True, f"signed-in sessions end after "
+                     f"{DEFAULT_MINUTES:g} idle minutes (${SESSION_ENV} not set)")
+    minutes = parse_minutes(raw)
+    if minutes is None:
         return Check("session expiry", False, f"${SESSION_ENV}={raw!r} is not a positive number "
-                     "of minutes; the app uses 60 instead")
+                     f"of minutes; the app uses {DEFAULT_MINUTES:g} instead")
     return Check("session expiry", True, f"signed-in sessions end after {minutes:g} idle minutes")
 
 

@@ -51,15 +51,21 @@ class Checked:
     provider_sign_out: bool = False  # an idle single sign-on session: forget the identity too
 
 
-def session_minutes(environ: Mapping[str, str] | None = None) -> float:
-    """Idle minutes before a signed-in session ends ($REVIEW_SESSION_MINUTES; `review doctor`
-    reports a value that is not a positive number, and the default applies meanwhile)."""
-    raw = (os.environ if environ is None else environ).get(SESSION_ENV, DEFAULT_MINUTES)
+def parse_minutes(raw: str) -> float | None:
+    """A positive, finite number of minutes, or None (for `review doctor` to report)."""
     try:
         value = float(raw)
     except ValueError:
-        return DEFAULT_MINUTES
-    return value if value > 0 else DEFAULT_MINUTES
+        return None
+    return value if 0 < value < float("inf") else None
+
+
+def session_minutes(environ: Mapping[str, str] | None = None) -> float:
+    """Idle minutes before a signed-in session ends ($REVIEW_SESSION_MINUTES; `review doctor`
+    reports a value that is not a positive number, and the default applies meanwhile)."""
+    raw = (os.environ if environ is None else environ).get(SESSION_ENV)
+    minutes = None if raw is None else parse_minutes(raw)
+    return DEFAULT_MINUTES if minutes is None else minutes
 
 
 def password_sign_in(store: Store, name: str, password: str, *, now: float) -> Session | None:

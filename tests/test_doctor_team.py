@@ -45,7 +45,7 @@ def test_session_minutes_must_be_a_positive_number(review, monkeypatch, tmp_path
         True, "signed-in sessions end after 60 idle minutes ($REVIEW_SESSION_MINUTES not set)")
     monkeypatch.setenv("REVIEW_SESSION_MINUTES", "45")
     assert _checks(db, [])["session expiry"][0]
-    for bad in ("an hour", "0"):
+    for bad in ("an hour", "0", "nan", "inf"):
         monkeypatch.setenv("REVIEW_SESSION_MINUTES", bad)
         ok, detail = _checks(db, [])["session expiry"]
         assert not ok and "not a positive number" in detail

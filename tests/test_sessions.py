@@ -121,6 +121,6 @@ def test_a_session_set_up_without_a_sign_in_is_checked_by_account_alone(store) -
 
 def test_session_minutes_default_and_bad_values() -> None:
     assert session_minutes({}) == 60
-    for bad in ("soon", "0", "-5"):
+    for bad in ("soon", "0", "-5", "nan", "inf"):
         assert session_minutes({"REVIEW_SESSION_MINUTES": bad}) == 60
     assert session_minutes({"REVIEW_SESSION_MINUTES": "7.5"}) == 7.5

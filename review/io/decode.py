@@ -110,16 +110,6 @@ def _line_endings(text: str) -> str:
     return _endings_name(_ending_counts(text))
 
 
-def iter_lines(text: str) -> Iterator[str]:
-    """Lines one at a time (a 100 MB export need not exist twice in memory as a list)."""
-    start = 0
-    for match in _NEWLINES.finditer(text):
-        yield text[start:match.start()]
-        start = match.end()
-    if start < len(text):
-        yield text[start:]
-
-
 def split_lines(text: str) -> list[str]:
     """Split on CRLF, lone CR or LF only (str.splitlines would also split on form feeds
     and Unicode separators that occur inside abstracts)."""
@@ -244,7 +234,7 @@ def decoded_chunks(source: Source, file: str, encoding: str) -> Iterator[str]:
         yield text
 
 
-# str.splitlines splits on these too; where none occurs it splits exactly as iter_lines does,
+# str.splitlines splits on these too; where none occurs it splits exactly as split_lines does,
 # in one pass and without first rewriting CRLF and CR as LF.
 _OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
 _OTHER_BREAKS_UNICODE = ("\x85", "\u2028", "\u2029")
@@ -265,7 +255,7 @@ class StreamedText:
     """Decoded text as blocks of lines, one chunk's worth at a time, with what `decode` tells
     about it: the first characters (for format detection) and, once read, the line endings.
 
-    Lines split on CRLF, lone CR and LF only, exactly as `iter_lines` splits them.
+    Lines split on CRLF, lone CR and LF only, exactly as `split_lines` splits them.
     """
 
     def __init__(self, texts: Iterator[str], file: str) -> None:
