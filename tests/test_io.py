@@ -4,6 +4,7 @@ databases produce, and bad input that must fail with file and line."""
 from __future__ import annotations
 
 import codecs
+from pathlib import Path
 
 import pytest
 
@@ -294,3 +295,25 @@ def test_read_file_and_read_bytes_agree(exports) -> None:
         path = exports / row["file"]
         on_disk, in_memory = read_file(path), read_bytes(path.read_bytes(), str(path))
         assert on_disk == in_memory
+
+
+def test_a_file_that_changes_between_the_two_passes_is_refused(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """The first pass takes the hash the import is refused or recorded by; the second parses.
+    An export still being written between them would be recorded with a hash that is not of
+    the records imported, so it is refused, naming the file."""
+    import review.io as io_module
+
+    path = tmp_path / "growing.ris"
+    path.write_text(RIS, encoding="utf-8")
+    real = io_module.survey
+
+    def then_appended(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found = real(*args, **kwargs)
+        with open(path, "a", encoding="utf-8") as more:
+            more.write(RIS)
+        return found
+
+    monkeypatch.setattr(io_module, "survey", then_appended)
+    with pytest.raises(InputError, match="growing.ris.*changed while it was being read"):
+        read_file(path)

@@ -103,7 +103,7 @@ def _read(source: Source, name: str, encoding: str | None, format: str | None) -
 def _parse(source: Source, name: str, encoding: str | None, format: str | None) -> ParsedFile:
     found = survey(source, name, encoding)
     texts = (iter([found.text]) if found.text is not None
-             else decoded_chunks(source, name, found.encoding))
+             else decoded_chunks(source, name, found.encoding, found.size))
     stream = StreamedText(texts, name)
     fmt = format or detect_format(split_lines(stream.head))
     if fmt is None:

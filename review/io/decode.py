@@ -213,12 +213,21 @@ def _read_all(path: Path, file: str) -> bytes:
         raise _unreadable(file, exc) from None
 
 
-def decoded_chunks(source: Source, file: str, encoding: str) -> Iterator[str]:
-    """Text a chunk at a time in an encoding `survey` checked; leading BOM characters go."""
+def decoded_chunks(source: Source, file: str, encoding: str,
+                   size: int | None = None) -> Iterator[str]:
+    """Text a chunk at a time in an encoding `survey` checked; leading BOM characters go.
+
+    With the `size` the survey found, a file that changed between the two passes (an export
+    still being written or synced) is refused: its recorded sha256 would not be of these
+    records."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     started = False
+    seen = 0
+    changed = InputError(file, "the file changed while it was being read (is it still being "
+                               "written or synced?); import it again once it is complete")
     try:
         for chunk in byte_chunks(source):
+            seen += len(chunk)
             text = decoder.decode(chunk)
             if not started:
                 text = text.lstrip("\ufeff")
@@ -227,6 +236,10 @@ def decoded_chunks(source: Source, file: str, encoding: str) -> Iterator[str]:
                 yield text
     except OSError as exc:  # the file vanished since the survey
         raise _unreadable(file, exc) from None
+    except UnicodeError:  # bytes the survey decoded are not there any more
+        raise changed from None
+    if size is not None and seen != size:
+        raise changed
     text = decoder.decode(b"", True)
     if not started:
         text = text.lstrip("\ufeff")
