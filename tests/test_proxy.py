@@ -423,8 +423,13 @@ def test_the_websocket_takes_the_sites_own_origin_only(stack: Stack) -> None:
         except InvalidStatus as refused:
             return refused.response.status_code
 
+    stack.proxy.requests()
     assert asyncio.run(status(f"https://{name}")) == 101
     assert asyncio.run(status("https://elsewhere.example.com")) == 403
+    # nginx logs a websocket when it closes, a moment later: wait for both rows here, so they
+    # are this test's and never taken for the next test's browser
+    rows = stack.proxy.requests(until=lambda rows: len(_websockets(rows)) >= 2)
+    assert sorted(s for s, _ in _websockets(rows)) == [101, 403], rows
 
 
 # --- an upload from real Chromium -----------------------------------------------------------
