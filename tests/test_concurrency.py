@@ -8,7 +8,10 @@ The workers start together by a handshake, not a sleep: each opens the review, r
 (connected) and says "ready" on its stdout, then blocks on its stdin; the parent waits for
 both (a worker not ready in time fails the test) and only then writes "go" to both. Each
 reports the wall-clock span of its writing, and the test fails unless the spans overlap and,
-in the audit log's order, one reviewer's votes came between the other's."""
+in the audit log's order, one reviewer's votes came between the other's. SQLite lets the
+writer that just committed take the lock again, so once a CI run saw one reviewer write all
+its votes first: each worker pauses 150 ms every 250 votes, longer than SQLite's longest
+busy wait, so the waiting one always gets in."""
 
 from __future__ import annotations
 
@@ -49,6 +52,8 @@ if sys.stdin.readline().strip() != "go":
 started = time.time()
 for record in range(1, records + 1):
     cast_vote(store, name, record, first(name, record), origin="import")
+    if record % 250 == 0:  # longer than SQLite's longest busy wait (100 ms): the other gets in
+        time.sleep(0.15)
 for record in range(1, changes + 1):
     cast_vote(store, name, record, "maybe", note=f"{name} changed {record}", origin="import")
 ended = time.time()
