@@ -5,7 +5,8 @@ The state is derived, never typed: it is recomputed from the votes, resolutions,
 and the protocol's automatic rules whenever one of them changes (in the same transaction), and
 `sync_groups` recomputes it after deduplication moves records between groups. A group has a row
 at the first stage as soon as it exists, and a row at each later stage once the stage before
-included it.
+included it; a group holding a report of the review's previous version (an updated review) has
+no row at any stage: it was included there and is never screened again.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from review.protocol import Protocol, Stage
 from review.records import Record
 from review.store import Store, utc_now
 from review.store import schema as t
-from review.store.records import audit, row_record
+from review.store.records import audit, previous_groups, row_record
 
 INCLUDE, EXCLUDE, MAYBE = "include", "exclude", "maybe"
 DECISIONS = (INCLUDE, EXCLUDE, MAYBE)
@@ -137,9 +138,13 @@ def lock_group(store: Store, conn: Connection, group_id: int) -> None:
 
 
 def live_groups(store: Store, conn: Connection) -> list[int]:
+    """The groups that are screened: every group but those holding a report of the review's
+    previous version (already included there, never screened again)."""
     links = t.record_groups
-    return [g for (g,) in conn.execute(sa.select(links.c.group_id).distinct()
-                                       .order_by(links.c.group_id))]
+    return [g for (g,) in conn.execute(
+        sa.select(links.c.group_id).distinct()
+        .where(links.c.group_id.not_in(previous_groups(store)))
+        .order_by(links.c.group_id))]
 
 
 def refresh(store: Store, conn: Connection, protocol: Protocol, group_ids: Iterable[int]) -> None:
@@ -168,9 +173,11 @@ def _refresh_chunk(store: Store, conn: Connection, protocol: Protocol, ids: list
     existing = {(r.group_id, r.stage): r for r in conn.execute(
         sa.select(state_t).where(state_t.c.group_id.in_(ids)))}
     report_stage = fulltext_stage(protocol)
+    previous = {g for (g,) in conn.execute(
+        previous_groups(store).where(t.record_groups.c.group_id.in_(ids)))}
     now = utc_now()
     for group_id in ids:
-        eligible = True
+        eligible = group_id not in previous  # a previous version's report: no stage at all
         for index, stage in enumerate(protocol.stages):
             key = (group_id, stage.id)
             if not eligible:

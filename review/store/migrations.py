@@ -445,6 +445,38 @@ def _m0008_append_only_audit_log(conn: Connection) -> None:
         "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"))
 
 
+def _m0009_previous_version_sources(conn: Connection) -> None:
+    """Source kind "previous": the included reports of a review's previous version, imported
+    so that an updated review never screens them again and counts them in PRISMA's "previous
+    studies" column. SQLite cannot change a CHECK constraint, so there the sources table is
+    rebuilt from its own stored definition (whatever columns earlier migrations gave it), with
+    the same rows and ids and its indexes; foreign keys are deferred to the commit, by which
+    time every source row is back."""
+    old = "'citation', 'other')"
+    new = "'citation', 'other', 'previous')"
+    if conn.dialect.name == "sqlite":
+        table_sql = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sources'").scalar_one()
+        if table_sql.count(old) != 1:
+            raise RuntimeError("migration 9: the sources kind constraint is not as expected")
+        index_sql = [s for (s,) in conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sources' "
+            "AND sql IS NOT NULL")]
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+        conn.exec_driver_sql("CREATE TEMP TABLE sources_m9 AS SELECT * FROM sources")
+        conn.exec_driver_sql("DROP TABLE sources")
+        conn.exec_driver_sql(table_sql.replace(old, new))
+        conn.exec_driver_sql("INSERT INTO sources SELECT * FROM sources_m9 ORDER BY id")
+        conn.exec_driver_sql("DROP TABLE sources_m9")
+        for statement in index_sql:
+            conn.exec_driver_sql(statement)
+        return
+    conn.exec_driver_sql("ALTER TABLE sources DROP CONSTRAINT sources_kind_known")
+    conn.exec_driver_sql(
+        "ALTER TABLE sources ADD CONSTRAINT sources_kind_known CHECK (kind IN ('database', "
+        "'register', 'website', 'organisation', 'citation', 'other', 'previous'))")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -454,6 +486,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (6, "prioritised screening: model runs, scores, records shown, stops", _m0006_ranking),
     (7, "observer role, reviewer emails", _m0007_observers_and_emails),
     (8, "append-only audit log (triggers)", _m0008_append_only_audit_log),
+    (9, "previous-version sources (kind previous)", _m0009_previous_version_sources),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

@@ -13,6 +13,8 @@ from review.store import Store, utc_now
 from review.store import schema as t
 
 _CHUNK = 2000
+PREVIOUS = "previous"  # the source kind of a previous version's included reports
+PREVIOUS_STUDIES = "previous_studies"  # settings key: the studies the previous version included
 
 
 def search_text(record: Record) -> str:
@@ -151,3 +153,13 @@ def all_records(store: Store) -> list[Record]:
              .join(sources, sources.c.id == records.c.source_id).order_by(records.c.id))
     with store.read() as conn:
         return [row_record(r) for r in conn.execute(query)]
+
+
+def previous_groups(store: Store) -> sa.Select:
+    """The duplicate groups holding a record of a previous version's included reports (source
+    kind "previous"): reports already included, never screened again."""
+    links, records, sources = t.record_groups, t.records, t.sources
+    return (sa.select(links.c.group_id).distinct()
+            .join(records, records.c.id == links.c.record_id)
+            .join(sources, sources.c.id == records.c.source_id)
+            .where(sources.c.kind == PREVIOUS))

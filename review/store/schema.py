@@ -52,8 +52,10 @@ sources = sa.Table(
     sa.Column("imported_at", sa.String(32), nullable=False),
     sa.Column("imported_by", sa.Text, nullable=False),
     sa.Column("record_count", sa.Integer, nullable=False),
+    # 'previous' (migration 9): the included reports of a review's previous version
     sa.CheckConstraint(
-        "kind IN ('database', 'register', 'website', 'organisation', 'citation', 'other')",
+        "kind IN ('database', 'register', 'website', 'organisation', 'citation', 'other', "
+        "'previous')",
         name="sources_kind_known",
     ),
 )
