@@ -4,6 +4,13 @@ people confirm, reject or split, so their decisions survive every later run.
 Group ids are stable: a run after a new import keeps every existing group's id (new records
 join a group or get a new one), because screening votes will hang on these ids. The engine
 never joins two existing groups on its own; a person does (`confirm`).
+
+A living review's search run again (the same source name, a new search date) brings back the
+records its earlier run brought: a record of a later run that carries the same DOI or PubMed
+id as a record of an earlier run of that source, or the same accession number with the same
+year and first author, is joined to it as surely as a person's confirmation (`_rerun_links`;
+only a person's rejection stands against it), so it joins the existing group and never
+reaches screening again; the engine's own comparison catches the rest.
 """
 
 from __future__ import annotations
@@ -20,11 +27,11 @@ from review.accounts import Reviewer, authorise, is_lead
 from review.dedupe import ENGINE_VERSION, NOT_DUPLICATE, DedupeResult, ScoredPair, deduplicate
 from review.errors import ReviewError
 from review.project import review_protocol
-from review.records import Record
+from review.records import Record, fold
 from review.screening.state import sync_groups
 from review.store import Store, utc_now
 from review.store import schema as t
-from review.store.records import audit, row_record
+from review.store.records import PREVIOUS, audit, row_record
 
 MERGED = "merged"
 NEEDS_REVIEW = "needs review"
@@ -67,7 +74,55 @@ def _decisions(store: Store, conn: Connection, ids: Iterable[int] | None = None
     rejected: list[tuple[str, str]] = []
     for a, b, status in conn.execute(query):
         (confirmed if status == CONFIRMED else rejected).append((str(a), str(b)))
-    return confirmed, rejected
+    return confirmed + _rerun_links(store, conn, ids), rejected
+
+
+def _first_author(authors: Any) -> str:
+    first = (authors or [""])[0] if isinstance(authors, list) else ""
+    return fold(str(first).split(",")[0]).strip()
+
+
+def _rerun_links(store: Store, conn: Connection, ids: Iterable[int] | None = None
+                 ) -> list[tuple[str, str]]:
+    """Pairs (earlier record, later record) that are one record found again by a later run of
+    the same search: same source name, an earlier run (search date), and the same DOI or
+    PubMed id, or the same accession number (6 characters or more, so a file's own sequence
+    numbers never count) with the same year and first author."""
+    records, sources = t.records, t.sources
+    query = (sa.select(records.c.id, records.c.doi, records.c.pmid, records.c.accession,
+                       records.c.year, records.c.authors, sources.c.id.label("source_id"),
+                       sources.c.name, sources.c.searched_on)
+             .join(sources, sources.c.id == records.c.source_id)
+             .where(sources.c.kind != PREVIOUS))
+    if ids is not None:
+        query = query.where(records.c.id.in_(list(ids)))
+    rows = conn.execute(query).all()
+    first: dict[tuple[str, str], int] = {}
+    for row in sorted(rows, key=lambda r: r.source_id):
+        first.setdefault((row.name, row.searched_on or ""), row.source_id)
+    if len(first) == len({name for name, _ in first}):
+        return []  # no source was searched twice
+    run = {key: (key[1], source_id) for key, source_id in first.items()}
+    seen: dict[tuple[str, str, object], tuple[tuple[str, int], int]] = {}
+    links: list[tuple[str, str]] = []
+    for row in sorted(rows, key=lambda r: (run[(r.name, r.searched_on or "")], r.id)):
+        this_run = run[(row.name, row.searched_on or "")]
+        accession = fold(row.accession or "").strip()
+        keys: list[tuple[str, object]] = [("doi", row.doi), ("pmid", row.pmid)]
+        if len(accession) >= 6:
+            keys.append(("accession", (accession, row.year, _first_author(row.authors))))
+        linked = False
+        for kind, value in keys:
+            if not value:
+                continue
+            key = (row.name, kind, value)
+            earlier = seen.get(key)
+            if earlier is None:
+                seen[key] = (this_run, row.id)
+            elif not linked and earlier[0] < this_run:
+                links.append((str(earlier[1]), str(row.id)))
+                linked = True
+    return links
 
 
 def _current_groups(store: Store, conn: Connection) -> dict[int, int]:

@@ -14,7 +14,7 @@ from review import __version__
 from review.cli.common import _actor, _Group, db_option, format_option
 from review.cli.lazy import LazyCommand, LazyGroup
 from review.errors import ReviewError
-from review.importing import KINDS, SourceInfo, import_and_deduplicate
+from review.importing import KINDS, SourceInfo, import_and_deduplicate, new_records
 from review.project import create_review, review_info
 from review.store import Store
 from review.store import records as store_records
@@ -23,7 +23,7 @@ from review.tabular import render
 RECORD_COLUMNS = ("id", "source", "year", "authors", "title", "journal", "doi", "pmid")
 RECORD_WIDTHS = {"authors": 24, "title": 60, "journal": 28, "doi": 30, "source": 22}
 SOURCE_COLUMNS = ("id", "name", "kind", "file_name", "format", "encoding", "record_count",
-                  "searched_on", "imported_at", "imported_by")
+                  "new_records", "searched_on", "imported_at", "imported_by")
 
 
 def _lazy(module: str, registry: str, commands: dict[str, str],
@@ -113,8 +113,14 @@ def init(protocol: str, db: str | None) -> None:
 @click.option("--source", required=True,
               help='Where the search ran, e.g. "PsycINFO (Ovid)". One source row per file.')
 @click.option("--kind", type=click.Choice(KINDS), default="database", show_default=True,
-              help="Kind of source, as PRISMA 2020 counts them.")
-@click.option("--searched", metavar="YYYY-MM-DD", help="Date the search was run.")
+              help="Kind of source, as PRISMA 2020 counts them; 'previous': the included "
+                   "reports of the review's previous version (never screened again).")
+@click.option("--searched", "--date", "searched", metavar="YYYY-MM-DD",
+              help="Date the search was run. A source searched again (a living review) is "
+                   "imported under the same name with the new run's date.")
+@click.option("--studies", type=int, default=None,
+              help="With --kind previous: the studies the previous version included (its "
+                   "reports may be more); default: one study per report.")
 @click.option("--query-file", type=click.Path(exists=True, dir_okay=False),
               help="A text file with the search strategy, stored with the source.")
 @click.option("--encoding", help="Read the files with this encoding (default: detected).")
@@ -123,12 +129,13 @@ def init(protocol: str, db: str | None) -> None:
                    "until 'review dedupe' (for a team that checks duplicates first).")
 @db_option
 def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None,
-            query_file: str | None, encoding: str | None, no_dedupe: bool,
+            studies: int | None, query_file: str | None, encoding: str | None, no_dedupe: bool,
             db: str | None) -> None:
     """Import export files (all of them land, or none), then deduplicate the review."""
     store = Store.open(db)
     query = Path(query_file).read_text(encoding="utf-8") if query_file else None
-    info = SourceInfo(name=source, kind=kind, searched_on=searched, query=query)
+    info = SourceInfo(name=source, kind=kind, searched_on=searched, query=query,
+                      studies=studies)
     bars, read = _Progress(), iter(range(1, len(files) + 1))  # reading, then dedupe's stages
     try:
         outcome = import_and_deduplicate(
@@ -154,6 +161,15 @@ def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None
                f"{summary.duplicates} duplicates removed ({summary.merged_pairs} pairs merged "
                f"automatically), {summary.needs_review} pairs need a person "
                "('review duplicates --uncertain').")
+    if kind == "previous":
+        click.echo("The previous version's included reports: never screened again; search "
+                   "records that duplicate them are removed before screening.")
+        return
+    new = new_records(store)
+    fresh = sum(new.get(item.source_id) or 0 for item in outcome.files)
+    if fresh < outcome.records:
+        click.echo(f"{outcome.records - fresh} of these records an earlier run of "
+                   f"{outcome.source.name!r} had already brought; {fresh} are new.")
 
 
 @main.command()
@@ -161,13 +177,19 @@ def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None
 @click.option("--by-name", is_flag=True, help="One row per source name (files added up).")
 @db_option
 def sources(fmt: str, by_name: bool, db: str | None) -> None:
-    """List imported sources with their record counts."""
+    """List imported sources with their record counts.
+
+    One row per file: its search date, records, and new records (those no earlier run of the
+    same source had brought: a living review's search run again shows what it added)."""
     store = Store.open(db)
     if by_name:
         rows = store_records.source_counts(store)
         click.echo(render(rows, ("name", "kind", "files", "records"), fmt), nl=False)
         return
     rows = store_records.list_sources(store)
+    new = new_records(store)
+    for row in rows:
+        row["new_records"] = new.get(row["id"])
     click.echo(render(rows, SOURCE_COLUMNS, fmt), nl=False)
     if fmt == "table":
         click.echo(f"{len(rows)} source file(s), {sum(r['record_count'] for r in rows)} records")
