@@ -133,7 +133,9 @@ EXPECTED = dict(
     other_awaiting_retrieval=0, other_awaiting_assessment=0, other_assessed=2,
     other_excluded=[{"name": "Not about self-harm", "n": 1}], other_awaiting_later_stage=0,
     other_included_reports=1, new_studies=2, new_reports=3, total_studies=2, total_reports=3,
-    screening_stopped_on="",
+    screening_stopped_on="", previous_records=0, previous_awaiting_deduplication=0,
+    previous_reports=0, previous_studies=0, duplicates_of_previous=0,
+    other_duplicates_of_previous=0,
 )
 
 

@@ -10,6 +10,7 @@ from review.cli.common import db_option
 from review.errors import ReviewError
 from review.prisma.counts import Prisma, compute, total
 from review.prisma.diagram import CAPTION, render_png, render_svg
+from review.prisma.final import final_counts, unjudged_pairs
 from review.prisma.template import to_csv, to_json
 from review.project import review_info
 from review.store import Store
@@ -17,7 +18,11 @@ from review.store import Store
 
 def summary_lines(p: Prisma) -> list[str]:
     """The counts as short lines, in the diagram's order, for the terminal."""
-    lines = [
+    lines = []
+    if p.updated:
+        lines.append(f"Previous version: studies {p.previous_studies:,}, reports "
+                     f"{p.previous_reports:,}")
+    lines += [
         f"Records identified: databases {p.database_results:,}, registers "
         f"{p.register_results:,}; other methods {p.identified_other:,}",
         f"Removed before screening: duplicates {p.duplicates:,}, automation "
@@ -30,8 +35,14 @@ def summary_lines(p: Prisma) -> list[str]:
         lines.append(f"{label}: reports sought {get('sought_reports'):,}, not retrieved "
                      f"{get('notretrieved_reports'):,}, assessed {get('assessed'):,}, excluded "
                      f"{total(get('excluded')):,}" + (f" ({reasons})" if reasons else ""))
-    lines.append(f"Studies included {p.new_studies:,}; reports of included studies "
-                 f"{p.new_reports:,}")
+    if p.updated:
+        lines.append(f"New studies included {p.new_studies:,}; reports of new included studies "
+                     f"{p.new_reports:,}")
+        lines.append(f"Total studies included {p.total_studies:,}; reports of total included "
+                     f"studies {p.total_reports:,}")
+    else:
+        lines.append(f"Studies included {p.new_studies:,}; reports of included studies "
+                     f"{p.new_reports:,}")
     if not p.complete:
         lines.append("Pending: " + "; ".join(p.pending_lines()))
     if p.screening_stopped_on:
@@ -59,12 +70,15 @@ def _write(path: str, data: str | bytes) -> None:
               help="Write the flow diagram as SVG.")
 @click.option("--png", "png_out", type=click.Path(dir_okay=False),
               help="Write the flow diagram as PNG.")
+@click.option("--final", is_flag=True,
+              help="The final counts for the manuscript: refused, naming what is pending, "
+                   "while any stage has pending work; drawn without provisional lines.")
 @db_option
 def prisma(csv_out: str | None, json_out: str | None, svg_out: str | None,
-           png_out: str | None, db: str | None) -> None:
+           png_out: str | None, final: bool, db: str | None) -> None:
     """PRISMA 2020 flow counts computed from the review; optionally the diagram and files."""
     store = Store.open(db)
-    counts = compute(store)
+    counts = final_counts(store) if final else compute(store)
     for line in summary_lines(counts):
         click.echo(line)
     if csv_out:
@@ -72,7 +86,7 @@ def prisma(csv_out: str | None, json_out: str | None, svg_out: str | None,
     if json_out:
         _write(json_out, to_json(counts, review=review_info(store).title))
     if svg_out or png_out:
-        svg = render_svg(counts, caption=CAPTION)
+        svg = render_svg(counts, caption=CAPTION, final=final)
         if svg_out:
             _write(svg_out, svg)
         if png_out:
@@ -80,6 +94,12 @@ def prisma(csv_out: str | None, json_out: str | None, svg_out: str | None,
     written = [p for p in (csv_out, json_out, svg_out, png_out) if p]
     if written:
         click.echo("Wrote " + ", ".join(written))
+    if final:
+        click.echo("Final counts: no stage has pending work.")
+        if unsure := unjudged_pairs(store):
+            click.echo(f"Note: {unsure:,} candidate duplicate pair(s) were never judged by a "
+                       "person; they are counted as different records ('review duplicates "
+                       "--uncertain' lists them).")
 
 
 PRISMA_COMMANDS = (prisma,)

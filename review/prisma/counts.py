@@ -1,5 +1,6 @@
 """PRISMA 2020 flow counts, computed from the review itself (never typed in), for a new review
-that searched databases, registers and other methods.
+that searched databases, registers and other methods, or an updated one (a previous version's
+included reports imported as kind "previous").
 
 How each box is counted (a "group" is a duplicate group: one work, however many records):
 
@@ -32,8 +33,20 @@ How each box is counted (a "group" is a duplicate group: one work, however many 
   column adds up exactly; the diagram shows it in a box of its own beside the column, and the
   JSON export has it. The R package's CSV template has no row for it.
 - Included: reports = groups included at the final stage; studies = those reports' studies
-  (review.extraction.studies: an unlinked report is a study of its own). This is a new review
-  with no previous version, so total studies and reports equal the new ones.
+  (review.extraction.studies: an unlinked report is a study of its own).
+- Updated reviews (PRISMA 2020's template for updated reviews). The previous version's
+  included reports (kind "previous") are not records identified by this version's searches:
+  they are counted apart (previous_records) and never screened. previous_reports = duplicate
+  groups holding a previous-version record (one report however many copies were imported);
+  previous_studies = the number the import stated (the previous version's own count), else
+  one study per report. A group holding a previous-version report is in neither column: its
+  database and register records are duplicates removed before screening (duplicates, of
+  which duplicates_of_previous), its other-method records are in the not-sought box
+  (other_duplicates_of_previous). total_studies = new_studies + previous_studies and
+  total_reports = new_reports + previous_reports; for a new review they equal the new ones.
+- Living reviews: a source searched again has each run's records in "records identified"
+  (each file's record_count); the records a later run finds again join the earlier run's
+  groups, so they are duplicates removed, never screened twice.
 
 check_identities verifies the sums between boxes; a broken one raises PrismaIdentityError
 naming it, so a wrong diagram is never drawn. Mid-review counts are valid: whatever is
@@ -64,6 +77,7 @@ from review.screening.state import (
 )
 from review.store import Store
 from review.store import schema as t
+from review.store.records import PREVIOUS, PREVIOUS_STUDIES
 
 DBR_KINDS = ("database", "register")
 OTHER_KINDS = ("website", "organisation", "citation", "other")
@@ -72,6 +86,7 @@ NO_REASON = "Reason not recorded"
 Breakdown = tuple[tuple[str, int], ...]
 _DBR, _OTHER = "databases and registers", "other methods"
 PENDING_LABELS = {
+    "previous_awaiting_deduplication": "previous version's reports awaiting deduplication",
     "dbr_awaiting_deduplication": f"records awaiting deduplication ({_DBR})",
     "records_awaiting_screening": f"records awaiting screening ({_DBR})",
     "dbr_awaiting_retrieval": f"reports awaiting retrieval ({_DBR})",
@@ -148,9 +163,22 @@ class Prisma:
     new_reports: int = 0
     total_studies: int = 0
     total_reports: int = 0
+    # an updated review: the previous version's included reports (kind "previous")
+    previous_records: int = 0
+    previous_awaiting_deduplication: int = 0
+    previous_reports: int = 0
+    previous_studies: int = 0
+    duplicates_of_previous: int = 0  # part of duplicates
+    other_duplicates_of_previous: int = 0
     # a lead stopped title/abstract screening (prioritised screening's stopping rule) on this
     # date: the records still open there are "not screened", not waiting
     screening_stopped_on: str = ""
+
+    @property
+    def updated(self) -> bool:
+        """An updated review (a previous version's reports imported): PRISMA's template for
+        updated reviews, with its previous-studies column and "new studies" wording."""
+        return self.previous_records > 0
 
     @property
     def identified_dbr(self) -> int:
@@ -165,7 +193,8 @@ class Prisma:
     def other_not_sought(self) -> int:
         """Other-method records that did not become reports sought (the extra box)."""
         return (self.other_awaiting_deduplication + self.other_duplicates_of_dbr
-                + self.other_duplicates + self.other_excluded_automatic
+                + self.other_duplicates_of_previous + self.other_duplicates
+                + self.other_excluded_automatic
                 + self.other_records_excluded + self.other_awaiting_screening)
 
     def pending(self) -> dict[str, int]:
@@ -237,9 +266,10 @@ def identities(p: Prisma) -> list[Identity]:
                         ("reports included", g("included_reports"))))
 
     found = [
-        Identity("records identified = records stored",
-                 ("records identified from every source", p.identified_dbr + p.identified_other),
-                 (("records stored", p.records_stored),)),
+        Identity("records stored = records identified + previous version's reports",
+                 ("records stored", p.records_stored),
+                 (("records identified from every source", p.identified_dbr + p.identified_other),
+                  ("previous version's records", p.previous_records))),
         Identity("databases = sum of the databases listed",
                  ("records from databases", p.database_results),
                  tuple(p.database_specific_results)),
@@ -263,6 +293,7 @@ def identities(p: Prisma) -> list[Identity]:
                  ("records identified", p.identified_other),
                  (("awaiting deduplication", p.other_awaiting_deduplication),
                   ("duplicates of database or register records", p.other_duplicates_of_dbr),
+                  ("duplicates of previous version's reports", p.other_duplicates_of_previous),
                   ("duplicates", p.other_duplicates),
                   ("marked ineligible by automation", p.other_excluded_automatic),
                   ("records screened", p.other_records_screened))),
@@ -276,10 +307,12 @@ def identities(p: Prisma) -> list[Identity]:
                  ("reports of included studies", p.new_reports),
                  (("databases and registers", p.dbr_included_reports),
                   ("other methods", p.other_included_reports))),
-        Identity("total studies = new studies (a new review)",
-                 ("total studies", p.total_studies), (("new studies", p.new_studies),)),
-        Identity("total reports = new reports (a new review)",
-                 ("total reports", p.total_reports), (("new reports", p.new_reports),)),
+        Identity("total studies = new studies + previous version's studies",
+                 ("total studies", p.total_studies),
+                 (("new studies", p.new_studies), ("previous studies", p.previous_studies))),
+        Identity("total reports = new reports + previous version's reports",
+                 ("total reports", p.total_reports),
+                 (("new reports", p.new_reports), ("previous reports", p.previous_reports))),
     ]
     return found
 
@@ -300,6 +333,16 @@ def check_identities(p: Prisma) -> Prisma:
         raise PrismaIdentityError(
             "every included study has at least one report",
             f"{p.new_studies} studies from {p.new_reports} reports")
+    if p.previous_studies > p.previous_reports or (
+            (p.previous_reports > 0) != (p.previous_studies > 0)):
+        raise PrismaIdentityError(
+            "every study of the previous version has at least one report",
+            f"{p.previous_studies} previous studies from {p.previous_reports} reports (the "
+            "number of studies stated on import cannot exceed the reports)")
+    if p.duplicates_of_previous > p.duplicates:
+        raise PrismaIdentityError(
+            "duplicates of previous reports are duplicates",
+            f"{p.duplicates_of_previous} of {p.duplicates} duplicates")
     return p
 
 
@@ -335,6 +378,8 @@ def compute(store: Store, *, by: str | Reviewer | None = None) -> Prisma:
                                             t.study_reports.c.study_id)).all())
         stop = conn.execute(sa.select(t.screening_stops.c.decided_at).where(
             t.screening_stops.c.stage == protocol.stages[0].id)).scalar()
+        stated = conn.execute(sa.select(t.settings.c.value).where(
+            t.settings.c.key == PREVIOUS_STUDIES)).scalar()
 
     kind_of = {s.id: s.kind for s in sources}
     values: dict[str, Any] = {"screening_stopped_on": (stop or "")[:10]}
@@ -343,6 +388,7 @@ def compute(store: Store, *, by: str | Reviewer | None = None) -> Prisma:
     for s in sources:
         identified[s.kind] += s.record_count
         by_name[(s.kind, s.name)] = by_name.get((s.kind, s.name), 0) + s.record_count
+    values.update(previous_records=identified[PREVIOUS])
     values.update(
         database_results=identified["database"], register_results=identified["register"],
         website_results=identified["website"], organisation_results=identified["organisation"],
@@ -353,26 +399,36 @@ def compute(store: Store, *, by: str | Reviewer | None = None) -> Prisma:
                                         if k == "register"),
         records_stored=len(members))
 
-    # columns: a group with any database or register record is a left-column report
+    # a group holding a previous version's report is in neither column (never screened);
+    # else a group with any database or register record is a left-column report
+    previous_groups = {g for source_id, g in members
+                       if g is not None and kind_of[source_id] == PREVIOUS}
     left_groups: set[int] = set()
     all_groups: set[int] = set()
     for source_id, group_id in members:
-        if group_id is not None:
+        if group_id is not None and group_id not in previous_groups:
             all_groups.add(group_id)
             if kind_of[source_id] in DBR_KINDS:
                 left_groups.add(group_id)
     n: Counter[str] = Counter()
     for source_id, group_id in members:
-        left_record = kind_of[source_id] in DBR_KINDS
-        if group_id is None:
+        kind = kind_of[source_id]
+        left_record = kind in DBR_KINDS
+        if kind == PREVIOUS:
+            if group_id is None:
+                n["previous_awaiting_deduplication"] += 1
+        elif group_id is None:
             n["dbr_awaiting_deduplication" if left_record else "other_awaiting_deduplication"] += 1
+        elif group_id in previous_groups:
+            n["duplicates_of_previous" if left_record else "other_duplicates_of_previous"] += 1
         elif left_record:
             n["dbr_grouped"] += 1
         elif group_id in left_groups:
             n["other_duplicates_of_dbr"] += 1
         else:
             n["other_grouped"] += 1
-    n["duplicates"] = n.pop("dbr_grouped", 0) - len(left_groups)
+    n["duplicates"] = (n.pop("dbr_grouped", 0) - len(left_groups)
+                       + n["duplicates_of_previous"])
     n["other_duplicates"] = n.pop("other_grouped", 0) - len(all_groups - left_groups)
 
     stages = protocol.stages
@@ -432,10 +488,14 @@ def compute(store: Store, *, by: str | Reviewer | None = None) -> Prisma:
     order = protocol.exclusion_reasons
     studies = len({links[g] for g in included if g in links}) + sum(
         1 for g in included if g not in links)
+    previous_reports = len(previous_groups)
+    previous_studies = (int(stated) if stated else previous_reports) if previous_reports else 0
     values.update(dbr_excluded=_reasons(reasons["dbr"], order),
                   other_excluded=_reasons(reasons["other"], order),
                   new_studies=studies, new_reports=len(included),
-                  total_studies=studies, total_reports=len(included))
+                  previous_reports=previous_reports, previous_studies=previous_studies,
+                  total_studies=studies + previous_studies,
+                  total_reports=len(included) + previous_reports)
     return check_identities(Prisma(**values))
 
 

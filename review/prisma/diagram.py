@@ -1,6 +1,14 @@
-"""The PRISMA 2020 flow diagram drawn by the tool itself, in the official layout for new reviews
+"""The PRISMA 2020 flow diagram drawn by the tool itself, in the official layout for reviews
 that searched databases, registers and other sources: two identification columns under their
 title boxes, side bands Identification / Screening / Included, the template's box wording.
+A new review gets the new-review template's wording ("Identification of studies via ...",
+"Studies included in review"); an updated review (a previous version's reports imported) the
+updated-review template: a "Previous studies" column on the left, "new studies" wording, and
+a total box that adds the previous version's studies and reports to the new ones.
+
+The footer explains what the template does not say: the dashed box (ours, not the
+template's), whether the counts are provisional (pending lines in italics) or final, and
+cites the template (Page et al., BMJ 2021;372:n71).
 
 SVG is built with xml.etree (every text escaped); PNG is that SVG rendered by CairoSVG.
 Text is wrapped with a conservative estimate of DejaVu Sans widths (wider than Arial or
@@ -31,8 +39,20 @@ WIDTH = X4 + SIDE_W + 16
 YELLOW, GREY, BLUE = "#ffc000", "#d9d9d9", "#9dc3e6"
 CAPTION = ("Counts computed by review from the review database. Records excluded at screening "
            "were excluded by reviewers; the protocol's automatic rules are counted under "
-           "records marked as ineligible by automation tools. Lines in italics are still "
-           "pending.")
+           "records marked as ineligible by automation tools.")
+PREV_W = 250
+PREV_SHIFT = PREV_W + COLUMN_GAP  # an updated review's "Previous studies" column
+ORANGE = "#f4b183"
+DASHED_NOTE = ("* Dashed box: not a box of the PRISMA 2020 template. It holds the records "
+               "found by other methods that did not become reports sought for retrieval "
+               "(duplicates of records already found, records excluded at screening, records "
+               "still waiting), so that the column adds up.")
+PROVISIONAL_NOTE = ("Provisional counts: the review is still in progress; lines in italics "
+                    "are still pending.")
+FINAL_NOTE = "Final counts: no stage of the review has pending work."
+CITATION = ("Template: Page MJ, McKenzie JE, Bossuyt PM, et al. The PRISMA 2020 statement: an "
+            "updated guideline for reporting systematic reviews. BMJ 2021;372:n71. "
+            "doi:10.1136/bmj.n71")
 NBSP = "\u00a0"  # holds "(n = 12)" together on one line
 
 # em widths of DejaVu Sans (rounded up): a safe bound for the usual sans-serif fonts
@@ -138,6 +158,8 @@ def _unscreened(p: Prisma, value: int) -> list[Line]:
 
 def boxes(p: Prisma) -> dict[str, Box]:
     """The diagram's boxes with their wording and counts, keyed by the count they show."""
+    dx = PREV_SHIFT if p.updated else 0
+    x1, x2, x3, x4 = X1 + dx, X2 + dx, X3 + dx, X4 + dx
     ident = [Line("Records identified from:", style="head"),
              Line(f"Databases {n(p.database_results)}"),
              *_breakdown(p.database_specific_results), Line(f"Registers {n(p.register_results)}"),
@@ -150,31 +172,36 @@ def boxes(p: Prisma) -> dict[str, Box]:
         other_ident.append(Line(f"Other methods {n(p.other_results)}"))
     removed = [Line("Records removed before screening:", style="head"),
                Line(f"Duplicate records removed {n(p.duplicates)}", indent=1),
+               *([Line("of which duplicates of reports in the previous version "
+                       f"{n(p.duplicates_of_previous)}", indent=2)]
+                 if p.duplicates_of_previous else []),
                Line(f"Records marked as ineligible by automation tools "
                     f"{n(p.excluded_automatic)}", indent=1),
                Line(f"Records removed for other reasons {n(p.excluded_other)}", indent=1),
                *_pending("Awaiting deduplication", p.dbr_awaiting_deduplication)]
     found = {
-        "identified_dbr": Box("identified_dbr", X1, MAIN_W, ident),
-        "removed_before_screening": Box("removed_before_screening", X2, SIDE_W, removed),
-        "identified_other": Box("identified_other", X3, MAIN_W, other_ident),
-        "records_screened": Box("records_screened", X1, MAIN_W,
+        "identified_dbr": Box("identified_dbr", x1, MAIN_W, ident),
+        "removed_before_screening": Box("removed_before_screening", x2, SIDE_W, removed),
+        "identified_other": Box("identified_other", x3, MAIN_W, other_ident),
+        "records_screened": Box("records_screened", x1, MAIN_W,
                                 [Line(f"Records screened {n(p.records_screened)}")]),
-        "records_excluded": Box("records_excluded", X2, SIDE_W, [
+        "records_excluded": Box("records_excluded", x2, SIDE_W, [
             Line(f"Records excluded {n(p.records_excluded)}"),
             *_unscreened(p, p.records_awaiting_screening)]),
     }
     if p.other_not_sought:
-        found["other_not_sought"] = Box("other_not_sought", X4, SIDE_W, [
-            Line("Records not sought for retrieval:", style="head"),
+        found["other_not_sought"] = Box("other_not_sought", x4, SIDE_W, [
+            Line("Records not sought for retrieval:*", style="head"),
             *[Line(f"{label} {n(v)}", indent=1) for label, v in (
                 ("Duplicates of database or register records", p.other_duplicates_of_dbr),
+                ("Duplicates of reports in the previous version",
+                 p.other_duplicates_of_previous),
                 ("Duplicate records removed", p.other_duplicates),
                 ("Records marked as ineligible by automation tools", p.other_excluded_automatic),
                 ("Records excluded", p.other_records_excluded)) if v],
             *_unscreened(p, p.other_awaiting_screening),
             *_pending("Awaiting deduplication", p.other_awaiting_deduplication)], dashed=True)
-    for prefix, main_x, side_x in (("dbr", X1, X2), ("other", X3, X4)):
+    for prefix, main_x, side_x in (("dbr", x1, x2), ("other", x3, x4)):
         get = lambda name, prefix=prefix: getattr(p, f"{prefix}_{name}")  # noqa: E731
         found[f"{prefix}_sought_reports"] = Box(f"{prefix}_sought_reports", main_x, MAIN_W, [
             Line(f"Reports sought for retrieval {n(get('sought_reports'))}")])
@@ -191,18 +218,31 @@ def boxes(p: Prisma) -> dict[str, Box]:
                  + (":" if excluded else ""), style="head"),
             *_breakdown(excluded),
             *_pending("Awaiting a later stage", get("awaiting_later_stage"))])
-    found["included"] = Box("included", X1, MAIN_W, [
-        Line(f"Studies included in review {n(p.new_studies)}"),
-        Line(f"Reports of included studies {n(p.new_reports)}")])
+    if p.updated:
+        found["included"] = Box("included", x1, MAIN_W, [
+            Line(f"New studies included in review {n(p.new_studies)}"),
+            Line(f"Reports of new included studies {n(p.new_reports)}")])
+        found["previous"] = Box("previous", X1, PREV_W, [
+            Line(f"Studies included in previous version of review {n(p.previous_studies)}"),
+            Line("Reports of studies included in previous version of review "
+                 f"{n(p.previous_reports)}"),
+            *_pending("Awaiting deduplication", p.previous_awaiting_deduplication)])
+        found["total"] = Box("total", X1, PREV_W, [
+            Line(f"Total studies included in review {n(p.total_studies)}"),
+            Line(f"Reports of total included studies {n(p.total_reports)}")])
+    else:
+        found["included"] = Box("included", x1, MAIN_W, [
+            Line(f"Studies included in review {n(p.new_studies)}"),
+            Line(f"Reports of included studies {n(p.new_reports)}")])
     return found
 
 
-ROWS = (("identified_dbr", "removed_before_screening", "identified_other"),
+ROWS = (("previous", "identified_dbr", "removed_before_screening", "identified_other"),
         ("records_screened", "records_excluded", "other_not_sought"),
         ("dbr_sought_reports", "dbr_notretrieved_reports", "other_sought_reports",
          "other_notretrieved_reports"),
         ("dbr_assessed", "dbr_excluded", "other_assessed", "other_excluded"),
-        ("included",))
+        ("total", "included"))
 
 
 def _sub(parent: ET.Element, tag: str, **attrs: object) -> ET.Element:
@@ -216,10 +256,11 @@ def _text(parent: ET.Element, x: float, y: float, text: str, **attrs: object) ->
     return node
 
 
-def _header(svg: ET.Element, x: float, width: float, y: float, text: str, fill: str) -> float:
+def _header(svg: ET.Element, x: float, width: float, y: float, text: str, fill: str,
+            ident: str) -> float:
     lines = wrap(text, width - 2 * PAD, FONT + 1)
     height = 2 * PAD + (FONT + 5) * len(lines) - 2
-    group = _sub(svg, "g", id=f"header-{'dbr' if fill == YELLOW else 'other'}")
+    group = _sub(svg, "g", id=f"header-{ident}")
     _sub(group, "rect", x=x, y=y, width=width, height=height, rx=8, fill=fill, stroke="#222",
          stroke_width=1.2)
     for i, line in enumerate(lines):
@@ -242,11 +283,32 @@ def _arrow(svg: ET.Element, points: list[tuple[float, float]]) -> None:
          stroke="#222", stroke_width=1.3, marker_end="url(#arrow)")
 
 
-def render_svg(p: Prisma, *, caption: str | None = None) -> str:
-    """The flow diagram as a standalone SVG document."""
+def footnotes(p: Prisma, *, caption: str | None = None, final: bool = False) -> list[str]:
+    """The footer's paragraphs: the caption, the dashed box explained when it is drawn,
+    provisional or final, and the template's citation."""
+    notes = [caption] if caption else []
+    if p.other_not_sought:
+        notes.append(DASHED_NOTE)
+    if final:
+        notes.append(FINAL_NOTE)
+    elif not p.complete:
+        notes.append(PROVISIONAL_NOTE)
+    notes.append(CITATION)
+    return notes
+
+
+def render_svg(p: Prisma, *, caption: str | None = None, final: bool = False) -> str:
+    """The flow diagram as a standalone SVG document. `final` draws the review's final
+    diagram: refused (ReviewError naming what is pending) while anything is pending, so it
+    has no provisional (italic) line, and its footer says the counts are final."""
+    if final and not p.complete:
+        raise ReviewError("the PRISMA counts are not final yet; pending: "
+                          + "; ".join(p.pending_lines()))
     found = boxes(p)
     for box in found.values():
         box.layout()
+    dx = PREV_SHIFT if p.updated else 0
+    x1, x2, x3, x4, width = X1 + dx, X2 + dx, X3 + dx, X4 + dx, WIDTH + dx
     svg = ET.Element("svg", {"xmlns": "http://www.w3.org/2000/svg", "version": "1.1",
                              "font-family": FAMILY, "font-size": str(FONT)})
     ET.SubElement(svg, "title").text = "PRISMA 2020 flow diagram"
@@ -254,14 +316,17 @@ def render_svg(p: Prisma, *, caption: str | None = None) -> str:
     marker = _sub(defs, "marker", id="arrow", viewBox="0 0 10 10", refX=9, refY=5,
                   markerWidth=7, markerHeight=7, orient="auto")
     _sub(marker, "path", d="M0,0 L10,5 L0,10 z", fill="#222")
-    background = _sub(svg, "rect", x=0, y=0, width=WIDTH, height=0, fill="#ffffff")
+    background = _sub(svg, "rect", x=0, y=0, width=width, height=0, fill="#ffffff")
 
     y = 14.0
-    head = max(_header(svg, X1, X2 + SIDE_W - X1, y, "Identification of new studies via "
-                       "databases and registers", YELLOW),
-               _header(svg, X3, X4 + SIDE_W - X3, y, "Identification of new studies via other "
-                       "methods", GREY))
-    y += head + ROW_GAP - 8
+    new = "new studies" if p.updated else "studies"
+    heads = [_header(svg, x1, x2 + SIDE_W - x1, y, f"Identification of {new} via databases "
+                     "and registers", YELLOW, "dbr"),
+             _header(svg, x3, x4 + SIDE_W - x3, y, f"Identification of {new} via other methods",
+                     GREY, "other")]
+    if p.updated:
+        heads.append(_header(svg, X1, PREV_W, y, "Previous studies", ORANGE, "previous"))
+    y += max(heads) + ROW_GAP - 8
     tops: list[tuple[float, float]] = []
     band_min = {0: "Identification", 4: "Included"}  # a band is as tall as its label at least
     for index, names in enumerate(ROWS):
@@ -314,16 +379,21 @@ def render_svg(p: Prisma, *, caption: str | None = None) -> str:
     inc, oth = found["included"], found["other_assessed"]
     _arrow(svg, [(oth.cx, oth.y + oth.height), (oth.cx, inc.mid_y), (inc.x + inc.width,
                                                                       inc.mid_y)])
-    if caption:
-        for i, line in enumerate(wrap(caption, WIDTH - X1 - 16, FONT - 2)):
-            _text(svg, X1, bottom + 22 + i * (LINE - 2), line, font_size=FONT - 2, fill="#444")
-            height = bottom + 30 + i * (LINE - 2)
-    else:
-        height = bottom + 14
-    height = round(height + 4)
-    svg.set("width", str(WIDTH))
+    if p.updated:  # previous studies and new studies both lead to the total
+        down("previous", "total")
+        total_box = found["total"]
+        _arrow(svg, [(inc.x, inc.mid_y), (total_box.x + total_box.width, inc.mid_y)])
+    footer = _sub(svg, "g", id="footer")
+    line_no = 0
+    for paragraph in footnotes(p, caption=caption, final=final):
+        for line in wrap(paragraph, width - X1 - 16, FONT - 2):
+            _text(footer, X1, bottom + 22 + line_no * (LINE - 2), line, font_size=FONT - 2,
+                  fill="#444")
+            line_no += 1
+    height = round(bottom + 30 + (line_no - 1) * (LINE - 2) + 4)
+    svg.set("width", str(width))
     svg.set("height", str(height))
-    svg.set("viewBox", f"0 0 {WIDTH} {height}")
+    svg.set("viewBox", f"0 0 {width} {height}")
     background.set("height", str(height))
     ET.indent(svg, space=" ")
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'

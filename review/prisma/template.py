@@ -11,6 +11,11 @@ records, which the template has no row for, get an extra `other_results` row onl
 are any. Source names and reasons come from people, so every cell goes through
 review.tabular's formula neutraliser (a breakdown whose first name starts with = or @ gets a
 leading single quote), and read_csv takes that quote off again.
+
+The template's box wording is that of PRISMA 2020's template for updated reviews ("new
+studies"); for a new review (no previous version imported) the CSV carries the new-review
+template's wording instead (NEW_REVIEW_WORDING), and previous_studies and previous_reports
+are 0.
 """
 
 from __future__ import annotations
@@ -33,9 +38,9 @@ NA = "NA"
 TEMPLATE: tuple[tuple[str, str, str, str, str], ...] = (
     (NA, "node4", "prevstud", "Previous studies", "Title box: previous studies"),
     ("previous_studies", "node5", "box1", "Studies included in previous version of review",
-     "Studies of an earlier version (none: a new review)"),
+     "Studies the previous version included (0 for a new review)"),
     ("previous_reports", NA, "box1", "Reports of studies included in previous version of review",
-     "Reports of an earlier version (none: a new review)"),
+     "Reports of the studies the previous version included (0 for a new review)"),
     (NA, "node6", "newstud", "Identification of new studies via databases and registers",
      "Title box: databases and registers"),
     ("database_results", "node7", "box2", "Databases", "Records from databases"),
@@ -80,13 +85,22 @@ TEMPLATE: tuple[tuple[str, str, str, str, str], ...] = (
     ("new_reports", NA, "box10", "Reports of new included studies",
      "Reports of the included studies"),
     ("total_studies", "node22", "box16", "Total studies included in review",
-     "Studies included in all versions (this review is new)"),
+     "New studies plus the previous version's studies"),
     ("total_reports", NA, "box16", "Reports of total included studies",
-     "Reports of all included studies"),
+     "Reports of new studies plus the previous version's reports"),
     ("identification", "node1", "identification", "Identification", "Side band"),
     ("screening", "node2", "screening", "Screening", "Side band"),
     ("included", "node3", "included", "Included", "Side band"),
 )
+# a new review: the wording of PRISMA 2020's template for new reviews
+NEW_REVIEW_WORDING = {
+    "Identification of new studies via databases and registers":
+        "Identification of studies via databases and registers",
+    "Identification of new studies via other methods":
+        "Identification of studies via other methods",
+    "New studies included in review": "Studies included in review",
+    "Reports of new included studies": "Reports of included studies",
+}
 BREAKDOWNS = ("database_specific_results", "register_specific_results", "dbr_excluded",
               "other_excluded")
 _UNSAFE = re.compile(r"\s*[,;]\s*")
@@ -94,7 +108,7 @@ _UNSAFE = re.compile(r"\s*[,;]\s*")
 
 def template_values(p: Prisma) -> dict[str, int | Breakdown]:
     """The counts under the template's data names (breakdowns with names made CSV-safe)."""
-    out: dict[str, int | Breakdown] = {"previous_studies": 0, "previous_reports": 0}
+    out: dict[str, int | Breakdown] = {}
     for data, *_ in TEMPLATE:
         if data == NA or data in out or not hasattr(p, data):
             continue
@@ -125,6 +139,8 @@ def to_csv(p: Prisma) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     rows: list[list[str]] = [list(COLUMNS)]
     for data, node, box, boxtext, description in TEMPLATE:
+        if not p.updated:
+            boxtext = NEW_REVIEW_WORDING.get(boxtext, boxtext)
         leads = node != NA
         key = data if data != NA else box
         n = values.get(data, 0)
