@@ -377,7 +377,8 @@ def test_prisma_page_shows_the_diagram_and_downloads(known: Store) -> None:
     app.run()
     assert not app.exception
     assert app.title[0].value == "PRISMA"
-    assert "records awaiting screening" in app.info[0].value
+    assert "Titles and abstracts (title_abstract): 1 record waiting for votes" in \
+        app.info[0].value and "provisional" in app.info[0].value
     labels = [b.label for b in app.get("download_button")]
     assert labels == ["CSV (PRISMA2020 template)", "JSON", "SVG", "PNG"]
     assert [type(e).__name__ for e in app.main].count("Image") == 1

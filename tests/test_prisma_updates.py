@@ -432,3 +432,23 @@ def test_migration_9_keeps_every_source_and_accepts_kind_previous(tmp_path: Path
             encoding="utf-8", line_endings="lf", size_bytes=1, imported_at="x",
             imported_by="lead", record_count=0))
     store.close()
+
+
+def test_prisma_page_says_final_once_nothing_is_pending(updated: Store) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from review.accounts import Reviewer
+    from review.ui.session import _KEY
+
+    root = Path(__file__).resolve().parent.parent
+    app = AppTest.from_file(str(root / "review" / "ui" / "pages" / "prisma.py"),
+                            default_timeout=60)
+    app.session_state["store"] = updated
+    app.session_state[_KEY] = Reviewer(1, "Lead", "lead", False, True)
+    app.run()
+    assert not app.exception
+    assert "provisional" in app.info[0].value and "waiting for votes" in app.info[0].value
+    _screen_updated(updated)
+    app.run()
+    assert not app.exception and not app.info
+    assert app.success[0].value == "Final counts: no stage of the review has pending work."

@@ -8,6 +8,7 @@ import streamlit as st
 from review.errors import ReviewError
 from review.prisma.counts import compute, identities
 from review.prisma.diagram import CAPTION, render_png, render_svg
+from review.prisma.final import pending_work
 from review.prisma.template import to_csv, to_json
 from review.project import review_info
 from review.store import Store
@@ -18,18 +19,24 @@ def prisma_page() -> None:
     store: Store = st.session_state["store"]
     person = signed_in(readers, "This page is for the review's leads and observers.")
     st.title("PRISMA")
-    st.caption("PRISMA 2020 flow diagram for a new review that searched databases, registers "
-               "and other sources. Every number comes from the review itself.")
+    st.caption("PRISMA 2020 flow diagram for a review that searched databases, registers and "
+               "other sources (the template for updated reviews once a previous version's "
+               "reports are imported). Every number comes from the review itself.")
     try:
         counts = compute(store, by=person)
+        pending = pending_work(store, by=person)
         title = review_info(store).title
     except ReviewError as exc:
         st.error(str(exc))
         return
-    if not counts.complete:
-        st.info("The review is still in progress: " + "; ".join(counts.pending_lines())
-                + ". The diagram shows these in italics.")
-    svg = render_svg(counts, caption=CAPTION)
+    final = counts.complete and not pending
+    if final:
+        st.success("Final counts: no stage of the review has pending work.")
+    else:
+        st.info("The review is still in progress: "
+                + "; ".join(pending or counts.pending_lines())
+                + ". The diagram is provisional: pending lines are in italics.")
+    svg = render_svg(counts, caption=CAPTION, final=final)
     st.image(svg, width="stretch")
     buttons = st.columns(4)
     buttons[0].download_button("CSV (PRISMA2020 template)", to_csv(counts),
