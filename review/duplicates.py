@@ -89,6 +89,10 @@ def _rerun_links(store: Store, conn: Connection, ids: Iterable[int] | None = Non
     PubMed id, or the same accession number (6 characters or more, so a file's own sequence
     numbers never count) with the same year and first author."""
     records, sources = t.records, t.sources
+    runs = conn.execute(sa.select(sources.c.name, sources.c.searched_on).distinct()
+                        .where(sources.c.kind != PREVIOUS)).all()
+    if len(runs) == len({name for name, _ in runs}):
+        return []  # no source was searched twice: nothing to load
     query = (sa.select(records.c.id, records.c.doi, records.c.pmid, records.c.accession,
                        records.c.year, records.c.authors, sources.c.id.label("source_id"),
                        sources.c.name, sources.c.searched_on)
@@ -100,8 +104,6 @@ def _rerun_links(store: Store, conn: Connection, ids: Iterable[int] | None = Non
     first: dict[tuple[str, str], int] = {}
     for row in sorted(rows, key=lambda r: r.source_id):
         first.setdefault((row.name, row.searched_on or ""), row.source_id)
-    if len(first) == len({name for name, _ in first}):
-        return []  # no source was searched twice
     run = {key: (key[1], source_id) for key, source_id in first.items()}
     seen: dict[tuple[str, str, object], tuple[tuple[str, int], int]] = {}
     links: list[tuple[str, str]] = []

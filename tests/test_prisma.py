@@ -392,7 +392,7 @@ POOL = [work(k, y) for k, y in (("p1", 2015), ("p2", 2016), ("p3", 1994), ("p4",
 # near copies: same title, nothing else to confirm it (the engine leaves them to a person)
 WEAK = ("TY  - RPRT\nTI  - Study p1 of community peer support in place number p1\nPY  - 2015\n"
         "PB  - Example Trust\nER  - \n")
-KINDS = ("database", "register", "website", "citation")
+KINDS = ("database", "register", "website", "citation", "previous")
 
 operation = st.one_of(  # earlier branches come up more often: records must move on
     st.tuples(st.just("agree"), st.integers(0, 6), st.sampled_from(["include", "exclude"]),
@@ -507,7 +507,8 @@ def _run_sequence(ops: list[tuple]) -> set[str]:
                 except ReviewError as exc:  # a refused operation changes nothing
                     assert not isinstance(exc, PrismaIdentityError)
                 counts = compute(store)  # raises PrismaIdentityError if a sum is broken
-                assert counts.records_stored == counts.identified_dbr + counts.identified_other
+                assert counts.records_stored == (counts.identified_dbr + counts.identified_other
+                                                 + counts.previous_records)
                 reached.update(k for k, v in counts.as_dict().items() if v)
             assert (counts.new_studies, counts.new_reports) == study_counts(store)
         finally:
@@ -550,5 +551,6 @@ def test_random_sequences_reach_every_kind_of_box(explored: Explored) -> None:
     assert explored.failure is None, "the sequences broke an identity (see the test above)"
     wanted = {"duplicates", "excluded_automatic", "records_excluded", "dbr_sought_reports",
               "dbr_notretrieved_reports", "dbr_assessed", "dbr_included_reports", "new_studies",
-              "other_sought_reports", "other_duplicates_of_dbr"}
+              "other_sought_reports", "other_duplicates_of_dbr", "previous_reports",
+              "total_studies"}
     assert wanted <= explored.reached, sorted(wanted - explored.reached)
