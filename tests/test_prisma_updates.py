@@ -282,6 +282,9 @@ def test_final_is_refused_naming_what_is_pending_then_drawn_without_italics(
                                        str(tmp_path / "final.json"), "--db", updated.url])
     assert result.exit_code == 0, result.output
     assert "Final counts" in result.output
+    assert "Previous version: studies 2, reports 3" in result.output
+    assert "New studies included 1; reports of new included studies 1" in result.output
+    assert "Total studies included 3; reports of total included studies 4" in result.output
     svg = out.read_text(encoding="utf-8")
     assert "italic" not in svg and "Provisional" not in svg
     assert "Final counts: no stage of the review has pending work." in svg
@@ -324,8 +327,8 @@ def test_a_search_run_again_brings_only_its_new_records(living: Store, tmp_path:
                                        "MEDLINE (Ovid)", "--date", "2026-11-01",
                                        "--db", living.url])
     assert result.exit_code == 0, result.output
-    assert "2 of these records an earlier run of 'MEDLINE (Ovid)' had already brought; 2 are " \
-           "new." in result.output
+    assert "2 of these records an earlier run of 'MEDLINE (Ovid)' had already brought (not " \
+           "screened again); 2 are new to it." in result.output
     after = _screened_groups(living)
     assert len(after - before) == 2  # only b1 and b2 reach screening
     assert screening.queue_size(living, "Ana") == 4

@@ -169,7 +169,8 @@ def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None
     fresh = sum(new.get(item.source_id) or 0 for item in outcome.files)
     if fresh < outcome.records:
         click.echo(f"{outcome.records - fresh} of these records an earlier run of "
-                   f"{outcome.source.name!r} had already brought; {fresh} are new.")
+                   f"{outcome.source.name!r} had already brought (not screened again); "
+                   f"{fresh} are new to it.")
 
 
 @main.command()
