@@ -455,3 +455,37 @@ def test_prisma_page_says_final_once_nothing_is_pending(updated: Store) -> None:
     app.run()
     assert not app.exception and not app.info
     assert app.success[0].value == "Final counts: no stage of the review has pending work."
+
+
+def test_final_after_screening_was_stopped_leaves_the_unscreened_out(updated: Store) -> None:
+    from review.screening.prioritise import stop_screening
+
+    ids = _ids(updated)
+    for key in ("n3", "n4", "c1"):
+        _both(updated, ids[key][0], "exclude")
+    screening.cast_vote(updated, "Ana", ids["n2"][0], "include", stage=TA)
+    screening.cast_vote(updated, "Ben", ids["n2"][0], "exclude", stage=TA)
+    stop_screening(updated, by="Lead", note="recall target reached")
+    # n1 was never voted on: not screened, waiting for nobody; n2's conflict still waits
+    assert pending_work(updated) == [
+        "Titles and abstracts (title_abstract): 1 conflict to resolve"]
+    conflicts.resolve(updated, ids["n2"][0], "exclude", by="Lead", stage=TA)
+    assert pending_work(updated) == []
+    p = final_counts(updated)
+    svg = render_svg(p, final=True)
+    assert "italic" not in svg
+    assert "Not screened, screening stopped on" in _box_texts(svg)["records_excluded"]
+
+
+def test_previous_reports_imported_late_take_their_duplicates_out_of_screening(
+        living: Store, tmp_path: Path) -> None:
+    ids = _ids(living)
+    screening.cast_vote(living, "Ana", ids["a1"][0], "include", stage=TA)
+    import_and_deduplicate(living, [_write(tmp_path / "v1.ris", "a1")],
+                           SourceInfo("Version 1", "previous"), actor="lead")
+    assert _group(living, ids["a1"][0]) not in _screened_groups(living)
+    assert screening.queue_size(living, "Ben") == 2
+    p = compute(living)
+    assert (p.previous_reports, p.previous_studies, p.duplicates_of_previous) == (1, 1, 1)
+    assert (p.records_screened, p.records_awaiting_screening) == (2, 2)
+    assert all(i.holds for i in identities(p))
