@@ -163,8 +163,9 @@ def _check_run(conn: Connection, source: SourceInfo) -> None:
     if dates and source.searched_on is None and source.kind != PREVIOUS:
         raise ReviewError(
             f"source {source.name!r} was searched on {', '.join(dates)}: give this run's "
-            "search date (--date YYYY-MM-DD); the same date adds files to that run, a later "
-            "date imports a new run whose records already present are recognised")
+            "search date (--date YYYY-MM-DD, or Searched on in the app); the same date adds "
+            "files to that run, a later date imports a new run whose records already present "
+            "are recognised")
 
 
 def _state_previous_studies(store: Store, conn: Connection, source: SourceInfo,

@@ -358,7 +358,7 @@ def test_a_search_run_again_brings_only_its_new_records(living: Store, tmp_path:
 def test_a_rerun_needs_its_date_and_keeps_the_kind(living: Store, tmp_path: Path) -> None:
     path = _write(tmp_path / "again.ris", "a1", "z9")
     with pytest.raises(ReviewError, match=r"was searched on 2025-11-01: give this run's search "
-                                          r"date \(--date YYYY-MM-DD\)"):
+                                          r"date \(--date YYYY-MM-DD, or Searched on in the app\)"):
         import_files(living, [path], SourceInfo("MEDLINE (Ovid)", "database"), actor="lead")
     with pytest.raises(ReviewError, match="imported as kind 'database'"):
         import_files(living, [path], SourceInfo("MEDLINE (Ovid)", "register", "2026-01-01"),
