@@ -36,6 +36,8 @@ class SourceInfo:
     kind: str
     searched_on: str | None = None
     query: str | None = None
+    platform: str | None = None  # PRISMA-S: the interface the database was searched on
+    limits: str | None = None  # PRISMA-S: years, languages, filters the search applied
 
     def checked(self) -> SourceInfo:
         name = " ".join(self.name.split())
@@ -53,7 +55,10 @@ class SourceInfo:
                 raise ReviewError(f"search date {self.searched_on!r} is not a real date") from None
             if day > date.today():
                 raise ReviewError(f"search date {self.searched_on} is in the future")
-        return SourceInfo(name, self.kind, self.searched_on, self.query)
+        platform = " ".join((self.platform or "").split()) or None
+        limits = (self.limits or "").strip() or None
+        query = self.query if self.query and self.query.strip() else None
+        return SourceInfo(name, self.kind, self.searched_on, query, platform, limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,7 @@ def import_parsed(store: Store, files: Sequence[ParsedFile], source: SourceInfo,
                     "format": parsed.format, "encoding": parsed.encoding,
                     "line_endings": parsed.line_endings, "size_bytes": parsed.size,
                     "searched_on": source.searched_on, "search_query": source.query,
+                    "platform": source.platform, "search_limits": source.limits,
                     "imported_at": utc_now(), "imported_by": actor,
                     "record_count": len(parsed.records),
                 })

@@ -15,6 +15,7 @@ from review.cli.common import _actor, _Group, db_option, format_option
 from review.cli.lazy import LazyCommand, LazyGroup
 from review.errors import ReviewError
 from review.importing import KINDS, SourceInfo, import_and_deduplicate
+from review.prisma.searches import source_rows
 from review.project import create_review, review_info
 from review.store import Store
 from review.store import records as store_records
@@ -22,8 +23,10 @@ from review.tabular import render
 
 RECORD_COLUMNS = ("id", "source", "year", "authors", "title", "journal", "doi", "pmid")
 RECORD_WIDTHS = {"authors": 24, "title": 60, "journal": 28, "doi": 30, "source": 22}
-SOURCE_COLUMNS = ("id", "name", "kind", "file_name", "format", "encoding", "record_count",
-                  "searched_on", "imported_at", "imported_by")
+SOURCE_COLUMNS = ("id", "name", "kind", "file_name", "format", "record_count",
+                  "after_deduplication", "platform", "searched_on", "limits", "query",
+                  "encoding", "imported_at", "imported_by")
+SOURCE_WIDTHS = {"name": 24, "platform": 14, "file_name": 24, "limits": 24, "query": 40}
 
 
 def _lazy(module: str, registry: str, commands: dict[str, str],
@@ -85,6 +88,10 @@ LAZY_COMMANDS = {
         "tables": "Write the evidence tables (characteristics, themes, quotes) for a "
                   "manuscript.",
     }),
+    **_lazy("searches", "SEARCHES_COMMANDS", {
+        "searches": "The searches as PRISMA-S reports them: list, document after import, export "
+                    "the appendix.",
+    }),
     **_lazy("simulate", "SIMULATE_COMMANDS", {
         "simulate": "Replay the screening of FILE.csv in the model's order.",
     }),
@@ -114,21 +121,25 @@ def init(protocol: str, db: str | None) -> None:
               help='Where the search ran, e.g. "PsycINFO (Ovid)". One source row per file.')
 @click.option("--kind", type=click.Choice(KINDS), default="database", show_default=True,
               help="Kind of source, as PRISMA 2020 counts them.")
-@click.option("--searched", metavar="YYYY-MM-DD", help="Date the search was run.")
+@click.option("--searched", "--date", "searched", metavar="YYYY-MM-DD",
+              help="Date the search was run.")
+@click.option("--platform", help='Where the search ran (PRISMA-S), e.g. "Ovid", "EBSCOhost".')
 @click.option("--query-file", type=click.Path(exists=True, dir_okay=False),
-              help="A text file with the search strategy, stored with the source.")
+              help="A text file with the full search strategy, stored with the source.")
+@click.option("--limits", help='Limits the search applied, e.g. "English; 2010-2024".')
 @click.option("--encoding", help="Read the files with this encoding (default: detected).")
 @click.option("--no-dedupe", is_flag=True,
               help="Do not deduplicate after importing; the new records wait out of screening "
                    "until 'review dedupe' (for a team that checks duplicates first).")
 @db_option
 def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None,
-            query_file: str | None, encoding: str | None, no_dedupe: bool,
-            db: str | None) -> None:
+            platform: str | None, query_file: str | None, limits: str | None,
+            encoding: str | None, no_dedupe: bool, db: str | None) -> None:
     """Import export files (all of them land, or none), then deduplicate the review."""
     store = Store.open(db)
-    query = Path(query_file).read_text(encoding="utf-8") if query_file else None
-    info = SourceInfo(name=source, kind=kind, searched_on=searched, query=query)
+    query = Path(query_file).read_text(encoding="utf-8-sig") if query_file else None
+    info = SourceInfo(name=source, kind=kind, searched_on=searched, query=query,
+                      platform=platform, limits=limits)
     bars, read = _Progress(), iter(range(1, len(files) + 1))  # reading, then dedupe's stages
     try:
         outcome = import_and_deduplicate(
@@ -167,10 +178,11 @@ def sources(fmt: str, by_name: bool, db: str | None) -> None:
         rows = store_records.source_counts(store)
         click.echo(render(rows, ("name", "kind", "files", "records"), fmt), nl=False)
         return
-    rows = store_records.list_sources(store)
-    click.echo(render(rows, SOURCE_COLUMNS, fmt), nl=False)
+    rows = source_rows(store)
+    click.echo(render(rows, SOURCE_COLUMNS, fmt, widths=SOURCE_WIDTHS), nl=False)
     if fmt == "table":
-        click.echo(f"{len(rows)} source file(s), {sum(r['record_count'] for r in rows)} records")
+        click.echo(f"{len(rows)} source file(s), {sum(r['record_count'] for r in rows)} records"
+                   "; the search appendix: 'review searches export OUT.md'")
 
 
 @main.command()

@@ -445,6 +445,13 @@ def _m0008_append_only_audit_log(conn: Connection) -> None:
         "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"))
 
 
+def _m0009_search_platform_and_limits(conn: Connection) -> None:
+    """What PRISMA-S asks of each search besides its date and strategy: the platform it ran
+    on (Ovid, EBSCOhost, ...) and the limits applied (years, languages, filters)."""
+    conn.exec_driver_sql("ALTER TABLE sources ADD COLUMN platform TEXT")
+    conn.exec_driver_sql("ALTER TABLE sources ADD COLUMN search_limits TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -454,6 +461,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (6, "prioritised screening: model runs, scores, records shown, stops", _m0006_ranking),
     (7, "observer role, reviewer emails", _m0007_observers_and_emails),
     (8, "append-only audit log (triggers)", _m0008_append_only_audit_log),
+    (9, "search platform and limits (PRISMA-S)", _m0009_search_platform_and_limits),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

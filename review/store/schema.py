@@ -52,6 +52,9 @@ sources = sa.Table(
     sa.Column("imported_at", sa.String(32), nullable=False),
     sa.Column("imported_by", sa.Text, nullable=False),
     sa.Column("record_count", sa.Integer, nullable=False),
+    # migration 9 (PRISMA-S): where the search ran (Ovid, EBSCOhost, ...) and its limits
+    sa.Column("platform", sa.Text),
+    sa.Column("search_limits", sa.Text),
     sa.CheckConstraint(
         "kind IN ('database', 'register', 'website', 'organisation', 'citation', 'other')",
         name="sources_kind_known",
