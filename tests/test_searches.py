@@ -238,3 +238,18 @@ def test_searches_export_csv_and_markdown(run, tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "written as .csv or .md" in bad.output
     wrong = run("searches", "edit", "2", "--date", "2024-13-01", ok=False)
     assert wrong.exit_code == 1 and "not a real date" in wrong.output
+
+
+def test_strategy_files_from_windows_editors(run, tmp_path: Path) -> None:
+    _cli_searches(run, tmp_path)
+    utf16 = tmp_path / "notepad.txt"
+    utf16.write_bytes("1 exp automutilation/\r\n2 Ærø peer support.ti,ab.\r\n".encode("utf-16"))
+    run("searches", "edit", "1", "--query-file", utf16)
+    rows = json.loads(run("sources", "--format", "json").output)
+    assert rows[0]["query"] == "1 exp automutilation/\r\n2 Ærø peer support.ti,ab.\r\n"
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("2 Ærø peer support".encode("cp1252"))
+    refused = run("import", tmp_path / "pubmed-1.ris", "--source", "X", "--query-file", latin,
+                  ok=False)
+    assert refused.exit_code == 1 and "latin.txt" in refused.output
+    assert "not UTF-8 text" in refused.output and "Traceback" not in refused.output

@@ -15,7 +15,7 @@ from review.cli.common import _actor, _Group, db_option, format_option
 from review.cli.lazy import LazyCommand, LazyGroup
 from review.errors import ReviewError
 from review.importing import KINDS, SourceInfo, import_and_deduplicate
-from review.prisma.searches import source_rows
+from review.prisma.searches import read_strategy, source_rows
 from review.project import create_review, review_info
 from review.store import Store
 from review.store import records as store_records
@@ -137,7 +137,7 @@ def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None
             encoding: str | None, no_dedupe: bool, db: str | None) -> None:
     """Import export files (all of them land, or none), then deduplicate the review."""
     store = Store.open(db)
-    query = Path(query_file).read_text(encoding="utf-8-sig") if query_file else None
+    query = read_strategy(query_file) if query_file else None
     info = SourceInfo(name=source, kind=kind, searched_on=searched, query=query,
                       platform=platform, limits=limits)
     bars, read = _Progress(), iter(range(1, len(files) + 1))  # reading, then dedupe's stages

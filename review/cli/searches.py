@@ -3,12 +3,16 @@ after the import, and the search appendix."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from review.cli.common import _actor, _Group, db_option, format_option
-from review.prisma.searches import UNSET, edit_search, export_appendix, search_report
+from review.prisma.searches import (
+    UNSET,
+    edit_search,
+    export_appendix,
+    read_strategy,
+    search_report,
+)
 from review.store import Store
 from review.tabular import render
 
@@ -69,7 +73,7 @@ def searches_edit(source_ids: tuple[int, ...], platform: str | None, searched: s
     def given(value: str | None) -> str | None:
         return UNSET if value is None else value
 
-    query = Path(query_file).read_text(encoding="utf-8-sig") if query_file else None
+    query = read_strategy(query_file) if query_file else None
     changed = edit_search(Store.open(db), source_ids, actor=_actor(), platform=given(platform),
                           searched_on=given(searched), query=given(query),
                           limits=given(limits))

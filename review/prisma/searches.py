@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from review import __version__
 from review.accounts import Reviewer, authorise, is_lead
-from review.errors import ReviewError
+from review.errors import InputError, ReviewError
 from review.importing import SourceInfo
 from review.project import review_info
 from review.store import Store
@@ -135,6 +135,19 @@ def search_report(store: Store) -> SearchReport:
 
 
 UNSET: Any = object()  # edit_search: a field not given stays as it is
+
+
+def read_strategy(path: str | Path) -> str:
+    """A search strategy saved as text: UTF-8 (with or without a BOM) or UTF-16 with its BOM,
+    as Windows editors save it; anything else is refused, naming the file."""
+    data = Path(path).read_bytes()
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"the search strategy is not UTF-8 text (byte "
+                                    f"{exc.start}); save it as UTF-8 and try again") from None
 
 
 def edit_search(store: Store, source_ids: Sequence[int], *, actor: str | Reviewer,
