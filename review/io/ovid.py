@@ -11,6 +11,8 @@ history, when the export includes it) is not part of any record and is skipped.
 from __future__ import annotations
 
 import re
+import string
+import sys
 from collections.abc import Iterable
 
 from review.errors import InputError
@@ -18,6 +20,13 @@ from review.records import Candidates, Raw, Record, build_record
 
 RECORD_START = re.compile(r"^<\s*(\d+)\s*\.\s*>\s*$")
 TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*)|\s*)$")
+# The usual start of a field line ('AU  - '), to its tag (one string per tag, shared by every
+# record): one dict lookup tells most lines apart, as in the RIS reader.
+_HEADS = {f"{a}{b}  - ": sys.intern(a + b) for a in string.ascii_uppercase
+          for b in string.ascii_uppercase + string.digits}
+# Short values recur from record to record (databases, languages, headings, years): each
+# distinct one is kept once per file.
+_SHARED_LENGTH = 32
 # Continuation lines of these fields are further values (one institution, author or heading
 # a line), not the same value wrapped.
 _LINE_PER_VALUE = {"IN", "AD", "AU", "FA", "ED", "MH", "KW", "OD", "CC"}
@@ -31,8 +40,10 @@ _TITLE_LABEL = re.compile(r"\s*\[(?:Article|Report|Miscellaneous|References|Edit
 _AUTHOR_MARKS = re.compile(r"\s*\[[^\]]*\]\s*$|[\s\d,+*\u2020\u2021]+$")
 # Degrees after a full name ('Gazic, Barbara MD, PhD'); only after 'Surname, Given', since in
 # 'Smith MD' the MD are initials.
-_AUTHOR_DEGREE = re.compile(r"^([^,]+,\s*\S.*?\S),?\s+(?:MD|PhD|Ph\.D\.?|MSc|BSc|MPH|MBBS|RN"
-                            r"|DPhil|FACSM)$")
+_DEGREES = r"(?:MD|PhD|Ph\.D\.?|MSc|BSc|MPH|MBBS|RN|DPhil|FACSM)"
+# Whether a name has anything of the above to take off (most have not).
+_AUTHOR_NOISY = re.compile(r"[\[\d+*,\u2020\u2021]\s*$|\[|\d|\s" + _DEGREES + r"\W*$")
+_AUTHOR_DEGREE = re.compile(r"^([^,]+,\s*\S.*?\S),?\s+" + _DEGREES + "$")
 
 
 def parse_ovid(lines: Iterable[str], file: str) -> list[Record]:
@@ -43,6 +54,9 @@ def parse_ovid(lines: Iterable[str], file: str) -> list[Record]:
     label = ""
     last: list[str] | None = None  # the values of the open record's latest field
     last_tag = ""
+    heads = _HEADS.get
+    strings: dict[str, str] = {}
+    shared = strings.setdefault
 
     def close() -> None:
         if raw is None:
@@ -53,6 +67,18 @@ def parse_ovid(lines: Iterable[str], file: str) -> list[Record]:
         records.append(build_record(raw, ovid_candidates(raw), format="ovid", line=start))
 
     for number, line in enumerate(lines, start=1):
+        tag = heads(line[:6])
+        if tag is not None and raw is not None and (tag != "VN" or "VN" not in raw):  # most
+            value = line[6:].strip()
+            if len(value) <= _SHARED_LENGTH:
+                value = shared(value, value)
+            last = raw.get(tag)
+            if last is None:
+                last = raw[tag] = [value]
+            else:
+                last.append(value)
+            last_tag = tag
+            continue
         if not line.strip():
             continue
         mark = RECORD_START.match(line) if line[:1] == "<" else None
@@ -98,6 +124,8 @@ def _strip_title_label(value: str) -> str:
 def _heading(value: str) -> str:
     """'*Self-Injurious Behavior/th [Therapy]' as MEDLINE writes it:
     'Self-Injurious Behavior/therapy' (the star marks a major heading)."""
+    if "[" not in value:
+        return value.strip().lstrip("*")
     found = _HEADING.match(value.strip())
     if found:
         return f"{found.group(1)}/{found.group(2).lower()}"
@@ -105,6 +133,8 @@ def _heading(value: str) -> str:
 
 
 def _author(value: str) -> str:
+    if not _AUTHOR_NOISY.search(value):  # most names: nothing to take off
+        return value
     previous = None
     while previous != value:
         previous = value
@@ -148,7 +178,9 @@ def ovid_candidates(raw: Raw) -> Candidates:
     """Where each normalised field lives among Ovid's field labels (Embase, MEDLINE, PsycINFO,
     Journals@Ovid), with the SO text as the fallback for journal, volume, issue and pages."""
     get = raw.get
-    so = {key: [value] for key, value in source_parts(get("SO", [""])[0]).items()}
+    so: dict[str, list[str]] = {}
+    if not ("JN" in raw and "VO" in raw and "IP" in raw and "PG" in raw):  # only then read SO
+        so = {key: [value] for key, value in source_parts(get("SO", [""])[0]).items()}
     databases = " ".join(get("DB", [])).lower()
     ids = get("UI", []) + get("AN", [])
     pmid = get("PM", []) + (ids if any(d in databases for d in _PUBMED_DATABASES) else [])
