@@ -192,3 +192,17 @@ def test_shared_exports_are_taken_for_ovid_tagged_only_when_they_are(exports) ->
         is_ovid_tagged = "ovid tagged" in row["format"].lower() or "citavi" in row[
             "format"].lower()
         assert (read_file(exports / row["file"]).format == "ovid") == is_ovid_tagged
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 64])
+def test_streamed_reading_does_not_depend_on_chunk_size(tmp_path: Path, monkeypatch,
+                                                        chunk: int) -> None:
+    crlf = tmp_path / "crlf.ovd"
+    crlf.write_bytes(codecs.BOM_UTF8 + _text().replace("\n", "\r\n").encode("utf-8"))
+    whole = [read_file(FIXTURE), read_file(crlf)]
+    monkeypatch.setattr("review.io.decode.CHUNK", chunk)
+    streamed = [read_file(FIXTURE), read_file(crlf)]
+    for one, other in zip(whole, streamed, strict=True):
+        assert [(r.raw, r.normalised(), r.line) for r in one.records] == \
+            [(r.raw, r.normalised(), r.line) for r in other.records]
+        assert one.sha256 == other.sha256

@@ -206,7 +206,7 @@ def test_sources_show_platform_date_query_and_records_after_deduplication(run,
     assert re.search(r"Embase\s+database\s+embase-export.txt\s+ovid\s+4\s+4\s+Ovid\s+"
                      r"2024-03-14\s+English; 2010-2024\s+1 exp automutilation/", table)
     assert "3 source file(s), 8 records" in table
-    listed = json.loads(run("searches", "--format", "json").output)
+    listed = json.loads(run("searches", "list", "--format", "json").output)
     assert [(s["source"], s["ids"], s["records"], s["after_deduplication"], s["unique"])
             for s in listed] == [("Embase", [1], 4, 4, 3), ("PubMed", [2, 3], 4, 3, 2)]
     assert "2 search(es), 8 records, after deduplication 6" in run("searches").output

@@ -172,7 +172,7 @@ def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None
 @click.option("--by-name", is_flag=True, help="One row per source name (files added up).")
 @db_option
 def sources(fmt: str, by_name: bool, db: str | None) -> None:
-    """List imported sources with their record counts."""
+    """List imported sources: their search details and records before and after deduplication."""
     store = Store.open(db)
     if by_name:
         rows = store_records.source_counts(store)

@@ -22,18 +22,23 @@ LIST_WIDTHS = {"source": 24, "platform": 14, "limits": 30, "query": 40, "ids": 1
 
 
 @click.group(cls=_Group, invoke_without_command=True)
-@format_option
-@db_option
 @click.pass_context
-def searches(ctx: click.Context, fmt: str, db: str | None) -> None:
+def searches(ctx: click.Context) -> None:
     """The searches as PRISMA-S reports them: list, document after import, export the appendix.
 
     A search is the files imported together under one source name with the same date,
-    platform, query and limits. With no subcommand, lists them: records found, distinct
-    records after deduplication, and those no other search found.
+    platform, query and limits. With no subcommand, the same as 'review searches list'.
     """
-    if ctx.invoked_subcommand is not None:
-        return
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(searches_list)
+
+
+@searches.command(name="list")
+@format_option
+@db_option
+def searches_list(fmt: str = "table", db: str | None = None) -> None:
+    """Each search: records found, distinct records after deduplication, and those no other
+    search found, with its platform, date, limits and query."""
     report = search_report(Store.open(db))
     rows = [{**s.row(), "ids": list(s.source_ids)} for s in report.searches]
     click.echo(render(rows, LIST_COLUMNS, fmt, widths=LIST_WIDTHS), nl=False)
