@@ -206,3 +206,16 @@ def test_streamed_reading_does_not_depend_on_chunk_size(tmp_path: Path, monkeypa
         assert [(r.raw, r.normalised(), r.line) for r in one.records] == \
             [(r.raw, r.normalised(), r.line) for r in other.records]
         assert one.sha256 == other.sha256
+
+
+def test_endnote_option_breaks_the_abstract_into_unindented_paragraph_lines() -> None:
+    """Ovid's "EndNote" option (.cgi) writes the same layout, but starts each section of a
+    structured abstract on a new line with no indent: the lines belong to the abstract."""
+    text = _text().replace(" Method(s): We interviewed", " \nMethod(s): We interviewed", 1)
+    text = text.replace(" Result(s): Moderators", " \nResult(s): Moderators", 1)
+    assert "\nMethod(s): We interviewed" in text
+    records = read_bytes(text.encode(), "embase.cgi").records
+    assert [r.normalised() for r in records] == [r.normalised() for r in read_file(
+        FIXTURE).records]
+    assert len(records[0].raw["AB"]) == 1 and "Method(s): We interviewed" in records[0].raw[
+        "AB"][0]

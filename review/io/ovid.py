@@ -1,11 +1,13 @@
 """Ovid's own tagged format: what Ovid (Embase, MEDLINE, PsycINFO, ...) writes for its "Citavi"
-and "Reference Manager" export options (.ovd, often saved as .txt or .ris).
+and "Reference Manager" export options (.ovd) and, on Embase, its "EndNote" option (.cgi);
+often saved or renamed as .txt or .ris.
 
 Each record starts with its number in angle brackets (`<3001. >`), then 'XX  - value' lines
 with Ovid's field labels (VN, DB, UI, TI, SO, AU, IN, MH, AB, DO, YR, PT, ...); a value that
-goes on is continued on lines indented by six spaces; a blank line follows each record. There
-is no TY and no ER, so the RIS reader cannot take it. Text before the first record (the search
-history, when the export includes it) is not part of any record and is skipped.
+goes on is continued on lines indented by six spaces (the EndNote option starts each section
+of a structured abstract on an unindented line instead); a blank line follows each record.
+There is no TY and no ER, so the RIS reader cannot take it. Text before the first record (the
+search history, when the export includes it) is not part of any record and is skipped.
 """
 
 from __future__ import annotations

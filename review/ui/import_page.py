@@ -20,7 +20,7 @@ from review.ui.session import leads, signed_in, store
 
 PREFIX = "import"
 MAX_MB = 50  # per file: the largest real export we know of is a few MB per 10,000 records
-TYPES = ["ris", "txt", "nbib", "medline", "ciw", "ovd", "csv", "tsv", "bib"]
+TYPES = ["ris", "txt", "nbib", "medline", "ciw", "ovd", "cgi", "csv", "tsv", "bib"]
 
 
 def too_large(uploads: list) -> str | None:  # noqa: ANN001 (Streamlit's UploadedFile)
