@@ -491,6 +491,23 @@ def test_import_page_takes_the_search_details_and_offers_the_appendix(team_db: P
     assert [b.label for b in app.get("download_button")] == [
         "Search appendix (Markdown)", "Search appendix (CSV)"]
 
+    # the CINAHL search came without its strategy: a lead adds it, and a platform, here
+    _widget(app.selectbox, "Search").set_value(0).run()
+    assert _widget(app.text_input, "Platform").value == ""
+    _widget(app.text_input, "Platform").input("EBSCOhost")
+    _widget(app.text_area, "Search strategy").input("S1 peer support\nS2 self-harm\nS3 S1 AND S2")
+    _click(app, "Save the search's details")
+    assert app.success[0].value.startswith("Saved the details of CINAHL")
+    store = Store.open(team_db)
+    cinahl = [r for r in source_rows(store) if r["name"] == "CINAHL (EBSCO)"][0]
+    assert (cinahl["platform"], cinahl["searched_on"]) == ("EBSCOhost", "2025-02-01")
+    assert cinahl["query"] == "S1 peer support\nS2 self-harm\nS3 S1 AND S2"
+    store.close()
+    assert list(app.dataframe[0].value["Strategy"]) == ["recorded", "recorded"]
+    _widget(app.selectbox, "Search").set_value(1).run()  # the other search's own values show
+    assert _widget(app.text_input, "Platform").value == "Ovid"
+    assert _widget(app.text_input, "Limits").value == "English; 2010-2024"
+
 # --- Records browser -----------------------------------------------------------------------
 
 def test_records_page_shows_sources_and_search(team_db: Path, monkeypatch) -> None:

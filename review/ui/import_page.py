@@ -9,9 +9,16 @@ import datetime as dt
 
 import streamlit as st
 
+from review.accounts import Reviewer
 from review.errors import ReviewError
 from review.importing import KIND_LABELS, KINDS, SourceInfo, import_and_deduplicate
-from review.prisma.searches import appendix_csv, appendix_markdown, search_report
+from review.prisma.searches import (
+    Search,
+    appendix_csv,
+    appendix_markdown,
+    edit_search,
+    search_report,
+)
 from review.project import review_info
 from review.store import Store
 from review.ui import voting
@@ -64,7 +71,7 @@ def import_page() -> None:
                                placeholder='e.g. "English; 2010 to current; humans"')
         submitted = st.form_submit_button("Import", type="primary")
     if not submitted:
-        searches_so_far(review)
+        searches_so_far(review, person)
         return
     if not uploads:
         st.error("Choose at least one export file.")
@@ -105,8 +112,9 @@ def _count(value: int | None) -> str:
     return "not yet" if value is None else str(value)
 
 
-def searches_so_far(review: Store) -> None:
-    """Each search imported so far (PRISMA-S), and the search appendix as Markdown or CSV."""
+def searches_so_far(review: Store, person: Reviewer) -> None:
+    """Each search imported so far (PRISMA-S), the search appendix as Markdown or CSV, and a
+    form to add or correct a search's details."""
     report = search_report(review)
     if not report.searches:
         return
@@ -119,11 +127,42 @@ def searches_so_far(review: Store) -> None:
                   for s in report.searches], hide_index=True, width="stretch")
     after = _count(report.after_deduplication)
     st.caption(f"{report.records} records found, {after} after deduplication. A strategy, "
-               "date, platform or limits not given at import is added with `review searches "
-               "edit`.")
+               "date, platform or limits not given at import is added below (or with `review "
+               "searches edit`).")
     left, right = st.columns(2)
     left.download_button("Search appendix (Markdown)",
                          appendix_markdown(report, title=review_info(review).title),
                          "search-appendix.md", "text/markdown")
     right.download_button("Search appendix (CSV)", appendix_csv(report).encode("utf-8-sig"),
                           "search-appendix.csv", "text/csv")
+    document_search(review, person, report.searches)
+
+
+def document_search(review: Store, person: Reviewer, searches: list[Search]) -> None:
+    """Add or correct one search's date, platform, strategy and limits (every file of it)."""
+    with st.expander("Add or correct a search's details"):
+        labels = [f"{n}. {s.source} ({s.searched_on or 'no date'}; {len(s.files)} file(s))"
+                  for n, s in enumerate(searches, start=1)]
+        chosen = st.selectbox("Search", range(len(searches)), format_func=lambda i: labels[i],
+                              key=f"{PREFIX}-doc-search")
+        search = searches[chosen]
+        key = f"{PREFIX}-doc-{'-'.join(map(str, search.source_ids))}"  # fresh values per search
+        with st.form(key):
+            searched = st.date_input(
+                "Searched on", max_value=dt.date.today(), format="YYYY-MM-DD",
+                value=dt.date.fromisoformat(search.searched_on) if search.searched_on else None)
+            platform = st.text_input("Platform", value=search.platform or "")
+            query = st.text_area("Search strategy", value=search.query or "", height=120)
+            limits = st.text_input("Limits", value=search.limits or "")
+            save = st.form_submit_button("Save the search's details")
+        if not save:
+            return
+        try:
+            edit_search(review, search.source_ids, actor=person, platform=platform,
+                        searched_on=searched.isoformat() if searched else None,
+                        query=query, limits=limits)
+        except ReviewError as exc:
+            st.error(str(exc))
+            return
+        voting.flash(PREFIX, f"Saved the details of {md_escape(search.source)}.")
+        st.rerun()
