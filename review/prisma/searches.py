@@ -155,7 +155,7 @@ def edit_search(store: Store, source_ids: Sequence[int], *, actor: str | Reviewe
                 query: str | None = UNSET, limits: str | None = UNSET) -> list[int]:
     """Record or correct a search's details after its import (a lead's work): only the given
     fields change (None or "" clears one), on every source file named, in one transaction,
-    each change in the audit log with its old value. Returns the ids changed."""
+    each change in the audit log with its old value. Returns the ids named, each once."""
     if not source_ids:
         raise ReviewError("name at least one source id ('review sources' lists them)")
     changes = {"platform": platform, "searched_on": searched_on, "search_query": query,
