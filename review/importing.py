@@ -61,6 +61,8 @@ class SourceInfo:
     kind: str
     searched_on: str | None = None
     query: str | None = None
+    platform: str | None = None  # PRISMA-S: the interface the database was searched on
+    limits: str | None = None  # PRISMA-S: years, languages, filters the search applied
     studies: int | None = None  # kind previous: the studies its reports are of, if stated
 
     def checked(self) -> SourceInfo:
@@ -86,7 +88,11 @@ class SourceInfo:
             if self.studies < 1:
                 raise ReviewError(f"the previous version's studies must be 1 or more, not "
                                   f"{self.studies}")
-        return SourceInfo(name, self.kind, self.searched_on, self.query, self.studies)
+        platform = " ".join((self.platform or "").split()) or None
+        limits = (self.limits or "").strip() or None
+        query = self.query if self.query and self.query.strip() else None
+        return SourceInfo(name, self.kind, self.searched_on, query, platform, limits,
+                          self.studies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,7 @@ def import_parsed(store: Store, files: Sequence[ParsedFile], source: SourceInfo,
                     "format": parsed.format, "encoding": parsed.encoding,
                     "line_endings": parsed.line_endings, "size_bytes": parsed.size,
                     "searched_on": source.searched_on, "search_query": source.query,
+                    "platform": source.platform, "search_limits": source.limits,
                     "imported_at": utc_now(), "imported_by": actor,
                     "record_count": len(parsed.records),
                 })

@@ -389,7 +389,7 @@ _PUB_TYPES: tuple[tuple[str, str], ...] = (
     (r"^book$|^ebook$|^edbook$", "book"),
     (r"^rprt$|report|^techreport$|^gen$|^govdoc$|grey", "report"),
     (r"^elec$|web ?page|^web$|^blog$|^misc$", "web page"),
-    (r"review", "review"),
+    (r"review(?!ed)", "review"),  # PsycInfo's 'Peer Reviewed Journal' is no review
     (r"^jour$|^jfull$|^ejour$|article|journal|^j$|^mgzn$|^inpr$", "journal article"),
 )
 

@@ -459,6 +459,55 @@ def test_import_page_names_file_and_line_of_an_error(team_db: Path, monkeypatch)
     store.close()
 
 
+
+def test_import_page_takes_the_search_details_and_offers_the_appendix(team_db: Path,
+                                                                       monkeypatch) -> None:
+    import datetime as dt
+
+    from review.prisma.searches import source_rows
+
+    ovid = Path(__file__).parent / "fixtures" / "ovid_citavi_peer_support.ovd"
+    app = _signed_in(team_db, monkeypatch, "Lee", "import_exports")
+    app.file_uploader[0].upload("embase.ovd", ovid.read_bytes(), "text/plain")
+    _widget(app.text_input, "Source name").input("Embase")
+    _widget(app.date_input, "Searched on (optional)").set_value(dt.date(2024, 3, 14))
+    _widget(app.text_input, "Platform (optional)").input("Ovid")
+    _widget(app.text_area, "Search strategy (optional)").input("1 exp automutilation/\n"
+                                                               "2 peer support.ti,ab.")
+    _widget(app.text_input, "Limits (optional)").input("English; 2010-2024")
+    _click(app, "Import")
+    assert app.success[0].value.startswith("Imported 4 records from 1 file(s) as Embase")
+    store = Store.open(team_db)
+    row = [r for r in source_rows(store) if r["name"] == "Embase"][0]
+    assert (row["format"], row["record_count"], row["after_deduplication"]) == ("ovid", 4, 4)
+    assert (row["searched_on"], row["platform"], row["limits"]) == (
+        "2024-03-14", "Ovid", "English; 2010-2024")
+    assert row["query"] == "1 exp automutilation/\n2 peer support.ti,ab."
+    store.close()
+    searches = app.dataframe[0].value
+    assert list(searches["Source"]) == ["CINAHL (EBSCO)", "Embase"]
+    assert list(searches["Strategy"]) == ["missing", "recorded"]
+    assert list(searches["Platform"]) == ["", "Ovid"]
+    assert [b.label for b in app.get("download_button")] == [
+        "Search appendix (Markdown)", "Search appendix (CSV)"]
+
+    # the CINAHL search came without its strategy: a lead adds it, and a platform, here
+    _widget(app.selectbox, "Search").set_value(0).run()
+    assert _widget(app.text_input, "Platform").value == ""
+    _widget(app.text_input, "Platform").input("EBSCOhost")
+    _widget(app.text_area, "Search strategy").input("S1 peer support\nS2 self-harm\nS3 S1 AND S2")
+    _click(app, "Save the search's details")
+    assert app.success[0].value.startswith("Saved the details of CINAHL")
+    store = Store.open(team_db)
+    cinahl = [r for r in source_rows(store) if r["name"] == "CINAHL (EBSCO)"][0]
+    assert (cinahl["platform"], cinahl["searched_on"]) == ("EBSCOhost", "2025-02-01")
+    assert cinahl["query"] == "S1 peer support\nS2 self-harm\nS3 S1 AND S2"
+    store.close()
+    assert list(app.dataframe[0].value["Strategy"]) == ["recorded", "recorded"]
+    _widget(app.selectbox, "Search").set_value(1).run()  # the other search's own values show
+    assert _widget(app.text_input, "Platform").value == "Ovid"
+    assert _widget(app.text_input, "Limits").value == "English; 2010-2024"
+
 # --- Records browser -----------------------------------------------------------------------
 
 def test_records_page_shows_sources_and_search(team_db: Path, monkeypatch) -> None:

@@ -15,6 +15,7 @@ from review.cli.common import _actor, _Group, db_option, format_option
 from review.cli.lazy import LazyCommand, LazyGroup
 from review.errors import ReviewError
 from review.importing import KINDS, SourceInfo, import_and_deduplicate, new_records
+from review.prisma.searches import read_strategy, source_rows
 from review.project import create_review, review_info
 from review.store import Store
 from review.store import records as store_records
@@ -22,8 +23,10 @@ from review.tabular import render
 
 RECORD_COLUMNS = ("id", "source", "year", "authors", "title", "journal", "doi", "pmid")
 RECORD_WIDTHS = {"authors": 24, "title": 60, "journal": 28, "doi": 30, "source": 22}
-SOURCE_COLUMNS = ("id", "name", "kind", "file_name", "format", "encoding", "record_count",
-                  "new_records", "searched_on", "imported_at", "imported_by")
+SOURCE_COLUMNS = ("id", "name", "kind", "file_name", "format", "record_count", "new_records",
+                  "after_deduplication", "platform", "searched_on", "limits", "query",
+                  "encoding", "imported_at", "imported_by")
+SOURCE_WIDTHS = {"name": 24, "platform": 14, "file_name": 24, "limits": 24, "query": 40}
 
 
 def _lazy(module: str, registry: str, commands: dict[str, str],
@@ -85,6 +88,10 @@ LAZY_COMMANDS = {
         "tables": "Write the evidence tables (characteristics, themes, quotes) for a "
                   "manuscript.",
     }),
+    **_lazy("searches", "SEARCHES_COMMANDS", {
+        "searches": "The searches as PRISMA-S reports them: list, document after import, export "
+                    "the appendix.",
+    }),
     **_lazy("simulate", "SIMULATE_COMMANDS", {
         "simulate": "Replay the screening of FILE.csv in the model's order.",
     }),
@@ -121,21 +128,23 @@ def init(protocol: str, db: str | None) -> None:
 @click.option("--studies", type=int, default=None,
               help="With --kind previous: the studies the previous version included (its "
                    "reports may be more); default: one study per report.")
+@click.option("--platform", help='Where the search ran (PRISMA-S), e.g. "Ovid", "EBSCOhost".')
 @click.option("--query-file", type=click.Path(exists=True, dir_okay=False),
-              help="A text file with the search strategy, stored with the source.")
+              help="A text file with the full search strategy, stored with the source.")
+@click.option("--limits", help='Limits the search applied, e.g. "English; 2010-2024".')
 @click.option("--encoding", help="Read the files with this encoding (default: detected).")
 @click.option("--no-dedupe", is_flag=True,
               help="Do not deduplicate after importing; the new records wait out of screening "
                    "until 'review dedupe' (for a team that checks duplicates first).")
 @db_option
 def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None,
-            studies: int | None, query_file: str | None, encoding: str | None, no_dedupe: bool,
-            db: str | None) -> None:
+            studies: int | None, platform: str | None, query_file: str | None,
+            limits: str | None, encoding: str | None, no_dedupe: bool, db: str | None) -> None:
     """Import export files (all of them land, or none), then deduplicate the review."""
     store = Store.open(db)
-    query = Path(query_file).read_text(encoding="utf-8") if query_file else None
+    query = read_strategy(query_file) if query_file else None
     info = SourceInfo(name=source, kind=kind, searched_on=searched, query=query,
-                      studies=studies)
+                      platform=platform, limits=limits, studies=studies)
     bars, read = _Progress(), iter(range(1, len(files) + 1))  # reading, then dedupe's stages
     try:
         outcome = import_and_deduplicate(
@@ -178,22 +187,24 @@ def import_(files: tuple[str, ...], source: str, kind: str, searched: str | None
 @click.option("--by-name", is_flag=True, help="One row per source name (files added up).")
 @db_option
 def sources(fmt: str, by_name: bool, db: str | None) -> None:
-    """List imported sources with their record counts.
+    """List imported sources: their search details and records before and after deduplication.
 
-    One row per file: its search date, records, and new records (those no earlier run of the
-    same source had brought: a living review's search run again shows what it added)."""
+    One row per file: its search date, records, new records (those no earlier run of the same
+    source had brought: a living review's search run again shows what it added), and records
+    after deduplication."""
     store = Store.open(db)
     if by_name:
         rows = store_records.source_counts(store)
         click.echo(render(rows, ("name", "kind", "files", "records"), fmt), nl=False)
         return
-    rows = store_records.list_sources(store)
+    rows = source_rows(store)
     new = new_records(store)
     for row in rows:
         row["new_records"] = new.get(row["id"])
-    click.echo(render(rows, SOURCE_COLUMNS, fmt), nl=False)
+    click.echo(render(rows, SOURCE_COLUMNS, fmt, widths=SOURCE_WIDTHS), nl=False)
     if fmt == "table":
-        click.echo(f"{len(rows)} source file(s), {sum(r['record_count'] for r in rows)} records")
+        click.echo(f"{len(rows)} source file(s), {sum(r['record_count'] for r in rows)} records"
+                   "; the search appendix: 'review searches export OUT.md'")
 
 
 @main.command()

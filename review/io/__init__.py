@@ -1,7 +1,8 @@
 """Readers and writers: bytes of a database export in, Records out, with file:line errors.
 
 The format is told from the content, never the file name: databases save RIS as .txt, MEDLINE
-as .txt or .nbib, and Web of Science's 'plain text' is its tagged format.
+as .txt or .nbib, Web of Science's 'plain text' is its tagged format, and Ovid's "Citavi"
+option writes Ovid's own tagged format (.ovd, or renamed .txt or .ris).
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ from review.io.bibtex import parse_bibtex
 from review.io.csvfile import looks_like_csv, parse_csv
 from review.io.decode import Source, StreamedText, decoded_chunks, split_lines, survey
 from review.io.medline import parse_medline
+from review.io.ovid import RECORD_START as OVID_START
+from review.io.ovid import TAG_LINE as OVID_TAG
+from review.io.ovid import parse_ovid
 from review.io.ris import TAG_LINE as RIS_TAG
 from review.io.ris import parse_ris_blocks, write_ris
 from review.io.wos import parse_wos
 from review.records import Record
 
-FORMATS = ("ris", "medline", "wos", "csv", "bibtex")
+FORMATS = ("ris", "medline", "wos", "ovid", "csv", "bibtex")
 FORMAT_NAMES = {"ris": "RIS", "medline": "PubMed/MEDLINE", "wos": "Web of Science tagged",
-                "csv": "CSV", "bibtex": "BibTeX"}
+                "ovid": "Ovid tagged (Citavi)", "csv": "CSV", "bibtex": "BibTeX"}
 
 __all__ = ["FORMATS", "ParsedFile", "detect_format", "read_bytes", "read_file", "write_ris"]
 
@@ -46,11 +50,23 @@ _WOS_START = re.compile(r"^(FN |VR |PT [A-Z]\b)")
 _BIBTEX_START = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]")
 
 
+def _looks_like_ovid(lines: list[str]) -> bool:
+    """Ovid's tagged format: a '<1. >' line with an Ovid field line after it (the search
+    history may come first), or, in an export without record numbers, 'VN  - Ovid' first."""
+    shown = [line for line in lines[:400] if line.strip()]
+    for i, line in enumerate(shown):
+        if line[:1] == "<" and OVID_START.match(line):
+            return i + 1 < len(shown) and OVID_TAG.match(shown[i + 1]) is not None
+    return bool(shown) and shown[0].startswith("VN  - Ovid")
+
+
 def detect_format(lines: list[str]) -> str | None:
     """Which reader fits, judged from the first meaningful lines."""
     head = [line for line in lines[:400] if line.strip()][:60]
     if not head:
         return None
+    if _looks_like_ovid(lines):
+        return "ovid"
     if any(RIS_TAG.match(line) and line.startswith("TY") for line in head):
         return "ris"
     if _WOS_START.match(head[0]) or (head[0].startswith("PT ") and any(
@@ -108,13 +124,16 @@ def _parse(source: Source, name: str, encoding: str | None, format: str | None) 
     fmt = format or detect_format(split_lines(stream.head))
     if fmt is None:
         raise InputError(name, "unknown format: expected RIS, PubMed/MEDLINE, Web of Science "
-                               "tagged, CSV (with a title column) or BibTeX")
+                               "tagged, Ovid tagged (Citavi), CSV (with a title column) or "
+                               "BibTeX")
     if fmt == "ris":
         records = parse_ris_blocks(stream.blocks(), name)
     elif fmt == "medline":
         records = parse_medline(stream_lines(stream), name)
     elif fmt == "wos":
         records = parse_wos(stream_lines(stream), name)
+    elif fmt == "ovid":
+        records = parse_ovid(stream_lines(stream), name)
     elif fmt == "csv":
         records = parse_csv(stream.text(), name)
     elif fmt == "bibtex":

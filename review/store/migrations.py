@@ -445,7 +445,14 @@ def _m0008_append_only_audit_log(conn: Connection) -> None:
         "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"))
 
 
-def _m0009_previous_version_sources(conn: Connection) -> None:
+def _m0009_search_platform_and_limits(conn: Connection) -> None:
+    """What PRISMA-S asks of each search besides its date and strategy: the platform it ran
+    on (Ovid, EBSCOhost, ...) and the limits applied (years, languages, filters)."""
+    conn.exec_driver_sql("ALTER TABLE sources ADD COLUMN platform TEXT")
+    conn.exec_driver_sql("ALTER TABLE sources ADD COLUMN search_limits TEXT")
+
+
+def _m0010_previous_version_sources(conn: Connection) -> None:
     """Source kind "previous": the included reports of a review's previous version, imported
     so that an updated review never screens them again and counts them in PRISMA's "previous
     studies" column. SQLite cannot change a CHECK constraint, so there the sources table is
@@ -458,7 +465,7 @@ def _m0009_previous_version_sources(conn: Connection) -> None:
         table_sql = conn.exec_driver_sql(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sources'").scalar_one()
         if table_sql.count(old) != 1:
-            raise RuntimeError("migration 9: the sources kind constraint is not as expected")
+            raise RuntimeError("migration 10: the sources kind constraint is not as expected")
         index_sql = [s for (s,) in conn.exec_driver_sql(
             "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sources' "
             "AND sql IS NOT NULL")]
@@ -486,7 +493,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     (6, "prioritised screening: model runs, scores, records shown, stops", _m0006_ranking),
     (7, "observer role, reviewer emails", _m0007_observers_and_emails),
     (8, "append-only audit log (triggers)", _m0008_append_only_audit_log),
-    (9, "previous-version sources (kind previous)", _m0009_previous_version_sources),
+    (9, "search platform and limits (PRISMA-S)", _m0009_search_platform_and_limits),
+    (10, "previous-version sources (kind previous)", _m0010_previous_version_sources),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

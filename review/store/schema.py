@@ -52,7 +52,10 @@ sources = sa.Table(
     sa.Column("imported_at", sa.String(32), nullable=False),
     sa.Column("imported_by", sa.Text, nullable=False),
     sa.Column("record_count", sa.Integer, nullable=False),
-    # 'previous' (migration 9): the included reports of a review's previous version
+    # migration 9 (PRISMA-S): where the search ran (Ovid, EBSCOhost, ...) and its limits
+    sa.Column("platform", sa.Text),
+    sa.Column("search_limits", sa.Text),
+    # 'previous' (migration 10): the included reports of a review's previous version
     sa.CheckConstraint(
         "kind IN ('database', 'register', 'website', 'organisation', 'citation', 'other', "
         "'previous')",

@@ -1,5 +1,7 @@
-"""Import: a lead uploads one search's export files with the source's name and kind; they land
-whole or not at all, then deduplication puts the new records into screening."""
+"""Import: a lead uploads one search's export files with the source's name and kind, and what
+PRISMA-S asks of the search (date, platform, strategy, limits); they land whole or not at all,
+then deduplication puts the new records into screening. Below, the searches so far and the
+search appendix to download."""
 
 from __future__ import annotations
 
@@ -7,15 +9,25 @@ import datetime as dt
 
 import streamlit as st
 
+from review.accounts import Reviewer
 from review.errors import ReviewError
 from review.importing import KIND_LABELS, KINDS, SourceInfo, import_and_deduplicate
+from review.prisma.searches import (
+    Search,
+    appendix_csv,
+    appendix_markdown,
+    edit_search,
+    search_report,
+)
+from review.project import review_info
+from review.store import Store
 from review.ui import voting
 from review.ui.safe import md_escape
 from review.ui.session import leads, signed_in, store
 
 PREFIX = "import"
 MAX_MB = 50  # per file: the largest real export we know of is a few MB per 10,000 records
-TYPES = ["ris", "txt", "nbib", "medline", "ciw", "csv", "tsv", "bib"]
+TYPES = ["ris", "txt", "nbib", "medline", "ciw", "ovd", "cgi", "csv", "tsv", "bib"]
 
 
 def too_large(uploads: list) -> str | None:  # noqa: ANN001 (Streamlit's UploadedFile)
@@ -37,20 +49,29 @@ def import_page() -> None:
     st.caption("One search at a time: its export file(s), the source they came from and the "
                "kind of source (the PRISMA 2020 identification boxes). The format is told from "
                "the content. Every file is checked first; an error names the file and line, "
-               "and then nothing is imported.")
+               "and then nothing is imported. The date, platform, strategy and limits go into "
+               "the search appendix (PRISMA-S) below.")
     counter = st.session_state.setdefault(f"{PREFIX}-n", 0)
     with st.form(f"{PREFIX}-form-{counter}"):
         uploads = st.file_uploader("Export file(s)", accept_multiple_files=True, type=TYPES,
                                    max_upload_size=MAX_MB,
-                                   help="RIS, PubMed/MEDLINE, Web of Science, CSV or BibTeX "
+                                   help="RIS, PubMed/MEDLINE, Web of Science, Ovid tagged (Ovid's "
+                                        "Citavi option), CSV or BibTeX "
                                         f"(.{', .'.join(TYPES)}), up to {MAX_MB} MB each.")
         name = st.text_input("Source name", placeholder='e.g. "MEDLINE (Ovid)"')
         kind = st.selectbox("Kind of source", KINDS, format_func=lambda k: KIND_LABELS[k])
         searched = st.date_input("Searched on (optional)", value=None,
                                  max_value=dt.date.today(), format="YYYY-MM-DD")
-        query = st.text_area("Search strategy (optional)", height=100)
+        platform = st.text_input("Platform (optional)",
+                                 placeholder="e.g. Ovid, EBSCOhost, Web of Science Core Collection")
+        query = st.text_area("Search strategy (optional)", height=100,
+                             help="The full strategy as run, line by line, for the search "
+                                  "appendix.")
+        limits = st.text_input("Limits (optional)",
+                               placeholder='e.g. "English; 2010 to current; humans"')
         submitted = st.form_submit_button("Import", type="primary")
     if not submitted:
+        searches_so_far(review, person)
         return
     if not uploads:
         st.error("Choose at least one export file.")
@@ -60,7 +81,7 @@ def import_page() -> None:
         st.error(refusal)
         return
     source = SourceInfo(name, kind, searched.isoformat() if searched else None,
-                        query.strip() or None)
+                        query.strip() or None, platform, limits)
     try:
         with st.spinner("Importing, then finding duplicates among all the review's records"):
             outcome = import_and_deduplicate(
@@ -85,3 +106,63 @@ def import_page() -> None:
                  f"{summary.needs_review} pair(s) wait for a person on the Duplicates page.")
     st.session_state[f"{PREFIX}-n"] = counter + 1
     st.rerun()
+
+
+def _count(value: int | None) -> str:
+    return "not yet" if value is None else str(value)
+
+
+def searches_so_far(review: Store, person: Reviewer) -> None:
+    """Each search imported so far (PRISMA-S), the search appendix as Markdown or CSV, and a
+    form to add or correct a search's details."""
+    report = search_report(review)
+    if not report.searches:
+        return
+    st.subheader("Searches so far")
+    st.dataframe([{"Source": s.source, "Kind": KIND_LABELS.get(s.kind, s.kind),
+                   "Platform": s.platform or "", "Searched on": s.searched_on or "",
+                   "Records": s.records, "After deduplication": _count(s.after_deduplication),
+                   "Unique": _count(s.unique), "Limits": s.limits or "",
+                   "Strategy": "recorded" if s.query else "missing"}
+                  for s in report.searches], hide_index=True, width="stretch")
+    after = _count(report.after_deduplication)
+    st.caption(f"{report.records} records found, {after} after deduplication. A strategy, "
+               "date, platform or limits not given at import is added below (or with `review "
+               "searches edit`).")
+    left, right = st.columns(2)
+    left.download_button("Search appendix (Markdown)",
+                         appendix_markdown(report, title=review_info(review).title),
+                         "search-appendix.md", "text/markdown")
+    right.download_button("Search appendix (CSV)", appendix_csv(report).encode("utf-8-sig"),
+                          "search-appendix.csv", "text/csv")
+    document_search(review, person, report.searches)
+
+
+def document_search(review: Store, person: Reviewer, searches: list[Search]) -> None:
+    """Add or correct one search's date, platform, strategy and limits (every file of it)."""
+    with st.expander("Add or correct a search's details"):
+        labels = [f"{n}. {s.source} ({s.searched_on or 'no date'}; {len(s.files)} file(s))"
+                  for n, s in enumerate(searches, start=1)]
+        chosen = st.selectbox("Search", range(len(searches)), format_func=lambda i: labels[i],
+                              key=f"{PREFIX}-doc-search")
+        search = searches[chosen]
+        key = f"{PREFIX}-doc-{'-'.join(map(str, search.source_ids))}"  # fresh values per search
+        with st.form(key):
+            searched = st.date_input(
+                "Searched on", max_value=dt.date.today(), format="YYYY-MM-DD",
+                value=dt.date.fromisoformat(search.searched_on) if search.searched_on else None)
+            platform = st.text_input("Platform", value=search.platform or "")
+            query = st.text_area("Search strategy", value=search.query or "", height=120)
+            limits = st.text_input("Limits", value=search.limits or "")
+            save = st.form_submit_button("Save the search's details")
+        if not save:
+            return
+        try:
+            edit_search(review, search.source_ids, actor=person, platform=platform,
+                        searched_on=searched.isoformat() if searched else None,
+                        query=query, limits=limits)
+        except ReviewError as exc:
+            st.error(str(exc))
+            return
+        voting.flash(PREFIX, f"Saved the details of {md_escape(search.source)}.")
+        st.rerun()
