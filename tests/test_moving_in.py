@@ -49,7 +49,7 @@ VL  - 12
 SP  - 101
 EP  - 110
 DO  - 10.5555/jops.2019.0101
-ER  - 
+ER  -
 
 TY  - JOUR
 TI  - Volunteer-led peer groups for young people who self-harm
@@ -62,7 +62,7 @@ SP  - 33
 EP  - 41
 AN  - 31000001
 N1  - PMID: 31000001
-ER  - 
+ER  -
 
 TY  - JOUR
 TI  - Lived experience mentoring after self-harm in community settings
@@ -73,7 +73,7 @@ JO  - Community Mental Health Review
 VL  - 9
 SP  - 210
 EP  - 222
-ER  - 
+ER  -
 
 TY  - JOUR
 TI  - Risks of contagion in peer-run self-harm discussion boards
@@ -84,7 +84,7 @@ VL  - 9
 SP  - 12
 EP  - 20
 DO  - 10.5555/jops.2016.0012
-ER  - 
+ER  -
 
 TY  - JOUR
 TI  - School peer listening schemes and disclosure of self-harm
@@ -95,7 +95,7 @@ JO  - Pastoral Care in Education Research
 VL  - 36
 SP  - 5
 EP  - 17
-ER  - 
+ER  -
 
 TY  - JOUR
 TI  - Helplines staffed by peers for people who self-harm: an evaluation
@@ -105,7 +105,7 @@ JO  - Voluntary Sector Health
 VL  - 7
 SP  - 88
 EP  - 96
-ER  - 
+ER  -
 
 TY  - JOUR
 TI  - Peer support for people who self-harm: a qualitative study
@@ -116,7 +116,7 @@ JO  - Qualitative Mental Health Research
 VL  - 3
 SP  - 1
 EP  - 14
-ER  - 
+ER  -
 
 TY  - JOUR
 TI  - Peer support for people who self-harm: a qualitative study
@@ -126,7 +126,7 @@ JO  - Nordic Journal of Community Care
 VL  - 22
 SP  - 301
 EP  - 312
-ER  - 
+ER  -
 """
 
 HEADER = ("key,title,authors,journal,issn,volume,issue,pages,day,month,year,publisher,pmc_id,"
@@ -298,6 +298,18 @@ def test_rayyan_votes_land_matched_by_doi_pmid_and_title(review, tmp_path: Path)
     assert (again.added, again.changed, again.unchanged) == (0, 0, 6)
 
 
+def test_rayyan_ris_export_carries_the_notes_in_n1(review, tmp_path: Path) -> None:
+    ris = ("TY  - JOUR\nTI  - Risks of contagion in peer-run self-harm discussion boards\n"
+           "AU  - Moreau, Claire\nPY  - 2016\nDO  - 10.5555/jops.2016.0012\n"
+           'N1  - RAYYAN-INCLUSION: {"Ana Silva"=>"Excluded", "Ben"=>"Excluded"} | '
+           "RAYYAN-EXCLUSION-REASONS: wrong setting\nER  - \n")
+    result = import_rayyan(write(tmp_path, ris, "articles.ris"), review, actor="Lead",
+                           reviewer_map=MAP, reason_map=REASONS)
+    assert result.matched == {"doi": 1} and result.added == 2
+    assert (state(review, 4)["outcome"], state(review, 4)["reason"]) == (
+        "exclude", "Clinical setting")
+
+
 def test_unmatched_and_ambiguous_rows_are_listed_and_nothing_lands(review,
                                                                    tmp_path: Path) -> None:
     path = write(tmp_path, GOOD + ROW_AMBIGUOUS + ROW_UNMATCHED)
@@ -452,7 +464,7 @@ T2  - Journal of Online Peer Support
 VL  - 9
 SP  - 12-20
 DO  - 10.5555/jops.2016.0012
-ER  - 
+ER  -
 
 TY  - JOUR
 TI  - Helplines staffed by peers for people who self-harm: an evaluation
@@ -461,7 +473,7 @@ PY  - 2015
 T2  - Voluntary Sector Health
 VL  - 7
 SP  - 88-96
-ER  - 
+ER  -
 """
 
 
