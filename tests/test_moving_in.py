@@ -336,32 +336,51 @@ def test_a_person_settles_rows_in_the_listed_csv(review, tmp_path: Path) -> None
     with pytest.raises(UnsettledRows):
         import_rayyan(path, review, actor="Lead", reviewer_map=MAP)
     listed = unsettled_path(path)
-    rows = list(csv.DictReader(io.StringIO(listed.read_text(encoding="utf-8"))))
-    rows[0]["record"] = "8"  # the ambiguous one is record 8
-    settled = tmp_path / "settled.csv"
-    with settled.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+
+    def settle(choices: dict[str, str]) -> None:
+        rows = list(csv.DictReader(io.StringIO(listed.read_text(encoding="utf-8"))))
+        for row in rows:
+            row["record"] = choices.get(row["row"], row["record"])
+        with listed.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+    settle({"5": "8"})  # the ambiguous row is record 8
     before = snapshot(review)
     with pytest.raises(UnsettledRows, match="1 row"):  # row 6 is still open
-        import_rayyan(path, review, actor="Lead", reviewer_map=MAP, matches=settled)
+        import_rayyan(path, review, actor="Lead", reviewer_map=MAP, matches=listed)
     assert snapshot(review) == before
-    rows[1]["record"] = "skip"
-    with settled.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    result = import_rayyan(path, review, actor="Lead", reviewer_map=MAP, matches=settled)
+    # the list was written again in place, keeping the choice already made
+    rows = list(csv.DictReader(io.StringIO(listed.read_text(encoding="utf-8"))))
+    assert [(r["row"], r["problem"].split(":")[0], r["record"]) for r in rows] == [
+        ("5", "settled by you", "8"), ("6", "unmatched", "")]
+    settle({"6": "skip"})
+    result = import_rayyan(path, review, actor="Lead", reviewer_map=MAP, matches=listed)
     assert result.matched["by you"] == 1 and result.skipped[0]["why"] == "skipped by you"
     assert votes(review)[(8, "Ben")]["decision"] == "include"
-    rows[1]["record"] = "nonsense"
-    with settled.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    with pytest.raises(InputError, match="settled.csv, line 3: record 'nonsense'"):
-        import_rayyan(path, review, actor="Lead", reviewer_map=MAP, matches=settled)
+    settle({"6": "nonsense"})
+    with pytest.raises(InputError, match="unmatched.csv, line 3: record 'nonsense'"):
+        import_rayyan(path, review, actor="Lead", reviewer_map=MAP, matches=listed)
+    stale = tmp_path / "stale.csv"
+    stale.write_text("row,title,record\n5,Another title altogether,8\n", encoding="utf-8")
+    with pytest.raises(InputError, match="stale.csv: row 5 is titled 'Another title"):
+        import_rayyan(path, review, actor="Lead", reviewer_map=MAP, matches=stale)
+
+
+def test_records_not_yet_deduplicated_are_named_as_the_reason(db_url: str,
+                                                              tmp_path: Path) -> None:
+    store = create_review(write(tmp_path, protocol_text(), "protocol.toml"), db_url,
+                          actor="lead")
+    import_files(store, [write(tmp_path, SEARCH, "search.ris")],
+                 SourceInfo("PsycINFO (Ovid)", "database"), actor="lead")
+    add_reviewer(store, "Ana", actor="lead")
+    add_reviewer(store, "Ben", actor="lead")
+    with pytest.raises(UnsettledRows, match="8 record\\(s\\) are not deduplicated yet: run "
+                                            "'review dedupe' first"):
+        import_rayyan(write(tmp_path, HEADER + ROW_DOI), store, actor="Lead",
+                      reviewer_map=MAP)
+    store.close()
 
 
 def test_reviewer_names_map_to_accounts(review, tmp_path: Path) -> None:

@@ -217,19 +217,25 @@ def unsettled_path(path: str | Path) -> Path:
     return source.with_name(f"{source.stem}.unmatched.csv")
 
 
-def _write_unsettled(path: str | Path, unsettled: list[Unsettled]) -> Path | None:
+def _write_unsettled(path: str | Path, unsettled: list[Unsettled],
+                     chosen: Sequence[tuple[Row, str]]) -> Path | None:
+    """The rows to settle, beside the file; rows a person already settled (`chosen`: row and
+    their record id or 'skip') are written with their choice, so the list can be given back
+    again whole even when it is the very file being replaced."""
     rows = []
-    for item in unsettled:
-        record = item.row.record
-        rows.append({"row": item.row.number, "line": item.row.line, "key": item.row.key,
+    items: list[tuple[Row, str, str, str]] = [
+        (item.row, f"{item.match.status}: {item.match.how}",
+         "; ".join(f"{c.record_id} ({c.reason})" for c in item.match.candidates), "")
+        for item in unsettled]
+    items += [(row, "settled by you", "", choice) for row, choice in chosen]
+    for row, problem, candidates, choice in sorted(items, key=lambda i: i[0].number):
+        record = row.record
+        rows.append({"row": row.number, "line": row.line, "key": row.key,
                      "title": record.title or "", "authors": "; ".join(record.authors[:3])
                      + ("; ..." if len(record.authors) > 3 else ""),
                      "year": record.year or "", "doi": record.doi or "",
-                     "pmid": record.pmid or "",
-                     "problem": f"{item.match.status}: {item.match.how}",
-                     "candidates": "; ".join(f"{c.record_id} ({c.reason})"
-                                             for c in item.match.candidates),
-                     "record": ""})
+                     "pmid": record.pmid or "", "problem": problem, "candidates": candidates,
+                     "record": choice})
     target = unsettled_path(path)
     try:
         target.write_text(render(rows, UNSETTLED_COLUMNS, "csv"), encoding="utf-8")
@@ -250,6 +256,7 @@ def _match_rows(store: Store, conn: Connection, file: str, rows: Sequence[Row],
                                                     t.duplicate_groups.c.kept_record_id))}
     landing: list[tuple[Row, int, int]] = []
     unsettled: list[Unsettled] = []
+    chosen: list[tuple[Row, str]] = []
     numbers = {row.number for row in rows}
     stray = sorted(set(matches) - numbers)
     if stray:
@@ -263,6 +270,7 @@ def _match_rows(store: Store, conn: Connection, file: str, rows: Sequence[Row],
                 raise InputError(matches_file or "--matches", f"row {row.number} is titled "
                                  f"{title!r} there but {row.record.title!r} in {file}: a "
                                  "list written for another file?")
+            chosen.append((row, SKIP if record_id is None else str(record_id)))
             if record_id is None:
                 result.skipped.append({"row": row.number, "line": row.line, "key": row.key,
                                        "title": row.record.title, "why": "skipped by you"})
@@ -282,7 +290,7 @@ def _match_rows(store: Store, conn: Connection, file: str, rows: Sequence[Row],
         else:
             unsettled.append(Unsettled(row, match))
     if unsettled and not skip_unmatched:
-        raise UnsettledRows(file, unsettled, _write_unsettled(file, unsettled))
+        raise UnsettledRows(file, unsettled, _write_unsettled(file, unsettled, chosen))
     for item in unsettled:
         result.skipped.append({"row": item.row.number, "line": item.row.line,
                                "key": item.row.key, "title": item.row.record.title,

@@ -60,6 +60,11 @@ class Matcher:
                  .join(links, links.c.record_id == records.c.id)
                  .join(groups, groups.c.id == links.c.group_id)
                  .order_by(records.c.id))
+        waiting = conn.execute(sa.select(sa.func.count()).select_from(records).where(
+            ~sa.exists(sa.select(links.c.record_id).where(links.c.record_id == records.c.id)))
+        ).scalar_one()
+        # records imported with --no-dedupe are in no work yet, so nothing can match them
+        self.not_deduplicated = int(waiting)
         self.keys: list[Keys] = []
         self.group: list[int] = []
         self.kept: dict[int, int] = {}
@@ -143,4 +148,8 @@ class Matcher:
         if uncertain:
             return Match(AMBIGUOUS, "it may be this work, but too little agrees to be sure",
                          list(uncertain.values()))
-        return Match(UNMATCHED, "no work in this review has its DOI, PubMed id or title")
+        why = "no work in this review has its DOI, PubMed id or title"
+        if self.not_deduplicated:
+            why += (f" ({self.not_deduplicated} record(s) are not deduplicated yet: run "
+                    "'review dedupe' first)")
+        return Match(UNMATCHED, why)
