@@ -310,6 +310,51 @@ def test_rayyan_ris_export_carries_the_notes_in_n1(review, tmp_path: Path) -> No
         "exclude", "Clinical setting")
 
 
+def test_imported_votes_are_what_casting_them_here_would_make(
+        db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """The import writes first votes in bulk; decisions, states and the audit entries of the
+    votes must be exactly those that cast_vote makes, vote by vote."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    imported = make_review(db_url, tmp_path / "a")
+    import_rayyan(write(tmp_path, GOOD), imported, actor="Lead", reviewer_map=MAP,
+                  reason_map=REASONS)
+    second = (request.getfixturevalue("postgres").new_database()
+              if db_url.startswith("postgresql") else str(tmp_path / "b" / "review.db"))
+    other = make_review(second, tmp_path / "b")
+    for (record, name), vote in sorted(votes(imported).items()):
+        cast_vote(other, name, record, vote["decision"], reason=vote["reason"],
+                  note=vote["note"], origin="rayyan")
+
+    def picture(store: Store) -> tuple:
+        found = {k: {f: v[f] for f in ("decision", "reason", "criteria", "note", "origin",
+                                      "stage", "changes")} for k, v in votes(store).items()}
+        with store.read() as conn:
+            states = sorted((r.group_id, r.stage, r.state, r.outcome, r.decided_by, r.reason,
+                             r.votes) for r in conn.execute(sa.select(t.screening_state)))
+        logged = sorted((a["actor"], a["entity"], sorted(a["detail"].items()))
+                        for a in audit_actions(store, "vote"))
+        return found, states, logged
+
+    assert picture(imported) == picture(other)
+    imported.close()
+    other.close()
+
+
+def test_a_changed_rayyan_vote_changes_the_vote_here(review, tmp_path: Path) -> None:
+    import_rayyan(write(tmp_path, GOOD), review, actor="Lead", reviewer_map=MAP,
+                  reason_map=REASONS)
+    changed = GOOD.replace('{""Ana Silva""=>""Excluded"", ""Ben""=>""Maybe""}',
+                           '{""Ana Silva""=>""Included"", ""Ben""=>""Maybe""}')
+    assert changed != GOOD
+    result = import_rayyan(write(tmp_path, changed), review, actor="Lead", reviewer_map=MAP,
+                           reason_map=REASONS)
+    assert (result.added, result.changed, result.unchanged) == (0, 1, 5)
+    ana = votes(review)[(2, "Ana")]
+    assert (ana["decision"], ana["reason"], ana["changes"]) == ("include", None, 1)
+    assert state(review, 2)["state"] == "decided"  # include and maybe: on to full text
+
+
 def test_unmatched_and_ambiguous_rows_are_listed_and_nothing_lands(review,
                                                                    tmp_path: Path) -> None:
     path = write(tmp_path, GOOD + ROW_AMBIGUOUS + ROW_UNMATCHED)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,12 +36,16 @@ from review.project import lock_protocol, review_protocol
 from review.protocol import Protocol, Stage
 from review.records import Record, build_record
 from review.screening.matching import MATCHED, Match, Matcher
+from review.screening.prioritise import stopped
 from review.screening.rayyan import NotesError, RayyanNotes, parse_notes
 from review.screening.state import (
+    BY_AUTOMATION,
     DECIDED,
     EXCLUDE,
     INCLUDE,
     NOT_RETRIEVED,
+    OPEN,
+    fulltext_stage,
     group_for_record,
     lock_group,
     refresh,
@@ -59,6 +64,7 @@ SKIP = "skip"
 # columns some tools name their own way, read beside review.io.csvfile's names
 _EXTRA_COLUMNS = {"pmid": ("pubmed_id", "pubmed"), "year": ("published year",)}
 _KEY_COLUMNS = ("key", "covidence #", "covidence", "ref")
+_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,13 +430,94 @@ def import_rayyan(path: str | Path, store: Store, *, actor: str,
                     planned[key] = (earlier[0], record_id, decision, earlier[3] or reason, joined)
                     continue
                 planned[key] = (row, record_id, decision, reason, note)
-        for (_, reviewer_id), (row, record_id, decision, reason, note) in planned.items():
-            person = by_id[reviewer_id]
-            _cast(store, conn, protocol, stage, file, row, person, record_id, decision,
-                  reason, note, result)
+        _cast_all(store, conn, protocol, stage, file, planned, by_id, result)
         audit(store, conn, actor=actor, action="import decisions", entity="review",
               entity_id=None, detail=_summary(result))
     return result
+
+
+def _cast_all(store: Store, conn: Connection, protocol: Protocol, stage: Stage, file: str,
+              planned: Mapping[tuple[int, int], tuple[Row, int, str, str | None, str | None]],
+              people: Mapping[int, Reviewer], result: ImportResult) -> None:
+    """Cast the planned votes. A reviewer's first vote on a work at the first stage is
+    checked as cast_vote checks it (the same rules, against the state read once) and written
+    directly, the works' states recomputed once at the end: thousands of votes in seconds,
+    where a refresh per vote takes minutes. A vote that changes an earlier one here, or any
+    vote at a full-text stage, goes through cast_vote itself."""
+    if stage == fulltext_stage(protocol):
+        for (_, reviewer_id), (row, record_id, decision, reason, note) in planned.items():
+            _cast(store, conn, protocol, stage, file, row, people[reviewer_id], record_id,
+                  decision, reason, note, result)
+        return
+    decisions, state_t, groups = t.decisions, t.screening_state, t.duplicate_groups
+    ids = sorted({group for group, _ in planned})
+    states: dict[int, Any] = {}
+    voted: set[tuple[int, int]] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        # hold the works until the transaction ends, as lock_group does for one
+        conn.execute(sa.select(groups.c.id).where(groups.c.id.in_(chunk)).with_for_update())
+        states.update((r.group_id, r) for r in conn.execute(sa.select(state_t).where(
+            state_t.c.stage == stage.id, state_t.c.group_id.in_(chunk))))
+        voted.update((r.group_id, r.reviewer_id) for r in conn.execute(
+            sa.select(decisions.c.group_id, decisions.c.reviewer_id).where(
+                decisions.c.stage == stage.id, decisions.c.group_id.in_(chunk))))
+    counts = Counter(group for group, _ in voted)
+    stop = stopped(store, conn, stage.id)
+    touched: set[int] = set()
+    fresh: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (vote, its audit entry)
+    for (group, reviewer_id), (row, record_id, decision, reason, note) in planned.items():
+        person = people[reviewer_id]
+        if (group, reviewer_id) in voted:
+            _cast(store, conn, protocol, stage, file, row, person, record_id, decision,
+                  reason, note, result)
+            continue
+        current = states.get(group)
+
+        def refuse(message: str, row: Row = row, person: Reviewer = person,
+                   record_id: int = record_id) -> InputError:
+            return InputError(file, f"row {row.number} ({person.name} on record {record_id}): "
+                              f"{message}", line=row.line)
+
+        try:
+            reason, answers = check_vote(protocol, stage, decision, reason, None)
+        except ReviewError as exc:
+            hint = (" (map Rayyan's reasons to the protocol's with --reason-map)"
+                    if "needs a reason" in str(exc) else "")
+            raise refuse(f"{exc}{hint}") from None
+        if current is None:
+            raise refuse(f"record {record_id} is not at {stage.label.lower()}: it has not "
+                         "been included at the stage before")
+        if current.decided_by == BY_AUTOMATION:
+            raise refuse(f"record {record_id} was excluded by the protocol's automatic rule "
+                         f"({current.reason}); it is not screened by people")
+        if stop is not None:
+            raise refuse(f"screening at {stage.label.lower()} was stopped by a lead on "
+                         f"{stop['decided_at'][:10]}; no more votes are taken there")
+        if current.state != OPEN or counts[group] >= stage.votes_required:
+            raise refuse(f"record {record_id} already has the votes it needs at "
+                         f"{stage.label.lower()}")
+        now = utc_now()
+        note = (note or "").strip() or None
+        values = {"decision": decision, "reason": reason, "criteria": answers, "note": note}
+        fresh.append(({"group_id": group, "stage": stage.id, "reviewer_id": person.id,
+                       "created_at": now, "updated_at": now, "changes": 0,
+                       "origin": ORIGIN["rayyan"], **values},
+                      {"at": now, "actor": person.name, "action": "vote",
+                       "entity": "decision", "detail": {"group": group, "stage": stage.id,
+                                                        "record": record_id, **values}}))
+        counts[group] += 1
+        touched.add(group)
+        result.added += 1
+    # many rows per statement: building one statement per vote was most of the time
+    for start in range(0, len(fresh), _CHUNK):
+        batch = fresh[start:start + _CHUNK]
+        vote_ids = conn.execute(decisions.insert().returning(
+            decisions.c.id, sort_by_parameter_order=True), [v for v, _ in batch]).scalars().all()
+        conn.execute(t.audit_log.insert(), [{**entry, "entity_id": str(vote_id)}
+                                            for (_, entry), vote_id in zip(batch, vote_ids,
+                                                                           strict=True)])
+    refresh(store, conn, protocol, touched)
 
 
 def _cast(store: Store, conn: Connection, protocol: Protocol, stage: Stage, file: str, row: Row,
