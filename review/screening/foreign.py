@@ -47,10 +47,9 @@ from review.screening.state import (
     OPEN,
     fulltext_stage,
     group_for_record,
-    lock_group,
     refresh,
 )
-from review.screening.votes import cast_vote, check_vote, screener, state_row
+from review.screening.votes import cast_vote, check_vote, screener
 from review.store import Store, utc_now
 from review.store import schema as t
 from review.store.records import audit
@@ -449,14 +448,13 @@ def _cast_all(store: Store, conn: Connection, protocol: Protocol, stage: Stage, 
             _cast(store, conn, protocol, stage, file, row, people[reviewer_id], record_id,
                   decision, reason, note, result)
         return
-    decisions, state_t, groups = t.decisions, t.screening_state, t.duplicate_groups
+    decisions, state_t = t.decisions, t.screening_state
     ids = sorted({group for group, _ in planned})
     states: dict[int, Any] = {}
     voted: set[tuple[int, int]] = set()
+    _lock(store, conn, ids)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
-        # hold the works until the transaction ends, as lock_group does for one
-        conn.execute(sa.select(groups.c.id).where(groups.c.id.in_(chunk)).with_for_update())
         states.update((r.group_id, r) for r in conn.execute(sa.select(state_t).where(
             state_t.c.stage == stage.id, state_t.c.group_id.in_(chunk))))
         voted.update((r.group_id, r.reviewer_id) for r in conn.execute(
@@ -588,62 +586,88 @@ def import_covidence(path: str | Path, store: Store, *, stage: str, decision: st
             raise ReviewError("a reason goes with exclude only")
         landing = _match_rows(store, conn, file, rows, settled, skip_unmatched, result,
                               str(matches) if matches else None)
-        done: set[int] = set()
-        index = protocol.stages.index(stage_obj)
-        note = f"From Covidence: {Path(file).name}"
+        works: dict[int, tuple[Row, int]] = {}
         for row, group, record_id in landing:
-            if group in done:
-                result.unchanged += 1
-                continue
-            done.add(group)
-            lock_group(store, conn, group)
-            for earlier in protocol.stages[:index]:
-                if _settle(store, conn, protocol, earlier, file, row, group, record_id, INCLUDE,
-                           None, f"{note} (listed at {stage_obj.label.lower()})", lead,
-                           implied=True):
-                    result.earlier_stages += 1
-            if _settle(store, conn, protocol, stage_obj, file, row, group, record_id, decision,
-                       reason, note, lead, implied=False):
-                result.added += 1
+            if group in works:
+                result.unchanged += 1  # the same work twice in the list
             else:
-                result.unchanged += 1
+                works[group] = (row, record_id)
+        _lock(store, conn, sorted(works))
+        note = f"From Covidence: {Path(file).name}"
+        for stage_here in protocol.stages[:protocol.stages.index(stage_obj) + 1]:
+            final = stage_here == stage_obj
+            settled_now = _settle_stage(
+                store, conn, protocol, stage_here, file, works,
+                decision if final else INCLUDE, reason if final else None,
+                note if final else f"{note} (listed at {stage_obj.label.lower()})", lead,
+                implied=not final)
+            if final:
+                result.added += settled_now
+                result.unchanged += len(works) - settled_now
+            else:
+                result.earlier_stages += settled_now
         audit(store, conn, actor=actor, action="import decisions", entity="review",
               entity_id=None, detail={**_summary(result), "stage": stage_obj.id,
                                       "decision": decision, "by": lead.name})
     return result
 
 
-def _settle(store: Store, conn: Connection, protocol: Protocol, stage: Stage, file: str,
-            row: Row, group: int, record_id: int, decision: str, reason: str | None, note: str,
-            lead: Reviewer, *, implied: bool) -> bool:
-    """Settle the group at the stage as a lead's resolution; False when it already stands so."""
-    where = f"row {row.number} (record {record_id})"
-    current = state_row(store, conn, group, stage.id)
-    if current is None:
-        raise InputError(file, f"{where} is not at {stage.label.lower()}: it was not included "
-                         "at the stage before", line=row.line)
-    resolutions = t.resolutions
-    if current.state == DECIDED and current.outcome == decision:
-        return False  # already so (by votes, a resolution, or this list imported before)
-    if current.state == DECIDED:
-        by = current.decided_by
-        raise InputError(file, f"{where} is already decided at {stage.label.lower()} as "
-                         f"{current.outcome}{' (' + current.reason + ')' if current.reason else ''}"
-                         f" by {by}; the Covidence list says {decision}"
-                         + (" (as the list is of a later stage)" if implied else ""),
-                         line=row.line)
-    if current.state == NOT_RETRIEVED:
-        raise InputError(file, f"{where}: its full text is marked not retrieved; attach it "
-                         "before settling its assessment", line=row.line)
-    values = {"group_id": group, "stage": stage.id, "decision": decision, "reason": reason,
-              "note": note}
-    conn.execute(resolutions.insert().values(resolved_by=lead.id, resolved_at=utc_now(),
-                                             **values))
-    audit(store, conn, actor=lead.name, action="settle from covidence", entity="group",
-          entity_id=str(group), detail={"record": record_id, "row": row.number,
-                                        "implied": implied, **values})
-    refresh(store, conn, protocol, [group])
-    return True
+def _lock(store: Store, conn: Connection, group_ids: Sequence[int]) -> None:
+    """Hold these works until the transaction ends, as lock_group does for one."""
+    groups = t.duplicate_groups
+    for start in range(0, len(group_ids), _CHUNK):
+        conn.execute(sa.select(groups.c.id).where(
+            groups.c.id.in_(group_ids[start:start + _CHUNK])).with_for_update())
+
+
+def _settle_stage(store: Store, conn: Connection, protocol: Protocol, stage: Stage, file: str,
+                  works: Mapping[int, tuple[Row, int]], decision: str, reason: str | None,
+                  note: str, lead: Reviewer, *, implied: bool) -> int:
+    """Settle every work at the stage as a lead's resolution would, unless it already stands
+    so; returns how many were settled now. A work decided otherwise here, or not at the stage,
+    stops the import, named by its row."""
+    state_t, resolutions = t.screening_state, t.resolutions
+    ids = sorted(works)
+    states: dict[int, Any] = {}
+    for start in range(0, len(ids), _CHUNK):
+        states.update((r.group_id, r) for r in conn.execute(sa.select(state_t).where(
+            state_t.c.stage == stage.id, state_t.c.group_id.in_(ids[start:start + _CHUNK]))))
+    now = utc_now()
+    fresh: list[dict[str, Any]] = []
+    for group, (row, record_id) in sorted(works.items(), key=lambda w: w[1][0].number):
+        where = f"row {row.number} (record {record_id})"
+        current = states.get(group)
+        if current is None:
+            raise InputError(file, f"{where} is not at {stage.label.lower()}: it was not "
+                             "included at the stage before", line=row.line)
+        if current.state == DECIDED and current.outcome == decision:
+            continue  # already so (by votes, a resolution, or this list imported before)
+        if current.state == DECIDED:
+            why = f" ({current.reason})" if current.reason else ""
+            raise InputError(file, f"{where} is already decided at {stage.label.lower()} as "
+                             f"{current.outcome}{why} by {current.decided_by}; the Covidence "
+                             f"list says {decision}"
+                             + (" (as the list is of a later stage)" if implied else ""),
+                             line=row.line)
+        if current.state == NOT_RETRIEVED:
+            raise InputError(file, f"{where}: its full text is marked not retrieved; attach "
+                             "it before settling its assessment", line=row.line)
+        fresh.append({"group_id": group, "stage": stage.id, "decision": decision,
+                      "reason": reason, "note": note, "row": row.number, "record": record_id})
+    for start in range(0, len(fresh), _CHUNK):
+        batch = fresh[start:start + _CHUNK]
+        conn.execute(resolutions.insert(), [
+            {k: v for k, v in item.items() if k not in ("row", "record")}
+            | {"resolved_by": lead.id, "resolved_at": now} for item in batch])
+        conn.execute(t.audit_log.insert(), [
+            {"at": now, "actor": lead.name, "action": "settle from covidence",
+             "entity": "group", "entity_id": str(item["group_id"]),
+             "detail": {"record": item["record"], "row": item["row"], "implied": implied,
+                        **{k: item[k] for k in ("group_id", "stage", "decision", "reason",
+                                                "note")}}}
+            for item in batch])
+    refresh(store, conn, protocol, [item["group_id"] for item in fresh])
+    return len(fresh)
 
 
 def describe(result: ImportResult) -> list[str]:
