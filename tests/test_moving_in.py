@@ -438,6 +438,9 @@ def test_reviewer_names_map_to_accounts(review, tmp_path: Path) -> None:
         import_rayyan(path, review, actor="Lead", reviewer_map=MAP + ("ben=Benedict",))
     with pytest.raises(InputError, match="Olu is an observer"):
         import_rayyan(path, review, actor="Lead", reviewer_map=("ana silva = Olu",))
+    with pytest.raises(InputError, match="line 3: row 2: two Rayyan reviewers mapped to Ana "
+                                         "decided differently \\(exclude, maybe\\)"):
+        import_rayyan(path, review, actor="Lead", reviewer_map=MAP + ("Ben=Ana",))
     with pytest.raises(ReviewError, match="--reviewer-map 'Ana Silva': write it as"):
         import_rayyan(path, review, actor="Lead", reviewer_map=("Ana Silva",))
     assert snapshot(review) == before

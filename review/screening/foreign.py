@@ -388,36 +388,41 @@ def import_rayyan(path: str | Path, store: Store, *, actor: str,
     rows = read_rows(path, "rayyan")
     settled = read_matches(matches) if matches else {}
     result = ImportResult(file=Path(file).name, tool="rayyan", rows=len(rows))
-    voting = []
+    voting: list[Row] = []
+    notes_of: dict[int, RayyanNotes] = {}
     for row in rows:
-        assert row.notes is not None
-        if row.notes.inclusion:
+        notes = notes_of[row.number] = row.notes or RayyanNotes()
+        if notes.inclusion:
             voting.append(row)
             continue
         result.without_votes += 1
-        if row.notes.labels or row.notes.user_notes:
+        if notes.labels or notes.user_notes:
             result.kept_aside.append({"row": row.number, "key": row.key,
-                                      "title": row.record.title, "labels": row.notes.labels,
-                                      "notes": row.notes.user_notes})
+                                      "title": row.record.title, "labels": notes.labels,
+                                      "notes": notes.user_notes})
     with store.write() as conn:
         lock_protocol(store, conn)
         protocol = review_protocol(store, conn)
         stage = protocol.stages[0]
         reasons = _reasons(protocol, reason_pairs)
-        names = {n for row in voting for n in row.notes.inclusion}  # type: ignore[union-attr]
+        names = {n for row in voting for n in notes_of[row.number].inclusion}
         people = _people(store, conn, file, names, people_map)
         landing = _match_rows(store, conn, file, voting, settled, skip_unmatched, result,
                               str(matches) if matches else None)
         planned: dict[tuple[int, int], tuple[Row, int, str, str | None, str | None]] = {}
         by_id = {p.id: p for p in people.values()}
         for row, group, record_id in landing:
-            assert row.notes is not None
             for name, (decision, reason, note) in _rayyan_votes(
-                    row, row.notes, protocol, reasons, result).items():
+                    row, notes_of[row.number], protocol, reasons, result).items():
                 person = people[name]
                 key = (group, person.id)
                 if key in planned:
                     earlier = planned[key]
+                    if earlier[2] != decision and earlier[0] is row:
+                        raise InputError(file, f"row {row.number}: two Rayyan reviewers "
+                                         f"mapped to {person.name} decided differently "
+                                         f"({earlier[2]}, {decision}); map them to two "
+                                         "accounts", line=row.line)
                     if earlier[2] != decision:
                         raise InputError(file, f"row {earlier[0].number} (line "
                                          f"{earlier[0].line}) and row {row.number} are one "
@@ -425,7 +430,8 @@ def import_rayyan(path: str | Path, store: Store, *, actor: str,
                                          f"decided {earlier[2]} on one and {decision} on the "
                                          "other: settle which stands in Rayyan first",
                                          line=row.line)
-                    joined = "; ".join(n for n in (earlier[4], note) if n) or None
+                    joined = "; ".join(dict.fromkeys(n for n in (earlier[4], note) if n)) \
+                        or None
                     planned[key] = (earlier[0], record_id, decision, earlier[3] or reason, joined)
                     continue
                 planned[key] = (row, record_id, decision, reason, note)
