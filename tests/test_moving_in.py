@@ -646,3 +646,60 @@ def test_the_command_imports_from_rayyan_and_covidence(tmp_path: Path,
     assert "--from covidence needs --decision, --by" in out
     out = run("decisions", "import", path, "--reviewer-map", "A=B", code=2)
     assert "--reviewer-map do(es) not go with --from ours" in out
+
+
+# --- the app's Move in page ------------------------------------------------------------------
+
+
+def test_the_app_page_imports_an_upload_as_the_command_does(review, tmp_path: Path) -> None:
+    from review.accounts import get_reviewer
+    from review.ui.move_in_page import lines, run_import
+
+    lead = get_reviewer(review, "Lead")
+    options = {"reviewer_map": "Ana Silva=Ana\n\n", "reason_map": REASONS[0]}
+    data = (GOOD + ROW_UNMATCHED).encode("utf-8")
+    before = snapshot(review)
+    with pytest.raises(UnsettledRows) as caught:
+        run_import(review, lead, "rayyan", "../articles.csv", data, options)
+    assert snapshot(review) == before
+    listing = list(csv.DictReader(io.StringIO(caught.value.listing)))
+    assert [(r["row"], r["problem"].split(":")[0]) for r in listing] == [("5", "unmatched")]
+    listing[0]["record"] = "skip"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(listing[0]))
+    writer.writeheader()
+    writer.writerows(listing)
+    summary = run_import(review, lead, "rayyan", "articles.csv", data, options,
+                         out.getvalue().encode("utf-8"))
+    assert summary[0].startswith("articles.csv: 5 row(s); matched 1 by DOI")
+    assert "6 added" in summary[1] and summary[-1].startswith("Skipped 1 row(s): row 5")
+    summary = run_import(review, lead, "covidence", "irrelevant.ris",
+                         COVIDENCE_RIS.encode("utf-8"),
+                         {"stage": "title_abstract", "decision": "exclude", "reason": ""})
+    assert summary[-1] == "Settled: 2 added, 0 already so."
+    assert lines(" a=b \n\n c=d") == ["a=b", "c=d"]
+
+
+def test_the_app_page_asks_what_each_tool_needs(review) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from review.accounts import get_reviewer
+
+    script = Path(__file__).resolve().parent.parent / "review" / "ui" / "pages" / "move_in.py"
+    app = AppTest.from_file(str(script), default_timeout=60)
+    app.session_state["store"] = review
+    app.session_state["reviewer"] = get_reviewer(review, "Lead")
+    app.run()
+    assert not app.exception and [t.value for t in app.title] == ["Move in"]
+    assert [a.label for a in app.text_area] == ["Reviewers (optional)",
+                                                "Exclusion reasons (optional)"]
+    app.radio[0].set_value("covidence").run()
+    assert not app.exception and not app.text_area
+    assert app.selectbox[0].options == ["Titles and abstracts", "Full texts"]
+    assert app.selectbox[1].options[1:] == ["Not about self-harm", "Not peer support",
+                                            "Support from relatives or friends",
+                                            "Clinical setting", "Unmoderated online forum",
+                                            "Not primary research", "Published before 2000",
+                                            "Full text not in English"]
+    app.button[0].click().run()
+    assert [e.value for e in app.error] == ["Choose the export file."]

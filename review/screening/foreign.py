@@ -100,10 +100,12 @@ class ImportResult:
 class UnsettledRows(ReviewError):
     """Rows that match no work, or more than one: nothing was imported."""
 
-    def __init__(self, file: str, unsettled: list[Unsettled], written: Path | None) -> None:
+    def __init__(self, file: str, unsettled: list[Unsettled], written: Path | None,
+                 listing: str = "") -> None:
         self.file = file
         self.unsettled = unsettled
         self.written = written
+        self.listing = listing  # the CSV written (for the app, which offers it to download)
         lines = [f"{Path(file).name}: nothing imported: {len(unsettled)} row(s) are not "
                  "matched to exactly one record of this review:"]
         for item in unsettled[:10]:
@@ -223,7 +225,7 @@ def unsettled_path(path: str | Path) -> Path:
 
 
 def _write_unsettled(path: str | Path, unsettled: list[Unsettled],
-                     chosen: Sequence[tuple[Row, str]]) -> Path | None:
+                     chosen: Sequence[tuple[Row, str]]) -> tuple[Path | None, str]:
     """The rows to settle, beside the file; rows a person already settled (`chosen`: row and
     their record id or 'skip') are written with their choice, so the list can be given back
     again whole even when it is the very file being replaced."""
@@ -242,11 +244,12 @@ def _write_unsettled(path: str | Path, unsettled: list[Unsettled],
                      "pmid": record.pmid or "", "problem": problem, "candidates": candidates,
                      "record": choice})
     target = unsettled_path(path)
+    text = render(rows, UNSETTLED_COLUMNS, "csv")
     try:
-        target.write_text(render(rows, UNSETTLED_COLUMNS, "csv"), encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
     except OSError:
-        return None
-    return target
+        return None, text
+    return target, text
 
 
 # --- matching -----------------------------------------------------------------------------
@@ -295,7 +298,7 @@ def _match_rows(store: Store, conn: Connection, file: str, rows: Sequence[Row],
         else:
             unsettled.append(Unsettled(row, match))
     if unsettled and not skip_unmatched:
-        raise UnsettledRows(file, unsettled, _write_unsettled(file, unsettled, chosen))
+        raise UnsettledRows(file, unsettled, *_write_unsettled(file, unsettled, chosen))
     for item in unsettled:
         result.skipped.append({"row": item.row.number, "line": item.row.line,
                                "key": item.row.key, "title": item.row.record.title,
@@ -561,9 +564,10 @@ def _summary(result: ImportResult) -> dict[str, Any]:
 # --- Covidence ---------------------------------------------------------------------------
 
 
-def import_covidence(path: str | Path, store: Store, *, stage: str, decision: str, by: str,
-                     actor: str, reason: str | None = None, skip_unmatched: bool = False,
-                     matches: str | Path | None = None) -> ImportResult:
+def import_covidence(path: str | Path, store: Store, *, stage: str, decision: str,
+                     by: str | Reviewer, actor: str, reason: str | None = None,
+                     skip_unmatched: bool = False, matches: str | Path | None = None
+                     ) -> ImportResult:
     """Every reference of a Covidence list settled as `decision` at `stage` by the lead `by`
     (and included at the stages before it, where not already)."""
     file = str(path)
