@@ -308,11 +308,68 @@ def decisions() -> None:
 
 @decisions.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--from", "tool", type=click.Choice(["ours", "rayyan", "covidence"]),
+              default="ours", show_default=True,
+              help="ours: columns record, reviewer, stage, decision, reason, note; rayyan: "
+                   "Rayyan's article export (articles.csv); covidence: one of Covidence's "
+                   "reference lists (RIS or CSV) of a stage.")
+@click.option("--reviewer-map", multiple=True, metavar='"NAME=ACCOUNT"',
+              help="rayyan: the account a Rayyan reviewer's votes go to (default: the account "
+                   "of the same name); repeatable.")
+@click.option("--reason-map", multiple=True, metavar='"THEIRS=OURS"',
+              help="rayyan: a Rayyan exclusion reason as one of the protocol's reasons; "
+                   "unmapped reasons are kept in the vote's note; repeatable.")
+@click.option("--stage", help="covidence: the stage the list is of (e.g. title_abstract, "
+                              "full_text).")
+@click.option("--decision", type=click.Choice(["include", "exclude"]),
+              help="covidence: what the list is (included or excluded at --stage).")
+@click.option("--by", "lead", metavar="LEAD", help="covidence: the lead who settles them.")
+@click.option("--reason", help="covidence: the protocol's exclusion reason for an excluded "
+                               "list at a stage that needs one.")
+@click.option("--skip-unmatched", is_flag=True,
+              help="rayyan, covidence: import without the rows that match no record, or "
+                   "several (they are listed).")
+@click.option("--matches", type=click.Path(dir_okay=False),
+              help="rayyan, covidence: the unmatched-rows CSV an earlier try wrote, with a "
+                   "record id (or 'skip') written in its record column.")
 @db_option
-def decisions_import(file: str, db: str | None) -> None:
+def decisions_import(file: str, tool: str, reviewer_map: tuple[str, ...],
+                     reason_map: tuple[str, ...], stage: str | None, decision: str | None,
+                     lead: str | None, reason: str | None, skip_unmatched: bool,
+                     matches: str | None, db: str | None) -> None:
     """Import votes (columns record, reviewer, stage, decision, reason, note): all rows or none."""
-    changed = import_decisions(file, Store.open(db), actor=_actor())
-    click.echo(f"{Path(file).name}: {changed} vote(s) added or changed.")
+    given = {"--reviewer-map": bool(reviewer_map), "--reason-map": bool(reason_map),
+             "--stage": stage is not None, "--decision": decision is not None,
+             "--by": lead is not None, "--reason": reason is not None,
+             "--skip-unmatched": skip_unmatched, "--matches": matches is not None}
+    allowed = {"ours": (), "rayyan": ("--reviewer-map", "--reason-map", "--skip-unmatched",
+                                      "--matches"),
+               "covidence": ("--stage", "--decision", "--by", "--reason", "--skip-unmatched",
+                             "--matches")}[tool]
+    stray = [name for name, present in given.items() if present and name not in allowed]
+    if stray:
+        raise click.UsageError(f"{', '.join(stray)} do(es) not go with --from {tool}")
+    if tool == "ours":
+        changed = import_decisions(file, Store.open(db), actor=_actor())
+        click.echo(f"{Path(file).name}: {changed} vote(s) added or changed.")
+        return
+    from review.screening import foreign  # start-up: matching loads the dedupe engine
+
+    if tool == "rayyan":
+        result = foreign.import_rayyan(file, Store.open(db), actor=_actor(),
+                                       reviewer_map=reviewer_map, reason_map=reason_map,
+                                       skip_unmatched=skip_unmatched, matches=matches)
+    else:
+        missing = [n for n, v in (("--stage", stage), ("--decision", decision),
+                                  ("--by", lead)) if v is None]
+        if missing:
+            raise click.UsageError(f"--from covidence needs {', '.join(missing)}")
+        assert stage is not None and decision is not None and lead is not None
+        result = foreign.import_covidence(file, Store.open(db), stage=stage, decision=decision,
+                                          by=lead, actor=_actor(), reason=reason,
+                                          skip_unmatched=skip_unmatched, matches=matches)
+    for line in foreign.describe(result):
+        click.echo(line)
 
 
 @decisions.command(name="export")
