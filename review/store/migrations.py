@@ -445,6 +445,37 @@ def _m0008_append_only_audit_log(conn: Connection) -> None:
         "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"))
 
 
+def _m0009_labels_and_bulk_automation(conn: Connection) -> None:
+    """Reviewers' labels on works (private until the work's votes are in), and a lead's bulk
+    exclusions of unvoted works by one of the protocol's rules, counted as automation."""
+    md = sa.MetaData()
+    for name in ("duplicate_groups", "reviewers"):
+        sa.Table(name, md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "labels", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+        sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+        sa.Column("label", sa.Text, nullable=False),
+        sa.Column("stage", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.UniqueConstraint("group_id", "reviewer_id", "label", name="labels_once"),
+        sa.Index("labels_by_reviewer", "reviewer_id", "label"),
+        sa.Index("labels_by_group", "group_id"),
+    )
+    sa.Table(
+        "automation_exclusions", md,
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"),
+                  primary_key=True),
+        sa.Column("stage", sa.String(64), nullable=False),
+        sa.Column("criterion", sa.String(64), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("excluded_by", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+        sa.Column("excluded_at", sa.String(32), nullable=False),
+    )
+    md.create_all(conn, tables=[md.tables["labels"], md.tables["automation_exclusions"]])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -454,6 +485,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (6, "prioritised screening: model runs, scores, records shown, stops", _m0006_ranking),
     (7, "observer role, reviewer emails", _m0007_observers_and_emails),
     (8, "append-only audit log (triggers)", _m0008_append_only_audit_log),
+    (9, "labels on works, a lead's bulk exclusions by a rule", _m0009_labels_and_bulk_automation),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

@@ -368,6 +368,35 @@ screening_stops = sa.Table(
     sa.Column("note", sa.Text),
 )
 
+# --- labels and a lead's bulk exclusions by a rule (migration 9) -----------------------------
+
+# a reviewer's own tags on a work; others' labels show to a lead once the work's votes are in
+# at the stage the label was put at (as notes do), never to another reviewer
+labels = sa.Table(
+    "labels", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+    sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("stage", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.UniqueConstraint("group_id", "reviewer_id", "label", name="labels_once"),
+    sa.Index("labels_by_reviewer", "reviewer_id", "label"),
+    sa.Index("labels_by_group", "group_id"),
+)
+
+# a work a lead excluded in bulk by one of the protocol's rules (the rule judged each work);
+# the state refresh reads it like an automatic criterion, so PRISMA counts it as automation
+automation_exclusions = sa.Table(
+    "automation_exclusions", metadata,
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), primary_key=True),
+    sa.Column("stage", sa.String(64), nullable=False),
+    sa.Column("criterion", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("excluded_by", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+    sa.Column("excluded_at", sa.String(32), nullable=False),
+)
+
 REVIEW_TABLES: tuple[sa.Table, ...] = tuple(
     table for table in metadata.sorted_tables if table is not schema_migrations)
 """Every table that holds a review's data, parents before children (foreign-key order): what
