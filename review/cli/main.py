@@ -85,6 +85,10 @@ LAZY_COMMANDS = {
         "tables": "Write the evidence tables (characteristics, themes, quotes) for a "
                   "manuscript.",
     }),
+    **_lazy("references", "REFERENCES_COMMANDS", {
+        "export-references": "Write the selected works to OUT.ris or OUT.csv, one merged "
+                             "record per work.",
+    }),
     **_lazy("simulate", "SIMULATE_COMMANDS", {
         "simulate": "Replay the screening of FILE.csv in the model's order.",
     }),
