@@ -476,7 +476,7 @@ def test_records_page_shows_sources_and_search(team_db: Path, monkeypatch) -> No
 
 def test_record_detail_escapes_untrusted_text(team_db: Path, monkeypatch) -> None:
     app = _signed_in(team_db, monkeypatch, "Ana", "records")
-    app.number_input[0].set_value(1).run()
+    _widget(app.number_input, "Open record by ID").set_value(1).run()
     assert not app.exception
     heading = app.subheader[0].value
     assert "<script>" not in heading and "&lt;script&gt;" in heading

@@ -112,3 +112,10 @@ def test_bulk_labelling_and_a_leads_bulk_exclusion(records_db: Path, monkeypatch
 
     assert compute(store).excluded_automatic == 1
     store.close()
+    _widget(lead.number_input, "Open record by ID").set_value(3).run()
+    assert any("Excluded in bulk by a rule" in m.value for m in lead.markdown)
+    _click(lead, "Take the exclusion back")
+    assert lead.success[-1].value == "Record 3 is back in screening."
+    store = Store.open(records_db)
+    assert compute(store).excluded_automatic == 0
+    store.close()

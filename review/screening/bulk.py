@@ -145,6 +145,15 @@ def exclude_selection(store: Store, who: str | Reviewer, f: Filter, criterion: s
         return outcome
 
 
+def exclusion_of(store: Store, record_id: int) -> dict[str, Any] | None:
+    """The bulk exclusion by a rule on the work this record belongs to, if it has one."""
+    bulk, links = t.automation_exclusions, t.record_groups
+    with store.read() as conn:
+        row = conn.execute(sa.select(bulk).join(links, links.c.group_id == bulk.c.group_id)
+                           .where(links.c.record_id == record_id)).mappings().first()
+        return dict(row) if row else None
+
+
 def lift_exclusion(store: Store, who: str | Reviewer, record_id: int) -> bool:
     """Take back a bulk exclusion by a rule on one work (for a lead): it goes back to
     screening. False when the work had none."""

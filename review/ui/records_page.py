@@ -185,6 +185,14 @@ def _show_record(store: Store, person: Reviewer, record_id: int) -> None:
         if seen:
             st.markdown("**Labels:** " + md_escape("; ".join(
                 lab.label if lab.own else f"{lab.label} ({lab.reviewer})" for lab in seen)))
+        excluded = bulk.exclusion_of(store, record_id) if person.is_lead else None
+        if excluded:
+            st.markdown(f"**Excluded in bulk by a rule** on {excluded['excluded_at'][:10]}: "
+                        + md_escape(excluded["reason"]))
+            if st.button("Take the exclusion back", key="records-lift",
+                         help="The record goes back to screening."):
+                bulk.lift_exclusion(store, person, record_id)
+                st.success(f"Record {record_id} is back in screening.")
     with right:
         st.markdown("**Provenance**")
         provenance = [
