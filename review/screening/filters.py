@@ -128,10 +128,16 @@ def _where(store: Store, conn: Connection, protocol: Protocol, person: Reviewer 
             .join(records, records.c.id == members.c.record_id)
             .join(sources, sources.c.id == records.c.source_id)
             .where(members.c.group_id == state.c.group_id, sources.c.name == f.source)))
-    if f.year_from is not None:
-        where.append(records.c.year >= f.year_from)
-    if f.year_to is not None:
-        where.append(records.c.year <= f.year_to)
+    if f.year_from is not None or f.year_to is not None:
+        # the kept record's year through its index: no read of the records themselves
+        years = sa.select(records.c.id)
+        if f.year_from is not None:
+            years = years.where(records.c.year >= f.year_from)
+        if f.year_to is not None:
+            years = years.where(records.c.year <= f.year_to)
+        groups = t.duplicate_groups
+        where.append(state.c.group_id.in_(
+            sa.select(groups.c.id).where(groups.c.kept_record_id.in_(years))))
     copy = records.alias("copy")
     for word in fold(f.words or "").split():
         pattern = f"%{word.replace('%', '').replace('_', '')}%"
@@ -144,11 +150,12 @@ def _where(store: Store, conn: Connection, protocol: Protocol, person: Reviewer 
     return stage_id, where
 
 
-def _base(*columns: Any) -> sa.Select:
-    state, groups, records = t.screening_state, t.duplicate_groups, t.records
-    return (sa.select(*columns).select_from(state)
-            .join(groups, groups.c.id == state.c.group_id)
-            .join(records, records.c.id == groups.c.kept_record_id))
+def _matching(conn: Connection, where: list[Any]) -> list[int]:
+    """The selected works' group ids, in order: one query over screening_state and the
+    filters' subqueries, so a count and a page of rows cost one evaluation of the filter."""
+    state = t.screening_state
+    return [g for (g,) in conn.execute(sa.select(state.c.group_id).where(*where)
+                                       .order_by(state.c.group_id))]
 
 
 def select(store: Store, conn: Connection, who: str | Reviewer | None, f: Filter,
@@ -157,18 +164,17 @@ def select(store: Store, conn: Connection, who: str | Reviewer | None, f: Filter
     protocol = protocol or review_protocol(store, conn)
     person = _person(store, conn, who)
     stage_id, where = _where(store, conn, protocol, person, f)
-    state, groups = t.screening_state, t.duplicate_groups
-    rows = conn.execute(_base(state.c.group_id, groups.c.kept_record_id).where(*where)
-                        .order_by(state.c.group_id)).all()
-    return Selection(stage_id, [r.group_id for r in rows], [r.kept_record_id for r in rows])
+    ids = _matching(conn, where)
+    groups = t.duplicate_groups
+    kept: dict[int, int] = {}
+    for part in chunks(ids):
+        kept.update(conn.execute(sa.select(groups.c.id, groups.c.kept_record_id)
+                                 .where(groups.c.id.in_(part))).all())
+    return Selection(stage_id, ids, [kept[g] for g in ids])
 
 
 def count(store: Store, who: str | Reviewer | None, f: Filter) -> int:
-    with store.read() as conn:
-        protocol = review_protocol(store, conn)
-        person = _person(store, conn, who)
-        _, where = _where(store, conn, protocol, person, f)
-        return int(conn.execute(_base(sa.func.count()).where(*where)).scalar_one())
+    return len(matching(store, who, f))
 
 
 def _shown_state(person: Reviewer | None, state: str, outcome: str | None) -> str:
@@ -183,28 +189,51 @@ def _shown_state(person: Reviewer | None, state: str, outcome: str | None) -> st
 
 def rows(store: Store, who: str | Reviewer | None, f: Filter, *, limit: int | None = None,
          offset: int = 0) -> list[dict[str, Any]]:
-    """One row per selected work, in group order: its record id, year, authors, title,
-    journal, state as this person may see it, their own decision, and the labels they may
-    see (a lead's view names whose label it is when it is not their own)."""
+    """One row per selected work, in group order (see `page`)."""
+    return page(store, who, f, limit=limit, offset=offset)[1]
+
+
+def page(store: Store, who: str | Reviewer | None, f: Filter, *, limit: int | None = None,
+         offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+    """How many works the filter selects, and a page of them (see `describe`)."""
+    ids = matching(store, who, f)
+    chosen = ids[offset:] if limit is None else ids[offset:offset + limit]
+    return len(ids), describe(store, who, f.stage, chosen)
+
+
+def matching(store: Store, who: str | Reviewer | None, f: Filter) -> list[int]:
+    """The group ids of the works the filter selects, in order (one evaluation of it)."""
+    with store.read() as conn:
+        protocol = review_protocol(store, conn)
+        person = _person(store, conn, who)
+        return _matching(conn, _where(store, conn, protocol, person, f)[1])
+
+
+def describe(store: Store, who: str | Reviewer | None, stage: str | None,
+             ids: Sequence[int]) -> list[dict[str, Any]]:
+    """One row per work (group id), in the order given: its record id, year, authors, title,
+    journal, state at the stage as this person may see it, whether automation decided it,
+    their own decision, and the labels they may see (a lead's view names whose label it is
+    when it is not their own)."""
     state, groups, records, decisions = (t.screening_state, t.duplicate_groups, t.records,
                                          t.decisions)
     with store.read() as conn:
         protocol = review_protocol(store, conn)
         person = _person(store, conn, who)
-        stage_id, where = _where(store, conn, protocol, person, f)
-        query = (_base(state.c.group_id, groups.c.kept_record_id.label("record_id"),
-                       records.c.year, records.c.authors, records.c.title, records.c.journal,
-                       state.c.state, state.c.outcome, state.c.decided_by)
-                 .where(*where).order_by(state.c.group_id).offset(offset))
-        if limit is not None:
-            query = query.limit(limit)
-        found = [dict(r) for r in conn.execute(query).mappings()]
-        ids = [r["group_id"] for r in found]
+        stage_id = stage_of(protocol, stage).id
+        details: dict[int, dict[str, Any]] = {}
         mine: dict[int, str] = {}
         marks: dict[int, list[str]] = defaultdict(list)
         labels, reviewers = t.labels, t.reviewers
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start:start + _CHUNK]
+        for chunk in chunks(ids):
+            details.update((r["group_id"], dict(r)) for r in conn.execute(
+                sa.select(state.c.group_id, groups.c.kept_record_id.label("record_id"),
+                          records.c.year, records.c.authors, records.c.title,
+                          records.c.journal, state.c.state, state.c.outcome,
+                          state.c.decided_by)
+                .join(groups, groups.c.id == state.c.group_id)
+                .join(records, records.c.id == groups.c.kept_record_id)
+                .where(state.c.stage == stage_id, state.c.group_id.in_(chunk))).mappings())
             if person is not None:
                 mine.update(conn.execute(sa.select(decisions.c.group_id, decisions.c.decision)
                                          .where(decisions.c.group_id.in_(chunk),
@@ -219,12 +248,17 @@ def rows(store: Store, who: str | Reviewer | None, f: Filter, *, limit: int | No
             for r in conn.execute(query):
                 own = person is not None and r.reviewer_id == person.id
                 marks[r.group_id].append(r.label if own else f"{r.label} ({r.name})")
-    for row in found:
+    found = []
+    for group_id in ids:
+        if group_id not in details:
+            continue  # gone from the stage since it was selected
+        row = details[group_id]
         row["state"] = _shown_state(person, row["state"], row.pop("outcome"))
         row["by_automation"] = row.pop("decided_by") == "automation"
-        row["my_decision"] = mine.get(row["group_id"], "")
-        row["labels"] = marks.get(row["group_id"], [])
+        row["my_decision"] = mine.get(group_id, "")
+        row["labels"] = marks.get(group_id, [])
         row["stage"] = stage_id
+        found.append(row)
     return found
 
 
@@ -239,10 +273,10 @@ def sources(store: Store) -> list[str]:
 def undeduplicated(store: Store) -> int:
     """Imported records not in any duplicate group yet: they are in no filter's set."""
     records, members = t.records, t.record_groups
-    with store.read() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(records).where(
-            ~sa.exists(sa.select(members.c.record_id).where(
-                members.c.record_id == records.c.id)))).scalar_one())
+    with store.read() as conn:  # every group member is a record: two counts, no scan
+        stored = conn.execute(sa.select(sa.func.count()).select_from(records)).scalar_one()
+        grouped = conn.execute(sa.select(sa.func.count()).select_from(members)).scalar_one()
+        return int(stored - grouped)
 
 
 def chunks(ids: Sequence[int], size: int = _CHUNK) -> list[Sequence[int]]:

@@ -446,8 +446,9 @@ def _m0008_append_only_audit_log(conn: Connection) -> None:
 
 
 def _m0009_labels_and_bulk_automation(conn: Connection) -> None:
-    """Reviewers' labels on works (private until the work's votes are in), and a lead's bulk
-    exclusions of unvoted works by one of the protocol's rules, counted as automation."""
+    """Reviewers' labels on works (private until the work's votes are in), a lead's bulk
+    exclusions of unvoted works by one of the protocol's rules, counted as automation, and an
+    index on the records' year for the Records page's year filter."""
     md = sa.MetaData()
     for name in ("duplicate_groups", "reviewers"):
         sa.Table(name, md, sa.Column("id", sa.Integer, primary_key=True))
@@ -474,6 +475,9 @@ def _m0009_labels_and_bulk_automation(conn: Connection) -> None:
         sa.Column("excluded_at", sa.String(32), nullable=False),
     )
     md.create_all(conn, tables=[md.tables["labels"], md.tables["automation_exclusions"]])
+    records = sa.Table("records", md, sa.Column("id", sa.Integer, primary_key=True),
+                       sa.Column("year", sa.Integer))
+    sa.Index("records_by_publication_year", records.c.year).create(conn)  # the year filter
 
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -90,6 +90,7 @@ records = sa.Table(
     sa.Index("records_by_source", "source_id"),
     sa.Index("records_by_doi", "doi"),
     sa.Index("records_by_pmid", "pmid"),
+    sa.Index("records_by_publication_year", "year"),  # migration 9: the year filter
 )
 
 # append-only: migration 8 adds triggers that refuse UPDATE and DELETE (and TRUNCATE on

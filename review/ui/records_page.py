@@ -104,7 +104,7 @@ def _table(rows: list[dict]) -> pd.DataFrame:
 
 def _bulk(store: Store, person: Reviewer, protocol: Protocol, chosen: Filter,
           matching: int) -> None:
-    with st.expander(f"Bulk actions on the {matching} matching record(s)"):
+    with st.expander(f"Bulk actions on the filtered set ({matching} works)"):
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         label = left.text_input("Label to add", key="records-bulk-label",
                                 placeholder="e.g. RCT, ask Sam")
@@ -221,14 +221,17 @@ def records_page() -> None:
     protocol = review_protocol(store)
     chosen = _filter(store, person, protocol)
     try:
-        matching = filters.count(store, person, chosen)
+        ids = filters.matching(store, person, chosen)
     except ReviewError as exc:
         st.error(str(exc))
         return
+    matching = len(ids)
     pages = max(1, -(-matching // PAGE_SIZE))
     page = 0
     if pages > 1:
         page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1) - 1
+    rows = filters.describe(store, person, chosen.stage,
+                            ids[page * PAGE_SIZE:(page + 1) * PAGE_SIZE])
     caption, ris, csv = st.columns([4, 1, 1])
     caption.caption(f"{matching} matching record(s), one per work (duplicates merged)")
     ris.download_button("Download RIS", lambda: records_ris(store, person, chosen),
@@ -244,7 +247,6 @@ def records_page() -> None:
     if waiting:
         st.caption(f"{waiting} imported record(s) are not deduplicated yet and are in no "
                    "filter: run 'review dedupe'.")
-    rows = filters.rows(store, person, chosen, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
     frame = _table(rows)
     event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="records_table")
