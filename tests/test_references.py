@@ -129,5 +129,7 @@ def test_the_command_writes_ris_and_csv_and_refuses_bad_options(review, tmp_path
                                "--db", db])
     assert bad.exit_code == 1 and "no stage 'nope'" in bad.output
     assert not (tmp_path / "x.ris").exists()
+    bad = runner.invoke(main, ["export-references", str(tmp_path / "no" / "x.ris"), "--db", db])
+    assert bad.exit_code == 1 and "there is no folder" in bad.output
     with pytest.raises(ReviewError, match="name the file .ris"):
         format_for("refs.bib")

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from review.cli.common import db_option
+from review.errors import ReviewError
 from review.screening.filters import STATES, Filter
 from review.screening.references import export_references, format_for
 from review.store import Store
@@ -26,8 +27,9 @@ from review.store import Store
                                "(see 'review sources --by-name').")
 @click.option("--year-from", type=int, help="Only works published in this year or later.")
 @click.option("--year-to", type=int, help="Only works published in this year or earlier.")
-@click.option("--words", default="", help="Words that must all appear in the title or abstract "
-                                          "(accents and case ignored).")
+@click.option("--words", default="", help="Words that must all appear in the title, abstract, "
+                                          "authors, journal, DOI or keywords (accents and "
+                                          "case ignored).")
 @db_option
 def export_references_command(out: str, stage: str | None, state: str, label: str | None,
                                source: str | None, year_from: int | None, year_to: int | None,
@@ -38,10 +40,12 @@ def export_references_command(out: str, stage: str | None, state: str, label: st
     PRISMA's reports included). The file is written whole or not at all.
     """
     fmt = format_for(out)
+    target = Path(out)
+    if not target.parent.is_dir():
+        raise ReviewError(f"{out}: there is no folder {str(target.parent)!r} to write it in")
     f = Filter(stage=stage, state=state, label=label, source=source, year_from=year_from,
                year_to=year_to, words=words)
     text, count = export_references(Store.open(db), None, f, fmt)
-    target = Path(out)
     handle, temporary = tempfile.mkstemp(prefix=".references-", dir=target.parent or ".")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
