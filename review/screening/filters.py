@@ -122,12 +122,12 @@ def _where(store: Store, conn: Connection, protocol: Protocol, person: Reviewer 
         where.append(sa.exists(named))
     members = t.record_groups
     if f.source:
+        # through records_by_source and the record_groups key: no record itself is read
         sources = t.sources
-        where.append(sa.exists(
-            sa.select(members.c.record_id)
-            .join(records, records.c.id == members.c.record_id)
-            .join(sources, sources.c.id == records.c.source_id)
-            .where(members.c.group_id == state.c.group_id, sources.c.name == f.source)))
+        where.append(state.c.group_id.in_(
+            sa.select(members.c.group_id).where(members.c.record_id.in_(
+                sa.select(records.c.id).where(records.c.source_id.in_(
+                    sa.select(sources.c.id).where(sources.c.name == f.source)))))))
     if f.year_from is not None or f.year_to is not None:
         # the kept record's year through its index: no read of the records themselves
         years = sa.select(records.c.id)
