@@ -50,8 +50,8 @@ def test_a_label_is_private_until_the_votes_are_in(session, tmp_path: Path) -> N
     expect(ben.page.get_by_text("Vote saved: include on record 1.")).to_be_visible(
         timeout=15_000)
     expect(ben.page.get_by_text("ask Sam")).to_have_count(0)
-    lee.page.reload()
-    lee.sign_in("Lee")
+    lee.page.get_by_role("link", name="Progress").click()
+    expect(lee.page.get_by_role("heading", name="Progress")).to_be_visible(timeout=30_000)
     _open_record(lee.page, 1)
     expect(lee.page.get_by_text("Labels: ask Sam (Ana)")).to_be_visible(timeout=15_000)
     lee.page.screenshot(path=str(tmp_path / "labels.png"), full_page=True)
