@@ -232,6 +232,32 @@ def screening_table(results: Path = RESULTS) -> str:
     return _rendered("screening", "screening.py --rebuild --prevoted 0 25000", results, render)
 
 
+def filters_table(results: Path = RESULTS) -> str:
+    """Records page filters, bulk actions and reference export at 50,000 records:
+    benchmarks/filters.py."""
+    def render(result: Result) -> list[str]:
+        f = result["figures"]
+        rows = [[f"filter: {name}", f"{row['matching']:,}",
+                 f"{row['median_ms']:,.0f} ms / {row['max_ms']:,.0f} ms"]
+                for name, row in f["filters"].items()]
+        e, lab, ex = f["export_ris"], f["bulk_label"], f["bulk_exclude"]
+        rows.append([f"RIS export ({e['filter']})", f"{e['works']:,}", f"{e['ms']:,} ms"])
+        rows.append(["bulk labelling (the same set)", f"{lab['works']:,}", f"{lab['ms']:,} ms"])
+        rows.append([f"lead's bulk exclusion by the year rule ({ex['filter']}): check / "
+                     f"exclude ({ex['left_out_voted']:,} left out, voted on)",
+                     f"{ex['excluded']:,} of {ex['selected']:,}",
+                     f"{ex['dry_run_ms']:,} ms / {ex['ms']:,} ms"])
+        worst = max(row["median_ms"] for row in f["filters"].values())
+        target = f["target_page_ms"]
+        verdict = (f"{f['groups']:,} works, {f['prevoted']:,} votes by each of two reviewers, "
+                   f"a label on every tenth work; each filter {f['repeat']} times as the "
+                   f"Records page runs it (the count and a page of {f['page_rows']} rows). "
+                   f"Target, every filter's median under {target} ms: "
+                   + ("met" if worst < target else "NOT met") + f" (slowest {worst:,.0f} ms).")
+        return [table(["what", "works", "median / max"], rows), verdict]
+    return _rendered("filters", "filters.py", results, render)
+
+
 # --- a team on one database -----------------------------------------------------------------
 
 

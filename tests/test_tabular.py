@@ -120,9 +120,12 @@ def test_decisions_export_neutralises_every_dangerous_start_and_imports_back(
 
 def test_records_page_csv_quotes_titles_from_an_export(tmp_path: Path,
                                                        protocol_path: Path) -> None:
+    from review.duplicates import run_dedupe
     from review.importing import SourceInfo, import_files
     from review.project import create_review
-    from review.ui.records_page import CSV_COLUMNS, records_csv
+    from review.screening.filters import Filter
+    from review.screening.references import CSV_COLUMNS
+    from review.ui.records_page import records_csv
 
     titles = ["=HYPERLINK(\"http://example.org\",\"x\")", "+1+1 peer support", "-2+3 groups",
               "@SUM(A1) forums", "Plain title"]
@@ -131,10 +134,12 @@ def test_records_page_csv_quotes_titles_from_an_export(tmp_path: Path,
                       encoding="utf-8")
     store = create_review(protocol_path, str(tmp_path / "review.db"), actor="lead")
     import_files(store, [export], SourceInfo("=Embase", "database"), actor="lead")
-    rows = list(csv.DictReader(io.StringIO(records_csv(store, "", None), newline="")))
+    run_dedupe(store, actor="lead")
+    rows = list(csv.DictReader(io.StringIO(records_csv(store, None, Filter()), newline="")))
     assert list(rows[0]) == list(CSV_COLUMNS)
     assert [r["title"] for r in rows] == [neutralise(t) for t in titles]
     assert [r["title"][0] for r in rows[:4]] == ["'"] * 4 and rows[4]["title"] == "Plain title"
-    assert {r["source"] for r in rows} == {"'=Embase"} and rows[0]["year"] == "2020"
-    assert len(list(csv.DictReader(io.StringIO(records_csv(store, "forums", None))))) == 1
+    assert {r["sources"] for r in rows} == {"'=Embase"} and rows[0]["year"] == "2020"
+    assert len(list(csv.DictReader(io.StringIO(records_csv(store, None,
+                                                           Filter(words="forums")))))) == 1
     store.close()

@@ -517,14 +517,15 @@ def test_records_page_shows_sources_and_search(team_db: Path, monkeypatch) -> No
     sources = app.dataframe[0].value
     assert list(sources["Source"]) == ["CINAHL (EBSCO)"] and list(sources["Records"]) == [2]
     _widget(app.text_input, "Search").input("overgaard").run()  # accents folded
-    assert "1 matching record(s)" in [c.value for c in app.caption]
+    assert "1 matching record(s), one per work (duplicates merged)" in [
+        c.value for c in app.caption]
     table = app.dataframe[1].value
     assert list(table["Title"]) == ["Peer mentoring in a voluntary organisation"]
 
 
 def test_record_detail_escapes_untrusted_text(team_db: Path, monkeypatch) -> None:
     app = _signed_in(team_db, monkeypatch, "Ana", "records")
-    app.number_input[0].set_value(1).run()
+    _widget(app.number_input, "Open record by ID").set_value(1).run()
     assert not app.exception
     heading = app.subheader[0].value
     assert "<script>" not in heading and "&lt;script&gt;" in heading

@@ -92,6 +92,10 @@ LAZY_COMMANDS = {
         "searches": "The searches as PRISMA-S reports them: list, document after import, export "
                     "the appendix.",
     }),
+    **_lazy("references", "REFERENCES_COMMANDS", {
+        "export-references": "Write the selected works to OUT.ris or OUT.csv, one merged "
+                             "record per work.",
+    }),
     **_lazy("simulate", "SIMULATE_COMMANDS", {
         "simulate": "Replay the screening of FILE.csv in the model's order.",
     }),

@@ -226,8 +226,16 @@ def ris_candidates(raw: Raw) -> Candidates:
     return found
 
 
-def write_ris(entries: Iterable[Raw]) -> str:
-    """RIS text from raw tag dicts (every value of every tag), through rispy's writer."""
+class _UnnumberedWriter(rispy.RisWriter):
+    """rispy's writer without its "1." line before each record: every record starts at TY."""
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
+def write_ris(entries: Iterable[Raw], *, numbered: bool = True) -> str:
+    """RIS text from raw tag dicts (every value of every tag), through rispy's writer; with
+    numbered=False, no "n." line before each record (for reference managers)."""
     refs: list[dict[str, object]] = []
     tags: set[str] = set()
     for raw in entries:
@@ -239,7 +247,9 @@ def write_ris(entries: Iterable[Raw]) -> str:
         refs.append(ref)
     mapping = {tag: tag.lower() for tag in tags}
     mapping["TY"] = "type_of_reference"
-    return rispy.dumps(refs, mapping=mapping, list_tags=sorted(tags), delimiter_tags_mapping={})
+    writer = rispy.RisWriter if numbered else _UnnumberedWriter
+    return rispy.dumps(refs, implementation=writer, mapping=mapping, list_tags=sorted(tags),
+                       delimiter_tags_mapping={})
 
 
 _TY_FOR_TYPE = {

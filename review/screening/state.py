@@ -170,6 +170,10 @@ def _refresh_chunk(store: Store, conn: Connection, protocol: Protocol, ids: list
     if any(c.automatic for c in protocol.criteria):
         for group_id, merged in merged_records(store, conn, ids).items():
             auto[group_id] = automation(protocol, merged.normalised())
+    bulk = t.automation_exclusions  # a lead's bulk exclusion by a rule (review.screening.bulk)
+    for excluded in conn.execute(sa.select(bulk.c.group_id, bulk.c.reason).where(
+            bulk.c.group_id.in_(ids), bulk.c.stage == protocol.stages[0].id)):
+        auto[excluded.group_id] = auto.get(excluded.group_id) or excluded.reason
     existing = {(r.group_id, r.stage): r for r in conn.execute(
         sa.select(state_t).where(state_t.c.group_id.in_(ids)))}
     report_stage = fulltext_stage(protocol)
@@ -251,6 +255,7 @@ def sync_groups(store: Store, conn: Connection, protocol: Protocol, *, actor: st
                 else fulltexts.delete()
             conn.execute(change.where(fulltexts.c.group_id == old))
             moved = True
+        moved = _move_marks(store, conn, old, target) or moved
         if moved:
             touched.add(target)
     live = set(live_groups(store, conn))
@@ -260,6 +265,26 @@ def sync_groups(store: Store, conn: Connection, protocol: Protocol, *, actor: st
         conn.execute(state_t.delete().where(state_t.c.group_id.in_(dead[start:start + _CHUNK])))
     wanted = live if only is None else (set(only) & live)
     refresh(store, conn, protocol, wanted | (touched & live))
+
+
+def _move_marks(store: Store, conn: Connection, old: int, target: int) -> bool:
+    """Labels and a bulk exclusion by a rule follow a joined group; a label its reviewer
+    already put on the target, or a second exclusion, is not kept twice."""
+    labels, bulk = t.labels, t.automation_exclusions
+    moved = False
+    for row in conn.execute(sa.select(labels).where(labels.c.group_id == old)).all():
+        clash = conn.execute(sa.select(labels.c.id).where(
+            labels.c.group_id == target, labels.c.reviewer_id == row.reviewer_id,
+            labels.c.label == row.label)).first()
+        change = labels.update().values(group_id=target) if clash is None else labels.delete()
+        conn.execute(change.where(labels.c.id == row.id))
+        moved = True
+    if conn.execute(sa.select(bulk.c.group_id).where(bulk.c.group_id == old)).first():
+        clash = conn.execute(sa.select(bulk.c.group_id).where(bulk.c.group_id == target)).first()
+        change = bulk.update().values(group_id=target) if clash is None else bulk.delete()
+        conn.execute(change.where(bulk.c.group_id == old))
+        moved = True
+    return moved
 
 
 def _move_votes(store: Store, conn: Connection, old: int, target: int, *, actor: str) -> bool:

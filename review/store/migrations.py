@@ -482,6 +482,39 @@ def _m0010_previous_version_sources(conn: Connection) -> None:
     conn.exec_driver_sql(
         "ALTER TABLE sources ADD CONSTRAINT sources_kind_known CHECK (kind IN ('database', "
         "'register', 'website', 'organisation', 'citation', 'other', 'previous'))")
+def _m0011_labels_and_bulk_automation(conn: Connection) -> None:
+    """Reviewers' labels on works (private until the work's votes are in), a lead's bulk
+    exclusions of unvoted works by one of the protocol's rules, counted as automation, and an
+    index on the records' year for the Records page's year filter."""
+    md = sa.MetaData()
+    for name in ("duplicate_groups", "reviewers"):
+        sa.Table(name, md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "labels", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+        sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+        sa.Column("label", sa.Text, nullable=False),
+        sa.Column("stage", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.UniqueConstraint("group_id", "reviewer_id", "label", name="labels_once"),
+        sa.Index("labels_by_reviewer", "reviewer_id", "label"),
+        sa.Index("labels_by_group", "group_id"),
+    )
+    sa.Table(
+        "automation_exclusions", md,
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"),
+                  primary_key=True),
+        sa.Column("stage", sa.String(64), nullable=False),
+        sa.Column("criterion", sa.String(64), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("excluded_by", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+        sa.Column("excluded_at", sa.String(32), nullable=False),
+    )
+    md.create_all(conn, tables=[md.tables["labels"], md.tables["automation_exclusions"]])
+    records = sa.Table("records", md, sa.Column("id", sa.Integer, primary_key=True),
+                       sa.Column("year", sa.Integer))
+    sa.Index("records_by_publication_year", records.c.year).create(conn)  # the year filter
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -495,6 +528,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (8, "append-only audit log (triggers)", _m0008_append_only_audit_log),
     (9, "search platform and limits (PRISMA-S)", _m0009_search_platform_and_limits),
     (10, "previous-version sources (kind previous)", _m0010_previous_version_sources),
+    (11, "labels on works, a lead's bulk exclusions by a rule", _m0011_labels_and_bulk_automation),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

@@ -95,6 +95,7 @@ records = sa.Table(
     sa.Index("records_by_source", "source_id"),
     sa.Index("records_by_doi", "doi"),
     sa.Index("records_by_pmid", "pmid"),
+    sa.Index("records_by_publication_year", "year"),  # migration 11: the year filter
 )
 
 # append-only: migration 8 adds triggers that refuse UPDATE and DELETE (and TRUNCATE on
@@ -371,6 +372,35 @@ screening_stops = sa.Table(
     sa.Column("recall_target", sa.Float, nullable=False),
     sa.Column("confidence", sa.Float, nullable=False),
     sa.Column("note", sa.Text),
+)
+
+# --- labels and a lead's bulk exclusions by a rule (migration 11) --------------------------
+
+# a reviewer's own tags on a work; others' labels show to a lead once the work's votes are in
+# at the stage the label was put at (as notes do), never to another reviewer
+labels = sa.Table(
+    "labels", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+    sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("stage", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.UniqueConstraint("group_id", "reviewer_id", "label", name="labels_once"),
+    sa.Index("labels_by_reviewer", "reviewer_id", "label"),
+    sa.Index("labels_by_group", "group_id"),
+)
+
+# a work a lead excluded in bulk by one of the protocol's rules (the rule judged each work);
+# the state refresh reads it like an automatic criterion, so PRISMA counts it as automation
+automation_exclusions = sa.Table(
+    "automation_exclusions", metadata,
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), primary_key=True),
+    sa.Column("stage", sa.String(64), nullable=False),
+    sa.Column("criterion", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("excluded_by", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+    sa.Column("excluded_at", sa.String(32), nullable=False),
 )
 
 REVIEW_TABLES: tuple[sa.Table, ...] = tuple(

@@ -18,6 +18,7 @@ from review.protocol import Protocol, Stage
 from review.screening import votes as screening
 from review.screening.votes import EXCLUDE, INCLUDE, MAYBE, Item
 from review.store import Store
+from review.ui import labels_widget
 from review.ui.safe import highlight, md_escape
 from review.ui.session import current_reviewer
 
@@ -136,6 +137,7 @@ def vote_form(store: Store, person: Reviewer, item: Item, stage: Stage, protocol
                       help=f"Vote {decision} (key {SHORTCUTS[decision].upper()})",
                       on_click=_cast, args=(store, item, stage, protocol, prefix, decision,
                                             on_saved))
+    labels_widget.labels_widget(store, person, item, prefix=prefix)
 
 
 def _cast(store: Store, item: Item, stage: Stage, protocol: Protocol, prefix: str,
