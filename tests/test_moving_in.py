@@ -30,6 +30,7 @@ from review.screening.foreign import (
     import_rayyan,
     unsettled_path,
 )
+from review.screening.labels import my_labels
 from review.screening.rayyan import NotesError, parse_notes
 from review.screening.votes import cast_vote
 from review.store import Store
@@ -278,11 +279,13 @@ def test_rayyan_votes_land_matched_by_doi_pmid_and_title(review, tmp_path: Path)
         (2, "Ben"): "maybe", (3, "Ana"): "exclude", (3, "Ben"): "exclude"}
     assert {v["origin"] for v in found.values()} == {"rayyan"}
     assert {v["stage"] for v in found.values()} == {"title_abstract"}
-    # the reviewer's own notes and the row's labels; a mapped reason as the reason, an
-    # unmapped one kept in the note; a maybe carries no reason
-    assert found[(1, "Ana")]["note"] == ("moderators | volunteers; UK only; Rayyan labels: "
-                                         "forum, moderation")
-    assert found[(1, "Ben")]["note"] == "Rayyan labels: forum, moderation"
+    # the reviewer's own notes; the row's labels become each voter's own labels; a mapped
+    # reason as the reason, an unmapped one kept in the note; a maybe carries no reason
+    assert found[(1, "Ana")]["note"] == "moderators | volunteers; UK only"
+    assert found[(1, "Ben")]["note"] is None
+    for name in ("Ana", "Ben"):
+        assert my_labels(review, name, 1) == ["forum", "moderation"]
+    assert my_labels(review, "Ana", 3) == []
     assert found[(2, "Ana")]["reason"] == "Clinical setting"
     assert found[(2, "Ana")]["note"] == ("Rayyan exclusion reasons: wrong setting, background "
                                          "article")

@@ -35,6 +35,7 @@ from review.io.decode import decode
 from review.project import lock_protocol, review_protocol
 from review.protocol import Protocol, Stage
 from review.records import Record, build_record
+from review.screening.labels import add_labels
 from review.screening.matching import MATCHED, Match, Matcher
 from review.screening.prioritise import stopped
 from review.screening.rayyan import NotesError, RayyanNotes, parse_notes
@@ -374,8 +375,6 @@ def _rayyan_votes(row: Row, notes: RayyanNotes, protocol: Protocol, reasons: Map
                 parts.append("Rayyan exclusion reasons: " + ", ".join(notes.reasons))
             for r in unmapped:
                 result.unmapped_reasons[r] = result.unmapped_reasons.get(r, 0) + 1
-        if notes.labels:
-            parts.append("Rayyan labels: " + ", ".join(notes.labels))
         votes[name] = (decision, reason, "; ".join(parts) or None)
     return votes
 
@@ -439,9 +438,23 @@ def import_rayyan(path: str | Path, store: Store, *, actor: str,
                     continue
                 planned[key] = (row, record_id, decision, reason, note)
         _cast_all(store, conn, protocol, stage, file, planned, by_id, result)
+        _label_all(store, conn, stage, planned, by_id, notes_of)
         audit(store, conn, actor=actor, action="import decisions", entity="review",
               entity_id=None, detail=_summary(result))
     return result
+
+
+def _label_all(store: Store, conn: Connection, stage: Stage,
+               planned: Mapping[tuple[int, int], tuple[Row, int, str, str | None, str | None]],
+               people: Mapping[int, Reviewer], notes_of: Mapping[int, RayyanNotes]) -> None:
+    """Rayyan's labels become the labels of each reviewer who voted on the article: private
+    to them until the work is resolved here, as labels put on in this tool are."""
+    works: dict[tuple[int, str], list[int]] = {}
+    for (_, reviewer_id), (row, record_id, *_) in planned.items():
+        for label in notes_of[row.number].labels:
+            works.setdefault((reviewer_id, label), []).append(record_id)
+    for (reviewer_id, label), record_ids in works.items():
+        add_labels(store, people[reviewer_id], record_ids, label, stage=stage.id, conn=conn)
 
 
 def _cast_all(store: Store, conn: Connection, protocol: Protocol, stage: Stage, file: str,
