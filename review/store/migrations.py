@@ -445,6 +445,33 @@ def _m0008_append_only_audit_log(conn: Connection) -> None:
         "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"))
 
 
+def _m0009_sessions(conn: Connection) -> None:
+    """Server-side sessions: a signed cookie carries a random id whose sha256 alone is kept
+    here, with the person, how they signed in, the credential stamp, when it was last used and
+    when and why it ended; a one-time hand-over code (hashed) turns a sign-in into the cookie."""
+    md = sa.MetaData()
+    sa.Table("reviewers", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "sessions", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+        sa.Column("via", sa.String(16), nullable=False),
+        sa.Column("stamp", sa.String(64)),
+        sa.Column("token_hash", sa.String(64)),
+        sa.Column("grant_hash", sa.String(64)),
+        sa.Column("grant_until", sa.String(32)),
+        sa.Column("binding_hash", sa.String(64)),
+        sa.Column("started_at", sa.String(32), nullable=False),
+        sa.Column("last_seen_at", sa.String(32), nullable=False),
+        sa.Column("ended_at", sa.String(32)),
+        sa.Column("end_reason", sa.String(32)),
+        sa.Index("sessions_by_token", "token_hash", unique=True),
+        sa.Index("sessions_by_grant", "grant_hash", unique=True),
+        sa.Index("sessions_by_reviewer", "reviewer_id"),
+    )
+    md.create_all(conn, tables=[md.tables["sessions"]])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -454,6 +481,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (6, "prioritised screening: model runs, scores, records shown, stops", _m0006_ranking),
     (7, "observer role, reviewer emails", _m0007_observers_and_emails),
     (8, "append-only audit log (triggers)", _m0008_append_only_audit_log),
+    (9, "sessions: server-side, signed-cookie sessions", _m0009_sessions),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order
