@@ -79,7 +79,7 @@ def _from_identity(store: Store) -> Reviewer | None:
 def _start(store: Store, session: sessions.Session) -> None:
     """Record the new session, keep it here, and send the browser for its cookie next."""
     sign_out()
-    binding = web.xsrf_binding(st.context.cookies.get(web.XSRF_COOKIE))
+    binding = web.xsrf_binding(_cookie(web.XSRF_COOKIE))
     started, code = sessions.start_session(store, session, binding=binding)
     _keep(started)
     st.session_state[_HANDOVER] = web.start_url(code)
@@ -103,11 +103,17 @@ def _kept(now: float) -> sessions.Session | None:
                             st.session_state.get(_SEEN, now), st.session_state.get(_ID))
 
 
+def _cookie(name: str) -> str | None:
+    """A cookie the page was opened with (None outside a browser's request, as in AppTest)."""
+    value = st.context.cookies.get(name)
+    return value if isinstance(value, str) and value else None
+
+
 def _ended(checked: sessions.Checked) -> None:
     sign_out()
     st.session_state[NOTICE] = checked.ended
     # the cookie this page came with is of an ended session: not read again (nor its notice)
-    st.session_state[_DEAD] = st.context.cookies.get(sessions.COOKIE)
+    st.session_state[_DEAD] = _cookie(sessions.COOKIE)
     if checked.provider_sign_out:
         st.logout()  # the identity cookie would sign this browser straight back in
 
@@ -115,7 +121,7 @@ def _ended(checked: sessions.Checked) -> None:
 def _from_cookie(store: Store, now: float) -> Reviewer | None:
     """The session the browser's cookie carries (a reload, another tab, the back button). The
     cookies are those the page was opened with, so after Sign out here they are not read."""
-    value = st.context.cookies.get(sessions.COOKIE)
+    value = _cookie(sessions.COOKIE)
     if not value or value == st.session_state.get(_DEAD) or signed_in_via() == SIGNED_OUT:
         return None
     checked = sessions.resume(store, value, now=now)
