@@ -368,11 +368,6 @@ screening_stops = sa.Table(
     sa.Column("note", sa.Text),
 )
 
-REVIEW_TABLES: tuple[sa.Table, ...] = tuple(
-    table for table in metadata.sorted_tables if table is not schema_migrations)
-"""Every table that holds a review's data, parents before children (foreign-key order): what
-an export, a copy to another database or a check of the whole review walks."""
-
 # --- signed-in sessions (migration: sessions) -----------------------------------------------
 # A browser's cookie carries a random session id; only its sha256 is stored (token_hash), so
 # a copy of the database signs nobody in. A sign-in first leaves a one-time hand-over code
@@ -397,3 +392,9 @@ sessions = sa.Table(
     sa.Index("sessions_by_grant", "grant_hash", unique=True),
     sa.Index("sessions_by_reviewer", "reviewer_id"),
 )
+
+REVIEW_TABLES: tuple[sa.Table, ...] = tuple(
+    table for table in metadata.sorted_tables if table not in (schema_migrations, sessions))
+"""Every table that holds a review's data, parents before children (foreign-key order): what
+an export, a copy to another database or a check of the whole review walks. Not the signed-in
+sessions: they belong to the server the review runs on, and a copy signs nobody in."""
