@@ -239,6 +239,7 @@ def test_idle_is_counted_from_the_last_use_in_any_tab(store) -> None:
 
 
 def test_disabling_a_new_password_and_a_role_change_end_every_session(store) -> None:
+    lee, _ = _stored(store, "Lee", "lee-password")  # the lead's own session goes on throughout
     for change, says in (
             (lambda: accounts.set_active(store, "Ana", False, actor="Lee"), "disabled"),
             (lambda: accounts.set_password(store, "Ana", "ana-new-password", actor="Lee"),
@@ -251,7 +252,6 @@ def test_disabling_a_new_password_and_a_role_change_end_every_session(store) -> 
         by_password, cookie = _stored(store)
         by_email, _ = identity_sign_in(store, {"email": "ana@example.org"}, now=T0)
         by_email, _ = start_session(store, by_email)
-        lee, _ = _stored(store, "Lee", "lee-password")
         change()
         for session in (by_password, by_email):
             checked = check_session(store, session, now=T0 + 2, minutes=60)
