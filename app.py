@@ -1,5 +1,16 @@
-"""Streamlit entry point: `streamlit run app.py -- --db PATH|URL` (or set REVIEW_DB)."""
+"""Streamlit entry point: `streamlit run app.py -- --db PATH|URL` (or set REVIEW_DB).
 
-from review.ui.app import run
+`streamlit run` imports this file to make the server: an st.App with the app's session-cookie
+routes (review/ui/web.py) beside Streamlit's own. Each page run then runs this file as the
+script (as `__main__`), which draws the app."""
 
-run()
+import streamlit as st
+
+if __name__ == "__main__":
+    from review.ui.app import run
+
+    run()
+else:
+    from review.ui.web import routes
+
+    app = st.App(__file__, routes=routes())

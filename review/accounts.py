@@ -180,10 +180,40 @@ def _email_free(store: Store, conn: Connection, email: str | None, own_id: int |
         raise ReviewError(f"{email} is already the email of {row.name}")
 
 
+# why a person's sessions ended (sessions.end_reason); review/sessions.py words them
+ENDED_PASSWORD = "password changed"
+ENDED_DISABLED = "disabled"
+ENDED_ROLE = "role changed"
+
+
+def end_sessions(store: Store, conn: Connection, reviewer_id: int, reason: str, *, actor: str,
+                 keep: int | None = None) -> int:
+    """End every open session of a person (in the caller's transaction), except `keep` (the
+    session of someone who set their own password, which takes the new credential stamp);
+    audited with the count. The sessions service and account changes both use it."""
+    table = t.sessions
+    now = utc_now()
+    where = [table.c.reviewer_id == reviewer_id, table.c.ended_at.is_(None)]
+    if keep is not None:
+        where.append(table.c.id != keep)
+        stamp = session_person(store, conn, reviewer_id)[1]
+        conn.execute(table.update().where(table.c.id == keep, table.c.ended_at.is_(None))
+                     .values(stamp=stamp))
+    ended = [r.id for r in conn.execute(sa.select(table.c.id).where(*where))]
+    if ended:
+        conn.execute(table.update().where(table.c.id.in_(ended)).values(
+            ended_at=now, end_reason=reason, grant_hash=None, grant_until=None))
+        audit(store, conn, actor=actor, action="end sessions", entity="reviewer",
+              entity_id=str(reviewer_id), detail={"reason": reason, "sessions": ended})
+    return len(ended)
+
+
 def _change(store: Store, name: str, actor: str | Reviewer, action: str,
-            values: dict[str, Any], shown: dict[str, Any] | None = None) -> Reviewer:
+            values: dict[str, Any], shown: dict[str, Any] | None = None, *,
+            keep_session: int | None = None) -> Reviewer:
     """Update one reviewer's row and audit it with before and after (`shown` replaces values
-    that must not be logged, such as a password hash)."""
+    that must not be logged, such as a password hash). A new password, disabling and a change
+    of role end the person's open sessions (but `keep_session`)."""
     table = t.reviewers
     with store.write() as conn:
         who = _actor_name(store, conn, actor)
@@ -207,6 +237,16 @@ def _change(store: Store, name: str, actor: str | Reviewer, action: str,
             before, after = {k: shown["before"] for k in shown["keys"]}, dict(shown["after"])
         audit(store, conn, actor=who, action=action, entity="reviewer", entity_id=str(row.id),
               detail={"name": row.name, "before": _plain(before), "after": _plain(after)})
+        reason = None
+        if "password_hash" in values:
+            reason = ENDED_PASSWORD
+        elif values.get("active") is False:
+            reason = ENDED_DISABLED
+        elif "role" in values and (values["role"], bool(values.get("resolver"))) != (
+                row.role, bool(row.resolver)):
+            reason = ENDED_ROLE
+        if reason is not None:
+            end_sessions(store, conn, row.id, reason, actor=who, keep=keep_session)
         found = reviewer_by_id(store, conn, row.id)
     assert found is not None
     return found
@@ -216,9 +256,11 @@ def _plain(values: dict[str, Any]) -> dict[str, Any]:
     return {k: bool(v) if k in ("active", "resolver") else v for k, v in values.items()}
 
 
-def set_password(store: Store, name: str, password: str, *, actor: str | Reviewer) -> Reviewer:
+def set_password(store: Store, name: str, password: str, *, actor: str | Reviewer,
+                 keep_session: int | None = None) -> Reviewer:
     """A new password (a reset by a lead, or set on the command line); only the fact is
-    audited."""
+    audited. Every open session of the person ends, but `keep_session` (the session of someone
+    setting their own password, which goes on)."""
     if len(password) < MIN_PASSWORD:
         raise ReviewError(f"a password needs at least {MIN_PASSWORD} characters")
     with store.read() as conn:
@@ -226,18 +268,20 @@ def set_password(store: Store, name: str, password: str, *, actor: str | Reviewe
     had = bool(row is not None and row.password_hash)
     return _change(store, name, actor, "set password", {"password_hash": _HASHER.hash(password)},
                    shown={"keys": ["password"], "before": "set" if had else None,
-                          "after": {"password": "set"}})
+                          "after": {"password": "set"}}, keep_session=keep_session)
 
 
 def set_active(store: Store, name: str, active: bool, *, actor: str | Reviewer) -> Reviewer:
     """Disable or re-enable an account. A disabled person keeps their votes but cannot sign in
-    or act; a signed-in session of theirs ends at its next click."""
+    or act; their sessions end (an open page notices at its next click)."""
     return _change(store, name, actor, "enable reviewer" if active else "disable reviewer",
                    {"active": bool(active)})
 
 
 def set_role(store: Store, name: str, role: str, *, resolver: bool = False,
              actor: str | Reviewer) -> Reviewer:
+    """A new role (or third-reviewer flag); the person's sessions end, so they sign in again
+    as what they now are."""
     _check_role(role, resolver)
     return _change(store, name, actor, "change role", {"role": role, "resolver": resolver})
 

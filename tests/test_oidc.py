@@ -1,7 +1,8 @@
 """Single sign-on end to end: `streamlit run app.py` with an [auth] section whose provider is
 tests/oidc_provider.py on a loopback port, in real Chromium. The browser goes through
 Streamlit's st.login (Authlib's code flow with state, nonce and PKCE) to the provider and back;
-the app signs in the reviewer whose email the id_token vouches for, signs out of both, and
+the app signs in the reviewer whose email the id_token vouches for (with its own session
+cookie, so a reload stays signed in), signs out of both (clearing that cookie), and
 refuses an email that is no reviewer's, an unverified one, and a disabled account's.
 
 The unit tests in tests/test_ui.py fake st.user; this one is the only check that the [auth]
@@ -160,6 +161,12 @@ def test_single_sign_on_through_a_real_provider(provider, chromium: str, tmp_pat
             assert asked["code_challenge_method"] == "S256" and asked["nonce"]
             assert len(provider.tokens) == 1, provider.refusals
             assert provider.tokens[0]["claims"]["nonce"] == asked["nonce"]
+            # the app's own session cookie too: a reload stays signed in, the provider unasked
+            session = [c for c in context.cookies() if c["name"] == "review_session"]
+            assert session and session[0]["httpOnly"] and session[0]["sameSite"] == "Lax"
+            page.reload()
+            expect(page.get_by_text("Signed in as Ana")).to_be_visible(timeout=TIMEOUT)
+            assert len(provider.authorizations) == 1
 
             # Sign out: out of the app and the provider (its end_session_endpoint, with the
             # id_token as the hint), the identity cookie gone, so a reload stays signed out
@@ -170,6 +177,7 @@ def test_single_sign_on_through_a_real_provider(provider, chromium: str, tmp_pat
                 provider.tokens[0]["id_token"]
             assert provider.logouts[-1]["post_logout_redirect_uri"] == f"{url}/oauth2callback"
             assert not _identity_cookie(context)
+            assert not [c for c in context.cookies() if c["name"] == "review_session"]
             page.reload()
             expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=TIMEOUT)
             expect(page.get_by_role("button", name="Sign in with Testidp")).to_be_visible()

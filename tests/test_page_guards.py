@@ -161,8 +161,9 @@ def test_a_reviewer_opening_a_lead_page_by_its_url_is_refused(browser, review_fi
                                                              tmp_path: Path) -> None:
     """Streamlit serves each page at its own URL path. Within a signed-in session, a changed
     address (what the back and forward buttons do) opens the Duplicates page for a lead and
-    sends a reviewer to their main page; typed into a new tab, the path starts a session
-    that meets "Page not found" and the sign-in form, and signing in does not open it."""
+    sends a reviewer to their main page; typed into the address bar, the path opens a new
+    page (signed in again by the session cookie) that meets "Page not found" and her main
+    page, never Duplicates."""
     from playwright.sync_api import expect
 
     from tests.streamlit_server import sign_in, start_app
@@ -190,12 +191,14 @@ def test_a_reviewer_opening_a_lead_page_by_its_url_is_refused(browser, review_fi
         expect(ana.get_by_role(**duplicates)).to_have_count(0)
         expect(ana.get_by_role("button", name="Find duplicates")).to_have_count(0)
 
-        ana.goto(f"{url}/duplicates")  # a new tab on the path: a new, signed-out session
+        # typed into the address bar (a new page, signed in by the session cookie): not found
+        ana.goto(f"{url}/duplicates")
         expect(ana.get_by_text("Page not found")).to_be_visible(timeout=30_000)
         ana.keyboard.press("Escape")
-        sign_in(ana, "Ana", PASSWORDS["Ana"])
+        expect(ana.get_by_text("Signed in as Ana")).to_be_visible(timeout=30_000)
         expect(ana.get_by_role("heading", name="Screen: titles and abstracts")).to_be_visible()
         expect(ana.get_by_role(**duplicates)).to_have_count(0)
+        expect(ana.get_by_role("button", name="Find duplicates")).to_have_count(0)
     finally:
         for context in contexts:
             context.close()

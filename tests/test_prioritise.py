@@ -217,6 +217,7 @@ def _signed_in(db: Path, name: str, monkeypatch: pytest.MonkeyPatch):  # noqa: A
     [w for w in app.text_input if w.label == "Name"][0].input(name)
     [w for w in app.text_input if w.label == "Password"][0].input(f"{name.lower()}-password")
     [b for b in app.button if b.label == "Sign in"][0].click().run()
+    app.run()  # after "Signing you in..." (a browser fetches its session cookie, comes back)
     assert not app.exception, app.exception
     return app
 

@@ -311,10 +311,16 @@ async def _signed_in(app: AppSession, name: str) -> Run:
     return run
 
 
-async def _votes(url: str, context: ssl.SSLContext, name: str, count: int) -> dict[int, str]:
-    """Sign in through the proxy and vote on the next `count` records; {record: decision}."""
-    async with AppSession(url, ssl=context, timeout=60) as app:
-        run = await _signed_in(app, name)
+async def _votes(url: str, context: ssl.SSLContext, name: str, count: int,
+                 cookies: dict[str, str] | None = None) -> dict[int, str]:
+    """Sign in through the proxy (or come back with a session cookie) and vote on the next
+    `count` records; {record: decision}."""
+    async with AppSession(url, ssl=context, timeout=60, cookies=cookies) as app:
+        if cookies:
+            run = await app.start()
+            assert run.has_text(f"Signed in as {name}", "text"), run.texts()
+        else:
+            run = await _signed_in(app, name)
         voted: dict[int, str] = {}
         for _ in range(count):
             record = _record_on(run)
@@ -368,8 +374,9 @@ def test_two_reviewers_vote_over_websockets_through_the_proxy(stack: Stack) -> N
     after = _stored_votes(stack.db, {"Ana", "Ben"})
     assert after["Ana"] == {**before["Ana"], **ana} and len(ana) == VOTES_EACH
     assert after["Ben"] == {**before["Ben"], **ben} and len(ben) == VOTES_EACH
-    sockets = _websockets(stack.proxy.requests(until=lambda rows: len(_websockets(rows)) >= 2))
-    assert len(sockets) == 2 and all(s == 101 for s, _ in sockets), sockets  # upgraded
+    # two pages each: the sign-in, and the app after the browser fetched its session cookie
+    sockets = _websockets(stack.proxy.requests(until=lambda rows: len(_websockets(rows)) >= 4))
+    assert len(sockets) == 4 and all(s == 101 for s, _ in sockets), sockets  # upgraded
     assert {u for _, u in sockets} <= set(stack.apps), sockets
 
 
@@ -499,7 +506,18 @@ def test_lead_uploads_an_export_in_chromium_through_the_proxy(stack: Stack, chro
 
 def test_a_new_session_reaches_the_other_process_when_one_stops(stack: Stack) -> None:
     """ip_hash keeps a client on one process while it is up; when it stops, nginx sends new
-    sessions to the other, which writes to the same review."""
+    sessions to the other, which writes to the same review. A reviewer signed in on the one
+    that stops is still signed in on the other: the session cookie (set over https, so
+    Secure) names a session kept in the shared database, signed with a key both share."""
+    async def sign_in_once() -> tuple[dict[str, str], list[str]]:
+        async with AppSession(stack.proxy.url, ssl=stack.context(), timeout=60) as app:
+            await _signed_in(app, "Ben")
+            return app.cookies, app.set_cookies
+
+    cookies, set_cookies = asyncio.run(sign_in_once())
+    header = [h.lower() for h in set_cookies if h.startswith("review_session=")]
+    assert len(header) == 1 and "review_session" in cookies, set_cookies
+    assert all(flag in header[0] for flag in ("httponly", "samesite=lax", "secure", "path=/"))
     stack.proxy.requests()
 
     async def look() -> None:
@@ -515,7 +533,7 @@ def test_a_new_session_reaches_the_other_process_when_one_stops(stack: Stack) ->
     stack.stopped.append(first)
 
     before = _stored_votes(stack.db, {"Ben"})["Ben"]
-    voted = asyncio.run(_votes(stack.proxy.url, stack.context(), "Ben", 1))
+    voted = asyncio.run(_votes(stack.proxy.url, stack.context(), "Ben", 1, cookies=cookies))
     assert _stored_votes(stack.db, {"Ben"})["Ben"] == {**before, **voted}
     sockets = _websockets(stack.proxy.requests(until=_websockets))
     other = set(stack.apps) - {first}

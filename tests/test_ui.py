@@ -82,7 +82,16 @@ def _click(app: AppTest, label: str) -> AppTest:
 def _sign_in(app: AppTest, name: str, password: str | None = None) -> AppTest:
     _widget(app.text_input, "Name").input(name)
     _widget(app.text_input, "Password").input(password or PEOPLE[name][1])
-    return _click(app, "Sign in")
+    return _back_with_cookie(_click(app, "Sign in"))
+
+
+def _back_with_cookie(app: AppTest) -> AppTest:
+    """After a sign-in the page draws nothing while the browser fetches its session cookie
+    and comes back; AppTest has no browser, so run again (the session is kept in memory)."""
+    if any(c.value == "Signing you in..." for c in app.caption):
+        app.run()
+        assert not app.exception, app.exception
+    return app
 
 
 def _signed_in(db: Path, monkeypatch: pytest.MonkeyPatch, name: str,
@@ -592,7 +601,7 @@ def test_lead_opens_extraction_tables_and_prisma_on_the_demo(demo_db: Path, monk
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     _widget(app.text_input, "Name").input("Morgan")
     _widget(app.text_input, "Password").input("morgan-demo")
-    _click(app, "Sign in")
+    _back_with_cookie(_click(app, "Sign in"))
     app.switch_page(f"{PAGES}/{page}.py").run()
     assert not app.exception, app.exception
     assert any(heading in t.value for t in app.title), [t.value for t in app.title]
@@ -779,8 +788,8 @@ def test_oidc_identity_signs_in_the_reviewer_with_that_email(team_db: Path, monk
     store = Store.open(team_db)
     accounts.set_email(store, "Ana", "ana@example.org", actor="Lee")
     store.close()
-    app = _oidc_app(team_db, monkeypatch, {"is_logged_in": True, "email": "ANA@example.org",
-                                           "email_verified": True})
+    app = _back_with_cookie(_oidc_app(team_db, monkeypatch, {
+        "is_logged_in": True, "email": "ANA@example.org", "email_verified": True}))
     assert not app.exception
     assert app.title[0].value == "Screen: titles and abstracts"
     assert app.session_state["reviewer"].name == "Ana"

@@ -517,6 +517,33 @@ def _m0011_labels_and_bulk_automation(conn: Connection) -> None:
     sa.Index("records_by_publication_year", records.c.year).create(conn)  # the year filter
 
 
+def _m0012_sessions(conn: Connection) -> None:
+    """Server-side sessions: a signed cookie carries a random id whose sha256 alone is kept
+    here, with the person, how they signed in, the credential stamp, when it was last used and
+    when and why it ended; a one-time hand-over code (hashed) turns a sign-in into the cookie."""
+    md = sa.MetaData()
+    sa.Table("reviewers", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "sessions", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+        sa.Column("via", sa.String(16), nullable=False),
+        sa.Column("stamp", sa.String(64)),
+        sa.Column("token_hash", sa.String(64)),
+        sa.Column("grant_hash", sa.String(64)),
+        sa.Column("grant_until", sa.String(32)),
+        sa.Column("binding_hash", sa.String(64)),
+        sa.Column("started_at", sa.String(32), nullable=False),
+        sa.Column("last_seen_at", sa.String(32), nullable=False),
+        sa.Column("ended_at", sa.String(32)),
+        sa.Column("end_reason", sa.String(32)),
+        sa.Index("sessions_by_token", "token_hash", unique=True),
+        sa.Index("sessions_by_grant", "grant_hash", unique=True),
+        sa.Index("sessions_by_reviewer", "reviewer_id"),
+    )
+    md.create_all(conn, tables=[md.tables["sessions"]])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -529,6 +556,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (9, "search platform and limits (PRISMA-S)", _m0009_search_platform_and_limits),
     (10, "previous-version sources (kind previous)", _m0010_previous_version_sources),
     (11, "labels on works, a lead's bulk exclusions by a rule", _m0011_labels_and_bulk_automation),
+    (12, "sessions: server-side, signed-cookie sessions", _m0012_sessions),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

@@ -403,7 +403,33 @@ automation_exclusions = sa.Table(
     sa.Column("excluded_at", sa.String(32), nullable=False),
 )
 
+# --- signed-in sessions (migration 12) ---------------------------------------------------
+# A browser's cookie carries a random session id; only its sha256 is stored (token_hash), so
+# a copy of the database signs nobody in. A sign-in first leaves a one-time hand-over code
+# (grant_hash, until grant_until, bound to the browser by binding_hash) that the sign-in route
+# exchanges for the cookie. A session ends (ended_at, end_reason) and its row stays.
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+    sa.Column("via", sa.String(16), nullable=False),
+    sa.Column("stamp", sa.String(64)),
+    sa.Column("token_hash", sa.String(64)),
+    sa.Column("grant_hash", sa.String(64)),
+    sa.Column("grant_until", sa.String(32)),
+    sa.Column("binding_hash", sa.String(64)),
+    sa.Column("started_at", sa.String(32), nullable=False),
+    sa.Column("last_seen_at", sa.String(32), nullable=False),
+    sa.Column("ended_at", sa.String(32)),
+    sa.Column("end_reason", sa.String(32)),
+    sa.Index("sessions_by_token", "token_hash", unique=True),
+    sa.Index("sessions_by_grant", "grant_hash", unique=True),
+    sa.Index("sessions_by_reviewer", "reviewer_id"),
+)
+
 REVIEW_TABLES: tuple[sa.Table, ...] = tuple(
-    table for table in metadata.sorted_tables if table is not schema_migrations)
+    table for table in metadata.sorted_tables if table not in (schema_migrations, sessions))
 """Every table that holds a review's data, parents before children (foreign-key order): what
-an export, a copy to another database or a check of the whole review walks."""
+an export, a copy to another database or a check of the whole review walks. Not the signed-in
+sessions: they belong to the server the review runs on, and a copy signs nobody in."""

@@ -13,7 +13,7 @@ from review.errors import ReviewError
 from review.store import Store
 from review.ui import voting
 from review.ui.safe import md_escape
-from review.ui.session import keep_session, leads, signed_in, store
+from review.ui.session import current_session_id, keep_session, leads, signed_in, store
 
 PREFIX = "accounts"
 _ROLE_HELP = ("lead: manages the review, its people, conflicts and exports; reviewer: screens "
@@ -97,7 +97,9 @@ def _change(review: Store, person: Reviewer, people: list[Reviewer], n: int) -> 
             if new != again:
                 st.error("The two passwords differ; nothing was changed.")
                 return
-            accounts.set_password(review, target.name, new, actor=person)
+            accounts.set_password(review, target.name, new, actor=person,
+                                  keep_session=current_session_id()
+                                  if target.id == person.id else None)
             if target.id == person.id:
                 keep_session(review)  # their other sessions end; this one goes on
             _done(f"New password set for {target.name}"

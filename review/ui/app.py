@@ -3,9 +3,6 @@ reviewer in, and shows the pages their role may use."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +15,15 @@ from review.project import review_info
 from review.store import Store
 from review.ui.session import (
     current_reviewer,
+    end_this_session,
     everyone,
+    hand_over,
     leads,
     readers,
     resolvers,
     screeners,
-    sign_out,
-    signed_in_via,
 )
+from review.ui.web import database_argument
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
@@ -54,13 +52,6 @@ NAV: tuple[NavPage, ...] = (
 )
 
 
-def database_argument(argv: list[str] | None = None) -> str | None:
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--db")
-    known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    return known.db or os.environ.get("REVIEW_DB")
-
-
 @st.cache_resource(show_spinner=False)
 def open_store(db: str | None) -> Store:
     return Store.open(db)
@@ -80,6 +71,11 @@ def run() -> None:
         st.stop()
     st.session_state["store"] = store
     person = current_reviewer(store)
+    # after a sign-in or sign-out the browser goes to set or clear its session cookie and
+    # comes back: a sign-in draws nothing meanwhile (the app comes with the cookie)
+    if hand_over() and person is not None:
+        st.caption("Signing you in...")
+        st.stop()
     with st.sidebar:
         st.caption("Review")
         st.text(info.title)
@@ -88,11 +84,7 @@ def run() -> None:
             st.divider()
             st.text(f"Signed in as {person.name} ({person.describe()})")
             if st.button("Sign out", key="sign_out"):
-                via = signed_in_via()
-                sign_out()
-                if via == "oidc":
-                    st.logout()  # forget the provider's identity cookie too
-                    st.stop()  # not st.rerun(): a new run drops the logout redirect queued
+                end_this_session(store)  # in every tab; the next run clears the cookie
                 st.rerun()
     if person is None:
         page = st.Page(PAGES / "sign_in.py", title="Sign in", url_path="sign-in", default=True)
