@@ -445,6 +445,21 @@ def _m0008_append_only_audit_log(conn: Connection) -> None:
         "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"))
 
 
+def _m0009_highlight_terms(conn: Connection) -> None:
+    """Each reviewer's own highlight terms (include and exclude), shown on the Screen and Full
+    text pages beside the protocol's: one row per person, written by review.screening.terms."""
+    md = sa.MetaData()
+    sa.Table("reviewers", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "highlight_terms", md,
+        sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), primary_key=True),
+        sa.Column("include_terms", sa.JSON, nullable=False),
+        sa.Column("exclude_terms", sa.JSON, nullable=False),
+        sa.Column("updated_at", sa.String(32), nullable=False),
+    )
+    md.create_all(conn, tables=[md.tables["highlight_terms"]])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -454,6 +469,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (6, "prioritised screening: model runs, scores, records shown, stops", _m0006_ranking),
     (7, "observer role, reviewer emails", _m0007_observers_and_emails),
     (8, "append-only audit log (triggers)", _m0008_append_only_audit_log),
+    (9, "each reviewer's own highlight terms", _m0009_highlight_terms),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order
