@@ -125,7 +125,7 @@ _EXC = ('<mark class="term-exclude" style="color:#7c1010;background:#fcd6d3;'
 
 def _record_title(app: AppTest) -> str:
     """The record's title: the Screen page's level-3 heading (Markdown, marks as HTML)."""
-    found = [m.value[4:] for m in app.markdown if m.value.startswith("### ")]
+    found = [m.value[4:].split("\n\n")[0] for m in app.markdown if m.value.startswith("### ")]
     assert len(found) == 1, [m.value for m in app.markdown]
     return found[0]
 
@@ -287,7 +287,7 @@ def test_screen_marks_a_reviewers_own_terms_with_a_legend(team_db: Path, monkeyp
     title = _record_title(app)
     assert '<mark class="term-include"' in title and ">mentoring</mark>" in title
     assert '<mark class="term-exclude"' in title and ">organisation</mark>" in title
-    legend = [c.value for c in app.caption if c.value.startswith("Marked:")]
+    legend = [m.value for m in app.markdown if "<small>Marked:" in m.value]
     assert legend and "(bold)" in legend[0] and "(underlined)" in legend[0]
     assert "the protocol and your own list" in legend[0]
     app = _signed_in(team_db, monkeypatch, "Ana", "screen")

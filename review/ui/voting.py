@@ -67,48 +67,48 @@ def _citation(record: dict[str, Any]) -> str:
 
 def show_record(item: Item, marks: Marks, *, abstract: bool = True,
                 key: str | None = None) -> None:
-    """Title, authors, year, journal, sources and the abstract, terms marked after escaping.
-    The title is a level-3 heading in a container with this key (the Screen page's is
-    "screen-record", which the browser benchmark watches for the next record)."""
+    """Title, authors, year, journal, sources and the abstract, terms marked after escaping,
+    with the legend of the marks: one Markdown element (each element is a message to the
+    browser and a redraw on every vote). The title is its level-3 heading, in a container with
+    this key (the Screen page's is "screen-record", which the browser benchmark watches)."""
     include, exclude = marks.include_regex, marks.exclude_regex
     record = item.record
+    authors = list(record.get("authors") or [])
+    shown = "; ".join(authors[:_MAX_AUTHORS]) + ("; et al." if len(authors) > _MAX_AUTHORS
+                                                  else "")
+    copies = ", ".join(str(i) for i in item.record_ids if i != item.record_id)
+    facts = [("Year", record.get("year") or "not given"),
+             ("Journal", _citation(record) or "not given"),
+             ("Found in", "; ".join(item.sources)),
+             ("Record", f"{item.record_id}" + (f" (copies: {copies})" if copies else ""))]
+    parts = ["### " + highlight(record.get("title") or "(no title)", include, exclude),
+             md_escape(shown or "(no authors given)") + "  \n" + "  \n".join(
+                 f"**{name}:** {md_escape(value)}" for name, value in facts)]
+    if abstract:
+        parts += _abstract_parts(item, marks)
     with st.container(key=key):
-        st.markdown("### " + highlight(record.get("title") or "(no title)", include, exclude),
-                    unsafe_allow_html=True)
-        authors = list(record.get("authors") or [])
-        shown = "; ".join(authors[:_MAX_AUTHORS]) + ("; et al." if len(authors) > _MAX_AUTHORS
-                                                      else "")
-        copies = ", ".join(str(i) for i in item.record_ids if i != item.record_id)
-        facts = [("Year", record.get("year") or "not given"),
-                 ("Journal", _citation(record) or "not given"),
-                 ("Found in", "; ".join(item.sources)),
-                 ("Record", f"{item.record_id}" + (f" (copies: {copies})" if copies else ""))]
-        st.markdown(md_escape(shown or "(no authors given)") + "  \n" + "  \n".join(
-            f"**{name}:** {md_escape(value)}" for name, value in facts))
-        if abstract:
-            show_abstract(item, marks)
+        st.markdown("\n\n".join(parts), unsafe_allow_html=True)
+
+
+def _abstract_parts(item: Item, marks: Marks) -> list[str]:
+    text = item.record.get("abstract")
+    return [highlight(text, marks.include_regex, marks.exclude_regex) if text
+            else "*No abstract in any copy of this record.*", legend_text(marks)]
 
 
 def show_abstract(item: Item, marks: Marks) -> None:
-    if item.record.get("abstract"):
-        st.markdown(highlight(item.record["abstract"], marks.include_regex, marks.exclude_regex),
-                    unsafe_allow_html=True)
-    else:
-        st.caption("No abstract in any copy of this record.")
-    legend(marks)
+    st.markdown("\n\n".join(_abstract_parts(item, marks)), unsafe_allow_html=True)
 
 
-def legend(marks: Marks) -> None:
-    """What the marks mean, drawn with the marks themselves; says where the terms come from."""
+def legend_text(marks: Marks) -> str:
+    """What the marks mean, drawn with the marks themselves, and where the terms come from."""
     if not marks.any:
-        st.caption("No terms to mark: add your own under My highlight terms.")
-        return
+        return "<small>No terms to mark: add your own under My highlight terms.</small>"
     whose = [w for w, terms in (("the protocol", marks.protocol), ("your own list", marks.mine))
              if terms.include_terms or terms.exclude_terms]
-    st.caption(f"Marked: {mark('include terms', 'include')} (bold) and "
-               f"{mark('exclude terms', 'exclude')} (underlined), from "
-               f"{' and '.join(whose)}. They only draw the eye; they decide nothing.",
-               unsafe_allow_html=True)
+    return (f"<small>Marked: {mark('include terms', 'include')} (bold) and "
+            f"{mark('exclude terms', 'exclude')} (underlined), from {' and '.join(whose)}. "
+            "They only draw the eye; they decide nothing.</small>")
 
 
 # --- the review question and criteria --------------------------------------------------------
@@ -183,9 +183,9 @@ def vote_form(store: Store, person: Reviewer, item: Item, stage: Stage, protocol
                   key=_key(prefix, item, "note"))
     # Labels: the labels widget (tags private to the reviewer until resolution, like notes)
     # goes here, as one call: labels_widget(store, person, item, prefix=prefix).
-    columns = st.columns(len(decisions))
-    for column, decision in zip(columns, decisions, strict=True):
-        column.button(_LABELS[decision], key=_key(prefix, item, decision),
+    with st.container(horizontal=True):  # one block, where columns would be one per button
+        for decision in decisions:
+            st.button(_LABELS[decision], key=_key(prefix, item, decision),
                       type="primary" if decision == INCLUDE else "secondary",
                       shortcut=SHORTCUTS[decision], width="stretch",
                       on_click=_cast, args=(store, item, stage, protocol, prefix, decision,
@@ -228,21 +228,15 @@ def show_error(prefix: str) -> None:
 def navigation(store: Store, stage: Stage, item: Item | None, *, prefix: str) -> None:
     """Undo (U), and Previous (P) / Next (N) through the reviewer's own votes at the stage, in
     the order they cast them; Next after the latest vote comes back to the queue."""
-    undo, back, forward = st.columns(3)
-    undo.button("Undo last vote", key=f"{prefix}-undo", shortcut=UNDO_SHORTCUT,
-                width="stretch", on_click=_undo, args=(store, stage, prefix))
     shown = None if item is None else item.record_id
-    back.button("Previous vote", key=f"{prefix}-previous", shortcut=PREVIOUS_SHORTCUT,
-                width="stretch", on_click=_step, args=(store, stage, prefix, shown, -1))
-    forward.button("Next", key=f"{prefix}-next", shortcut=NEXT_SHORTCUT, width="stretch",
-                   disabled=st.session_state.get(f"{prefix}-open") is None,
-                   on_click=_step, args=(store, stage, prefix, shown, 1))
-
-
-def undo_button(store: Store, stage: Stage, *, prefix: str) -> None:
-    st.button("Undo last vote", key=f"{prefix}-undo", shortcut=UNDO_SHORTCUT,
-              help="Withdraw your most recent vote at this stage and show that record again "
-                   "(key U).", on_click=_undo, args=(store, stage, prefix))
+    with st.container(horizontal=True):
+        st.button("Undo last vote", key=f"{prefix}-undo", shortcut=UNDO_SHORTCUT,
+                  width="stretch", on_click=_undo, args=(store, stage, prefix))
+        st.button("Previous vote", key=f"{prefix}-previous", shortcut=PREVIOUS_SHORTCUT,
+                  width="stretch", on_click=_step, args=(store, stage, prefix, shown, -1))
+        st.button("Next", key=f"{prefix}-next", shortcut=NEXT_SHORTCUT, width="stretch",
+                  disabled=st.session_state.get(f"{prefix}-open") is None,
+                  on_click=_step, args=(store, stage, prefix, shown, 1))
 
 
 def _undo(store: Store, stage: Stage, prefix: str) -> None:
