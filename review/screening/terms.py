@@ -18,7 +18,7 @@ from review.store import Store, utc_now
 from review.store import schema as t
 from review.store.records import audit
 
-__all__ = ["MAX_TERM_LENGTH", "MAX_TERMS", "Marks", "marks_for", "my_terms", "parse_terms",
+__all__ = ["MAX_TERM_LENGTH", "MAX_TERMS", "Highlight", "Marks", "my_terms", "parse_terms",
            "set_my_terms"]
 
 MAX_TERMS = 200  # per list: more would mark most of an abstract and help no one
@@ -112,7 +112,3 @@ def set_my_terms(store: Store, reviewer: str | Reviewer, include: Iterable[str],
               entity_id=str(person.id), detail={"include": list(include_terms),
                                                 "exclude": list(exclude_terms)})
     return Highlight(include_terms, exclude_terms)
-
-
-def marks_for(protocol_terms: Highlight, mine: Highlight) -> Marks:
-    return Marks(protocol_terms, mine)
