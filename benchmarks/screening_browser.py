@@ -89,6 +89,12 @@ _MESSAGES = """(() => {
 })();"""
 
 
+# The page has finished its run: no status widget ("Running...") and nothing stale. A key
+# pressed before that can go to a widget that is about to be replaced and be lost.
+_SETTLED = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " && !document.querySelector('[data-stale=\"true\"]')")
+
+
 def cached_review(records: int) -> Path:
     """The review benchmarks/screening.py builds, built here (in its own process) if missing."""
     db = CACHE / f"screening-{records}.db"
@@ -151,14 +157,10 @@ def measure(db: Path, votes: int, warm_up: int, seed: int = 5) -> dict[str, obje
                 timing_log.write_text("", encoding="utf-8")  # the runs before voting are not
                 started = time.monotonic()
                 for n in range(votes):
+                    page.wait_for_function(_SETTLED, timeout=60_000, polling=10)
                     page.keyboard.press(rng.choice(("i", "e")))
                     page.wait_for_function(f"() => window.__latencies.length > {n}",
                                            timeout=60_000, polling=10)
-                    # let the run finish (the key is ignored while the page is still stale)
-                    page.wait_for_function(
-                        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-                        " && !document.querySelector('[data-stale=\"true\"]')",
-                        timeout=60_000, polling=10)
                 elapsed = time.monotonic() - started
                 latencies = page.evaluate("() => window.__latencies")
                 first_answer = page.evaluate("() => window.__first")

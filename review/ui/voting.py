@@ -145,8 +145,31 @@ def criteria_panel(protocol: Protocol, stage: Stage, *, prefix: str) -> None:
 
 # --- the vote ------------------------------------------------------------------------------
 
-def _key(prefix: str, item: Item, name: str) -> str:
-    return f"{prefix}-{item.stage}-{item.group_id}-{name}"
+def _key(prefix: str, name: str) -> str:
+    return f"{prefix}-form-{name}"
+
+
+def _load_form(prefix: str, item: Item, stage: Stage, protocol: Protocol) -> None:
+    """Put the record's own values (the reviewer's vote on it, else blanks) into the form's
+    widgets when another record (or a changed vote) comes on screen; keep what the reviewer
+    typed while it is the same one (after an error, say).
+
+    The widgets keep one key each from record to record, so the browser updates them in place
+    instead of building new ones for every record, much of a vote's cost in the browser."""
+    mine = item.my_vote or {}
+    token = (item.stage, item.group_id, mine.get("id"), mine.get("updated_at"))
+    state = st.session_state
+    if state.get(_key(prefix, "for")) == token:
+        return
+    state[_key(prefix, "for")] = token
+    answers = dict(mine.get("criteria") or {})
+    for criterion in protocol.criteria_for(stage.id):
+        before = answers.get(criterion.id)
+        state[_key(prefix, f"criterion-{criterion.id}")] = (
+            before if before in screening.ANSWERS else None)
+    reason = mine.get("reason")
+    state[_key(prefix, "reason")] = reason if reason in protocol.exclusion_reasons else None
+    state[_key(prefix, "note")] = mine.get("note") or ""
 
 
 def vote_form(store: Store, person: Reviewer, item: Item, stage: Stage, protocol: Protocol,
@@ -158,34 +181,27 @@ def vote_form(store: Store, person: Reviewer, item: Item, stage: Stage, protocol
     run already shows the next record (one run per vote, not two), and the vote is on the record
     that was on screen when the button was pressed, whatever the queue has become since."""
     show_error(prefix)
-    mine = item.my_vote or {}
-    previous = dict(mine.get("criteria") or {})
+    _load_form(prefix, item, stage, protocol)
     suggestions = {s.criterion: s for s in item.suggestions}
     for criterion in protocol.criteria_for(stage.id):  # their full text is in the panel above
-        before = previous.get(criterion.id)
-        st.radio(criterion.label, screening.ANSWERS, horizontal=True,
-                 index=screening.ANSWERS.index(before) if before in screening.ANSWERS else None,
-                 key=_key(prefix, item, f"criterion-{criterion.id}"))
+        st.radio(criterion.label, screening.ANSWERS, horizontal=True, index=None,
+                 key=_key(prefix, f"criterion-{criterion.id}"))
         hint = suggestions.get(criterion.id)
         if hint is not None:
             st.caption(f"Suggestion: {md_escape(hint.reason)}")
     reasons = list(protocol.exclusion_reasons)
     required = stage.exclusion_reason_required
     if reasons:
-        before = mine.get("reason")
         st.selectbox(
-            "Exclusion reason" + ("" if required else " (optional)"), reasons,
-            index=reasons.index(before) if before in reasons else None,
-            placeholder="Choose the first reason that applies",
-            key=_key(prefix, item, "reason"))
-    st.text_input("Note (optional)", value=mine.get("note") or "",
-                  help="Private to you until the record is resolved.",
-                  key=_key(prefix, item, "note"))
+            "Exclusion reason" + ("" if required else " (optional)"), reasons, index=None,
+            placeholder="Choose the first reason that applies", key=_key(prefix, "reason"))
+    st.text_input("Note (optional)", help="Private to you until the record is resolved.",
+                  key=_key(prefix, "note"))
     # Labels: the labels widget (tags private to the reviewer until resolution, like notes)
     # goes here, as one call: labels_widget(store, person, item, prefix=prefix).
     with st.container(horizontal=True):  # one block, where columns would be one per button
         for decision in decisions:
-            st.button(_LABELS[decision], key=_key(prefix, item, decision),
+            st.button(_LABELS[decision], key=_key(prefix, decision),
                       type="primary" if decision == INCLUDE else "secondary",
                       shortcut=SHORTCUTS[decision], width="stretch",
                       on_click=_cast, args=(store, item, stage, protocol, prefix, decision,
@@ -201,12 +217,12 @@ def _cast(store: Store, item: Item, stage: Stage, protocol: Protocol, prefix: st
         return  # the page run that follows asks them to sign in again
     state = st.session_state
     answers = {c.id: state[k] for c in protocol.criteria_for(stage.id)
-               if state.get(k := _key(prefix, item, f"criterion-{c.id}"))}
-    reason = state.get(_key(prefix, item, "reason"))
+               if state.get(k := _key(prefix, f"criterion-{c.id}"))}
+    reason = state.get(_key(prefix, "reason"))
     try:
         screening.cast_vote(store, person, item.record_id, decision, stage=stage.id,
                             reason=reason if decision == EXCLUDE else None, criteria=answers,
-                            note=state.get(_key(prefix, item, "note")) or "", origin="ui")
+                            note=state.get(_key(prefix, "note")) or "", origin="ui")
     except ReviewError as exc:
         state[f"{prefix}-error"] = str(exc)
         return
