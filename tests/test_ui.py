@@ -329,6 +329,28 @@ def test_screen_previous_and_next_walk_through_my_votes(team_db: Path, monkeypat
     store.close()
 
 
+def test_screen_form_holds_the_reopened_vote_across_pages(team_db: Path, monkeypatch) -> None:
+    """The form's widgets keep their keys from record to record: the values shown are the
+    record's own vote, also after another page dropped the widgets."""
+    store = Store.open(team_db)
+    screening.cast_vote(store, "Ana", 1, "exclude", criteria={"peer_support": "no"},
+                        note="Family members only", origin="test")
+    store.close()
+    app = _signed_in(team_db, monkeypatch, "Ana")
+    assert _widget(app.radio, "Peer support").value is None  # record 2: blank
+    _click(app, "Previous vote")
+    assert _widget(app.radio, "Peer support").value == "no"
+    assert _widget(app.text_input, "Note (optional)").value == "Family members only"
+    app.switch_page(f"{PAGES}/progress.py").run()
+    app.switch_page(f"{PAGES}/screen.py").run()
+    assert "Record 1 reopened" in app.info[0].value
+    assert _widget(app.radio, "Peer support").value == "no"
+    assert _widget(app.text_input, "Note (optional)").value == "Family members only"
+    _click(app, "Next")  # the queue: record 2's form is blank again
+    assert _widget(app.radio, "Peer support").value is None
+    assert _widget(app.text_input, "Note (optional)").value == ""
+
+
 def test_screen_changes_a_vote_from_my_votes(team_db: Path, monkeypatch) -> None:
     store = Store.open(team_db)
     screening.cast_vote(store, "Ana", 1, "include", origin="test")

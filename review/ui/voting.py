@@ -159,8 +159,8 @@ def _load_form(prefix: str, item: Item, stage: Stage, protocol: Protocol) -> Non
     mine = item.my_vote or {}
     token = (item.stage, item.group_id, mine.get("id"), mine.get("updated_at"))
     state = st.session_state
-    if state.get(_key(prefix, "for")) == token:
-        return
+    if state.get(_key(prefix, "for")) == token and _key(prefix, "note") in state:
+        return  # the same record, its widgets still there (another page drops them)
     state[_key(prefix, "for")] = token
     answers = dict(mine.get("criteria") or {})
     for criterion in protocol.criteria_for(stage.id):
