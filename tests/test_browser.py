@@ -175,10 +175,14 @@ def test_screen_criteria_marks_progress_and_moving_through_my_votes(
     assert marked.evaluate("e => getComputedStyle(e).fontWeight") == "700"
     expect(page.locator("mark.term-exclude").first).to_have_css("text-decoration-line",
                                                                 "underline")
+    settled = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+               " && !document.querySelector('[data-stale=\"true\"]')")
+    page.wait_for_function(settled)  # a key pressed mid-run can go to a widget being replaced
     page.keyboard.press("p")  # back to the vote just cast
     expect(page.get_by_text("Record 1 reopened: your vote is include")).to_be_visible(
         timeout=15_000)
     expect(title).to_contain_text("<script>")
+    page.wait_for_function(settled)
     page.keyboard.press("n")  # past the latest vote: the queue again
     expect(title).to_contain_text("Peer mentoring", timeout=15_000)
     page.get_by_text("My votes", exact=True).click()

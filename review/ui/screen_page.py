@@ -39,10 +39,14 @@ def _workspace(review: Store, person: Reviewer, protocol: Protocol, stage: Stage
     if st.session_state.get("reviewer") is None:  # signed out by a check in a callback
         st.rerun(scope="app")
     with timing.page_run(PREFIX):
-        voting.show_flash(PREFIX)
-        item = voting.current_item(review, person, stage, protocol, prefix=PREFIX)
-        if item is None:
+        # one block for every notice (a vote's confirmation, an error, the reopened record's
+        # banner), so what follows keeps its place from run to run and the browser updates it
+        # in place: no element is left behind, nothing below is rebuilt
+        with st.container():
+            voting.show_flash(PREFIX)
             voting.show_error(PREFIX)
+            item = voting.current_item(review, person, stage, protocol, prefix=PREFIX)
+        if item is None:
             voting.empty_queue(review, person, stage, protocol)
             voting.navigation(review, stage, None, prefix=PREFIX)
             voting.my_votes(review, person, stage, prefix=PREFIX)
