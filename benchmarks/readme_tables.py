@@ -256,6 +256,39 @@ def filters_table(results: Path = RESULTS) -> str:
                    + ("met" if worst < target else "NOT met") + f" (slowest {worst:,.0f} ms).")
         return [table(["what", "works", "median / max"], rows), verdict]
     return _rendered("filters", "filters.py", results, render)
+def screening_browser_table(results: Path = RESULTS) -> str:
+    """Key press to the next title in headless Chromium: benchmarks/screening_browser.py."""
+    def render(result: Result) -> list[str]:
+        f = result["figures"]
+        targets = f["targets"]
+
+        def times(figures: Result | None) -> str:
+            if not figures:
+                return "–"
+            return " / ".join(f"{figures[k]:,.0f} ms" for k in ("median_ms", "p95_ms", "max_ms"))
+
+        rows, verdicts = [], []
+        for run in f["runs"]:
+            key, page = run["key_to_title"], run.get("page_run")
+            cpu = run.get("page_run_cpu")
+            rows.append([f"{run['records']:,}", str(run["votes"] - run["warm_up"]), times(key),
+                         times(page), f"{cpu['median_ms']:,.0f} ms" if cpu else "–"])
+            met = (key["median_ms"] <= targets["key_to_title_median_ms"]
+                   and key["max_ms"] < targets["key_to_title_max_ms"]
+                   and page is not None
+                   and page["median_ms"] <= targets["page_run_median_ms"])
+            verdicts.append(f"{'met' if met else 'NOT met'} at {run['records']:,} records")
+        header = ["records", "timed votes", "key press → next title, median / p95 / max",
+                  "page run, median / p95 / max", "page run, CPU median"]
+        verdict = (f"Targets: key press to the next title at most "
+                   f"{targets['key_to_title_median_ms']} ms at the median and under "
+                   f"{targets['key_to_title_max_ms']} ms at most, the page run at most "
+                   f"{targets['page_run_median_ms']} ms at the median: "
+                   + "; ".join(verdicts) + ". Wall-clock figures grow with the machine's load "
+                   "(below); the CPU figure much less.")
+        return [table(header, rows), verdict]
+    return _rendered("screening_browser", "screening_browser.py --records 2000 50000",
+                     results, render)
 
 
 # --- a team on one database -----------------------------------------------------------------

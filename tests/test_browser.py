@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,18 +102,21 @@ def test_two_reviewers_conflict_and_the_lead_resolves(session, team: Path,  # no
 
     ana = session().sign_in("Ana")
     page = ana.page
-    expect(page.get_by_text("1 of 2 at titles and abstracts")).to_be_visible(timeout=15_000)
+    expect(page.get_by_text("0 of 2 voted at titles and abstracts (2 left)")).to_be_visible(
+        timeout=15_000)
     # record 1's hostile title is shown as text; nothing in it runs
     expect(page.get_by_text("<script>alert('x')</script>", exact=False).first).to_be_visible()
     expect(page.locator("img[src*='example.org']")).to_have_count(0)
     page.get_by_role("heading", name="Screen: titles and abstracts").click()  # focus the page
     page.keyboard.press("i")  # the Include button's shortcut
     expect(page.get_by_text("Vote saved: include on record 1.")).to_be_visible(timeout=15_000)
-    expect(page.get_by_text("2 of 2 at titles and abstracts")).to_be_visible()
+    expect(page.get_by_text("1 of 2 voted at titles and abstracts (1 left)")).to_be_visible()
 
     ben = session().sign_in("Ben")
-    expect(ben.page.get_by_text("1 of 2 at titles and abstracts")).to_be_visible(timeout=15_000)
-    expect(ben.page.get_by_text("Ana")).to_have_count(0)  # blind: nothing of Ana's vote
+    expect(ben.page.get_by_text("0 of 2 voted at titles and abstracts")).to_be_visible(
+        timeout=15_000)
+    # blind: nothing of Ana's vote (her name as a word: the question says "managed")
+    expect(ben.page.get_by_text(re.compile(r"\bAna\b"))).to_have_count(0)
     ben.page.get_by_role("button", name="Exclude").click()
     expect(ben.page.get_by_text("Vote saved: exclude on record 1.")).to_be_visible(
         timeout=15_000)
@@ -140,6 +144,52 @@ def test_two_reviewers_conflict_and_the_lead_resolves(session, team: Path,  # no
 
     assert conflicts(store, "Lee") == []
     store.close()
+
+
+def test_screen_criteria_marks_progress_and_moving_through_my_votes(
+        session, tmp_path: Path) -> None:  # noqa: ANN001
+    """The Screen page in Chromium: the question and criteria in a panel that folds, marks in
+    their colours, progress as voted of total, P and N through one's votes, My votes clickable."""
+    from playwright.sync_api import expect
+
+    page = session().sign_in("Ana").page
+    panel = page.get_by_text("What are the benefits and risks of peer support", exact=False)
+    expect(panel).to_be_visible(timeout=15_000)
+    expect(page.get_by_text("Participants have lived experience of self-harm",
+                            exact=False)).to_be_visible()  # a criterion's full text, in view
+    page.get_by_text("Review question and criteria").click()  # folds
+    expect(panel).to_be_hidden()
+    page.get_by_text("Review question and criteria").click()
+    expect(panel).to_be_visible()
+    expect(page.get_by_text("0 of 2 voted at titles and abstracts (2 left)")).to_be_visible()
+    title = page.locator(".st-key-screen-record h3")
+    expect(title).to_contain_text("<script>")
+    page.get_by_role("heading", name="Screen: titles and abstracts").click()  # focus the page
+    page.keyboard.press("i")
+    expect(page.get_by_text("1 of 2 voted at titles and abstracts (1 left)")).to_be_visible(
+        timeout=15_000)
+    expect(title).to_contain_text("Peer mentoring")
+    marked = title.locator("mark.term-include")
+    expect(marked).to_have_text("voluntary")
+    assert marked.evaluate("e => getComputedStyle(e).color") == "rgb(11, 77, 30)"
+    assert marked.evaluate("e => getComputedStyle(e).fontWeight") == "700"
+    expect(page.locator("mark.term-exclude").first).to_have_css("text-decoration-line",
+                                                                "underline")
+    settled = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+               " && !document.querySelector('[data-stale=\"true\"]')")
+    page.wait_for_function(settled)  # a key pressed mid-run can go to a widget being replaced
+    page.keyboard.press("p")  # back to the vote just cast
+    expect(page.get_by_text("Record 1 reopened: your vote is include")).to_be_visible(
+        timeout=15_000)
+    expect(title).to_contain_text("<script>")
+    page.wait_for_function(settled)
+    page.keyboard.press("n")  # past the latest vote: the queue again
+    expect(title).to_contain_text("Peer mentoring", timeout=15_000)
+    page.get_by_text("My votes", exact=True).click()
+    page.get_by_role("button", name="1 · include · waiting", exact=False).click()
+    expect(page.get_by_text("Record 1 reopened: your vote is include")).to_be_visible(
+        timeout=15_000)
+    page.screenshot(path=str(tmp_path / "screen.png"), full_page=True)
 
 
 def test_fulltext_pdf_shows_beside_the_form(session, team: Path,  # noqa: ANN001

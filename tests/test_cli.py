@@ -123,6 +123,11 @@ def test_dedupe_and_duplicates_commands(run, tmp_path: Path) -> None:
         path.write_text(text, encoding="utf-8")
         out = run("import", path, "--source", name, "--no-dedupe").output
         assert "reach screening after 'review dedupe'" in out
+    run("users", "add", "Ana", "--no-password")
+    empty = run("queue", "--reviewer", "Ana", "--format", "json")
+    assert json.loads(empty.stdout) == []  # the reason goes to stderr, JSON stays JSON
+    assert "4 record(s) imported but not yet deduplicated: a lead deduplicates them " \
+           "('review dedupe'" in empty.stderr
     out = run("dedupe").output
     assert "4 records in 3 groups: 1 duplicates removed, 1 pairs need a person" in out
     waiting = json.loads(run("duplicates", "--uncertain", "--format", "json").output)

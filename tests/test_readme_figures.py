@@ -53,7 +53,8 @@ def test_record_writes_date_machine_command_and_figures(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("render", [readme_tables.import_table, readme_tables.dedup_table,
                                     readme_tables.dedup_held_out, readme_tables.ranking_table,
-                                    readme_tables.screening_table, readme_tables.team_table])
+                                    readme_tables.screening_table, readme_tables.team_table,
+                                    readme_tables.screening_browser_table])
 def test_a_benchmark_not_run_says_so(render, tmp_path: Path) -> None:
     out = render(tmp_path)
     assert "Not measured yet" in out and "|" not in out
@@ -153,3 +154,21 @@ def test_screening_table_with_its_build_and_target(tmp_path: Path) -> None:
     assert ("Target, a median under 150 ms: met (38 ms) from the start; NOT met (151 ms) after "
             "25,000 votes each.") in out
     assert "The cached review was built 2026-12-01 10:00 UTC." in out
+
+
+def test_screening_browser_table_with_its_targets(tmp_path: Path) -> None:
+    def figures(median: float, p95: float, top: float) -> dict:
+        return {"median_ms": median, "p95_ms": p95, "max_ms": top, "n": 95}
+
+    quick = {"records": 2000, "votes": 100, "warm_up": 5, "seconds": 40.0,
+             "key_to_title": figures(80.4, 120.0, 150.2), "page_run": figures(20.0, 30.0, 41.0),
+             "page_run_cpu": figures(15.2, 20.0, 30.0)}
+    large = dict(quick, records=50000, key_to_title=figures(130.0, 190.0, 260.0))
+    write(tmp_path, "screening_browser",
+          {"targets": {"key_to_title_median_ms": 100, "key_to_title_max_ms": 200,
+                       "page_run_median_ms": 40}, "runs": [quick, large]},
+          "screening_browser.py --records 2000 50000")
+    out = readme_tables.screening_browser_table(tmp_path)
+    assert "| 2,000 | 95 | 80 ms / 120 ms / 150 ms | 20 ms / 30 ms / 41 ms | 15 ms |" in out
+    assert "| 50,000 | 95 | 130 ms / 190 ms / 260 ms |" in out
+    assert "met at 2,000 records; NOT met at 50,000 records." in out

@@ -120,6 +120,25 @@ def _progress_text(app: AppTest) -> str:
     return app.get("progress")[0].proto.text
 
 
+def _progress_value(app: AppTest) -> int:
+    return app.get("progress")[0].proto.value
+
+
+_STYLE_INCLUDE = ("color:#0b4d1e;background:#c9efd5;font-weight:700;padding:0 .15em;"
+                  "border-radius:.2em")
+_INC = f'<mark class="term-include" style="{_STYLE_INCLUDE}">'
+_EXC = ('<mark class="term-exclude" style="color:#7c1010;background:#fcd6d3;'
+        'text-decoration:underline;text-decoration-thickness:2px;text-underline-offset:2px;'
+        'padding:0 .15em;border-radius:.2em">')
+
+
+def _record_title(app: AppTest) -> str:
+    """The record's title: the Screen page's level-3 heading (Markdown, marks as HTML)."""
+    found = [m.value[4:].split("\n\n")[0] for m in app.markdown if m.value.startswith("### ")]
+    assert len(found) == 1, [m.value for m in app.markdown]
+    return found[0]
+
+
 # --- sign-in -------------------------------------------------------------------------------
 
 def test_sign_in_opens_screen_and_sign_out_returns(team_db: Path, monkeypatch) -> None:
@@ -196,8 +215,9 @@ def test_signed_out_session_sees_only_sign_in(team_db: Path, monkeypatch) -> Non
 
 def test_screen_shows_record_escaped_and_votes_then_undoes(team_db: Path, monkeypatch) -> None:
     app = _signed_in(team_db, monkeypatch, "Ana")
-    assert _progress_text(app).startswith("1 of 2")
-    heading = app.subheader[0].value
+    assert _progress_text(app) == "0 of 2 voted at titles and abstracts (2 left)"
+    assert _progress_value(app) == 0
+    heading = _record_title(app)
     assert "<script>" not in heading and "&lt;script&gt;" in heading
     abstract = [m.value for m in app.markdown if "not bold" in m.value][0]
     assert "<b>" not in abstract and "\\[link\\]\\(javascript" in abstract
@@ -212,32 +232,146 @@ def test_screen_shows_record_escaped_and_votes_then_undoes(team_db: Path, monkey
     [vote] = screening.my_votes(store, "Ana")
     assert (vote["record_id"], vote["decision"], vote["criteria"], vote["note"],
             vote["origin"]) == (1, "exclude", {"peer_support": "no"}, "About **forums**", "ui")
-    # the next record, with an include term marked after escaping
-    assert _progress_text(app).startswith("2 of 2")
-    assert app.subheader[0].value == "Peer mentoring in a :green-background[**voluntary**] " \
-                                     "organisation"
+    # the next record, with an include term marked after escaping; progress is what is voted
+    assert _progress_text(app) == "1 of 2 voted at titles and abstracts (1 left)"
+    assert _progress_value(app) == 50  # half full with one record left, not full
+    assert _record_title(app) == (
+        'Peer mentoring in a <mark class="term-include" style="' + _STYLE_INCLUDE
+        + '">voluntary</mark> organisation')
     _click(app, "Undo last vote")
     assert "withdrawn" in app.success[0].value
-    assert "&lt;script&gt;" in app.subheader[0].value  # record 1 is back
+    assert "&lt;script&gt;" in _record_title(app)  # record 1 is back
     assert screening.my_votes(store, "Ana") == []
     _click(app, "Include")
     _click(app, "Include")
-    assert "Nothing is waiting for you" in app.success[-1].value
+    assert _progress_text_or_none(app) is None
+    assert app.success[-1].value.startswith(
+        "Nothing is waiting for you at titles and abstracts: you have voted on every record "
+        "waiting here (2 vote(s) of yours")
     assert [v["decision"] for v in screening.my_votes(store, "Ana")] == ["include", "include"]
     store.close()
+
+
+def _progress_text_or_none(app: AppTest) -> str | None:
+    bars = app.get("progress")
+    return bars[0].proto.text if bars else None
+
+
+def test_screen_shows_question_and_every_criterion_in_full(team_db: Path, monkeypatch) -> None:
+    from review.project import review_protocol
+
+    app = _signed_in(team_db, monkeypatch, "Ana")
+    panel = [e for e in app.expander if e.label == "Review question and criteria"]
+    assert len(panel) == 1
+    text = " ".join(m.value for m in panel[0].markdown)
+    store = Store.open(team_db)
+    protocol = review_protocol(store)
+    store.close()
+    from review.ui.safe import md_escape
+
+    assert md_escape(protocol.question) in text
+    for criterion in protocol.criteria_for("title_abstract"):
+        assert md_escape(criterion.label) in text and md_escape(criterion.description) in text
+    assert md_escape("Full text in English") not in text  # asked at full text only
+    assert "Unmoderated online forum" in text  # the exclusion reasons, in order
+    # the checklist carries no tooltips: the full text is in view instead
+    assert all(not r.help for r in app.radio)
+
+
+def test_screen_marks_a_reviewers_own_terms_with_a_legend(team_db: Path, monkeypatch) -> None:
+    from review.screening import terms
+
+    app = _signed_in(team_db, monkeypatch, "Ben")
+    app.expander  # noqa: B018
+    _widget(app.text_area, "My include terms").input("mentoring\n\nMentoring")
+    _widget(app.text_area, "My exclude terms").input("organisation")
+    _click(app, "Save my terms")
+    assert app.success[0].value == "Your terms are saved: 1 include, 1 exclude."
+    store = Store.open(team_db)
+    assert terms.my_terms(store, "Ben") == terms.Highlight(("mentoring",), ("organisation",))
+    assert terms.my_terms(store, "Ana") == terms.Highlight()  # per person
+    screening.cast_vote(store, "Ben", 1, "exclude", origin="test")
+    store.close()
+    app.run()
+    title = _record_title(app)
+    assert '<mark class="term-include"' in title and ">mentoring</mark>" in title
+    assert '<mark class="term-exclude"' in title and ">organisation</mark>" in title
+    legend = [m.value for m in app.markdown if "<small>Marked:" in m.value]
+    assert legend and "(bold)" in legend[0] and "(underlined)" in legend[0]
+    assert "the protocol and your own list" in legend[0]
+    app = _signed_in(team_db, monkeypatch, "Ana", "screen")
+    store = Store.open(team_db)
+    screening.cast_vote(store, "Ana", 1, "exclude", origin="test")
+    store.close()
+    app.run()
+    assert ">mentoring</mark>" not in _record_title(app)  # Ben's terms are his own
+
+
+def test_screen_terms_refuse_a_term_without_letters(team_db: Path, monkeypatch) -> None:
+    app = _signed_in(team_db, monkeypatch, "Ana")
+    _widget(app.text_area, "My include terms").input("peer\n***")
+    _click(app, "Save my terms")
+    assert app.error[0].value == "include term '***' needs a letter or digit"
+
+
+def test_screen_previous_and_next_walk_through_my_votes(team_db: Path, monkeypatch) -> None:
+    app = _signed_in(team_db, monkeypatch, "Ana")
+    _click(app, "Include")  # record 1
+    assert "Peer mentoring" in _record_title(app)
+    _click(app, "Previous vote")
+    assert "Record 1 reopened: your vote is include" in app.info[0].value
+    _click(app, "Previous vote")
+    assert [i.value for i in app.info] == [
+        "That is your first vote at this stage.",
+        "Record 1 reopened: your vote is include; change it below."]
+    _click(app, "Next")  # past the latest vote: the queue again
+    assert "Peer mentoring" in _record_title(app) and not app.info
+    _click(app, "Exclude")  # record 2: the queue is empty
+    _click(app, "Previous vote")
+    assert "Record 2 reopened: your vote is exclude" in app.info[0].value
+    _click(app, "Previous vote")
+    assert "Record 1 reopened" in app.info[0].value
+    _click(app, "Maybe")  # a changed vote goes back to the queue, here empty
+    assert app.success[0].value == "Vote changed to maybe on record 1."
+    store = Store.open(team_db)
+    assert [v["decision"] for v in screening.my_votes(store, "Ana")] == ["maybe", "exclude"]
+    store.close()
+
+
+def test_screen_form_holds_the_reopened_vote_across_pages(team_db: Path, monkeypatch) -> None:
+    """The form's widgets keep their keys from record to record: the values shown are the
+    record's own vote, also after another page dropped the widgets."""
+    store = Store.open(team_db)
+    screening.cast_vote(store, "Ana", 1, "exclude", criteria={"peer_support": "no"},
+                        note="Family members only", origin="test")
+    store.close()
+    app = _signed_in(team_db, monkeypatch, "Ana")
+    assert _widget(app.radio, "Peer support").value is None  # record 2: blank
+    _click(app, "Previous vote")
+    assert _widget(app.radio, "Peer support").value == "no"
+    assert _widget(app.text_input, "Note (optional)").value == "Family members only"
+    app.switch_page(f"{PAGES}/progress.py").run()
+    app.switch_page(f"{PAGES}/screen.py").run()
+    assert "Record 1 reopened" in app.info[0].value
+    assert _widget(app.radio, "Peer support").value == "no"
+    assert _widget(app.text_input, "Note (optional)").value == "Family members only"
+    _click(app, "Next")  # the queue: record 2's form is blank again
+    assert _widget(app.radio, "Peer support").value is None
+    assert _widget(app.text_input, "Note (optional)").value == ""
 
 
 def test_screen_changes_a_vote_from_my_votes(team_db: Path, monkeypatch) -> None:
     store = Store.open(team_db)
     screening.cast_vote(store, "Ana", 1, "include", origin="test")
     app = _signed_in(team_db, monkeypatch, "Ana")
-    assert "Peer mentoring" in app.subheader[0].value  # record 2 is next
-    assert not app.number_input  # the My votes panel reads nothing while closed
+    assert "Peer mentoring" in _record_title(app)  # record 2 is next
+    assert not [b for b in app.button if b.key.startswith("screen-my-vote-")]  # closed: no read
     app.session_state["screen-my-votes-open"] = True  # as a click on its header does
     app.run()
     assert any("Your 1 vote(s)" in c.value for c in app.caption)
-    _widget(app.number_input, "Change my vote on record").set_value(1).run()
-    _click(app, "Open it")
+    [row] = [b for b in app.button if b.key.startswith("screen-my-vote-")]
+    assert row.label.startswith("**1** · include · waiting · ")
+    row.click().run()
     assert "Record 1 reopened: your vote is include" in app.info[0].value
     _click(app, "Maybe")
     assert app.success[0].value == "Vote changed to maybe on record 1."
@@ -252,7 +386,7 @@ def test_screen_is_blind_to_the_other_reviewer(team_db: Path, monkeypatch) -> No
     store.close()
     app = _signed_in(team_db, monkeypatch, "Ben")
     shown = _texts(app)
-    assert "&lt;script&gt;" in app.subheader[0].value  # Ben still gets record 1 to screen
+    assert "&lt;script&gt;" in _record_title(app)  # Ben still gets record 1 to screen
     assert "Ana" not in shown and "private" not in shown and "exclude on" not in shown
     assert _widget(app.radio, "Peer support").value is None
     assert "My votes" in [e.label for e in app.expander]
@@ -264,6 +398,24 @@ def test_screen_is_blind_to_the_other_reviewer(team_db: Path, monkeypatch) -> No
     table = app.dataframe[0].value
     assert set(table["Reviewer"]) == {"Ben"}
     assert "Ana" not in _texts(app)
+
+
+def test_screen_says_why_nothing_is_shown(review_db: Path, monkeypatch) -> None:
+    """Imported with --no-dedupe: not deduplicated (not 'every record has your vote'); then
+    after dedupe, a reviewer who voted on everything is told so, with their count."""
+    add_people(review_db)
+    app = _signed_in(review_db, monkeypatch, "Ana")
+    assert not app.get("progress")
+    assert app.info[0].value.startswith("2 record(s) imported but not yet deduplicated")
+    assert "review dedupe" in app.info[0].value
+    assert not app.success
+    store = Store.open(review_db)
+    run_dedupe(store, actor="test")
+    for record in (1, 2):
+        screening.cast_vote(store, "Ana", record, "include", origin="test")
+    store.close()
+    app.run()
+    assert "you have voted on every record waiting here (2 vote(s)" in app.success[0].value
 
 
 # --- Full text -----------------------------------------------------------------------------
@@ -306,7 +458,8 @@ def test_fulltext_attach_pdf_and_exclude_with_reason(fulltext_db: Path, monkeypa
     assert "attach the full text (PDF) before assessing it" in app.error[0].value
     _widget(app.text_input, "Note (optional)").input("Read the journal's HTML version")
     _click(app, "Include")
-    assert "No report is waiting" in app.success[-1].value
+    assert "Nothing is waiting for you at full texts: you have voted on every record" \
+        in app.success[-1].value
     store.close()
 
 
@@ -317,7 +470,7 @@ def test_fulltext_lead_marks_not_retrieved(fulltext_db: Path, monkeypatch) -> No
     _widget(app.text_input, "Why it was not retrieved").input("Requested from authors")
     _click(app, "Mark not retrieved")
     assert app.success[0].value == "Record 1 marked not retrieved."
-    assert "Peer mentoring" in app.subheader[0].value  # record 2 is next
+    assert "Peer mentoring" in _record_title(app)  # record 2 is next
     store = Store.open(fulltext_db)
     [report] = fulltext.list_reports(store, status="not retrieved")
     assert (report["record_id"], report["reason"]) == (1, "Requested from authors")
@@ -572,15 +725,42 @@ def test_highlight_escapes_first_then_marks_terms() -> None:
     text = ("<b>Peer  support</b> in a moderated forum, not a hospital :red[x] [l](javascript:1)"
             " peers")
     marked = highlight(text, include, exclude)
-    assert marked == ("&lt;b&gt;:green-background[**Peer  support**]&lt;/b&gt; in a "
-                      ":green-background[**moderated**] forum, not a :red-background[**hospital**] "
+    assert marked == (f"&lt;b&gt;{_INC}Peer  support</mark>&lt;/b&gt; in a "
+                      f"{_INC}moderated</mark> forum, not a {_EXC}hospital</mark> "
                       "\\:red\\[x\\] \\[l\\]\\(javascript\\:1\\) peers")
     assert highlight(None, include, exclude) == ""
     assert highlight("a [b] c", None, None) == "a \\[b\\] c"
     # overlapping terms of both lists: the earliest, then the longest, is marked once
     both = highlight("family peer support", terms_regex(("family peer",)),
                      terms_regex(("family", "peer support")))
-    assert both == ":green-background[**family peer**] support"
+    assert both == f"{_INC}family peer</mark> support"
+    # a term's own text is escaped inside the mark
+    assert highlight("<i>x</i> peer", terms_regex(("peer",)), None) == \
+        f"&lt;i&gt;x&lt;/i&gt; {_INC}peer</mark>"
+
+
+def _contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_highlight_colours_pass_wcag_aa_and_differ_by_more_than_colour() -> None:
+    from review.ui.safe import _STYLE, EXCLUDE_MARK, INCLUDE_MARK
+
+    for colours in (INCLUDE_MARK, EXCLUDE_MARK):
+        assert _contrast(colours["color"], colours["background"]) >= 4.5
+        assert f"color:{colours['color']};background:{colours['background']}" in " ".join(
+            _STYLE.values())  # both set: the same in a light or a dark theme
+    assert _contrast("#000000", "#ffffff") == pytest.approx(21)  # the check itself is right
+    assert _contrast("#777777", "#ffffff") < 4.5
+    assert "font-weight:700" in _STYLE["include"] and "underline" not in _STYLE["include"]
+    assert "underline" in _STYLE["exclude"] and "font-weight" not in _STYLE["exclude"]
 
 
 @pytest.fixture(scope="module")

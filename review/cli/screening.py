@@ -26,6 +26,7 @@ from review.screening import agreement as agreement_service
 from review.screening import conflicts as conflict_service
 from review.screening import fulltext as fulltext_service
 from review.screening import votes as screening
+from review.screening import why
 from review.screening.decisions_csv import EXPORT_COLUMNS, export_decisions, import_decisions
 from review.store import Store
 from review.tabular import render
@@ -200,8 +201,13 @@ def vote(record_id: int, decision: str, person: str, stage: str | None, reason: 
 @db_option
 def queue(person: str, stage: str | None, limit: int | None, fmt: str, db: str | None) -> None:
     """The records waiting for a reviewer's vote (no one else's votes shown)."""
-    rows = screening.queue(Store.open(db), person, stage, limit=limit)
+    store = Store.open(db)
+    rows = screening.queue(store, person, stage, limit=limit)
     click.echo(render(rows, QUEUE_COLUMNS, fmt, widths=WIDTHS), nl=False)
+    if not rows:  # why, on stderr: a table, CSV or JSON on stdout stays what it was
+        empty = why.why_empty(store, person, stage)
+        if empty is not None:
+            click.echo(empty.message.replace("`", "'"), err=True)
 
 
 @click.command()

@@ -44,8 +44,8 @@ from review.store import schema as t
 from review.store.records import audit
 
 __all__ = ["ANSWERS", "DECISIONS", "EXCLUDE", "INCLUDE", "MAYBE", "Item", "Suggestion",
-           "cast_vote", "check_vote", "group_for_record", "my_votes", "next_item", "queue_size",
-           "screener", "stage_of", "state_row", "undo_last"]
+           "adjacent_vote", "cast_vote", "check_vote", "group_for_record", "my_votes",
+           "next_item", "queue_size", "screener", "stage_of", "state_row", "undo_last"]
 
 ANSWERS = ("yes", "no", "unclear")
 
@@ -72,11 +72,17 @@ class Item:
     sources: list[str]
     suggestions: list[Suggestion]
     position: int  # n of total: this is the reviewer's n-th record at this stage
-    total: int
+    total: int  # the reviewer's votes at the stage and the records still waiting for them
     my_vote: dict[str, Any] | None = None
     fulltext: dict[str, Any] | None = None
     run_id: int | None = None  # the ranking run that placed it (None: random or import order)
     rank: int | None = None  # its position in that run (1 = most likely relevant)
+    voted: int = 0  # the reviewer's own votes at the stage: progress is voted of total
+
+    @property
+    def waiting(self) -> int:
+        """Records still waiting for this reviewer's vote, this one included if unvoted."""
+        return self.total - self.voted
 
 
 def stage_of(protocol: Protocol, stage: str | None) -> Stage:
@@ -189,7 +195,7 @@ def _item(store: Store, conn: Connection, protocol: Protocol, person: Reviewer, 
     return Item(group_id=group_id, record_id=kept_id, stage=stage.id, record=record,
                 record_ids=ids, sources=sorted({r.source for r in rows}),
                 suggestions=_suggestions(protocol, stage, record), position=position,
-                total=done + waiting, my_vote=mine, fulltext=fulltext)
+                total=done + waiting, my_vote=mine, fulltext=fulltext, voted=done)
 
 
 def _my_vote(store: Store, conn: Connection, reviewer_id: int, stage_id: str,
@@ -237,6 +243,42 @@ def item_for(store: Store, reviewer: str | Reviewer, record_id: int, stage: str 
         person = screener(store, conn, reviewer)
         return _item(store, conn, protocol, person, stage_obj,
                      group_for_record(store, conn, record_id))
+
+
+def adjacent_vote(store: Store, reviewer: str | Reviewer, record_id: int | None, step: int,
+                  stage: str | None = None) -> int | None:
+    """Walk through this reviewer's own votes at the stage, in the order they were first cast:
+    the record (its kept id) of the vote before (step -1) or after (step +1) their vote on
+    record_id. From a record they have not voted on (record_id None, or the queue's next
+    record) the step back is their latest vote. None: no vote that way (after the latest vote
+    comes the queue again)."""
+    if step not in (-1, 1):
+        raise ReviewError("step through votes one at a time: -1 or +1")
+    protocol = review_protocol(store)
+    stage_obj = stage_of(protocol, stage)
+    decisions, groups = t.decisions, t.duplicate_groups
+    with store.read() as conn:
+        person = screener(store, conn, reviewer)
+        mine = sa.select(decisions.c.id, groups.c.kept_record_id).join(
+            groups, groups.c.id == decisions.c.group_id).where(
+            decisions.c.stage == stage_obj.id, decisions.c.reviewer_id == person.id)
+        here = None
+        if record_id is not None:
+            group_id = group_for_record(store, conn, record_id)
+            here = conn.execute(sa.select(decisions.c.id).where(
+                decisions.c.group_id == group_id, decisions.c.stage == stage_obj.id,
+                decisions.c.reviewer_id == person.id)).scalar()
+        if here is None:
+            if step > 0:
+                return None
+            found = conn.execute(mine.order_by(decisions.c.id.desc()).limit(1)).first()
+        elif step < 0:
+            found = conn.execute(mine.where(decisions.c.id < here)
+                                 .order_by(decisions.c.id.desc()).limit(1)).first()
+        else:
+            found = conn.execute(mine.where(decisions.c.id > here)
+                                 .order_by(decisions.c.id).limit(1)).first()
+        return None if found is None else int(found.kept_record_id)
 
 
 def check_vote(protocol: Protocol, stage: Stage, decision: str, reason: str | None,
@@ -410,7 +452,7 @@ def undo_last(store: Store, reviewer: str | Reviewer, stage: str | None = None) 
 
 
 def my_votes(store: Store, reviewer: str | Reviewer, stage: str | None = None, *,
-             limit: int | None = None) -> list[dict[str, Any]]:
+             limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
     """This reviewer's own votes, newest first, with where each record now stands. A record
     waiting for others or in conflict shows as "waiting": a reviewer never learns another's
     vote, not even by a conflict showing up."""
@@ -431,6 +473,8 @@ def my_votes(store: Store, reviewer: str | Reviewer, stage: str | None = None, *
             query = query.where(decisions.c.stage == protocol.stage(stage).id)
         if limit is not None:
             query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
         rows = []
         for r in conn.execute(query).mappings():
             row = dict(r)

@@ -544,6 +544,21 @@ def _m0012_sessions(conn: Connection) -> None:
     md.create_all(conn, tables=[md.tables["sessions"]])
 
 
+def _m0013_highlight_terms(conn: Connection) -> None:
+    """Each reviewer's own highlight terms (include and exclude), shown on the Screen and Full
+    text pages beside the protocol's: one row per person, written by review.screening.terms."""
+    md = sa.MetaData()
+    sa.Table("reviewers", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "highlight_terms", md,
+        sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), primary_key=True),
+        sa.Column("include_terms", sa.JSON, nullable=False),
+        sa.Column("exclude_terms", sa.JSON, nullable=False),
+        sa.Column("updated_at", sa.String(32), nullable=False),
+    )
+    md.create_all(conn, tables=[md.tables["highlight_terms"]])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -557,6 +572,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (10, "previous-version sources (kind previous)", _m0010_previous_version_sources),
     (11, "labels on works, a lead's bulk exclusions by a rule", _m0011_labels_and_bulk_automation),
     (12, "sessions: server-side, signed-cookie sessions", _m0012_sessions),
+    (13, "each reviewer's own highlight terms", _m0013_highlight_terms),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

@@ -428,6 +428,16 @@ sessions = sa.Table(
     sa.Index("sessions_by_reviewer", "reviewer_id"),
 )
 
+# --- each reviewer's own highlight terms (migration 13) -------------------------------------
+
+highlight_terms = sa.Table(
+    "highlight_terms", metadata,
+    sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), primary_key=True),
+    sa.Column("include_terms", sa.JSON, nullable=False),
+    sa.Column("exclude_terms", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
 REVIEW_TABLES: tuple[sa.Table, ...] = tuple(
     table for table in metadata.sorted_tables if table not in (schema_migrations, sessions))
 """Every table that holds a review's data, parents before children (foreign-key order): what

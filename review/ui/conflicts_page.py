@@ -9,10 +9,11 @@ import streamlit as st
 from review.accounts import Reviewer
 from review.errors import ReviewError
 from review.project import review_protocol
-from review.protocol import Protocol, Stage
+from review.protocol import Highlight, Protocol, Stage
 from review.screening import conflicts as conflict_service
 from review.screening import votes as screening
 from review.screening.conflicts import Conflict
+from review.screening.terms import Marks
 from review.screening.votes import EXCLUDE, INCLUDE
 from review.store import Store
 from review.ui import voting
@@ -100,7 +101,7 @@ def conflicts_page() -> None:
                     st.error(str(exc))
                     continue
                 with st.expander("The record"):
-                    voting.show_record(item, protocol)
+                    voting.show_record(item, Marks(protocol.highlight, Highlight()))
                 columns = st.columns(max(len(conflict.votes), 1))
                 for column, vote in zip(columns, conflict.votes, strict=False):
                     with column, st.container(border=True):

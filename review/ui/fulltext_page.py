@@ -11,7 +11,9 @@ from review.accounts import Reviewer
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.screening import fulltext
+from review.screening import terms as highlight_terms
 from review.screening.state import fulltext_stage
+from review.screening.terms import Marks
 from review.screening.votes import Item
 from review.store import Store
 from review.ui import voting
@@ -94,28 +96,30 @@ def fulltext_page() -> None:
     if stage is None:
         st.info("This protocol has a single screening stage, so there are no full texts.")
         return
+    marks = Marks(protocol.highlight, highlight_terms.my_terms(review, person))
     voting.show_flash(PREFIX)
     item = voting.current_item(review, person, stage, protocol, prefix=PREFIX)
     if item is None:
-        st.success("No report is waiting for your assessment at full text.")
         voting.show_error(PREFIX)
-        voting.undo_button(review, stage, prefix=PREFIX)
+        voting.empty_queue(review, person, stage, protocol)
+        voting.navigation(review, stage, None, prefix=PREFIX)
         voting.my_votes(review, person, stage, prefix=PREFIX)
         return
     voting.progress_bar(item, stage)
     left, right = st.columns([3, 2], gap="large")
     with right:
-        voting.show_record(item, protocol, abstract=False)
+        voting.show_record(item, marks, abstract=False)
         if item.record.get("abstract"):
             with st.expander("Abstract"):
-                voting.show_abstract(item, protocol)
+                voting.show_abstract(item, marks)
+        voting.criteria_panel(protocol, stage, prefix=PREFIX)
         voting.vote_form(review, person, item, stage, protocol, prefix=PREFIX)
-        voting.undo_button(review, stage, prefix=PREFIX)
-        st.caption("Keys: I include, E exclude, M maybe, U undo (not while typing in a box). "
-                   "Excluding needs the first reason that applies; without a PDF, say in the "
-                   "note how you read the report.")
+        voting.navigation(review, stage, item, prefix=PREFIX)
+        st.caption(voting.KEYS_HELP + " Excluding needs the first reason that applies; "
+                   "without a PDF, say in the note how you read the report.")
     with left:
         _show_pdf(review, item)
         _attach(review, person, item)
         _not_retrieved(review, person, item)
     voting.my_votes(review, person, stage, prefix=PREFIX)
+    voting.terms_editor(review, person, marks, prefix=PREFIX)
