@@ -29,7 +29,7 @@ figures alone (for comparing models or settings).
 
 Run: .venv/bin/python benchmarks/ranking.py [--sets cohen2006_estrogens] [--seeds 5]
      [--models ensemble,nb,lr,svm] [--retrain-every 1|N|1%] [--no-asreview] [--speed-only]
-     [--no-speed] [--json OUT.json]
+     [--no-speed] [--jobs 2] [--json OUT.json]
 """
 
 from __future__ import annotations
@@ -316,6 +316,9 @@ def main() -> None:
     parser.add_argument("--no-asreview", action="store_true")
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--no-speed", action="store_true", help="skip the 20,000-record timing")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="sets screened in parallel processes (the speed part runs alone "
+                             "afterwards, so its timings are not shared)")
     parser.add_argument("--json", help="write every figure to this JSON file")
     args = parser.parse_args()
     models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -354,11 +357,23 @@ def main() -> None:
         work = Path(tempfile.mkdtemp(prefix="ranking-", dir=BENCH))
         sets = []
         try:
-            for name in names:
-                result = run_set(name, args.seeds, models, use_asreview, work,
-                                 retrain_every, args.labels)
-                print_set(result, default)
-                sets.append(result)
+            if args.jobs > 1:
+                # start-up: only a parallel run needs a process pool
+                from concurrent.futures import ProcessPoolExecutor
+                size = {e["name"]: int(e["records"]) for e in development_sets()}
+                with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+                    futures = {name: pool.submit(run_set, name, args.seeds, models,
+                                                 use_asreview, work, retrain_every, args.labels)
+                               for name in sorted(names, key=lambda n: -size.get(n, 0))}
+                    sets = [futures[name].result() for name in names]
+                for result in sets:
+                    print_set(result, default)
+            else:
+                for name in names:
+                    result = run_set(name, args.seeds, models, use_asreview, work,
+                                     retrain_every, args.labels)
+                    print_set(result, default)
+                    sets.append(result)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         results["sets"] = sets
