@@ -252,6 +252,7 @@ def test_progress_page_shows_the_rule_and_a_lead_stops(
     assert not app.exception, app.exception
     assert "When to stop screening" in [s.value for s in app.subheader]
     assert any("Not yet confident" in m.value for m in app.markdown)
+    assert any("compared with the target method" in c.value for c in app.caption)
     app.checkbox[0].check()
     [b for b in app.button if b.label == "Stop screening"][0].click().run()
     assert not app.exception, app.exception
