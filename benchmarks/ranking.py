@@ -172,12 +172,19 @@ def with_target(summary: dict[str, float | int | str], dataset: simulation.Datas
             "target_sample": statistics.fmean(o.sample for o in outcomes)}
 
 
-def run_set(name: str, seeds: int, models: list[str], use_asreview: bool,
-            work: Path, retrain_every: int = 1, labels: str = "final") -> dict[str, object]:
+def load_set(name: str, labels: str = "final") -> simulation.Dataset:
     dataset = simulation.read_dataset(SETS_DIR / f"{name}.csv")
     if labels == "final":
         dataset = dataclasses.replace(dataset, labels=dataset.final,
                                       label_column="label_included")
+    return dataset
+
+
+def run_set(name: str, seeds: int, models: list[str], use_asreview: bool,
+            work: Path, retrain_every: int = 1, labels: str = "final",
+            only: list[int] | None = None) -> dict[str, object]:
+    """Every model on one set over seeds 0..seeds-1 (or the seeds in `only`)."""
+    dataset = load_set(name, labels)
     started = time.perf_counter()
     features = simulation.features_for(dataset)
     feature_seconds = time.perf_counter() - started
@@ -188,7 +195,7 @@ def run_set(name: str, seeds: int, models: list[str], use_asreview: bool,
         runs["asreview"] = []
         seconds["asreview"] = 0.0
         data = asreview_input(dataset, work)
-    for seed in range(seeds):
+    for seed in (only if only is not None else range(seeds)):
         prior = simulation.random_prior(dataset.labels, np.random.default_rng(seed))
         for model in models:
             t0 = time.perf_counter()
@@ -211,12 +218,35 @@ def run_set(name: str, seeds: int, models: list[str], use_asreview: bool,
                 asreview_error = str(exc)
                 del runs["asreview"]
         print(f"  {name} seed {seed} done", file=sys.stderr, flush=True)
+    return summarised(name, dataset, runs, seconds, feature_seconds, asreview_error)
+
+
+def merged(name: str, labels: str, parts: list[dict[str, object]]) -> dict[str, object]:
+    """One set's figures from runs made in several processes (a share of the seeds each)."""
+    runs: dict[str, list[simulation.Run]] = {}
+    seconds: dict[str, float] = {}
+    for part in parts:
+        for m, rs in part["_runs"].items():  # type: ignore[attr-defined]
+            runs.setdefault(m, []).extend(rs)
+            seconds[m] = seconds.get(m, 0.0) + part["seconds"][m]  # type: ignore[index]
+    for rs in runs.values():
+        rs.sort(key=lambda r: r.seed)
+    errors = [p["asreview_error"] for p in parts if p["asreview_error"]]
+    return summarised(name, load_set(name, labels), runs, seconds,
+                      statistics.fmean(float(p["feature_seconds"]) for p in parts),  # type: ignore
+                      str(errors[0]) if errors else None)
+
+
+def summarised(name: str, dataset: simulation.Dataset, runs: dict[str, list[simulation.Run]],
+               seconds: dict[str, float], feature_seconds: float,
+               asreview_error: str | None) -> dict[str, object]:
     summaries = {m: with_target(simulation.summarise(r, stopping.DEFAULT_TARGET), dataset, r)
                  for m, r in runs.items()}
+    seeds = len(next(iter(runs.values())))
     return {"set": name, "records": dataset.n_records, "includes": int(dataset.labels.sum()),
             "final_includes": int(dataset.final.sum()), "labels": dataset.label_column,
             "seeds": seeds, "feature_seconds": feature_seconds, "seconds": seconds,
-            "summaries": summaries, "asreview_error": asreview_error,
+            "summaries": summaries, "asreview_error": asreview_error, "_runs": runs,
             "per_seed_wss95": {m: [r.screening.wss95 for r in rs] for m, rs in runs.items()},
             "stop_recalls": {m: [r.screening.recall_at_stop for r in rs]
                              for m, rs in runs.items()},
@@ -360,12 +390,18 @@ def main() -> None:
             if args.jobs > 1:
                 # start-up: only a parallel run needs a process pool
                 from concurrent.futures import ProcessPoolExecutor
+                # one task per set and seed, the largest sets first, so the processes finish
+                # together
                 size = {e["name"]: int(e["records"]) for e in development_sets()}
+                tasks = [(name, seed) for name in sorted(names, key=lambda n: -size.get(n, 0))
+                         for seed in range(args.seeds)]
                 with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-                    futures = {name: pool.submit(run_set, name, args.seeds, models,
-                                                 use_asreview, work, retrain_every, args.labels)
-                               for name in sorted(names, key=lambda n: -size.get(n, 0))}
-                    sets = [futures[name].result() for name in names]
+                    futures = {task: pool.submit(run_set, task[0], args.seeds, models,
+                                                 use_asreview, work, retrain_every, args.labels,
+                                                 [task[1]]) for task in tasks}
+                    sets = [merged(name, args.labels,
+                                   [futures[(name, seed)].result() for seed in range(args.seeds)])
+                            for name in names]
                 for result in sets:
                     print_set(result, default)
             else:
@@ -376,6 +412,8 @@ def main() -> None:
                     sets.append(result)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        for result in sets:
+            del result["_runs"]
         results["sets"] = sets
         results["average"] = average = averages(sets)
         print_average(sets, average)
