@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import json
 import os
 import random
 import shutil
@@ -54,7 +55,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.results import record  # noqa: E402
+from benchmarks.results import RESULTS, record  # noqa: E402
 from review.ranking import models as ranking  # noqa: E402
 from review.ranking import simulation, stopping  # noqa: E402
 
@@ -346,6 +347,9 @@ def main() -> None:
     parser.add_argument("--no-asreview", action="store_true")
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--no-speed", action="store_true", help="skip the 20,000-record timing")
+    parser.add_argument("--keep-sets", action="store_true",
+                        help="with --speed-only: keep the sets' figures already recorded in "
+                             "the results file (and say when and how they were measured)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="sets screened in parallel processes (the speed part runs alone "
                              "afterwards, so its timings are not shared)")
@@ -423,6 +427,11 @@ def main() -> None:
         print(f"\ntotal {time.perf_counter() - started:.0f} s")
         record("ranking", results, out=Path(args.json) if args.json else None)
         return
+    if args.speed_only and args.keep_sets:
+        out = Path(args.json) if args.json else RESULTS / "ranking.json"
+        before = json.loads(out.read_text(encoding="utf-8"))
+        results = {**before["figures"], "sets_measured": before["figures"].get(
+            "sets_measured", {"date": before["date"], "command": before["command"]})}
     figures = speed()
     results["speed"] = figures
     print(f"\n## Speed, {figures['records']} records (synthetic, from the development sets' "

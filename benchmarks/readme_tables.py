@@ -212,6 +212,11 @@ def _ranking_summary(f: Result, methods: list[str]) -> str:
             f"under 2 s); building the TF-IDF features there "
             f"takes {speed['feature_seconds']:.1f} s, once, and they are kept between "
             f"retrainings while the records do not change.")
+    sets = f.get("sets_measured")
+    if sets:
+        sentences.append(f"The sets were screened on {sets['date']} with "
+                         f"`python benchmarks/{sets['command']}`; the speed was measured "
+                         f"again afterwards, as below.")
     return " ".join(sentences)
 
 

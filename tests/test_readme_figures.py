@@ -123,6 +123,8 @@ def test_ranking_table_and_its_summary(tmp_path: Path) -> None:
     average = {m: summary(0.4, 0.98) for m in ("ensemble", "svm", "random")}
     write(tmp_path, "ranking", {"default_model": "ensemble", "seeds": 2, "retrain_every": "1%",
                                 "labels": "final",
+                                "sets_measured": {"date": "2026-12-06 05:15 UTC",
+                                                  "command": "ranking.py --seeds 5"},
                                 "recall_target": 0.95, "asreview": "asreview 3.0.8",
                                 "sets": sets, "average": average,
                                 "speed": {"records": 20000, "feature_seconds": 12.34,
@@ -144,6 +146,8 @@ def test_ranking_table_and_its_summary(tmp_path: Path) -> None:
     assert "reached 95% recall in 3 of 4 runs and stopped before the end in 4 of them" in out
     assert "at 20,000 records, 10% to 90% of them labelled: 0.8-1.7 s" in out  # default only
     assert "takes 12.3 s" in out
+    assert "screened on 2026-12-06 05:15 UTC with `python benchmarks/ranking.py --seeds 5`" \
+        in out
 
 
 def test_screening_table_with_its_build_and_target(tmp_path: Path) -> None:
