@@ -21,7 +21,8 @@ screening order: buscar (review.ranking.stopping.estimate, the app's rule) and t
 target method (stopping.target_stop). The models are retrained after every record, as ASReview
 does; --retrain-every N lets the model lag N records, and --retrain-every 1% lags 1% of the
 labels so far (a background retraining that falls behind; much cheaper to simulate). The
-default models with --retrain-every 1% and 5 seeds take about 10 minutes on two quiet cores.
+default models with --retrain-every 1% and 5 seeds took 22 minutes with --jobs 3 on two cores
+shared with other work (load about 14); --jobs runs one process per set and seed.
 
 Every figure goes to benchmarks/results/ranking.json (with the date and machine), from which
 the README's table is generated; --json OUT.json writes it there instead, leaving the README's
