@@ -140,6 +140,7 @@ def test_stopping_rule_and_a_leads_stop(review: Store) -> None:
     assert found.estimate.n_records == 36 and found.estimate.n_screened == 22
     assert found.estimate.n_included == 12  # all includes found first
     assert found.curve[-1] == (22, 12) and found.assumptions
+    assert "target method" in found.why and "59 includes" in found.why  # 95% with 95%
     with pytest.raises(AccessError):
         prioritise.stop_screening(review, by="Ana")
     with pytest.raises(ReviewError, match="only the first stage"):
@@ -180,6 +181,8 @@ def test_cli_rank_stopping_and_stop(review: Store) -> None:
     assert result.exit_code == 0 and result.output.startswith("waiting:")
     result = runner.invoke(main, ["stopping", "--db", db, "--format", "json", "--curve"])
     assert result.exit_code == 0 and '"target_reached": false' in result.output
+    assert '"why_this_rule": "Why this rule: it was compared with the target method' \
+        in result.output
     result = runner.invoke(main, ["stop-screening", "--by", "Ana", "--db", db])
     assert result.exit_code == 1 and "only a lead stops screening" in result.output
     result = runner.invoke(main, ["stop-screening", "--by", "Lee", "--db", db])
@@ -250,6 +253,7 @@ def test_progress_page_shows_the_rule_and_a_lead_stops(
     assert not app.exception, app.exception
     assert "When to stop screening" in [s.value for s in app.subheader]
     assert any("Not yet confident" in m.value for m in app.markdown)
+    assert any("compared with the target method" in c.value for c in app.caption)
     app.checkbox[0].check()
     [b for b in app.button if b.label == "Stop screening"][0].click().run()
     assert not app.exception, app.exception

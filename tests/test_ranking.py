@@ -103,5 +103,53 @@ def test_training_rows_cap_keeps_every_include() -> None:
 
 
 def test_unknown_model() -> None:
-    with pytest.raises(ranking.RankingError, match="choose one of nb, lr, svm"):
+    with pytest.raises(ranking.RankingError, match="choose one of ensemble, nb, lr, svm"):
         ranking.make_classifier("forest")
+
+
+def test_the_default_is_the_ensemble_of_the_three_models() -> None:
+    assert ranking.DEFAULT_MODEL == "ensemble"
+    assert ranking.make_classifier().name == "ensemble"
+    assert set(ranking.SINGLE_MODELS) == set(ranking.MODEL_NAMES) - {"ensemble"}
+
+
+def test_ensemble_averages_the_standardised_scores_of_its_members() -> None:
+    matrix = ranking.TextFeatures().fit_transform(TEXTS)
+    ensemble = ranking.train(matrix, LABELLED, "ensemble")
+    parts = []
+    for name in ranking.Ensemble().members:
+        scores = ranking.train(matrix, LABELLED, name).scores
+        parts.append((scores - scores.mean()) / scores.std())
+    assert ensemble.scores == pytest.approx(np.mean(parts, axis=0))
+    # Naive Bayes' log-odds are on another scale than the SVM's distances: unstandardised, one
+    # member would outvote the others; standardised, each weighs the same.
+    assert np.mean(parts, axis=0).std() <= 1.0 + 1e-9
+    assert ensemble.version.startswith("ensemble-")
+    members = ranking.Ensemble(members=("nb", "lr", "svm"))
+    assert ranking.train(matrix, LABELLED, members).version != ensemble.version
+
+
+def test_ensemble_follows_the_majority_when_one_member_disagrees() -> None:
+    class Fixed:
+        """A member that always gives the same scores, whatever it learns."""
+
+        def __init__(self, scores: list[float]) -> None:
+            self.name, self._scores = "fixed", np.asarray(scores, dtype=float)
+
+        def fit(self, features: object, labels: object) -> None:
+            pass
+
+        def scores(self, features: object) -> np.ndarray:
+            return self._scores
+
+        def params(self) -> dict[str, object]:
+            return {}
+
+    ensemble = ranking.Ensemble()
+    ensemble._models = [Fixed([3.0, 2.0, 1.0]), Fixed([30.0, 20.0, 10.0]),
+                        Fixed([-1.0, 0.0, 1.0])]
+    scores = ensemble.scores(None)  # type: ignore[arg-type]
+    assert list(np.argsort(-scores)) == [0, 1, 2]
+    # A constant member (no spread) counts as no opinion rather than dividing by zero.
+    ensemble._models = [Fixed([1.0, 1.0, 1.0]), Fixed([0.0, 5.0, 1.0])]
+    assert list(np.argsort(-ensemble.scores(None))) == [1, 2, 0]  # type: ignore[arg-type]

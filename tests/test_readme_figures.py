@@ -108,33 +108,47 @@ def test_dedup_table_shows_accuracy_for_labelled_sets_only(tmp_path: Path) -> No
 
 def test_ranking_table_and_its_summary(tmp_path: Path) -> None:
     def summary(wss95: float, stop_recall: float) -> dict:
-        return {"wss95": wss95, "wss100": 0.3, "recall_at_10": 0.5,
-                "recall_at_stop": stop_recall, "work_saved_at_stop": 0.19,
-                "stopped_early": 1.0}
-    sets = [{"set": "a", "seeds": 2, "summaries": {"svm": summary(0.5012, 1.0),
+        return {"wss95": wss95, "wss100": 0.3, "recall_at_10": 0.5, "records_to_95": 120.0,
+                "records_to_100": 300.4, "recall_at_stop": stop_recall,
+                "work_saved_at_stop": 0.19, "stopped_early": 1.0,
+                "target_recall_at_stop": 0.99, "target_work_saved": 0.051}
+    sets = [{"set": "a", "seeds": 2, "summaries": {"ensemble": summary(0.5012, 1.0),
+                                                   "svm": summary(0.52, 1.0),
                                                    "random": summary(0.02, 1.0),
                                                    "asreview": summary(0.5009, 1.0)},
-             "stop_recalls": {"svm": [1.0, 0.9]}},
-            {"set": "b", "seeds": 2, "summaries": {"svm": summary(0.3, 1.0),
+             "stop_recalls": {"ensemble": [1.0, 0.9]}},
+            {"set": "b", "seeds": 2, "summaries": {"ensemble": summary(0.3, 1.0),
+                                                   "svm": summary(0.35, 1.0),
                                                    "random": summary(0.01, 1.0)},
-             "stop_recalls": {"svm": [0.96, 1.0]}}]
-    write(tmp_path, "ranking", {"default_model": "svm", "seeds": 2, "retrain_every": 1,
+             "stop_recalls": {"ensemble": [0.96, 1.0]}}]
+    average = {m: summary(0.4, 0.98) for m in ("ensemble", "svm", "random")}
+    write(tmp_path, "ranking", {"default_model": "ensemble", "seeds": 2, "retrain_every": "1%",
+                                "labels": "final",
+                                "sets_measured": {"date": "2026-12-06 05:15 UTC",
+                                                  "command": "ranking.py --seeds 5"},
                                 "recall_target": 0.95, "asreview": "asreview 3.0.8",
-                                "sets": sets,
+                                "sets": sets, "average": average,
                                 "speed": {"records": 20000, "feature_seconds": 12.34,
-                                          "svm_retrain_seconds_10pct_labelled": 0.8,
-                                          "svm_retrain_seconds_90pct_labelled": 1.71,
-                                          "nb_retrain_seconds_90pct_labelled": 0.1}},
+                                          "ensemble_retrain_seconds_10pct_labelled": 0.8,
+                                          "ensemble_retrain_seconds_90pct_labelled": 1.71,
+                                          "svm_retrain_seconds_90pct_labelled": 0.1}},
           "ranking.py")
     out = readme_tables.ranking_table(tmp_path)
     assert "ASReview 3.0.8 (`asreview simulate`" in out and "2 seeds" in out
-    assert "| a | 0.501 / 0.501 / 0.020 | 0.300 / 0.300 / 0.300 | 0.500 / 0.500 | 1.000, 19% |" \
+    assert "after every 1% of the labels" in out
+    assert "the final includes are the reviewer's answers" in out
+    assert "| set | WSS@95 ensemble / svm / ASReview / random |" in out
+    assert "| a | 0.501 / 0.520 / 0.501 / 0.020 | 0.500 | 120 / 300 | 1.000, 19% | 0.990, 5% |" \
         in out
-    assert "| b | 0.300 / not run / 0.010 |" in out
+    assert "| b | 0.300 / 0.350 / not run / 0.010 |" in out
+    assert "| **mean** | 0.400 / 0.400 / not run / 0.400 |" in out
+    assert "at most 0.02 below on 1 of 2 sets (gaps -0.050 to -0.019)" in out
     assert "equal (to three decimals) on 1, lower on 0 of 1 sets" in out
     assert "reached 95% recall in 3 of 4 runs and stopped before the end in 4 of them" in out
-    assert "at 20,000 records, 10% to 90% of them labelled: 0.8-1.7 s" in out  # svm only
+    assert "at 20,000 records, 10% to 90% of them labelled: 0.8-1.7 s" in out  # default only
     assert "takes 12.3 s" in out
+    assert "screened on 2026-12-06 05:15 UTC with `python benchmarks/ranking.py --seeds 5`" \
+        in out
 
 
 def test_screening_table_with_its_build_and_target(tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def tiny_dataset() -> simulation.Dataset:
     return simulation.Dataset("tiny", texts, y, y, "label_included")
 
 
-@pytest.mark.parametrize("model", ["nb", "lr", "svm"])
+@pytest.mark.parametrize("model", ["ensemble", "nb", "lr", "svm"])
 def test_replay_beats_random_on_a_tiny_set(model: str) -> None:
     dataset = tiny_dataset()
     features = simulation.features_for(dataset)

@@ -104,3 +104,53 @@ def test_bad_input() -> None:
         stopping.estimate([1, 0], 10, recall_target=1.5)
     with pytest.raises(stopping.StoppingError, match="confidence"):
         stopping.estimate([1, 0], 10, confidence=1.0)
+
+
+def test_target_size() -> None:
+    # 0.95 ** 58 = 0.051 > 0.05 >= 0.95 ** 59 = 0.048
+    assert stopping.target_size(0.95, 0.95) == 59
+    assert stopping.target_size(0.9, 0.9) == 22
+    with pytest.raises(stopping.StoppingError, match="100% recall"):
+        stopping.target_size(1.0, 0.95)
+
+
+def test_target_stop_counts_the_sample_and_the_ranked_prefix() -> None:
+    # 100 includes first in the ranking, then 900 excludes; the sample order puts 59 includes
+    # (rows 0..58) among 30 excludes: the ranked phase stops at row 58, the 59th record.
+    labels = np.array([1] * 100 + [0] * 900)
+    sample = [*range(900, 930), *range(59), *range(930, 1000), *range(59, 900)]
+    result = stopping.target_stop(list(range(1000)), labels, sample)
+    assert (result.sample, result.targets, result.ranked_at) == (89, 59, 59)
+    assert result.screened == 89 and result.recall == pytest.approx(0.59)
+    # Too few includes for the sample: everything is screened.
+    few = np.array([1] * 30 + [0] * 970)
+    result = stopping.target_stop(list(range(1000)), few, list(range(1000)))
+    assert result.ranked_at is None and result.work_saved == 0.0 and result.recall == 1.0
+
+
+def test_target_method_keeps_its_guarantee_on_random_rankings() -> None:
+    # Includes placed anywhere in a poor ranking: over many reviews the rule reaches 95% recall
+    # in at least 95% of them (the bound is exact in the worst case, so allow sampling noise).
+    rng = np.random.default_rng(7)
+    reached = 0
+    runs = 300
+    for _ in range(runs):
+        labels = (rng.random(3000) < 0.1).astype(int)
+        ranked = list(rng.permutation(3000))
+        outcome = stopping.target_stop(ranked, labels, list(rng.permutation(3000)))
+        reached += outcome.recall >= 0.95
+    assert reached / runs >= 0.93
+
+
+def test_buscar_keeps_its_guarantee_when_the_rest_is_random() -> None:
+    # The rule's assumption holds exactly in random order: it stops short of 95% recall in at
+    # most about 5% of reviews.
+    rng = np.random.default_rng(11)
+    short = 0
+    runs = 60
+    for _ in range(runs):
+        labels = (rng.random(400) < 0.1).astype(int)
+        stop = stopping.first_stop(labels, labels.size, check_every=10)
+        screened = labels.size if stop is None else stop
+        short += labels[:screened].sum() / labels.sum() < 0.95
+    assert short / runs <= 0.1

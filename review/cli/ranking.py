@@ -38,6 +38,7 @@ def stopping_command(curve: bool, fmt: str, db: str | None) -> None:
     if fmt == "json":
         click.echo(json.dumps({**row, "summary": e.summary(),
                                "assumptions": list(found.assumptions),
+                               "why_this_rule": found.why,
                                "curve": found.curve if curve else None}, indent=2))
         return
     click.echo(render([row], list(row), fmt), nl=False)
@@ -45,6 +46,7 @@ def stopping_command(curve: bool, fmt: str, db: str | None) -> None:
         click.echo(e.summary())
         for line in found.assumptions:
             click.echo(f"- {line}")
+        click.echo(found.why)
     if curve:
         click.echo(render([{"screened": s, "includes": i} for s, i in found.curve],
                           ("screened", "includes"), "csv" if fmt == "csv" else "table"),

@@ -216,6 +216,7 @@ class Stopping:
     curve: list[tuple[int, int]]
     assumptions: tuple[str, ...]
     stopped: dict[str, Any] | None
+    why: str = ""
 
 
 def stopping(store: Store, *, stage: str | None = None) -> Stopping:
@@ -224,6 +225,7 @@ def stopping(store: Store, *, stage: str | None = None) -> Stopping:
         ASSUMPTIONS,
         estimate,
         recall_curve,
+        why_this_rule,
     )
 
     protocol = review_protocol(store)
@@ -241,7 +243,8 @@ def stopping(store: Store, *, stage: str | None = None) -> Stopping:
     labels = [1 if o == INCLUDE else 0 for (o,) in decided]
     found = estimate(labels, total, protocol.ranking.recall_target,
                      protocol.ranking.confidence)
-    return Stopping(stage, found, recall_curve(labels), ASSUMPTIONS, stop)
+    return Stopping(stage, found, recall_curve(labels), ASSUMPTIONS, stop,
+                    why_this_rule(protocol.ranking.recall_target, protocol.ranking.confidence))
 
 
 def stopped(store: Store, conn: Connection, stage: str) -> dict[str, Any] | None:

@@ -30,6 +30,7 @@ def stopping_panel(store: Store, person: Reviewer, protocol: Protocol) -> None:
     with st.expander("Assumptions of the stopping rule (buscar, Callaghan & Müller-Hansen 2020)"):
         for line in found.assumptions:
             st.markdown(f"- {line}")
+        st.caption(found.why)
     if found.curve:
         curve = pd.DataFrame(found.curve, columns=["Records decided", "Includes found"])
         st.line_chart(curve, x="Records decided", y="Includes found", height=260)
