@@ -100,7 +100,7 @@ def test_title_without_its_subtitle_and_a_translated_title() -> None:
                 "protocol for a qualitative study", year="2018", doi=None), "protocol"),
     (dict(doi="10.5555/asr.2019.0999", year="2020"), "different DOIs"),
     (dict(pages="530-41", doi=None, authors=["Hale, Ruth"]),
-     "different pages in one journal volume"),
+     "pages 512-527 and 530-541 do not overlap in one journal issue"),
     (dict(pmid="91234567"), "different PubMed ids"),
     (dict(year="2015", doi=None), "years apart"),
 ])
@@ -138,8 +138,8 @@ def test_shared_doi_with_a_different_title_is_an_error_not_a_merge() -> None:
 
 @pytest.mark.parametrize(("other", "reason"), [
     (dict(doi="10.5555/asr.2019.0999"), "everything matches but the DOIs differ"),
-    (dict(pages="530-41", doi=None), "different pages in one journal volume, but title and "
-                                     "authors are identical"),
+    (dict(pages="530-41", doi=None), "pages 512-527 and 530-541 do not overlap in one journal "
+                                     "issue, but title and authors are identical"),
 ])
 def test_identical_but_for_one_field_waits_for_a_person(other: dict, reason: str) -> None:
     result, why = outcome(rec(), rec(**other))
