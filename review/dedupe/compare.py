@@ -45,6 +45,13 @@ def _issue(a: str, b: str) -> str:
     return _same(a, b)
 
 
+def _misplaced_issue(a: Keys, b: Keys) -> bool:
+    """One record's issue is the other's article number (some exports put it in the issue
+    field): no evidence either way."""
+    return bool(a.issue and b.issue and a.issue != b.issue
+                and (a.issue == b.page or b.issue == a.page))
+
+
 def _authors(a: Keys, b: Keys) -> tuple[str, float]:
     """('same'|'similar'|'swapped'|'different'|'missing', share of the shorter list matched
     0..1); spelling variants within 85% and one part of a compound surname count as a match.
@@ -192,7 +199,7 @@ def evidence(a: Keys, b: Keys) -> dict[str, Any]:
         "year_difference": year,
         "journal": _journal(a, b),
         "volume": _same(a.volume, b.volume),
-        "issue": _issue(a.issue, b.issue),
+        "issue": _issue(a.issue, b.issue) if not _misplaced_issue(a, b) else "missing",
         "pages": _pages(a, b),
         "doi": doi_relation(a.doi, b.doi),
         "pmid": _same(a.pmid, b.pmid),
@@ -226,6 +233,10 @@ def _soft_refusal(a: Keys, b: Keys, ev: dict[str, Any]) -> str | None:
                 return f"a recurring title ({a.title!r}) in a different {name}"
         if ev["year_difference"] == 1:
             return f"a recurring title ({a.title!r}) in another year"
+    if ev["journal"] in ("same", "abbreviation") and ev["volume"] == "different" \
+            and ev["year_difference"] == 1:
+        return f"another volume of one journal, a year apart ({a.volume}, {b.volume}): a " \
+               "recurring title, or a conference abstract and the later article"
     if ev["journal"] in ("same", "abbreviation") and ev["volume"] == "same":
         if ev["pages"] == "different" and not (_distinctive(a) and ev["authors"] == "same"
                                                and ev["title"] >= 98):
@@ -300,8 +311,8 @@ def _companions(a: Keys, b: Keys, ev: dict[str, Any]) -> list[str]:
 def _placeholder(a: Keys, b: Keys, ev: dict[str, Any], score: float) -> PairResult:
     """A placeholder title ('#NAME?', '[No title]') names no work: only a shared identifier
     merges it; all other fields agreeing leaves it to a person; never merged on them."""
-    which = a.uid if a.placeholder else b.uid
-    note = f"the title of {which} is a placeholder or a spreadsheet error, not a title"
+    which = "both titles are" if a.placeholder and b.placeholder else "one title is"
+    note = f"{which} a placeholder or a spreadsheet error ('#NAME?', '[No title]'), not a title"
     ev = {**ev, "title": 0.0, "different_works": [note]}
     if ev["doi"] == "same" or ev["pmid"] == "same":
         name = "DOI" if ev["doi"] == "same" else "PubMed id"
@@ -321,6 +332,15 @@ def _wrong_doi(a: Keys, b: Keys, ev: dict[str, Any]) -> bool:
 
 
 def compare(a: Keys, b: Keys) -> PairResult:
+    result = _compare(a, b)
+    if result.outcome == DUPLICATE and result.evidence.get("doi") == "version":
+        return PairResult(UNCERTAIN, result.score, f"{result.reason}, but the DOIs are a "
+                          "preprint and its article or two versions of one article: one study "
+                          "in two reports, for a person to decide", result.evidence)
+    return result
+
+
+def _compare(a: Keys, b: Keys) -> PairResult:
     if a.doi != b.doi or not a.doi:
         if (a.pmid != b.pmid or not a.pmid) and a.title and b.title:
             quick = _title(a, b)

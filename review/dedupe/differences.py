@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
 from review.dedupe.keys import Keys
 
 # words that, swapped for each other in an otherwise identical title, make another study
@@ -84,11 +87,34 @@ def title_change(a: Keys, b: Keys) -> str | None:
         if start:
             return f"titles differ in one word that makes another study ({x!r} against " \
                    f"{y!r}: {start})"
+        if _other_word(x, y):
+            return f"titles differ in one word ({x!r} against {y!r}): another drug, " \
+                   "condition or population, not a spelling"
     for x in only_a:
         for y in only_b:
             if frozenset((x, y)) in _CONTRAST:
                 return f"titles differ in words that make another study ({x!r} against {y!r})"
     return None
+
+
+def _other_word(x: str, y: str) -> bool:
+    """Two content words that are not spellings of one word: unlike throughout ('breast',
+    'prostate'), or one stem with two starts ('liraglutide', 'semaglutide')."""
+    if len(x) < 4 or len(y) < 4 or not x.isalpha() or not y.isalpha():
+        return False
+    x, y = _british(x), _british(y)
+    if x == y or x.rstrip("s") == y.rstrip("s"):
+        return False  # a plural
+    if fuzz.ratio(x, y) < 60:
+        return True
+    common = 0
+    for cx, cy in zip(reversed(x), reversed(y), strict=False):
+        if cx != cy:
+            break
+        common += 1
+    head_x, head_y = x[: len(x) - common], y[: len(y) - common]
+    return common >= 5 and len(head_x) >= 2 and len(head_y) >= 2 \
+        and Levenshtein.distance(head_x, head_y) >= 2  # 'phe'/'pho' is a typing error
 
 
 def _british(word: str) -> str:
@@ -122,7 +148,10 @@ def _opposed_start(x: str, y: str) -> str | None:
 
 def disjoint_pages(a: Keys, b: Keys) -> str | None:
     """Two printed page ranges, both complete, that do not overlap ('112-119' and '120-127'):
-    two articles of one issue, however alike the rest."""
+    two articles of one issue, however alike the rest. Two article numbers ('e0143396',
+    'e0143397') likewise."""
+    if a.locator and b.locator and a.page and b.page and a.page != b.page:
+        return f"article numbers {a.page} and {b.page} differ"
     if a.locator or b.locator or not (a.page and a.page_end and b.page and b.page_end):
         return None
     if not (a.page.isdigit() and a.page_end.isdigit() and b.page.isdigit()
@@ -160,10 +189,11 @@ _VERSION = re.compile(r"([./_-]v\d+|\.pub\d+|/v\d+|\.r\d+)$")
 
 
 def doi_relation(a: str, b: str) -> str:
-    """'same', 'missing', 'version' (a preprint and its article, two versions of one
-    article, or a part of an article such as a figure), 'other registrant' (two different
-    publishers' DOIs: one of them is attached to the wrong record when all else agrees) or
-    'different' (one publisher's two DOIs: two works)."""
+    """'same', 'missing', 'version' (a preprint and its article, or two numbered versions of
+    one article such as a Cochrane review's '.pub2' and '.pub3'), 'component' (one DOI names a
+    part of the other's article: a figure, a supplement), 'other registrant' (two publishers'
+    DOIs: one of them is attached to the wrong record when all else agrees) or 'different'
+    (one publisher's two DOIs: two works)."""
     if not a or not b:
         return "missing"
     if a == b:
@@ -172,7 +202,7 @@ def doi_relation(a: str, b: str) -> str:
         return "version"
     if a.startswith(b + ".") or b.startswith(a + ".") or a.startswith(b + "/") \
             or b.startswith(a + "/"):
-        return "version"  # a figure, a supplement or a version of the article ('.g001', '.v2')
+        return "component"  # a figure or a supplement of the article ('.g001', '/suppl')
     if _VERSION.sub("", a) == _VERSION.sub("", b):
         return "version"
     if a.split("/", 1)[0] != b.split("/", 1)[0]:

@@ -66,6 +66,28 @@ def repair_mojibake(text: str) -> str:
             return text
 
 
+_GREEK = str.maketrans({letter: f" {name} " for letters, name in (
+    ("αΑ", "alpha"), ("βΒϐ", "beta"), ("γΓ", "gamma"), ("δΔ", "delta"), ("εΕϵ", "epsilon"),
+    ("ζΖ", "zeta"), ("ηΗ", "eta"), ("θΘϑ", "theta"), ("ιΙ", "iota"), ("κΚϰ", "kappa"),
+    ("λΛ", "lambda"), ("μΜµ", "mu"), ("νΝ", "nu"), ("ξΞ", "xi"), ("οΟ", "omicron"),
+    ("πΠ", "pi"), ("ρΡ", "rho"), ("σςΣ", "sigma"), ("τΤ", "tau"), ("υΥ", "upsilon"),
+    ("φΦϕ", "phi"), ("χΧ", "chi"), ("ψΨ", "psi"), ("ωΩ", "omega")) for letter in letters})
+# 'ß' typed for 'β' ('amyloid-ß', 'Aß42', 'TGF-ß'): after a capital, a digit, a space or a
+# hyphen, never inside a German word ('Straße')
+_SHARP_S_AS_BETA = re.compile(r"(?<![a-zà-ÿ])ß")
+
+
+def _greek(text: str) -> str:
+    """Greek letters written out ('TNF-α' -> 'TNF- alpha '), as other databases spell them;
+    a text in Greek stays Greek (most of its letters are Greek, not a symbol or two)."""
+    if "ß" in text:
+        text = _SHARP_S_AS_BETA.sub(" beta ", text)
+    greek = sum(1 for ch in text if "\u0370" <= ch <= "\u03ff")
+    if not greek or greek > 3 and greek * 3 > len(text):
+        return text
+    return text.translate(_GREEK)
+
+
 def simple(text: str | None) -> str:
     """Folded words separated by single spaces: case, accents, markup and punctuation gone.
     Letters of other scripts (Cyrillic, Greek, CJK, Hangul, ...) stay, so a title in them is
@@ -75,7 +97,7 @@ def simple(text: str | None) -> str:
     if "<" in text:
         text = _TAGS.sub(" ", text)
     if not text.isascii():
-        text = repair_mojibake(text)
+        text = _greek(repair_mojibake(text))
     text = fold(text).replace("&", " and ")
     if text.isascii():
         return _NON_WORD.sub(" ", text).strip()
