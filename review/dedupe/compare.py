@@ -189,11 +189,13 @@ def _title(a: Keys, b: Keys) -> float:
     return score
 
 
-def evidence(a: Keys, b: Keys) -> dict[str, Any]:
+def evidence(a: Keys, b: Keys, title: float | None = None) -> dict[str, Any]:
+    """Field by field, what the two records share; `title` is the titles' similarity when the
+    caller has it already."""
     authors, overlap = _authors(a, b)
     year = "missing" if a.year is None or b.year is None else abs(a.year - b.year)
     return {
-        "title": round(_title(a, b), 1),
+        "title": round(_title(a, b) if title is None else title, 1),
         "authors": authors,
         "author_overlap": round(overlap, 2),
         "year_difference": year,
@@ -341,6 +343,7 @@ def compare(a: Keys, b: Keys) -> PairResult:
 
 
 def _compare(a: Keys, b: Keys) -> PairResult:
+    quick = None
     if a.doi != b.doi or not a.doi:
         if (a.pmid != b.pmid or not a.pmid) and a.title and b.title:
             quick = _title(a, b)
@@ -348,7 +351,7 @@ def _compare(a: Keys, b: Keys) -> PairResult:
                 return PairResult(NOT_DUPLICATE, round(quick / 100 * 0.6, 3),
                                   f"titles only {quick:.0f}% alike", {"title": round(quick, 1)},
                                   conflict=True)
-    ev = evidence(a, b)
+    ev = evidence(a, b, quick)
     title = ev["title"]
     support, against = _support(ev), _against(ev)
     refusal = _hard_refusal(a, b, ev)

@@ -10,7 +10,6 @@ stronger agreement can override.
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -65,9 +64,7 @@ def title_change(a: Keys, b: Keys) -> str | None:
     ('chloroquine'/'hydroxychloroquine', 'hyperglycaemia'/'hypoglycaemia')."""
     if not a.title or not b.title or a.title_key == b.title_key:
         return None
-    words_a, words_b = Counter(a.title.split()), Counter(b.title.split())
-    only_a = list((words_a - words_b).elements())
-    only_b = list((words_b - words_a).elements())
+    only_a, only_b = sorted(a.words - b.words), sorted(b.words - a.words)
     if not only_a or not only_b or len(only_a) > 3 or len(only_b) > 3:
         return None  # a word added or dropped, or titles too different to be one change
     numbers_a = [w for w in only_a if _numeral(w)]
@@ -210,7 +207,8 @@ def doi_relation(a: str, b: str) -> str:
     return "different"
 
 
+_PREPRINT_PREFIXES = tuple(sorted(p + "/" if "/" not in p else p for p in _PREPRINT_REGISTRANTS))
+
+
 def _preprint(doi: str) -> bool:
-    registrant = doi.split("/", 1)[0]
-    return registrant in _PREPRINT_REGISTRANTS or any(
-        doi.startswith(prefix) for prefix in _PREPRINT_REGISTRANTS if "/" in prefix)
+    return doi.startswith(_PREPRINT_PREFIXES)

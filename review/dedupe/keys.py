@@ -107,8 +107,8 @@ def simple(text: str | None) -> str:
 def is_placeholder(title: str | None) -> bool:
     """A title that names no work: a spreadsheet error ('#NAME?', '#VALUE!'), a placeholder
     ('[No title]', 'Untitled', 'N/A') or nothing but punctuation."""
-    if not title:
-        return False
+    if not title or len(title) > 60:
+        return False  # placeholders are short; a long title is a title
     stripped = title.strip()
     return bool(_PLACEHOLDER.match(stripped)) or not any(ch.isalnum() for ch in stripped)
 
@@ -221,8 +221,19 @@ def _surname_words(author: str) -> tuple[str, ...]:
     return tuple(simple(author).split())
 
 
+@lru_cache(maxsize=200_000)
 def _surname(author: str) -> str:
     return "".join(_surname_words(author))
+
+
+@lru_cache(maxsize=50_000)
+def _journal(name: str | None) -> str:
+    return simple(name)
+
+
+@lru_cache(maxsize=50_000)
+def _journal_words(journal: str) -> tuple[str, ...]:
+    return tuple(w for w in journal.split() if w not in _JOURNAL_STOP)
 
 
 def _compounds(authors: list[str]) -> tuple[tuple[str, str, str], ...]:
@@ -242,6 +253,7 @@ class Keys:
     main: str  # the title before a subtitle (':', ' - '), which some databases drop
     alternative: str  # a title given in brackets: the original of a translated title
     word_count: int  # distinct words in the title
+    words: frozenset[str]  # the title's distinct words
     surnames: tuple[str, ...]
     initials: tuple[str, ...]  # first initial per author, beside `surnames`
     compounds: tuple[tuple[str, str, str], ...]  # surnames of several words, see _compounds
@@ -281,8 +293,11 @@ def make_keys(uid: str, record: Record) -> Keys:
     elif bracketed and len(alternative) < len(simple(raw_title)) - 5:
         raw_title = raw_title[: bracketed.start()] + raw_title[bracketed.end():]
     title = simple(raw_title)
-    main = simple(_SUBTITLE.split(raw_title, maxsplit=1)[0])
-    journal = simple(record.journal)
+    subtitle = _SUBTITLE.search(raw_title)
+    main = simple(raw_title[: subtitle.start()]) if subtitle else title
+    words = frozenset(title.split())
+    journal = _journal(record.journal)
+    names = [(_surname(a), a) for a in record.authors]
     filled = sum(1 for name in NORMALISED_FIELDS if getattr(record, name) not in (None, "", []))
     return Keys(
         uid=uid,
@@ -290,13 +305,14 @@ def make_keys(uid: str, record: Record) -> Keys:
         title_key=title.replace(" ", ""),
         main=main if main != title and len(main.split()) >= 3 else "",
         alternative=alternative,
-        word_count=len(set(title.split())),
-        surnames=tuple(s for s in (_surname(a) for a in record.authors) if s),
-        initials=tuple(_initial(a) for a in record.authors if _surname(a)),
+        word_count=len(words),
+        words=words,
+        surnames=tuple(surname for surname, _ in names if surname),
+        initials=tuple(_initial(a) for surname, a in names if surname),
         compounds=_compounds(record.authors),
         year=record.year,
         journal=journal,
-        journal_words=tuple(w for w in journal.split() if w not in _JOURNAL_STOP),
+        journal_words=_journal_words(journal),
         volume=_volume(record.volume, record.year),
         issue=_issue(record.issue) or _volume_issue(record.volume),
         page=_number(record.pages_start),
