@@ -64,7 +64,8 @@ def title_change(a: Keys, b: Keys) -> str | None:
     ('chloroquine'/'hydroxychloroquine', 'hyperglycaemia'/'hypoglycaemia')."""
     if not a.title or not b.title or a.title_key == b.title_key:
         return None
-    only_a, only_b = sorted(a.words - b.words), sorted(b.words - a.words)
+    words_a, words_b = set(a.title.split()), set(b.title.split())
+    only_a, only_b = sorted(words_a - words_b), sorted(words_b - words_a)
     if not only_a or not only_b or len(only_a) > 3 or len(only_b) > 3:
         return None  # a word added or dropped, or titles too different to be one change
     numbers_a = [w for w in only_a if _numeral(w)]

@@ -221,7 +221,6 @@ def _surname_words(author: str) -> tuple[str, ...]:
     return tuple(simple(author).split())
 
 
-@lru_cache(maxsize=200_000)
 def _surname(author: str) -> str:
     return "".join(_surname_words(author))
 
@@ -253,7 +252,6 @@ class Keys:
     main: str  # the title before a subtitle (':', ' - '), which some databases drop
     alternative: str  # a title given in brackets: the original of a translated title
     word_count: int  # distinct words in the title
-    words: frozenset[str]  # the title's distinct words
     surnames: tuple[str, ...]
     initials: tuple[str, ...]  # first initial per author, beside `surnames`
     compounds: tuple[tuple[str, str, str], ...]  # surnames of several words, see _compounds
@@ -295,7 +293,6 @@ def make_keys(uid: str, record: Record) -> Keys:
     title = simple(raw_title)
     subtitle = _SUBTITLE.search(raw_title)
     main = simple(raw_title[: subtitle.start()]) if subtitle else title
-    words = frozenset(title.split())
     journal = _journal(record.journal)
     names = [(_surname(a), a) for a in record.authors]
     filled = sum(1 for name in NORMALISED_FIELDS if getattr(record, name) not in (None, "", []))
@@ -305,8 +302,7 @@ def make_keys(uid: str, record: Record) -> Keys:
         title_key=title.replace(" ", ""),
         main=main if main != title and len(main.split()) >= 3 else "",
         alternative=alternative,
-        word_count=len(words),
-        words=words,
+        word_count=len(set(title.split())),
         surnames=tuple(surname for surname, _ in names if surname),
         initials=tuple(_initial(a) for surname, a in names if surname),
         compounds=_compounds(record.authors),
