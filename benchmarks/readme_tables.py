@@ -110,8 +110,13 @@ def dedup_table(results: Path = RESULTS) -> str:
                          f"{s['uncertain']} ({_share(s['uncertain'], s['records'])})",
                          seconds, peak])
         header = ["Set", "Records", "Sensitivity", "Specificity", "Precision", "Pairwise F1",
-                  "False merges", "Uncertain pairs (% of records)", "Time (s)", "Peak MB"]
-        return [table(header, rows)]
+                  "False merges", "Pairs for a person (% of records)", "Time (s)", "Peak MB"]
+        pooled = result["figures"].get("pooled")
+        summary = (f"Pooled over these labelled sets: sensitivity {pooled['sensitivity']:.4f} "
+                   f"(pairs left for a person counted as missed), {pooled['false_merges']} "
+                   f"false merges, {pooled['for_a_person']} pairs for a person."
+                   if pooled else "")
+        return [table(header, rows), summary]
     return _rendered("dedup", "dedup.py --scale 80000", results, render)
 
 

@@ -100,7 +100,7 @@ def test_title_without_its_subtitle_and_a_translated_title() -> None:
                 "protocol for a qualitative study", year="2018", doi=None), "protocol"),
     (dict(doi="10.5555/asr.2019.0999", year="2020"), "different DOIs"),
     (dict(pages="530-41", doi=None, authors=["Hale, Ruth"]),
-     "different pages in one journal volume"),
+     "pages 512-527 and 530-541 do not overlap in one journal issue"),
     (dict(pmid="91234567"), "different PubMed ids"),
     (dict(year="2015", doi=None), "years apart"),
 ])
@@ -138,8 +138,8 @@ def test_shared_doi_with_a_different_title_is_an_error_not_a_merge() -> None:
 
 @pytest.mark.parametrize(("other", "reason"), [
     (dict(doi="10.5555/asr.2019.0999"), "everything matches but the DOIs differ"),
-    (dict(pages="530-41", doi=None), "different pages in one journal volume, but title and "
-                                     "authors are identical"),
+    (dict(pages="530-41", doi=None), "pages 512-527 and 530-541 do not overlap in one journal "
+                                     "issue, but title and authors are identical"),
 ])
 def test_identical_but_for_one_field_waits_for_a_person(other: dict, reason: str) -> None:
     result, why = outcome(rec(), rec(**other))
@@ -255,6 +255,232 @@ def test_every_pair_keeps_its_evidence() -> None:
     assert result.evidence["title"] == 100.0
     assert result.evidence["authors"] == "same" and result.evidence["pages"] == "same"
     assert result.evidence["doi"] == "missing" and result.evidence["journal"] == "same"
+
+
+# --- companion papers, two DOIs, titles that name no work -------------------------------------
+# Each pair below is one group's two works that agree on authors, journal, volume, issue and
+# year; each rule must keep them apart and say why in the evidence a person sees, while its
+# control (the same pair without the difference) still merges.
+
+COMPANION = dict(title="Sodium-glucose cotransporter 2 inhibition and plaque stability in "
+                       "diabetic mice", authors=["Terashima, Keiko", "Hollis, Mark", "Ngata, R."],
+                 journal="Atherosclerosis", volume="241", issue="2", doi=None, year="2015")
+
+
+def companion(**fields: object) -> Record:
+    return rec(**{**COMPANION, **fields})
+
+
+def judged(a: Record, b: Record) -> tuple[str, str, list[str]]:
+    result = compare(make_keys("a", a), make_keys("b", b))
+    return result.outcome, result.reason, result.evidence.get("different_works", [])
+
+
+def test_adjacent_page_ranges_in_one_issue_are_two_articles() -> None:
+    first = companion(title=COMPANION["title"] + ": plaque composition", pages="112-119")
+    second = companion(title=COMPANION["title"] + ": plaque composition over time",
+                       pages="120-127")
+    result, why, evidence = judged(first, second)
+    assert result == NOT_DUPLICATE, why
+    assert evidence == ["pages 112-119 and 120-127 do not overlap in one journal issue"]
+    assert judged(first, companion(title=second.title, pages="112-19"))[0] == DUPLICATE
+    # identical titles on adjacent pages: never merged, a person checks for a typing error
+    result, why, _ = judged(companion(pages="112-119"), companion(pages="120-127"))
+    assert result == UNCERTAIN and "do not overlap" in why
+
+
+def test_two_article_numbers_in_one_volume_are_two_articles() -> None:
+    a = companion(title=COMPANION["title"] + ": a histology study", pages="e0143396")
+    b = companion(title=COMPANION["title"] + ": an imaging study", pages="e0143397")
+    result, _, evidence = judged(a, b)
+    assert result == NOT_DUPLICATE
+    assert evidence == ["article numbers 143396 and 143397 differ in one journal issue"]
+
+
+def test_two_dois_of_one_publisher_are_two_works() -> None:
+    a = companion(pages=None, doi="10.1016/j.atherosclerosis.2015.05.012")
+    b = companion(pages=None, doi="10.1016/j.atherosclerosis.2015.05.031")
+    result, why, evidence = judged(a, b)
+    assert result != DUPLICATE and "DOIs" in why
+    assert evidence == ["different DOIs of one publisher (10.1016/j.atherosclerosis.2015.05.012,"
+                        " 10.1016/j.atherosclerosis.2015.05.031)"]
+    assert judged(a, companion(pages=None, doi=a.doi))[0] == DUPLICATE
+
+
+@pytest.mark.parametrize(("first", "second", "relation"), [
+    ("10.1101/2020.03.14.20035220", "10.1016/j.atherosclerosis.2015.05.012", "version"),
+    ("10.1002/14651858.CD004123.pub2", "10.1002/14651858.CD004123.pub3", "version"),
+    ("10.1371/journal.pone.0143396.g001", "10.1371/journal.pone.0143396", "component"),
+])
+def test_a_preprint_or_version_pair_is_not_two_works(first: str, second: str,
+                                                     relation: str) -> None:
+    result = compare(make_keys("a", companion(pages="112-19", doi=first)),
+                     make_keys("b", companion(pages="112-19", doi=second)))
+    assert result.evidence["doi"] == relation
+    assert "different_works" not in result.evidence
+    # a preprint and its article, two versions: one study, two reports, for a person
+    assert result.outcome == (DUPLICATE if relation == "component" else UNCERTAIN)
+
+
+def test_a_doi_from_another_publisher_on_one_page_range_is_misattached() -> None:
+    a = companion(pages="112-119", doi="10.1016/j.atherosclerosis.2015.05.012")
+    b = companion(pages="112-119", doi="10.4161/onci.29029")
+    result, why, _ = judged(a, b)
+    assert result == DUPLICATE and "wrong record" in why
+    assert judged(a, companion(pages=None, doi="10.4161/onci.29029"))[0] != DUPLICATE
+
+
+@pytest.mark.parametrize(("first", "second", "expected"), [
+    ("Part 1", "Part 2", "different parts of a series (part 1 against part 2)"),
+    ("Part II", "Part III", "different parts of a series (part 2 against part 3)"),
+    ("Part A", "Part B", "different parts of a series (part A against part B)"),
+])
+def test_part_numbers_and_letters_are_different_works(first: str, second: str,
+                                                      expected: str) -> None:
+    a = companion(title=f"{COMPANION['title']}. {first}: plaque composition")
+    b = companion(title=f"{COMPANION['title']}. {second}: plaque composition")
+    result, why, _ = judged(a, b)
+    assert result == NOT_DUPLICATE and why == expected
+    # a shared DOI (one issue's DOI given to both) does not override a part number
+    assert judged(companion(title=a.title, doi="10.5555/x"),
+                  companion(title=b.title, doi="10.5555/x"))[0] == NOT_DUPLICATE
+    assert judged(a, companion(title=a.title))[0] == DUPLICATE
+
+
+def test_taking_part_is_no_part_number() -> None:
+    a = companion(title="Taking part: a qualitative study of carers in cardiac rehabilitation")
+    b = companion(title="Taking part - a qualitative study of carers in cardiac rehabilitation")
+    assert make_keys("a", a).part is None
+    assert judged(a, b)[0] == DUPLICATE
+
+
+@pytest.mark.parametrize(("first", "second", "said"), [
+    ("Empagliflozin and plaque stability in vitro", "Empagliflozin and plaque stability in vivo",
+     "'vitro' against 'vivo'"),
+    ("Chloroquine blocks autophagy in atherosclerotic plaque macrophages",
+     "Hydroxychloroquine blocks autophagy in atherosclerotic plaque macrophages",
+     "'hydroxy' added"),
+    ("Hyperglycaemia and plaque stability in diabetic mice after carotid ligation",
+     "Hypoglycaemia and plaque stability in diabetic mice after carotid ligation",
+     "'hyper' against 'hypo'"),
+    ("Plaque stability in type 1 diabetic mice after carotid ligation",
+     "Plaque stability in type 2 diabetic mice after carotid ligation", "'1' against '2'"),
+    ("Plaque stability in diabetic mice after carotid ligation II",
+     "Plaque stability in diabetic mice after carotid ligation III", "'ii' against 'iii'"),
+    ("Liraglutide and plaque stability in diabetic mice after carotid ligation",
+     "Semaglutide and plaque stability in diabetic mice after carotid ligation",
+     "'liraglutide' against 'semaglutide'"),
+    ("Plaque stability in diabetic men after carotid endarterectomy",
+     "Plaque stability in diabetic women after carotid endarterectomy", "'men' against 'women'"),
+])
+def test_one_study_changing_word_keeps_titles_apart(first: str, second: str, said: str) -> None:
+    result, why, evidence = judged(companion(title=first), companion(title=second))
+    assert result == NOT_DUPLICATE and said in why
+    assert any(said in line for line in evidence)
+    # the same DOI on both: one record is wrong, a person decides
+    shared = judged(companion(title=first, doi="10.5555/x"),
+                    companion(title=second, doi="10.5555/x"))
+    assert shared[0] == UNCERTAIN and said in shared[1]
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("Haemoglobin A1c and plaque stability in diabetic mice",
+     "Hemoglobin A1c and plaque stability in diabetic mice"),  # spelling
+    ("Oesophageal plaque stability in diabetic mice after ligation",
+     "Esophageal plaque stability in diabetic mice after ligation"),
+    ("Plaque phenotypes in diabetic mice after carotid ligation",
+     "Plaque phonotypes in diabetic mice after carotid ligation"),  # a typing error
+    ("Amyloid-β deposition and plaque stability in diabetic mice",
+     "Amyloid-ß deposition and plaque stability in diabetic mice"),  # ß typed for β
+    ("TNF-α and plaque stability in diabetic mice after ligation",
+     "TNF-alpha and plaque stability in diabetic mice after ligation"),
+    ("Plaque stabilities in diabetic mice after carotid ligation",
+     "Plaque stability in diabetic mice after carotid ligation"),
+])
+def test_spellings_are_not_study_changing_words(first: str, second: str) -> None:
+    result, why, evidence = judged(companion(title=first, pages="112-19"),
+                                   companion(title=second, pages="112-19"))
+    assert result == DUPLICATE and not evidence, why
+
+
+@pytest.mark.parametrize("placeholder", ["#NAME?", "#VALUE!", "#REF!", "#N/A", "[No title]",
+                                         "[No title available]", "Untitled", "N/A", "???",
+                                         "#DIV/0!"])
+def test_a_placeholder_title_is_never_merged_on_other_fields(placeholder: str) -> None:
+    from review.dedupe.keys import is_placeholder
+    assert is_placeholder(placeholder)
+    a = companion(title=placeholder, pages="112-119")
+    other_work = companion(title=placeholder, pages="112-119")  # two works, both titles lost
+    result, why, evidence = judged(a, other_work)
+    assert result != DUPLICATE and "placeholder" in why and "placeholder" in evidence[0]
+    assert judged(a, companion(pages="112-119"))[0] != DUPLICATE
+    # only a shared identifier merges it
+    assert judged(companion(title=placeholder, doi="10.5555/x"),
+                  companion(doi="10.5555/x"))[0] == DUPLICATE
+    assert judged(companion(title=placeholder, pmid="26012345"),
+                  companion(pmid="26012345"))[0] == DUPLICATE
+
+
+def test_real_titles_are_not_placeholders() -> None:
+    from review.dedupe.keys import is_placeholder
+    for title in ("NA+/K+ ATPase in the kidney", "Title IX and sport", "N/A: a novel agent",
+                  "Untitled: art therapy in dementia", "Null results in trials"):
+        assert not is_placeholder(title), title
+
+
+def test_companion_papers_do_not_chain_through_a_copy() -> None:
+    """Part 1 has a copy without pages; part 2 must not join them through it."""
+    part_1 = companion(title=COMPANION["title"] + ". Part 1: composition", pages="112-119")
+    copy = companion(title=COMPANION["title"] + ". Part 1: composition", pages=None)
+    part_2 = companion(title=COMPANION["title"] + ". Part 2: composition", pages="120-127")
+    result = deduplicate([part_1, copy, part_2], ["p1", "copy", "p2"])
+    assert result.group[0] == result.group[1] != result.group[2]
+
+
+# --- titles in other scripts and bracketed titles ----------------------------------------------
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("Платформенная занятость: масштабы и признаки неустойчивости",
+     "ПЛАТФОРМЕННАЯ ЗАНЯТОСТЬ. МАСШТАБЫ И ПРИЗНАКИ НЕУСТОЙЧИВОСТИ"),
+    ("零工工作者感知算法控制：概念化、测量与服务绩效影响验证",
+     "零工工作者感知算法控制: 概念化、测量与服务绩效影响验证"),
+    ("플랫폼 노동시장의 구직기간 단축 결정요인: 웹크롤링과 생존모형을 이용한 분석",
+     "플랫폼 노동시장의 구직기간 단축 결정요인 - 웹크롤링과 생존모형을 이용한 분석"),
+])
+def test_titles_in_other_scripts_are_compared(first: str, second: str) -> None:
+    assert make_keys("a", rec(title=first)).title
+    assert outcome(rec(title=first, doi=None), rec(title=second, doi=None))[0] == DUPLICATE
+    assert outcome(rec(title=first, doi=None),
+                   rec(title="Занятость на платформах в Украине", doi=None))[0] == NOT_DUPLICATE
+
+
+def test_a_wholly_bracketed_title_is_the_title() -> None:
+    """MEDLINE brackets the English title of a foreign-language article; a language note
+    after it ('[Japanese]') is no title."""
+    bracketed = rec(title="[Protective effects of incretin on atherosclerosis in diabetic "
+                          "mice]. [Japanese]", doi=None)
+    assert make_keys("a", bracketed).title == ("protective effects of incretin on "
+                                               "atherosclerosis in diabetic mice")
+    plain = rec(title="Protective effects of incretin on atherosclerosis in diabetic mice")
+    assert outcome(bracketed, plain)[0] == DUPLICATE
+
+
+def test_an_article_number_in_the_issue_field_is_no_issue() -> None:
+    """PLoS One exports that put 'e0143396' in the issue, or '10 (11)' in the volume, must not
+    split the copies of one article by 'different issues'."""
+    base = dict(journal="PLoS One", pages="e0143396", doi=None, volume="10", issue="11")
+    a = rec(**base)
+    b = rec(**{**base, "pages": None, "volume": "10 (11) (no pagination)",
+               "issue": "e0143396", "doi": "10.1371/journal.pone.0143396"})
+    c = rec(**{**base, "doi": "10.1371/journal.pone.0143396"})
+    assert make_keys("b", b).issue == "11"
+    assert deduplicate([a, b, c], ["a", "b", "c"]).groups == 1
+
+
+def test_a_journal_doi_is_no_evidence() -> None:
+    issn = rec(doi="10.1002/(ISSN)1744-4292")
+    assert make_keys("a", issn).doi == ""
+    assert outcome(issn, rec())[0] == DUPLICATE
 
 
 # --- clustering -------------------------------------------------------------------------------

@@ -99,8 +99,12 @@ def test_dedup_table_shows_accuracy_for_labelled_sets_only(tmp_path: Path) -> No
                  "records": 80000, "sensitivity": 0.9, "specificity": 0.9, "precision": 0.9,
                  "pair_f1": 0.9, "FP": 7, "uncertain": 100, "read_s": 9.0, "dedupe_s": 20.5,
                  "peak_mb": 1004.2}
-    write(tmp_path, "dedup", {"sets": [labelled, synthetic]}, "dedup.py --scale 80000")
+    pooled = {"sensitivity": 0.99757, "TP": 3694, "FN": 9, "false_merges": 0, "for_a_person": 21}
+    write(tmp_path, "dedup", {"sets": [labelled, synthetic], "pooled": pooled},
+          "dedup.py --scale 80000")
     out = readme_tables.dedup_table(tmp_path)
+    assert ("Pooled over these labelled sets: sensitivity 0.9976 (pairs left for a person "
+            "counted as missed), 0 false merges, 21 pairs for a person.") in out
     assert ("| ASySD Diabetes | 1,845 | 0.997 | 1.000 | 1.000 | 0.996 | 0 | 14 (0.76%) | 0.6 "
             "| 63 |") in out
     assert "| Synthetic, 80,000 records | 80,000 | – | – | – | – | – | – | 29.5 | 1,004 |" in out

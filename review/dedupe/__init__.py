@@ -17,7 +17,7 @@ from review.dedupe.keys import Keys, make_keys
 from review.dedupe.merge import merge_group
 from review.records import Record
 
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 
 __all__ = ["DUPLICATE", "ENGINE_VERSION", "NOT_DUPLICATE", "UNCERTAIN", "DedupeResult",
            "ScoredPair", "deduplicate", "merge_group"]

@@ -13,6 +13,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from review.dedupe.differences import disjoint_pages, doi_relation, title_change
 from review.dedupe.keys import Keys
 
 DUPLICATE = "duplicate"
@@ -42,6 +43,13 @@ def _issue(a: str, b: str) -> str:
     if a.startswith("m") != b.startswith("m"):
         return "same" if a and b and a.lstrip("m") == b.lstrip("m") else "missing"
     return _same(a, b)
+
+
+def _misplaced_issue(a: Keys, b: Keys) -> bool:
+    """One record's issue is the other's article number (some exports put it in the issue
+    field): no evidence either way."""
+    return bool(a.issue and b.issue and a.issue != b.issue
+                and (a.issue == b.page or b.issue == a.page))
 
 
 def _authors(a: Keys, b: Keys) -> tuple[str, float]:
@@ -133,8 +141,10 @@ def _journal(a: Keys, b: Keys) -> str:
 
 
 def _pages(a: Keys, b: Keys) -> str:
-    """'same' first page, 'close' (overlapping ranges: a typo or an off-by-one), 'different',
-    or 'missing' (also when one is an article number and the other a printed page)."""
+    """'same' first page, 'close' (overlapping ranges: two copies with a typo in the last
+    page; or, where a last page is missing, first pages one apart), 'different' (ranges that
+    do not overlap, adjacent ones included: 112-119 and 120-127 are two articles), or
+    'missing' (also when one is an article number and the other a printed page)."""
     if not a.page or not b.page or a.locator != b.locator:
         return "missing"
     if a.page == b.page:
@@ -143,6 +153,10 @@ def _pages(a: Keys, b: Keys) -> str:
         return "same"
     if not a.locator and a.page.isdigit() and b.page.isdigit():
         a_start, b_start = int(a.page), int(b.page)
+        if a.page_end.isdigit() and b.page_end.isdigit():
+            if a_start <= int(b.page_end) and b_start <= int(a.page_end):
+                return "close"
+            return "different"
         a_end = int(a.page_end) if a.page_end.isdigit() else a_start
         b_end = int(b.page_end) if b.page_end.isdigit() else b_start
         if a_start <= b_end + 1 and b_start <= a_end + 1:
@@ -175,19 +189,21 @@ def _title(a: Keys, b: Keys) -> float:
     return score
 
 
-def evidence(a: Keys, b: Keys) -> dict[str, Any]:
+def evidence(a: Keys, b: Keys, title: float | None = None) -> dict[str, Any]:
+    """Field by field, what the two records share; `title` is the titles' similarity when the
+    caller has it already."""
     authors, overlap = _authors(a, b)
     year = "missing" if a.year is None or b.year is None else abs(a.year - b.year)
     return {
-        "title": round(_title(a, b), 1),
+        "title": round(_title(a, b) if title is None else title, 1),
         "authors": authors,
         "author_overlap": round(overlap, 2),
         "year_difference": year,
         "journal": _journal(a, b),
         "volume": _same(a.volume, b.volume),
-        "issue": _issue(a.issue, b.issue),
+        "issue": _issue(a.issue, b.issue) if not _misplaced_issue(a, b) else "missing",
         "pages": _pages(a, b),
-        "doi": _same(a.doi, b.doi),
+        "doi": doi_relation(a.doi, b.doi),
         "pmid": _same(a.pmid, b.pmid),
     }
 
@@ -219,6 +235,10 @@ def _soft_refusal(a: Keys, b: Keys, ev: dict[str, Any]) -> str | None:
                 return f"a recurring title ({a.title!r}) in a different {name}"
         if ev["year_difference"] == 1:
             return f"a recurring title ({a.title!r}) in another year"
+    if ev["journal"] in ("same", "abbreviation") and ev["volume"] == "different" \
+            and ev["year_difference"] == 1:
+        return f"another volume of one journal, a year apart ({a.volume}, {b.volume}): a " \
+               "recurring title, or a conference abstract and the later article"
     if ev["journal"] in ("same", "abbreviation") and ev["volume"] == "same":
         if ev["pages"] == "different" and not (_distinctive(a) and ev["authors"] == "same"
                                                and ev["title"] >= 98):
@@ -270,7 +290,60 @@ def _against(ev: dict[str, Any]) -> int:
     return points
 
 
+def _companions(a: Keys, b: Keys, ev: dict[str, Any]) -> list[str]:
+    """What marks two records as companion papers or two works despite alike fields: pages
+    that do not overlap in one journal volume, a title changed in a number, a label or a
+    study-changing word, two DOIs of one publisher."""
+    found = []
+    if ev["journal"] in ("same", "abbreviation") and (
+            ev["volume"] == "same" or ev["volume"] == "missing" and ev["year_difference"] == 0):
+        pages = disjoint_pages(a, b)
+        if pages:
+            where = "issue" if ev["issue"] == "same" else "volume"
+            found.append(f"{pages} in one journal {where}")
+    if ev["title"] >= 60:
+        change = title_change(a, b)
+        if change:
+            found.append(change)
+    if ev["doi"] == "different":
+        found.append(f"different DOIs of one publisher ({a.doi}, {b.doi})")
+    return found
+
+
+def _placeholder(a: Keys, b: Keys, ev: dict[str, Any], score: float) -> PairResult:
+    """A placeholder title ('#NAME?', '[No title]') names no work: only a shared identifier
+    merges it; all other fields agreeing leaves it to a person; never merged on them."""
+    which = "both titles are" if a.placeholder and b.placeholder else "one title is"
+    note = f"{which} a placeholder or a spreadsheet error ('#NAME?', '[No title]'), not a title"
+    ev = {**ev, "title": 0.0, "different_works": [note]}
+    if ev["doi"] == "same" or ev["pmid"] == "same":
+        name = "DOI" if ev["doi"] == "same" else "PubMed id"
+        return PairResult(DUPLICATE, score, f"same {name}; {note}", ev)
+    if _support(ev) >= 7 and _against(ev) == 0 and ev["authors"] == "same":
+        return PairResult(UNCERTAIN, score, f"authors, journal, volume, issue and pages agree, "
+                          f"but {note}", ev)
+    return PairResult(NOT_DUPLICATE, score, f"{note}: only a shared DOI or PubMed id could "
+                      "match it", ev, conflict=_against(ev) > 0)
+
+
+def _wrong_doi(a: Keys, b: Keys, ev: dict[str, Any]) -> bool:
+    """DOIs of two publishers on records alike in everything else, a full page range of one
+    journal issue included: one DOI is attached to the wrong record (a database's error), as
+    one publisher's journal issue holds one article on those pages."""
+    return ev["doi"] == "other registrant" and ev["title"] >= 97 and _same_place(a, b, ev)
+
+
 def compare(a: Keys, b: Keys) -> PairResult:
+    result = _compare(a, b)
+    if result.outcome == DUPLICATE and result.evidence.get("doi") == "version":
+        return PairResult(UNCERTAIN, result.score, f"{result.reason}, but the DOIs are a "
+                          "preprint and its article or two versions of one article: one study "
+                          "in two reports, for a person to decide", result.evidence)
+    return result
+
+
+def _compare(a: Keys, b: Keys) -> PairResult:
+    quick = None
     if a.doi != b.doi or not a.doi:
         if (a.pmid != b.pmid or not a.pmid) and a.title and b.title:
             quick = _title(a, b)
@@ -278,14 +351,37 @@ def compare(a: Keys, b: Keys) -> PairResult:
                 return PairResult(NOT_DUPLICATE, round(quick / 100 * 0.6, 3),
                                   f"titles only {quick:.0f}% alike", {"title": round(quick, 1)},
                                   conflict=True)
-    ev = evidence(a, b)
+    ev = evidence(a, b, quick)
     title = ev["title"]
     support, against = _support(ev), _against(ev)
+    refusal = _hard_refusal(a, b, ev)
+    companions = [] if refusal else _companions(a, b, ev)
+    alike = title >= 95 and support >= 5 and against == 0 and _distinctive(a)
+    against += 2 * len(companions)
     score = round(title / 100 * 0.6 + min(support, 8) / 8 * 0.3
                   + (0.1 if ev["doi"] == "same" else 0.0) - against * 0.05, 3)
-    refusal = _hard_refusal(a, b, ev)
+    if companions:
+        ev["different_works"] = companions
     if refusal:
         return PairResult(NOT_DUPLICATE, score, refusal, ev, conflict=True)
+    if a.placeholder or b.placeholder:
+        return _placeholder(a, b, ev, score)
+    identifier = (ev["doi"] == "same" or ev["pmid"] == "same") and title >= 80
+    if companions and not identifier:
+        if companions == [c for c in companions if c.startswith("pages")] \
+                and ev["doi"] == "missing" and title >= 98 and _distinctive(a) \
+                and ev["authors"] == "same":
+            return PairResult(UNCERTAIN, score, f"{companions[0]}, but title and authors are "
+                              "identical: a typing error?", ev, conflict=True)
+        if alike and len(companions) == 1 and ev["doi"] == "different":
+            return PairResult(UNCERTAIN, score, "everything matches but the DOIs differ", ev,
+                              conflict=True)
+        return PairResult(NOT_DUPLICATE, score, "companion papers or two works: "
+                          + "; ".join(companions), ev, conflict=True)
+    if companions:  # a shared DOI or PubMed id against them: one of the records is wrong
+        name = "DOI" if ev["doi"] == "same" else "PubMed id"
+        return PairResult(UNCERTAIN, score, f"same {name}, but " + "; ".join(companions), ev,
+                          conflict=True)
     if ev["doi"] != "same" and (refusal := _soft_refusal(a, b, ev)):
         return PairResult(NOT_DUPLICATE, score, refusal, ev, conflict=True)
     if ev["doi"] != "same" and ev["pages"] == "different" and ev["volume"] == "same" \
@@ -304,8 +400,12 @@ def compare(a: Keys, b: Keys) -> PairResult:
                           f"({title:.0f}% alike): a DOI shared in error", ev, conflict=True)
     if ev["pmid"] == "same" and title >= 80:
         return PairResult(DUPLICATE, score, "same PubMed id and matching title", ev)
-    if ev["doi"] == "different":
-        if title >= 95 and support >= 5 and against == 0 and _distinctive(a):
+    if _wrong_doi(a, b, ev):
+        return PairResult(DUPLICATE, score, "title, authors and one page range of one journal "
+                          f"issue agree; the DOIs are two publishers' ({a.doi}, {b.doi}), so "
+                          "one of them is attached to the wrong record", ev)
+    if ev["doi"] == "other registrant":
+        if alike:
             return PairResult(UNCERTAIN, score, "everything matches but the DOIs differ", ev)
         return PairResult(NOT_DUPLICATE, score, f"different DOIs ({a.doi}, {b.doi})", ev,
                           conflict=True)

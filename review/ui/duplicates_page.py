@@ -38,7 +38,8 @@ def _side_by_side(store: Store, pair: dict) -> None:
         [{"Field": name.replace("_", " "), f"Record {a['id']}": _value(a, name),
           f"Record {b['id']}": _value(b, name)} for name in _SHOWN])
     st.dataframe(table, hide_index=True, width="stretch")
-    evidence = pd.DataFrame([{"Field": k.replace("_", " "), "Match": str(v)}
+    evidence = pd.DataFrame([{"Field": k.replace("_", " "),
+                              "Match": "; ".join(v) if isinstance(v, list) else str(v)}
                              for k, v in pair["evidence"].items()])
     st.caption(f"Rules: {pair['outcome']} (score {pair['score']:.2f}). {pair['reason']}")
     with st.expander("Evidence, field by field"):
