@@ -87,6 +87,20 @@ def test_each_search_with_its_details_and_counts(review, tmp_path: Path) -> None
     assert files[0]["query"] == EMBASE_QUERY and files[0]["platform"] == "Ovid"
 
 
+def test_a_previous_version_is_not_a_search(review, tmp_path: Path) -> None:
+    """Its included reports are not records identified: the appendix leaves them out, and a
+    search's unique records stay unique though the previous version holds one of them."""
+    previous = tmp_path / "version-1.ris"
+    previous.write_text(BATCH_B.split("\n\n")[1], encoding="utf-8")  # the text-line study
+    import_and_deduplicate(review, [previous], SourceInfo("Version 1 (2021)", "previous"),
+                           actor="lead")
+    _two_searches(review, tmp_path)
+    report = search_report(review)
+    assert [s.source for s in report.searches] == ["Embase", "PubMed"]
+    assert (report.records, report.after_deduplication) == (8, 6)
+    assert report.searches[1].unique == 2
+
+
 def test_records_not_yet_deduplicated_are_not_counted_as_deduplicated(review,
                                                                       tmp_path: Path) -> None:
     import_and_deduplicate(review, [OVID], SourceInfo("Embase", "database"), actor="lead",

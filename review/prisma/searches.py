@@ -29,7 +29,7 @@ from review.importing import SourceInfo
 from review.project import review_info
 from review.store import Store
 from review.store import schema as t
-from review.store.records import audit
+from review.store.records import PREVIOUS, audit
 from review.tabular import render
 
 APPENDIX_FORMATS = (".csv", ".md")
@@ -104,11 +104,14 @@ def _key(row: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def search_report(store: Store) -> SearchReport:
-    """Every search (files imported together count once), in the order they were imported."""
+    """Every search (files imported together count once), in the order they were imported.
+    A previous version's included reports are not a search: left out, so the appendix's total
+    is PRISMA's records identified."""
     rows, members = _memberships(store)
     runs: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in rows:
-        runs.setdefault(_key(row), []).append(row)
+        if row["kind"] != PREVIOUS:
+            runs.setdefault(_key(row), []).append(row)
     found_by: dict[int, set[tuple[Any, ...]]] = defaultdict(set)  # group -> searches
     for key, files in runs.items():
         for row in files:
