@@ -184,6 +184,7 @@ def _email_free(store: Store, conn: Connection, email: str | None, own_id: int |
 ENDED_PASSWORD = "password changed"
 ENDED_DISABLED = "disabled"
 ENDED_ROLE = "role changed"
+ENDED_EMAIL = "email changed"  # a single sign-on identity no longer stands for this person
 
 
 def end_sessions(store: Store, conn: Connection, reviewer_id: int, reason: str, *, actor: str,
@@ -212,8 +213,9 @@ def _change(store: Store, name: str, actor: str | Reviewer, action: str,
             values: dict[str, Any], shown: dict[str, Any] | None = None, *,
             keep_session: int | None = None) -> Reviewer:
     """Update one reviewer's row and audit it with before and after (`shown` replaces values
-    that must not be logged, such as a password hash). A new password, disabling and a change
-    of role end the person's open sessions (but `keep_session`)."""
+    that must not be logged, such as a password hash). A new password, disabling, a change of
+    role and a change of email (the single sign-on identity) end the person's open sessions
+    (but `keep_session`)."""
     table = t.reviewers
     with store.write() as conn:
         who = _actor_name(store, conn, actor)
@@ -245,6 +247,8 @@ def _change(store: Store, name: str, actor: str | Reviewer, action: str,
         elif "role" in values and (values["role"], bool(values.get("resolver"))) != (
                 row.role, bool(row.resolver)):
             reason = ENDED_ROLE
+        elif "email" in values and values["email"] != row.email:
+            reason = ENDED_EMAIL
         if reason is not None:
             end_sessions(store, conn, row.id, reason, actor=who, keep=keep_session)
         found = reviewer_by_id(store, conn, row.id)

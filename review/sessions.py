@@ -52,6 +52,8 @@ PASSWORD_CHANGED = ("Your password was changed since you signed in, so every ses
 SIGNED_OUT = "You signed out (in this tab or another one). Sign in again to go on."
 ROLE_CHANGED = ("Your role in this review was changed, so your sessions ended. Sign in again "
                 "to go on with the new role.")
+EMAIL_CHANGED = ("Your email address in this review was changed, so your sessions ended. Sign "
+                 "in again to go on.")
 ENDED = "Your session has ended. Sign in again to go on."
 
 COOKIE = "review_session"  # the browser's cookie: the session id and its signature
@@ -64,7 +66,8 @@ _TIME = "%Y-%m-%dT%H:%M:%S.%fZ"  # as review.store.utc_now writes times
 ENDED_SIGN_OUT = "signed out"
 ENDED_IDLE = "idle"
 _REASONS = {ENDED_SIGN_OUT: SIGNED_OUT, accounts.ENDED_PASSWORD: PASSWORD_CHANGED,
-            accounts.ENDED_DISABLED: DISABLED, accounts.ENDED_ROLE: ROLE_CHANGED}
+            accounts.ENDED_DISABLED: DISABLED, accounts.ENDED_ROLE: ROLE_CHANGED,
+            accounts.ENDED_EMAIL: EMAIL_CHANGED}
 
 
 @dataclass(frozen=True, slots=True)

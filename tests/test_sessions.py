@@ -238,14 +238,17 @@ def test_idle_is_counted_from_the_last_use_in_any_tab(store) -> None:
     assert again.session is None and "ended" in again.ended
 
 
-def test_disabling_a_new_password_and_a_role_change_end_every_session(store) -> None:
+def test_disabling_a_new_password_a_role_or_email_change_end_every_session(store) -> None:
     lee, _ = _stored(store, "Lee", "lee-password")  # the lead's own session goes on throughout
     for change, says in (
             (lambda: accounts.set_active(store, "Ana", False, actor="Lee"), "disabled"),
             (lambda: accounts.set_password(store, "Ana", "ana-new-password", actor="Lee"),
              "password was changed"),
             (lambda: accounts.set_role(store, "Ana", "observer", actor="Lee"),
-             "role in this review was changed")):
+             "role in this review was changed"),
+            (lambda: accounts.set_email(store, "Ana", "ana@example.net", actor="Lee"),
+             "email address in this review was changed")):
+        accounts.set_email(store, "Ana", "ana@example.org", actor="Lee")
         accounts.set_active(store, "Ana", True, actor="Lee")
         accounts.set_password(store, "Ana", "ana-password", actor="Lee")
         accounts.set_role(store, "Ana", "reviewer", actor="Lee")
@@ -259,7 +262,7 @@ def test_disabling_a_new_password_and_a_role_change_end_every_session(store) -> 
         assert says in resume(store, cookie, now=T0 + 2, minutes=60).ended
         assert check_session(store, lee, now=T0 + 2, minutes=60).session is not None
         assert _audited(store, "end sessions")[-1]["sessions"] == [by_password.id, by_email.id]
-    # changing nothing that matters (the same role again, an email) ends nothing
+    # changing nothing that matters (the same role or email again) ends nothing
     accounts.set_role(store, "Ana", "observer", actor="Lee")
     kept, _ = _stored(store)
     accounts.set_role(store, "Ana", "observer", actor="Lee")

@@ -337,8 +337,11 @@ def check_identities(p: Prisma) -> Prisma:
             (p.previous_reports > 0) != (p.previous_studies > 0)):
         raise PrismaIdentityError(
             "every study of the previous version has at least one report",
-            f"{p.previous_studies} previous studies from {p.previous_reports} reports (the "
-            "number of studies stated on import cannot exceed the reports)")
+            f"{p.previous_studies} previous studies were stated on import, but the previous "
+            f"version's reports are {p.previous_reports} after deduplication (copies among "
+            "them were merged into one work): if a merge is wrong, part it with 'review "
+            "duplicates split GROUP' ('review duplicates --groups' lists them); if it is "
+            "right, the stated number of studies is too high")
     if p.duplicates_of_previous > p.duplicates:
         raise PrismaIdentityError(
             "duplicates of previous reports are duplicates",
