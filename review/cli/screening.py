@@ -233,12 +233,15 @@ def undo(person: str, stage: str | None, db: str | None) -> None:
 
 
 @click.command()
-@_person_option("--as", "A lead or third reviewer (others may not see votes).")
+@_person_option("--as", "A lead or third reviewer sees every vote; a reviewer, the conflicts "
+                        "they voted in, with their own vote only.")
 @_stage_option
 @format_option
 @db_option
 def conflicts(person: str, stage: str | None, fmt: str, db: str | None) -> None:
-    """Records whose votes disagree, with every vote (for a lead or third reviewer)."""
+    """Records whose votes disagree, with every vote (for a lead or third reviewer).
+
+    A reviewer who voted in a conflict sees it too, with their own vote only."""
     rows = []
     for c in conflict_service.conflicts(Store.open(db), person, stage):
         summary = "; ".join(f"{v['reviewer']}: {v['decision']}"
