@@ -139,3 +139,32 @@ def test_a_thread_follows_its_work_when_a_person_joins_duplicates(db_url: str,
         assert sorted(c.body for c in discussion.thread(store, record, by="Lead")) == [
             "about record 3", "about record 9"]
     store.close()
+
+
+def test_review_discuss_on_the_command_line(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from review.cli.main import main
+
+    db = str(tmp_path / "review.db")
+    store = build(db, tmp_path)
+    cast_vote(store, "Ana", 1, "include")
+    cast_vote(store, "Ben", 1, "exclude")
+    store.close()
+    monkeypatch.delenv("REVIEW_USER", raising=False)
+
+    def run(*args: str, code: int = 0):  # noqa: ANN202
+        result = CliRunner().invoke(main, [*args, "--db", db])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    run("discuss", "1", "--as", "Ana", "--post", "The forum has moderators.")
+    out = run("discuss", "1", "--as", "Lead", "--post", "Then include.", "--format", "json")
+    assert [(c["by"], c["comment"]) for c in json.loads(out)] == [
+        ("Ana", "The forum has moderators."), ("Lead", "Then include.")]
+    assert "The forum has moderators." in run("discuss", "1", "--as", "Ben")
+    refused = run("discuss", "1", "--as", "Cleo", "--stage", "full_text", code=1)
+    assert "has no conflict at full texts" in refused
+    assert "Ana did not vote on this record" in run("discuss", "2", "--as", "Ana", code=1)
