@@ -488,7 +488,9 @@ def test_conflicts_side_by_side_and_resolved(team_db: Path, monkeypatch) -> None
     app = _signed_in(team_db, monkeypatch, "Lee", "conflicts")
     assert app.header[0].value == "Titles and abstracts: record 1"
     assert "**Conflict 1 of 1**" in [m.value for m in app.markdown]
-    assert app.subheader[0].value.startswith("&lt;script&gt;")  # the title, escaped
+    # the record (title as its heading, escaped) with its abstract, open
+    [record] = [m.value for m in app.markdown if m.value.startswith("### ")]
+    assert record.startswith("### &lt;script&gt;") and "&lt;b&gt;not bold" in record
     markdown = [m.value for m in app.markdown]
     assert "**Ana**: include" in markdown and "**Ben**: exclude" in markdown
     assert "Note: &lt;i&gt;fits&lt;/i&gt;" in markdown  # a note is untrusted text too
