@@ -296,27 +296,36 @@ def _recluster(store: Store, conn: Connection, group_ids: Sequence[int]) -> None
 def decide_pair(store: Store, pair_id: int, decision: str, *,
                 actor: str | Reviewer) -> dict[str, Any]:
     """A person confirms (same work: the groups join) or rejects (different works: they part)."""
-    if decision not in ("confirm", "reject"):
-        raise ReviewError(f"unknown decision {decision!r}; use confirm or reject")
-    pairs, links = t.duplicate_pairs, t.record_groups
+    _check_decision(decision)
     with store.write() as conn:
         actor = _lead(store, conn, actor)
-        row = conn.execute(sa.select(pairs).where(pairs.c.id == pair_id)).mappings().first()
-        if row is None:
-            raise ReviewError(f"no duplicate pair {pair_id}; 'review duplicates' lists them")
-        status = CONFIRMED if decision == "confirm" else REJECTED
-        conn.execute(pairs.update().where(pairs.c.id == pair_id).values(
-            status=status, decided_by=actor, decided_at=utc_now()))
-        records = [row["record_a"], row["record_b"]]
-        group_ids = sorted({g for (g,) in conn.execute(sa.select(links.c.group_id).where(
-            links.c.record_id.in_(records)))})
-        _recluster(store, conn, group_ids)
-        _sync_screening(store, conn, actor=actor, only=group_ids + _groups_now(
-            store, conn, records))
-        audit(store, conn, actor=actor, action=f"duplicate pair {status}", entity="duplicate pair",
-              entity_id=str(pair_id), detail={"before": row["status"], "after": status,
-                                              "records": [row["record_a"], row["record_b"]]})
-        return dict(conn.execute(sa.select(pairs).where(pairs.c.id == pair_id)).mappings().one())
+        return _decide(store, conn, pair_id, decision, actor)
+
+
+def _check_decision(decision: str) -> None:
+    if decision not in ("confirm", "reject"):
+        raise ReviewError(f"unknown decision {decision!r}; use confirm or reject")
+
+
+def _decide(store: Store, conn: Connection, pair_id: int, decision: str,
+            actor: str) -> dict[str, Any]:
+    pairs, links = t.duplicate_pairs, t.record_groups
+    row = conn.execute(sa.select(pairs).where(pairs.c.id == pair_id)).mappings().first()
+    if row is None:
+        raise ReviewError(f"no duplicate pair {pair_id}; 'review duplicates' lists them")
+    status = CONFIRMED if decision == "confirm" else REJECTED
+    conn.execute(pairs.update().where(pairs.c.id == pair_id).values(
+        status=status, decided_by=actor, decided_at=utc_now()))
+    records = [row["record_a"], row["record_b"]]
+    group_ids = sorted({g for (g,) in conn.execute(sa.select(links.c.group_id).where(
+        links.c.record_id.in_(records)))})
+    _recluster(store, conn, group_ids)
+    _sync_screening(store, conn, actor=actor, only=group_ids + _groups_now(
+        store, conn, records))
+    audit(store, conn, actor=actor, action=f"duplicate pair {status}", entity="duplicate pair",
+          entity_id=str(pair_id), detail={"before": row["status"], "after": status,
+                                          "records": [row["record_a"], row["record_b"]]})
+    return dict(conn.execute(sa.select(pairs).where(pairs.c.id == pair_id)).mappings().one())
 
 
 def split_group(store: Store, group_id: int, *, actor: str | Reviewer) -> list[int]:
@@ -398,3 +407,126 @@ def list_groups(store: Store, *, min_size: int = 2) -> list[dict[str, Any]]:
     rows = [{"group": g, "size": len(m), "kept": kept.get(g), "records": m}
             for g, m in members.items() if len(m) >= min_size]
     return sorted(rows, key=lambda r: (-r["size"], r["group"]))
+
+
+# --- the Duplicates page: pages of pairs, field-by-field differences, decisions on a set ---
+
+SAME, DIFFERS, MISSING = "same", "differs", "missing"
+COMPARED = ("title", "authors", "year", "journal", "volume", "issue", "pages", "doi")
+
+
+@dataclass(frozen=True, slots=True)
+class PairsPage:
+    pairs: list[dict[str, Any]]  # each with `together`: both records are in one group now
+    total: int
+    page: int  # 1-based, clamped to the pages there are
+    pages: int
+    size: int
+
+
+def _pairs_query(status: str | None) -> sa.Select:
+    pairs, records, sources, links = t.duplicate_pairs, t.records, t.sources, t.record_groups
+    a, b = records.alias("a"), records.alias("b")
+    sa_, sb = sources.alias("sa"), sources.alias("sb")
+    ga, gb = links.alias("ga"), links.alias("gb")
+    query = (sa.select(pairs, a.c.title.label("title_a"), b.c.title.label("title_b"),
+                       a.c.year.label("year_a"), b.c.year.label("year_b"),
+                       sa_.c.name.label("source_a"), sb.c.name.label("source_b"),
+                       ga.c.group_id.label("group_a"), gb.c.group_id.label("group_b"))
+             .join(a, a.c.id == pairs.c.record_a).join(b, b.c.id == pairs.c.record_b)
+             .join(sa_, sa_.c.id == a.c.source_id).join(sb, sb.c.id == b.c.source_id)
+             .outerjoin(ga, ga.c.record_id == pairs.c.record_a)
+             .outerjoin(gb, gb.c.record_id == pairs.c.record_b))
+    if status:
+        query = query.where(pairs.c.status == status)
+    return query
+
+
+def pairs_page(store: Store, *, status: str | None = None, page: int = 1,
+               size: int = 25) -> PairsPage:
+    """One page of pairs, strongest first (every pair is on some page), with the number of
+    pairs and pages; a page past the end gives the last one."""
+    if size < 1:
+        raise ReviewError(f"a page holds at least one pair, not {size}")
+    pairs = t.duplicate_pairs
+    counted = sa.select(sa.func.count()).select_from(pairs)
+    if status:
+        counted = counted.where(pairs.c.status == status)
+    with store.read() as conn:
+        total = conn.execute(counted).scalar_one()
+        pages = max(1, -(-total // size))
+        page = min(max(page, 1), pages)
+        query = (_pairs_query(status).order_by(pairs.c.score.desc(), pairs.c.id)
+                 .limit(size).offset((page - 1) * size))
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    for row in rows:
+        row["together"] = row["group_a"] is not None and row["group_a"] == row["group_b"]
+    return PairsPage(rows, total, page, pages, size)
+
+
+def _norm(text: str) -> str:
+    return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
+
+
+def field_value(row: dict[str, Any], name: str) -> str:
+    """A record's field as shown to a person (authors joined, pages as a range)."""
+    if name == "pages":
+        start, end = row.get("pages_start"), row.get("pages_end")
+        return f"{start}-{end}" if start and end else (start or "")
+    value = row.get(name)
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def compare_fields(a: dict[str, Any], b: dict[str, Any],
+                   names: Sequence[str] = COMPARED) -> list[dict[str, str]]:
+    """Field by field: `same` (equal once case, punctuation and spacing are set aside; a DOI
+    without its resolver prefix), `differs`, or `missing` (absent from one record or both)."""
+    rows = []
+    for name in names:
+        left, right = field_value(a, name), field_value(b, name)
+        if not left.strip() or not right.strip():
+            verdict = MISSING
+        else:
+            x, y = _norm(left), _norm(right)
+            if name == "doi":
+                x, y = (_norm(v.lower().removeprefix("https://doi.org/")) for v in (left, right))
+            verdict = SAME if x == y else DIFFERS
+        rows.append({"field": name, "a": left, "b": right, "verdict": verdict})
+    return rows
+
+
+def decide_pairs(store: Store, pair_ids: Sequence[int], decision: str, *,
+                 actor: str | Reviewer) -> list[dict[str, Any]]:
+    """One decision on a set of pairs, in one transaction (all land or none), each pair in the
+    audit log plus one entry for the set. "Same work" is refused, for the whole set, on a pair
+    whose records were already in one group: there is nothing to join (a person who thinks
+    they are different works rejects the pair instead)."""
+    _check_decision(decision)
+    ids = sorted(set(pair_ids))
+    if not ids:
+        raise ReviewError("choose at least one pair")
+    pairs, links = t.duplicate_pairs, t.record_groups
+    with store.write() as conn:
+        actor = _lead(store, conn, actor)
+        found = {r.id: r for r in conn.execute(
+            sa.select(pairs.c.id, pairs.c.record_a, pairs.c.record_b).where(pairs.c.id.in_(ids)))}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise ReviewError("no duplicate pair " + ", ".join(map(str, missing))
+                              + "; nothing was decided")
+        if decision == "confirm":
+            members = {r for row in found.values() for r in (row.record_a, row.record_b)}
+            group = dict(conn.execute(sa.select(links.c.record_id, links.c.group_id)
+                                      .where(links.c.record_id.in_(sorted(members)))).all())
+            together = [i for i in ids if group.get(found[i].record_a) is not None
+                        and group.get(found[i].record_a) == group.get(found[i].record_b)]
+            if together:
+                raise ReviewError("pair " + ", ".join(map(str, together)) + " is already one "
+                                  "work (its records are in one group); nothing was decided")
+        decided = [_decide(store, conn, i, decision, actor) for i in ids]
+        audit(store, conn, actor=actor, action="duplicate pairs decided together",
+              entity="duplicate pair", entity_id=None,
+              detail={"decision": decision, "pairs": ids})
+        return decided

@@ -123,8 +123,9 @@ def test_two_reviewers_conflict_and_the_lead_resolves(session, team: Path,  # no
 
     lee = session().sign_in("Lee")
     lee.page.get_by_role("link", name="Conflicts").click()
-    expect(lee.page.get_by_role("heading", name="Titles and abstracts (1)")).to_be_visible(
+    expect(lee.page.get_by_role("heading", name="Titles and abstracts: record 1")).to_be_visible(
         timeout=15_000)
+    expect(lee.page.get_by_text("Conflict 1 of 1")).to_be_visible()
     expect(lee.page.get_by_text("Ana: include")).to_be_visible()
     expect(lee.page.get_by_text("Ben: exclude")).to_be_visible()
     lee.page.get_by_text("Include", exact=True).click()  # the Decision radio

@@ -284,7 +284,7 @@ def test_change_own_vote_is_logged_until_resolved(review) -> None:
     cast_vote(review, "Ana", 1, "include")  # a vote in conflict may still change: now agreed
     assert state(review, 1)["outcome"] == "include"
     cast_vote(review, "Ana", 1, "exclude")
-    resolve(review, 1, "exclude", by="Lead", reason="Out of scope on reading")
+    resolve(review, 1, "exclude", by="Lead", reason="Clinical setting")
     with pytest.raises(ReviewError, match="can no longer change: its conflict has been resolved"):
         cast_vote(review, "Ana", 1, "include")
     with pytest.raises(ReviewError, match="can no longer be undone"):
@@ -358,12 +358,15 @@ def test_disagreement_is_a_conflict_a_lead_resolves_with_a_reason(review) -> Non
 
 def test_third_reviewer_resolves_only_conflicts_they_did_not_vote_in(review) -> None:
     both(review, 1, "include", "exclude")
-    with pytest.raises(AccessError, match="only a lead or a designated third reviewer"):
-        conflicts(review, "Ana")
+    # a reviewer who voted sees the conflict with their own vote only, and cannot settle it
+    [mine] = conflicts(review, "Ana")
+    assert [v["reviewer"] for v in mine.votes] == ["Ana"]
     with pytest.raises(AccessError):
         resolve(review, 1, "include", by="Ana")
     assert [c.record_id for c in conflicts(review, "Cleo")] == [1]
-    resolve(review, 1, "exclude", by="Cleo", reason="Clinical service")
+    with pytest.raises(ReviewError, match="unknown exclusion reason 'Clinical service'"):
+        resolve(review, 1, "exclude", by="Cleo", reason="Clinical service")
+    resolve(review, 1, "exclude", by="Cleo", reason="clinical setting")
     # a conflict the third reviewer voted in: they may not settle it, a lead may
     cast_vote(review, "Cleo", 2, "include")
     cast_vote(review, "Ana", 2, "exclude")
@@ -595,7 +598,11 @@ def test_blinding_nothing_a_reviewer_calls_shows_another_reviewers_vote(review) 
     outputs.append(cast_vote(review, "Ana", 5, "include"))
     outputs.append(cast_vote(review, "Ana", 2, "include", note="changed my mind"))
     outputs.append(progress(review, by="Ana"))
-    for call in (lambda: conflicts(review, "Ana"), lambda: agreement(review, by="Ana"),
+    # the conflicts Ana voted in (to discuss them) carry her own vote only
+    mine = conflicts(review, "Ana")
+    assert {v["reviewer"] for c in mine for v in c.votes} == {"Ana"}
+    outputs.append([asdict(c) for c in mine])
+    for call in (lambda: agreement(review, by="Ana"),
                  lambda: export_decisions(review, by="Ana"),
                  lambda: export_decisions(review, by="Ana", include_pending=True),
                  lambda: resolve(review, 2, "include", by="Ana")):
@@ -613,7 +620,8 @@ def test_blinding_nothing_a_reviewer_calls_shows_another_reviewers_vote(review) 
     assert SECRET not in text
     assert "Unmoderated online forum" not in text
     assert '"setting": "no"' not in text
-    # waiting (open) and conflict look the same to a voter
+    # waiting (open) and conflict look the same in a voter's own list (the Conflicts page and
+    # its discussion tell a voter of a conflict once every vote is in, never how others voted)
     statuses = {v["record_id"]: v["status"] for v in my_votes(review, "Ana")}
     assert statuses[3] == "exclude (votes)"
     assert statuses[4] == "include (votes)"

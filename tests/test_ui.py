@@ -188,7 +188,8 @@ def test_navigation_follows_the_role() -> None:
     def titles(role: str, resolver: bool = False) -> list[str]:
         return [p.title for p in pages_for(Reviewer(1, "x", role, resolver, True))]
 
-    assert titles("reviewer") == ["Screen", "Full text", "Records", "Progress", "Extraction"]
+    assert titles("reviewer") == ["Screen", "Full text", "Conflicts", "Records", "Progress",
+                                  "Extraction"]
     assert titles("reviewer", resolver=True) == ["Screen", "Full text", "Conflicts", "Records",
                                                  "Progress", "Extraction"]
     assert titles("lead") == ["Screen", "Full text", "Conflicts", "Records", "Progress",
@@ -197,8 +198,8 @@ def test_navigation_follows_the_role() -> None:
     assert titles("observer") == ["Progress", "PRISMA"]
 
 
-@pytest.mark.parametrize("page", ["duplicates", "import_exports", "move_in", "conflicts",
-                                  "tables", "prisma", "accounts"])
+@pytest.mark.parametrize("page", ["duplicates", "import_exports", "move_in", "tables",
+                                  "prisma", "accounts"])
 def test_lead_pages_are_not_open_to_a_reviewer(team_db: Path, monkeypatch, page: str) -> None:
     app = _signed_in(team_db, monkeypatch, "Ana")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
@@ -485,8 +486,11 @@ def test_conflicts_side_by_side_and_resolved(team_db: Path, monkeypatch) -> None
                         criteria={"peer_support": "yes"})
     screening.cast_vote(store, "Ben", 1, "exclude", origin="test")
     app = _signed_in(team_db, monkeypatch, "Lee", "conflicts")
-    assert app.header[0].value == "Titles and abstracts (1)"
-    assert app.subheader[0].value.startswith("Record 1: &lt;script&gt;")
+    assert app.header[0].value == "Titles and abstracts: record 1"
+    assert "**Conflict 1 of 1**" in [m.value for m in app.markdown]
+    # the record (title as its heading, escaped) with its abstract, open
+    [record] = [m.value for m in app.markdown if m.value.startswith("### ")]
+    assert record.startswith("### &lt;script&gt;") and "&lt;b&gt;not bold" in record
     markdown = [m.value for m in app.markdown]
     assert "**Ana**: include" in markdown and "**Ben**: exclude" in markdown
     assert "Note: &lt;i&gt;fits&lt;/i&gt;" in markdown  # a note is untrusted text too
@@ -511,12 +515,12 @@ def test_fulltext_conflict_needs_a_listed_reason(fulltext_db: Path, monkeypatch)
     screening.cast_vote(store, "Ben", 2, "exclude", stage="full_text", note=store_note,
                         reason="Not peer support")
     app = _signed_in(fulltext_db, monkeypatch, "Lee", "conflicts")
-    assert app.header[0].value == "Full texts (1)"
+    assert app.header[0].value == "Full texts: record 2"
     assert "Reason: Not peer support" in [m.value for m in app.markdown]
     _widget(app.radio, "Decision").set_value("exclude")
     _click(app, "Resolve")
     assert "needs a reason from the protocol's list" in app.error[0].value
-    _widget(app.selectbox, "Exclusion reason (for exclude)").set_value("Not peer support")
+    _widget(app.selectbox, "Exclusion reason (for exclude; needed)").set_value("Not peer support")
     _click(app, "Resolve")
     assert app.success[0].value == "Record 2 resolved: exclude."
     with store.read() as conn:
@@ -613,7 +617,7 @@ def test_import_page_names_file_and_line_of_an_error(team_db: Path, monkeypatch)
     app.file_uploader[0].upload("broken.ris", broken.encode(), "text/plain")
     _widget(app.text_input, "Source name").input("Embase")
     _click(app, "Import")
-    assert app.error[0].value.startswith("broken.ris, line 3")
+    assert app.error[0].value.startswith("broken\\.ris, line 3")
     store = Store.open(team_db)
     from review.store import records as store_records
 
@@ -992,7 +996,7 @@ def test_import_refuses_a_file_over_the_limit_with_a_clear_message(team_db: Path
 
     monkeypatch.setattr(import_page, "MAX_MB", 1)
     app = _signed_in(team_db, monkeypatch, "Lee", "import_exports")
-    assert app.file_uploader[0].proto.type == [f".{t}" for t in import_page.TYPES]
+    assert app.file_uploader[0].proto.max_upload_size_mb == 1
     big = ("TY  - JOUR\nTI  - " + "x" * 2_000_000 + "\nER  - \n").encode()
     app.file_uploader[0].upload("huge <export>.ris", big, "text/plain")
     _widget(app.text_input, "Source name").input("Embase")

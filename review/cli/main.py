@@ -48,6 +48,7 @@ LAZY_COMMANDS = {
         "conflicts": "Records whose votes disagree, with every vote (for a lead or third "
                      "reviewer).",
         "resolve": "Resolve the conflict on RECORD.",
+        "discuss": "The discussion of the conflict on RECORD (and --post to add to it).",
         "agreement": "Percent agreement and Cohen's kappa per stage and per reviewer pair "
                      "(before resolution).",
         "progress": "Screening progress per stage and per reviewer.",

@@ -24,6 +24,7 @@ from review.cli.common import _actor, _Group, db_option, format_option
 from review.errors import ReviewError
 from review.screening import agreement as agreement_service
 from review.screening import conflicts as conflict_service
+from review.screening import discussion as discussion_service
 from review.screening import fulltext as fulltext_service
 from review.screening import votes as screening
 from review.screening import why
@@ -233,12 +234,15 @@ def undo(person: str, stage: str | None, db: str | None) -> None:
 
 
 @click.command()
-@_person_option("--as", "A lead or third reviewer (others may not see votes).")
+@_person_option("--as", "A lead or third reviewer sees every vote; a reviewer, the conflicts "
+                        "they voted in, with their own vote only.")
 @_stage_option
 @format_option
 @db_option
 def conflicts(person: str, stage: str | None, fmt: str, db: str | None) -> None:
-    """Records whose votes disagree, with every vote (for a lead or third reviewer)."""
+    """Records whose votes disagree, with every vote (for a lead or third reviewer).
+
+    A reviewer who voted in a conflict sees it too, with their own vote only."""
     rows = []
     for c in conflict_service.conflicts(Store.open(db), person, stage):
         summary = "; ".join(f"{v['reviewer']}: {v['decision']}"
@@ -257,7 +261,8 @@ def conflicts(person: str, stage: str | None, fmt: str, db: str | None) -> None:
 @click.option("--decision", required=True, type=click.Choice(["include", "exclude"]))
 @click.option("--by", "person", required=True, metavar="NAME", help="The lead or third reviewer.")
 @_stage_option
-@click.option("--reason", help="Why; an exclusion at full text takes a reason from the protocol.")
+@click.option("--reason", help="An exclusion's reason, from the protocol's list (needed at full "
+                              "text); for an inclusion, why in your words.")
 @click.option("--note", help="Free text kept with the resolution.")
 @db_option
 def resolve(record_id: int, decision: str, person: str, stage: str | None, reason: str | None,
@@ -266,6 +271,24 @@ def resolve(record_id: int, decision: str, person: str, stage: str | None, reaso
     row = conflict_service.resolve(Store.open(db), record_id, decision, by=person, stage=stage,
                             reason=reason, note=note)
     click.echo(f"Record {record_id} at {row['stage']}: {decision} (resolved by {person}).")
+
+
+@click.command()
+@click.argument("record_id", metavar="RECORD", type=int)
+@_person_option("--as", "Who voted in the conflict, the third reviewer or a lead.")
+@_stage_option
+@click.option("--post", "text", metavar="TEXT", help="Add this comment to the thread first.")
+@format_option
+@db_option
+def discuss(record_id: int, person: str, stage: str | None, text: str | None, fmt: str,
+            db: str | None) -> None:
+    """The discussion of the conflict on RECORD (and --post to add to it)."""
+    review = Store.open(db)
+    if text is not None:
+        discussion_service.post(review, record_id, text, by=person, stage=stage)
+    rows = [{"at": c.created_at[:16].replace("T", " "), "by": c.author, "comment": c.body}
+            for c in discussion_service.thread(review, record_id, by=person, stage=stage)]
+    click.echo(render(rows, ("at", "by", "comment"), fmt, widths={"comment": 80}), nl=False)
 
 
 @click.command()
@@ -446,7 +469,7 @@ def fulltext_get(record_id: int, out: str, db: str | None) -> None:
     click.echo(f"Wrote {name} ({len(data)} bytes) to {out}.")
 
 
-SCREENING_COMMANDS = (users, reviewers, vote, queue, votes, undo, conflicts, resolve, agreement,
-                      progress, decisions, fulltext)
+SCREENING_COMMANDS = (users, reviewers, vote, queue, votes, undo, conflicts, resolve, discuss,
+                      agreement, progress, decisions, fulltext)
 
 __all__ = ["SCREENING_COMMANDS", "ReviewError"]

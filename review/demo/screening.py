@@ -77,8 +77,8 @@ def seed_screening(store: Store, samples: Path, *, actor: str) -> None:
         cast_vote(store, "Tom", kept[group], tom, origin="demo",
                   note="Setting unclear from the abstract" if group in disagree else None)
     for group in disagree[:2]:
-        resolve(store, kept[group], "exclude", by="Morgan",
-                reason="Abstract describes a hospital service")
+        resolve(store, kept[group], "exclude", by="Morgan", reason="Clinical setting",
+                note="Abstract describes a hospital service")
     reports = [g for g in screened if categories[g] in ("eligible", "grey")]
     mark_not_retrieved(store, kept[reports[0]], "Requested from the authors; no reply",
                        actor="Morgan")

@@ -140,6 +140,11 @@ def _figure(stage: str, a: str | None, b: str | None, labels: list[tuple[str, st
     return Agreement(stage, a, b, len(labels), agreed, percent, cohen_kappa(labels), conflicts)
 
 
+def _role(row: Any) -> str:
+    """A person's role as every page names it (a reviewer who resolves: "third reviewer")."""
+    return "third reviewer" if row.role == "reviewer" and row.resolver else str(row.role)
+
+
 def progress(store: Store, *, by: str | Reviewer) -> dict[str, Any]:
     """Where screening stands: per stage the records in each state, per reviewer their votes
     and what is left in their queue. A plain reviewer gets their own rows only and no stage
@@ -198,6 +203,7 @@ def progress(store: Store, *, by: str | Reviewer) -> dict[str, Any]:
         for st in protocol.stages:
             done = cast.get((st.id, person.id), 0)
             left = waiting[(st.id, person.id)]
-            people_rows.append({"reviewer": person.name, "role": person.role, "stage": st.id,
+            people_rows.append({"reviewer": person.name, "role": _role(person),
+                                "stage": st.id,
                                 "votes": done, "waiting": left, "of": done + left})
     return {"scope": "review" if whole else "own", "stages": stages, "reviewers": people_rows}

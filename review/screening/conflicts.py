@@ -1,5 +1,8 @@
 """Conflicts and their resolution: the one place where other people's votes are shown, to a
-lead or a designated third reviewer, and only for works whose votes already disagree."""
+lead or a designated third reviewer, and only for works whose votes already disagree.
+
+A reviewer who voted in a conflict sees that conflict too (to discuss it: see discussion.py),
+with their own vote only; they do not resolve it."""
 
 from __future__ import annotations
 
@@ -34,14 +37,16 @@ def _resolver(person: Reviewer) -> None:
                           "reviewer sees and resolves conflicts")
 
 
-def conflicts(store: Store, by: str | Reviewer, stage: str | None = None) -> list[Conflict]:
-    """Groups whose votes disagree, with every vote: for a lead or a third reviewer only."""
+def conflicts(store: Store, by: str | Reviewer, stage: str | None = None,
+              pair: tuple[str, str] | None = None) -> list[Conflict]:
+    """Groups whose votes disagree, oldest stage first. A lead or a third reviewer gets every
+    conflict with every vote; a reviewer gets the conflicts they voted in, with their own vote
+    only. `pair` (two reviewers' names) keeps the conflicts both of them voted in."""
     protocol = review_protocol(store)
     state, decisions, groups, records, reviewers = (
         t.screening_state, t.decisions, t.duplicate_groups, t.records, t.reviewers)
     with store.read() as conn:
         person = screener(store, conn, by)
-        _resolver(person)
         query = (sa.select(state.c.group_id, state.c.stage, records.c.id.label("record_id"),
                            records.c.title, records.c.year)
                  .join(groups, groups.c.id == state.c.group_id)
@@ -49,6 +54,10 @@ def conflicts(store: Store, by: str | Reviewer, stage: str | None = None) -> lis
                  .where(state.c.state == CONFLICT).order_by(state.c.stage, state.c.group_id))
         if stage is not None:
             query = query.where(state.c.stage == protocol.stage(stage).id)
+        if not person.can_resolve:
+            query = query.where(sa.exists(sa.select(decisions.c.id).where(
+                decisions.c.group_id == state.c.group_id, decisions.c.stage == state.c.stage,
+                decisions.c.reviewer_id == person.id)))
         found = conn.execute(query).all()
         votes: dict[tuple[int, str], list[dict[str, Any]]] = {}
         ids = [r.group_id for r in found]
@@ -59,16 +68,32 @@ def conflicts(store: Store, by: str | Reviewer, stage: str | None = None) -> lis
                                   .order_by(decisions.c.id)).mappings():
                 votes.setdefault((v["group_id"], v["stage"]), []).append(dict(v))
         order = {s.id: i for i, s in enumerate(protocol.stages)}
-        result = [Conflict(r.group_id, r.record_id, r.stage, r.title, r.year,
-                           votes.get((r.group_id, r.stage), [])) for r in found]
+        result = []
+        for r in found:
+            shown = votes.get((r.group_id, r.stage), [])
+            if pair is not None and not set(pair) <= {v["reviewer"] for v in shown}:
+                continue
+            if not person.can_resolve:  # blinding: a reviewer sees their own vote only
+                shown = [v for v in shown if v["reviewer_id"] == person.id]
+            result.append(Conflict(r.group_id, r.record_id, r.stage, r.title, r.year, shown))
         return sorted(result, key=lambda c: (order.get(c.stage, 99), c.group_id))
+
+
+def reviewer_pairs(found: list[Conflict]) -> list[tuple[str, str]]:
+    """The pairs of reviewers who disagree in these conflicts (names in order), for a filter."""
+    pairs: set[tuple[str, str]] = set()
+    for conflict in found:
+        names = sorted({v["reviewer"] for v in conflict.votes})
+        pairs.update((a, b) for i, a in enumerate(names) for b in names[i + 1:])
+    return sorted(pairs)
 
 
 def resolve(store: Store, record_id: int, decision: str, *, by: str | Reviewer,
             stage: str | None = None, reason: str | None = None,
             note: str | None = None) -> dict[str, Any]:
-    """Settle a conflict. At a stage that needs exclusion reasons, an exclusion takes one from
-    the protocol's list; elsewhere `reason` says why, in the resolver's words."""
+    """Settle a conflict. An exclusion's reason is one from the protocol's list, at every stage
+    (needed where the stage asks for one, optional elsewhere); an inclusion's `reason` says why
+    in the resolver's words."""
     if decision not in (INCLUDE, EXCLUDE):
         raise ReviewError(f"a conflict is resolved as include or exclude, not {decision!r}")
     resolutions, decisions = t.resolutions, t.decisions
@@ -91,7 +116,7 @@ def resolve(store: Store, record_id: int, decision: str, *, by: str | Reviewer,
             raise ReviewError(f"record {record_id} has no conflict at "
                               f"{stage_obj.label.lower()} to resolve")
         reason = (reason or "").strip() or None
-        if decision == EXCLUDE and stage_obj.exclusion_reason_required:
+        if decision == EXCLUDE:  # a reason from the protocol's list, at every stage
             reason, _ = check_vote(protocol, stage_obj, EXCLUDE, reason, None)
         voters = {r for (r,) in conn.execute(sa.select(decisions.c.reviewer_id).where(
             decisions.c.group_id == group_id, decisions.c.stage == stage_obj.id))}

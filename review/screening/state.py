@@ -256,6 +256,11 @@ def sync_groups(store: Store, conn: Connection, protocol: Protocol, *, actor: st
             conn.execute(change.where(fulltexts.c.group_id == old))
             moved = True
         moved = _move_marks(store, conn, old, target) or moved
+        # a conflict's discussion follows the work too (threads are kept whole, never merged
+        # away: a comment is what a person wrote)
+        comments = t.conflict_comments
+        conn.execute(comments.update().where(comments.c.group_id == old)
+                     .values(group_id=target))
         if moved:
             touched.add(target)
     live = set(live_groups(store, conn))

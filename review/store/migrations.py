@@ -559,6 +559,24 @@ def _m0013_highlight_terms(conn: Connection) -> None:
     md.create_all(conn, tables=[md.tables["highlight_terms"]])
 
 
+def _m0014_conflict_discussion(conn: Connection) -> None:
+    """A discussion thread per conflict (a work at a stage): who wrote what, when. Who may read
+    a thread is the service's rule (review/screening/discussion.py), not the table's."""
+    md = sa.MetaData()
+    sa.Table("duplicate_groups", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table("reviewers", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "conflict_comments", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+        sa.Column("stage", sa.String(64), nullable=False),
+        sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.Index("conflict_comments_by_group", "group_id", "stage", "id"),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -573,6 +591,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (11, "labels on works, a lead's bulk exclusions by a rule", _m0011_labels_and_bulk_automation),
     (12, "sessions: server-side, signed-cookie sessions", _m0012_sessions),
     (13, "each reviewer's own highlight terms", _m0013_highlight_terms),
+    (14, "conflict discussion threads", _m0014_conflict_discussion),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

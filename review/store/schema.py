@@ -438,6 +438,19 @@ highlight_terms = sa.Table(
     sa.Column("updated_at", sa.String(32), nullable=False),
 )
 
+# --- conflict discussion (migration 14) -----------------------------------------------------
+
+conflict_comments = sa.Table(
+    "conflict_comments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("duplicate_groups.id"), nullable=False),
+    sa.Column("stage", sa.String(64), nullable=False),
+    sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Index("conflict_comments_by_group", "group_id", "stage", "id"),
+)
+
 REVIEW_TABLES: tuple[sa.Table, ...] = tuple(
     table for table in metadata.sorted_tables if table not in (schema_migrations, sessions))
 """Every table that holds a review's data, parents before children (foreign-key order): what

@@ -20,7 +20,6 @@ from review.ui.session import (
     hand_over,
     leads,
     readers,
-    resolvers,
     screeners,
 )
 from review.ui.web import database_argument
@@ -39,7 +38,7 @@ class NavPage:
 NAV: tuple[NavPage, ...] = (
     NavPage("screen.py", "Screen"),
     NavPage("fulltext.py", "Full text", url_path="full-text"),
-    NavPage("conflicts.py", "Conflicts", resolvers),
+    NavPage("conflicts.py", "Conflicts"),  # a reviewer sees the conflicts they voted in
     NavPage("records.py", "Records"),
     NavPage("progress.py", "Progress", everyone),
     NavPage("duplicates.py", "Duplicates", leads),
@@ -79,7 +78,8 @@ def run() -> None:
     with st.sidebar:
         st.caption("Review")
         st.text(info.title)
-        st.caption(f"Database: {info.database}")
+        if person is not None and person.is_lead:  # where the data lives: for leads only
+            st.caption(f"Database: {info.database}")
         if person is not None:
             st.divider()
             st.text(f"Signed in as {person.name} ({person.describe()})")

@@ -6,6 +6,7 @@ search appendix to download."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import streamlit as st
 
@@ -41,6 +42,20 @@ def too_large(uploads: list) -> str | None:  # noqa: ANN001 (Streamlit's Uploade
             "into several files (most databases export in batches) and import them together.")
 
 
+def not_exports(uploads: list) -> str | None:  # noqa: ANN001 (Streamlit's UploadedFile)
+    """The refusal for files whose type is not one we read (a .png, a .pdf): named, with the
+    types we do read. The widget takes any file, so this message is what a person sees,
+    rather than the browser's silent refusal and an empty upload."""
+    wrong = [u.name for u in uploads if Path(u.name).suffix.lower().lstrip(".") not in TYPES]
+    if not wrong:
+        return None
+    names = ", ".join(md_escape(name) for name in wrong)
+    kinds = ", ".join(f".{t}" for t in TYPES)
+    return (f"Not imported: {names} {'is not an export' if len(wrong) == 1 else 'are not exports'}"
+            f" that review reads. It reads RIS, PubMed/MEDLINE, Web of Science, CSV and BibTeX "
+            f"exports: {md_escape(kinds)}.")
+
+
 def import_page() -> None:
     review = store()
     person = signed_in(leads, "Importing is for the review's leads.")
@@ -53,7 +68,9 @@ def import_page() -> None:
                "the search appendix (PRISMA-S) below.")
     counter = st.session_state.setdefault(f"{PREFIX}-n", 0)
     with st.form(f"{PREFIX}-form-{counter}"):
-        uploads = st.file_uploader("Export file(s)", accept_multiple_files=True, type=TYPES,
+        # any type is taken, so that a wrong file is named in our message (with type=, the
+        # browser drops it and the form would only say that no file was chosen)
+        uploads = st.file_uploader("Export file(s)", accept_multiple_files=True,
                                    max_upload_size=MAX_MB,
                                    help="RIS, PubMed/MEDLINE, Web of Science, Ovid tagged (Ovid's "
                                         "Citavi option), CSV or BibTeX "
@@ -76,7 +93,7 @@ def import_page() -> None:
     if not uploads:
         st.error("Choose at least one export file.")
         return
-    refusal = too_large(uploads)
+    refusal = not_exports(uploads) or too_large(uploads)
     if refusal:
         st.error(refusal)
         return
@@ -87,8 +104,8 @@ def import_page() -> None:
             outcome = import_and_deduplicate(
                 review, [(upload.name, upload.getvalue()) for upload in uploads], source,
                 actor=person)
-    except ReviewError as exc:
-        st.error(str(exc))
+    except ReviewError as exc:  # names the file, which is untrusted text: shown literally
+        st.error(md_escape(str(exc)))
         return
     files = "; ".join(f"{md_escape(f.file_name)} ({f.format}, {f.records} records)"
                       for f in outcome.files)

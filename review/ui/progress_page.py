@@ -24,7 +24,12 @@ from review.ui.stopping_panel import stopping_panel
 _STATES = (("included", "Included"), ("excluded", "Excluded"),
            ("excluded_by_automation", "Excluded by automation"), ("pending", "Waiting for votes"),
            ("conflicts", "In conflict"), ("not_retrieved", "Not retrieved"))
-_COLOURS = ("#2e7d32", "#8d8d8d", "#c4c4c4", "#90caf9", "#ef6c00", "#795548")
+# one colour per decision, the same in every chart (the stage chart's included and excluded
+# states take the include and exclude colours)
+DECISION_COLOURS = {"include": "#2e7d32", "exclude": "#8d8d8d", "maybe": "#f9a825"}
+_COLOURS = (DECISION_COLOURS["include"], DECISION_COLOURS["exclude"], "#c4c4c4", "#90caf9",
+            "#ef6c00", "#795548")
+WAITING, IN_STAGE = "Records waiting for their vote", "Records in stage"
 
 
 def _stages(progress: dict) -> None:
@@ -52,7 +57,7 @@ def _reviewers(progress: dict, labels: dict[str, str], only: str | None = None) 
     st.subheader("Votes per reviewer" if only is None else "Your votes", anchor=False)
     table = pd.DataFrame([{"Reviewer": r["reviewer"], "Role": r["role"],
                            "Stage": labels.get(r["stage"], r["stage"]), "Votes": r["votes"],
-                           "Waiting for them": r["waiting"], "Of": r["of"]} for r in rows])
+                           WAITING: r["waiting"], IN_STAGE: r["of"]} for r in rows])
     st.dataframe(table, hide_index=True, width="stretch")
     if only is None and len(table) and table["Votes"].sum():
         chart = table.pivot_table(index="Reviewer", columns="Stage", values="Votes",
@@ -83,11 +88,18 @@ def _my_decisions(review: Store, person: Reviewer, labels: dict[str, str]) -> No
                      for v in screening.my_votes(review, person))
     if not counts:
         return
-    chart = pd.DataFrame([{"Stage": s, "Decision": d, "Votes": n} for (s, d), n in
-                          counts.items()]).pivot_table(index="Stage", columns="Decision",
-                                                       values="Votes", fill_value=0)
-    st.bar_chart(chart, horizontal=True, stack=True, height=120 + 36 * len(chart),
-                 x_label="", y_label="Your votes")
+    table = pd.DataFrame([{"Stage": s, "Decision": d, "Votes": n}
+                          for (s, d), n in counts.items()])
+    order = list(DECISION_COLOURS)
+    chart = alt.Chart(table).mark_bar().encode(
+        x=alt.X("Votes:Q", stack="zero", title="Your votes"),
+        y=alt.Y("Stage:N", sort=list(labels.values()), title=None),
+        color=alt.Color("Decision:N", sort=order, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=order, range=list(DECISION_COLOURS.values()))),
+        order=alt.Order("order:Q"), tooltip=["Stage", "Decision", "Votes"],
+    ).transform_calculate(order=f"indexof({order!r}, datum.Decision)").properties(
+        height=alt.Step(44))
+    st.altair_chart(chart, width="stretch")
 
 
 def progress_page() -> None:
