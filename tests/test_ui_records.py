@@ -119,3 +119,16 @@ def test_bulk_labelling_and_a_leads_bulk_exclusion(records_db: Path, monkeypatch
     store = Store.open(records_db)
     assert compute(store).excluded_automatic == 0
     store.close()
+
+
+def test_the_tags_as_exported_are_for_leads_only(records_db: Path, monkeypatch) -> None:
+    """An export from another screening tool can carry its reviewers' votes in its notes (as
+    Rayyan's does): a reviewer's record detail leaves the raw tags out, a lead's shows them."""
+    shown = {}
+    for name in ("Ana", "Lee"):
+        app = _signed_in(records_db, monkeypatch, name, "records")
+        _widget(app.number_input, "Open record by ID").set_value(1).run()
+        assert any(m.value == "**Provenance**" for m in app.markdown)
+        shown[name] = [e.label for e in app.expander]
+    assert "Tags as exported" not in shown["Ana"]
+    assert "Tags as exported" in shown["Lee"]

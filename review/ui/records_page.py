@@ -203,8 +203,10 @@ def _show_record(store: Store, person: Reviewer, record_id: int) -> None:
         ]
         st.dataframe(pd.DataFrame(provenance, columns=["Field", "Value"]), hide_index=True,
                      width="stretch")
-        with st.expander("Tags as exported"):
-            st.json(row["raw"], expanded=True)
+        if person.is_lead:  # an export from another screening tool (Rayyan's notes, say)
+            # can carry its reviewers' votes and notes: leads only, so blinding holds
+            with st.expander("Tags as exported"):
+                st.json(row["raw"], expanded=True)
 
 
 def records_page() -> None:
