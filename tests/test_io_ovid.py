@@ -195,7 +195,7 @@ def test_shared_exports_are_taken_for_ovid_tagged_only_when_they_are(exports) ->
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 64])
-def test_streamed_reading_does_not_depend_on_chunk_size(tmp_path: Path, monkeypatch,
+def test_ovid_streamed_reading_does_not_depend_on_chunk_size(tmp_path: Path, monkeypatch,
                                                         chunk: int) -> None:
     crlf = tmp_path / "crlf.ovd"
     crlf.write_bytes(codecs.BOM_UTF8 + _text().replace("\n", "\r\n").encode("utf-8"))
