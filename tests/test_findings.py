@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from review.accounts import AccessError
 from review.audit_trail import audit_rows
 from review.cli.main import main
+from review.demo.build import build_demo
 from review.errors import ReviewError
 from review.extraction.cerqual import assess
 from review.extraction.entries import save_entry
@@ -283,3 +284,17 @@ def test_findings_commands(store, db_url: str, tmp_path: Path) -> None:
     assert (tmp_path / "t" / "cerqual.csv").exists()
     assert "Removed finding 1." in run(db_url, "findings", "remove", "1", "--by", "Lee")
     assert json.loads(run(db_url, "findings", "--format", "json")) == []
+
+
+def test_the_demo_has_assessed_findings(tmp_path: Path) -> None:
+    store = build_demo(tmp_path / "demo.db")
+    found = list_findings(store)
+    assessed = [f for f in found if f.overall is not None]
+    assert len(assessed) >= 3 and len(found) > len(assessed)  # and one still in progress
+    assert all(f.studies and len(f.judgements) == 5 and not f.reassess for f in assessed)
+    assert any(len(f.extracts) >= 2 for f in assessed)
+    built = build_tables(store)
+    assert len(built["findings"].rows) == len(found)
+    assert {row[4] for row in built["findings"].rows} >= {"Moderate confidence",
+                                                          "Low confidence", NOT_ASSESSED}
+    store.close()
