@@ -39,7 +39,7 @@ def _done(message: str) -> None:
 
 
 def _overview(found: list[Finding], labels: dict[int, str]) -> None:
-    rows = [{"No.": n, "Theme": f.theme_label, "Finding": f.statement,
+    rows = [{"No.": n, "Id": f.id, "Theme": f.theme_label, "Finding": f.statement,
              "Studies": "; ".join(labels.get(s, str(s)) for s in f.studies),
              "Components judged": sum(c in f.judgements for c in COMPONENTS),
              "Confidence": CONFIDENCE_LABELS[f.overall.level] if f.overall else "not yet",
