@@ -13,6 +13,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from review.accounts import AccessError
+from review.amendments import amend_protocol
 from review.audit_trail import audit_rows
 from review.cli.main import main
 from review.demo.build import build_demo
@@ -34,7 +35,7 @@ from review.extraction.findings import (
 from review.extraction.reconcile import reconcile
 from review.extraction.tables import NOT_ASSESSED, build_tables
 from review.screening.votes import cast_vote
-from tests.extraction_fixtures import WORKS, included_review
+from tests.extraction_fixtures import WORKS, included_review, protocol_text
 from tests.test_extraction import ALL_YES
 
 FOUR = {"methodological_limitations": ("minor", "One study did not report reflexivity."),
@@ -188,6 +189,17 @@ def test_removing_a_finding_keeps_it_in_the_audit_log(store) -> None:
     gone = audit_rows(store, action="remove finding")[0]["detail"]
     assert gone["statement"] == "Members felt accepted." and gone["studies"] == [1]
     assert gone["judgements"] == {"coherence": {"level": "none", "explanation": "Fits."}}
+
+
+def test_a_theme_with_a_finding_stays_in_the_protocol(store, tmp_path: Path) -> None:
+    add_finding(store, "competition", "Some members compared themselves.", by="Lee")
+    text = protocol_text()
+    start = text.index('id = "competition"')
+    block = text.rindex("[[extraction.themes.risks]]", 0, start)
+    amended = tmp_path / "amended.toml"
+    amended.write_text(text[:block] + text[text.index("[[", start):], encoding="utf-8")
+    with pytest.raises(ReviewError, match=r"themes with data entered must stay: \['competition'\]"):
+        amend_protocol(store, amended, by="Lee", note="fewer risks")
 
 
 def test_the_two_tables(store, tmp_path: Path) -> None:
