@@ -46,6 +46,8 @@ GUARDS: dict[str, tuple[str, frozenset[str], str | None]] = {
     "duplicates.py": ("Duplicates", LEADS, "Deciding duplicates is for the review's leads."),
     "import_exports.py": ("Import", LEADS, "Importing is for the review's leads."),
     "move_in.py": ("Move in", LEADS, "Moving a review in is for the review's leads."),
+    "findings.py": ("Findings", LEADS, "Review findings and their GRADE-CERQual assessments "
+                                       "are written by the review's leads."),
     "tables.py": ("Tables", LEADS, "The evidence tables are exported by the review's leads."),
     "accounts.py": ("Accounts", LEADS, "Accounts are managed by the review's leads."),
 }

@@ -193,13 +193,13 @@ def test_navigation_follows_the_role() -> None:
     assert titles("reviewer", resolver=True) == ["Screen", "Full text", "Conflicts", "Records",
                                                  "Progress", "Extraction"]
     assert titles("lead") == ["Screen", "Full text", "Conflicts", "Records", "Progress",
-                              "Duplicates", "Import", "Move in", "Extraction", "Tables",
-                              "PRISMA", "Accounts"]
+                              "Duplicates", "Import", "Move in", "Extraction", "Findings",
+                              "Tables", "PRISMA", "Accounts"]
     assert titles("observer") == ["Progress", "PRISMA"]
 
 
-@pytest.mark.parametrize("page", ["duplicates", "import_exports", "move_in", "tables",
-                                  "prisma", "accounts"])
+@pytest.mark.parametrize("page", ["duplicates", "import_exports", "move_in", "findings",
+                                  "tables", "prisma", "accounts"])
 def test_lead_pages_are_not_open_to_a_reviewer(team_db: Path, monkeypatch, page: str) -> None:
     app = _signed_in(team_db, monkeypatch, "Ana")
     with pytest.raises(ValueError, match="Could not find a navigation page"):

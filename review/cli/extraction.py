@@ -28,10 +28,14 @@ import click
 
 from review.cli.common import _actor, _Group, db_option, format_option
 from review.errors import InputError, ReviewError
+from review.extraction import cerqual
 from review.extraction import entries as extraction_service
+from review.extraction import findings as findings_service
 from review.extraction import reconcile as reconcile_service
+from review.extraction.cerqual import COMPONENT_LABELS, COMPONENTS, CONFIDENCE_LABELS
 from review.extraction.entries import shown_value
 from review.extraction.export import FORMATS, export
+from review.extraction.findings import Finding
 from review.extraction.quality import appraise
 from review.extraction.rows import entry_rows
 from review.extraction.studies import link_report
@@ -292,7 +296,10 @@ def themes_add(kind: str, theme_id: str, label: str, description: str, person: s
               help="xlsx, docx, md or csv; repeatable. Default: all four.")
 @db_option
 def tables(out: str, formats: tuple[str, ...], db: str | None) -> None:
-    """Write the evidence tables (characteristics, themes, quotes) for a manuscript."""
+    """Write the evidence tables (characteristics, themes, quotes, findings) for a manuscript.
+
+    With review findings, also the summary of qualitative findings and the GRADE-CERQual
+    evidence profile."""
     built = build_tables(Store.open(db))
     for path in export(built.tables, out, formats or FORMATS):
         click.echo(str(path))
@@ -301,6 +308,153 @@ def tables(out: str, formats: tuple[str, ...], db: str | None) -> None:
                + ".")
 
 
-EXTRACTION_COMMANDS = (studies, extract, quality, extraction, themes, tables)
+# --- review findings and GRADE-CERQual ---------------------------------------------------
+
+def _finding_line(found: Finding) -> str:
+    overall = found.overall
+    confidence = CONFIDENCE_LABELS[overall.level].lower() if overall else "not assessed yet"
+    return (f"Finding {found.id} ({found.theme_label}; {len(found.studies)} "
+            f"stud{'y' if len(found.studies) == 1 else 'ies'}; {confidence})")
+
+
+@click.group(cls=_Group, invoke_without_command=True)
+@format_option
+@db_option
+@click.pass_context
+def findings(ctx: click.Context, fmt: str, db: str | None) -> None:
+    """Review findings and their GRADE-CERQual assessments (leads write them)."""
+    if ctx.invoked_subcommand is None:
+        _list_findings(fmt, db)
+
+
+@findings.command(name="list")
+@format_option
+@db_option
+def findings_list(fmt: str, db: str | None) -> None:
+    """Every finding: theme, statement, studies, components judged, overall confidence."""
+    _list_findings(fmt, db)
+
+
+def _list_findings(fmt: str, db: str | None) -> None:
+    rows = [{"id": f.id, "theme": f.theme_id, "statement": f.statement,
+             "studies": ", ".join(map(str, f.studies)),
+             "judged": sum(c in f.judgements for c in COMPONENTS),
+             "confidence": f.overall.level if f.overall else "",
+             "reassess": "; ".join(f.reassess)} for f in findings_service.list_findings(
+                 Store.open(db))]
+    click.echo(render(rows, ("id", "theme", "statement", "studies", "judged", "confidence",
+                             "reassess"), fmt, widths={"statement": 50, "reassess": 30}),
+               nl=False)
+
+
+@findings.command(name="add")
+@click.option("--theme", required=True, help="The theme it belongs to ('review themes list').")
+@click.option("--statement", required=True, help="What the studies show, in a sentence or two.")
+@click.option("--study", "study_ids", multiple=True, type=int,
+              help="An included study behind it; repeatable.")
+@_person("--by", "The lead writing it.")
+@db_option
+def findings_add(theme: str, statement: str, study_ids: tuple[int, ...], person: str,
+                 db: str | None) -> None:
+    """Write a review finding under a theme, with the studies behind it."""
+    found = findings_service.add_finding(Store.open(db), theme, statement, by=person,
+                                         studies=study_ids)
+    click.echo(f"Added {_finding_line(found)}.")
+
+
+@findings.command(name="edit")
+@click.argument("finding_id", metavar="FINDING", type=int)
+@click.option("--statement", help="The new statement.")
+@click.option("--theme", help="Move it to this theme.")
+@_person("--by", "The lead changing it.")
+@db_option
+def findings_edit(finding_id: int, statement: str | None, theme: str | None, person: str,
+                  db: str | None) -> None:
+    """Change a finding's statement or theme."""
+    found = findings_service.edit_finding(Store.open(db), finding_id, by=person,
+                                          statement=statement, theme=theme)
+    click.echo(f"Changed {_finding_line(found)}.")
+
+
+@findings.command(name="link")
+@click.argument("finding_id", metavar="FINDING", type=int)
+@click.option("--study", "study_ids", multiple=True, type=int, required=True,
+              help="An included study; repeatable.")
+@click.option("--remove", is_flag=True, help="Take these studies out instead.")
+@_person("--by", "The lead linking them.")
+@db_option
+def findings_link(finding_id: int, study_ids: tuple[int, ...], remove: bool, person: str,
+                  db: str | None) -> None:
+    """Link included studies to a finding (or take them out with --remove)."""
+    change = findings_service.unlink_studies if remove else findings_service.link_studies
+    found = change(Store.open(db), finding_id, study_ids, by=person)
+    click.echo(f"{_finding_line(found)}: studies {', '.join(map(str, found.studies)) or 'none'}.")
+
+
+@findings.command(name="assess")
+@click.argument("finding_id", metavar="FINDING", type=int)
+@click.option("--judge", "judged", multiple=True, nargs=3,
+              metavar="COMPONENT LEVEL EXPLANATION",
+              help="A component (methodological-limitations, coherence, adequacy, relevance), "
+                   "its concern (none, minor, moderate, serious) and why; repeatable.")
+@click.option("--overall", nargs=2, default=None, metavar="CONFIDENCE EXPLANATION",
+              help='Overall confidence (high, moderate, low, "very low") and why.')
+@click.option("--clear", "cleared", multiple=True, metavar="COMPONENT",
+              help="Take a judgement back (a component, or overall); repeatable.")
+@_person("--by", "The lead judging.")
+@db_option
+def findings_assess(finding_id: int, judged: tuple[tuple[str, str, str], ...],
+                    overall: tuple[str, str] | None, cleared: tuple[str, ...], person: str,
+                    db: str | None) -> None:
+    """Judge a finding with GRADE-CERQual: the four components, then the overall confidence."""
+    components: dict[str, tuple[str, str]] = {}
+    for name, level, why in judged:
+        if cerqual.component(name) in components:
+            raise click.BadParameter(f"{name} is judged twice", param_hint="--judge")
+        components[cerqual.component(name)] = (level, why)
+    found = cerqual.assess(Store.open(db), finding_id, by=person, components=components,
+                           overall=overall, clear=cleared)
+    left = [COMPONENT_LABELS[c].lower() for c in COMPONENTS if c not in found.judgements]
+    click.echo(f"Judged {_finding_line(found)}"
+               + (f"; still to judge: {', '.join(left)}" if left else "") + ".")
+
+
+@findings.command(name="show")
+@click.argument("finding_id", metavar="FINDING", type=int)
+@format_option
+@db_option
+def findings_show(finding_id: int, fmt: str, db: str | None) -> None:
+    """A finding with its studies, the extracts behind it and its judgements."""
+    found = findings_service.get_finding(Store.open(db), finding_id)
+    rows = [{"item": "statement", "value": found.statement},
+            {"item": "theme", "value": f"{found.theme_id} ({found.theme_label})"},
+            {"item": "studies", "value": ", ".join(map(str, found.studies)) or "none"}]
+    if found.dropped:
+        rows.append({"item": "no longer included",
+                     "value": ", ".join(map(str, found.dropped))})
+    rows += [{"item": f"extract: study {e.study_id}", "value": f"{e.quote} ({e.location})"}
+             for e in found.extracts]
+    for cid in (*COMPONENTS, cerqual.OVERALL):
+        judged = found.judgements.get(cid)
+        rows.append({"item": cid, "value": f"{cerqual.level_label(cid, judged.level)}: "
+                                           f"{judged.explanation}" if judged
+                     else "not assessed yet"})
+    if found.reassess:
+        rows.append({"item": "reassess", "value": "; ".join(found.reassess)})
+    click.echo(render(rows, ("item", "value"), fmt, widths={"item": 28, "value": 70}),
+               nl=False)
+
+
+@findings.command(name="remove")
+@click.argument("finding_id", metavar="FINDING", type=int)
+@_person("--by", "The lead removing it.")
+@db_option
+def findings_remove(finding_id: int, person: str, db: str | None) -> None:
+    """Delete a finding and its judgements (the audit log keeps what it said)."""
+    findings_service.remove_finding(Store.open(db), finding_id, by=person)
+    click.echo(f"Removed finding {finding_id}.")
+
+
+EXTRACTION_COMMANDS = (studies, extract, quality, extraction, themes, tables, findings)
 
 __all__ = ["EXTRACTION_COMMANDS"]

@@ -3,6 +3,12 @@ Tom extract five of the included studies independently (the protocol asks for du
 extraction), with a few honest disagreements; Morgan reconciles four of them and leaves the
 fifth waiting on the comparison view. One companion report is linked to a study first.
 
+Then Morgan writes five review findings and judges four of them with GRADE-CERQual (the
+fifth has two components judged, so the pages show a finding in progress). The findings are
+written in our own words from what the project's domain reading reports (a safe place without
+judgement, less isolation, distressing content, warnings, supervision of peer supporters, the
+weight of supporting someone); the judgements follow from the demo studies themselves.
+
 All values and quotes are invented for the demo: short, neutral, non-graphic, and clearly not
 taken from any real paper.
 """
@@ -11,7 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from review.extraction.cerqual import assess
 from review.extraction.entries import save_entry
+from review.extraction.findings import add_finding
 from review.extraction.reconcile import reconcile
 from review.extraction.studies import link_report, list_studies
 from review.store import Store
@@ -109,3 +117,76 @@ def seed_extraction(store: Store, *, actor: str) -> None:
                        answers=_answers(rating), rating=rating, done=True)
         if spec["picks"] is not None:  # Morgan goes with Priya unless a pick says otherwise
             reconcile(store, found.id, by=LEAD, take="Priya", picks=spec["picks"])
+    seed_findings(store, [s.id for s in list_studies(store, actor=actor)][:len(_STUDIES)])
+
+
+# (theme, statement, indexes of the demo studies behind it, components, overall or None)
+_FINDINGS: tuple[tuple[str, str, tuple[int, ...], dict[str, tuple[str, str]],
+                       tuple[str, str] | None], ...] = (
+    ("belonging",
+     "People who took part in peer support described it as a safe place where they were "
+     "accepted without being judged and felt less alone with what they were going through.",
+     (0, 3, 4),
+     {"methodological_limitations": ("minor", "Two of the three studies say little about the "
+                                              "researchers' own position (reflexivity)."),
+      "coherence": ("none", "All three studies describe acceptance and feeling understood, in "
+                            "forums and in a face-to-face group alike."),
+      "adequacy": ("minor", "Three studies; the survey's open answers are short, the "
+                            "interviews and focus groups give fuller accounts."),
+      "relevance": ("minor", "Mostly young people and students; one study is of a "
+                             "face-to-face group, the others of online forums.")},
+     ("moderate", "Consistent across three studies, with minor concerns about methods, the "
+                  "depth of the survey data and how far the samples reach beyond students.")),
+    ("triggering",
+     "Reading other members' posts about their difficulties could leave some people more "
+     "distressed than before.",
+     (1,),
+     {"methodological_limitations": ("moderate", "An analysis of forum posts: the writers "
+                                                 "could not be asked what they meant, and "
+                                                 "reflexivity is not reported."),
+      "coherence": ("minor", "The posts point the same way, though few describe it."),
+      "adequacy": ("serious", "One study, and only a handful of posts on this."),
+      "relevance": ("minor", "One charity's moderated forum in the UK.")},
+     ("low", "Downgraded mainly for adequacy (a single study with thin data) and for the "
+             "limits of studying posts rather than people.")),
+    ("trigger_warnings",
+     "Warnings before difficult content, and posts hidden until a reader chose to open "
+     "them, let members decide what they read.",
+     (0, 3),
+     {"methodological_limitations": ("minor", "One survey with open questions; reflexivity "
+                                              "unclear in one study."),
+      "coherence": ("none", "Both studies describe the same practice and the same reason "
+                            "for it."),
+      "adequacy": ("moderate", "Two studies, each with a few sentences on it."),
+      "relevance": ("minor", "Online forums only; groups that meet in person do not use "
+                             "warnings in this way.")},
+     ("moderate", "Coherent and relevant to online formats, with moderate concerns about "
+                  "how much data lies behind it.")),
+    ("supervision_training",
+     "Peer supporters and moderators valued training and regular supervision, which helped "
+     "them support others while looking after their own wellbeing.",
+     (2, 4),
+     {"methodological_limitations": ("none", "Two well-conducted qualitative studies."),
+      "coherence": ("minor", "Both value supervision; they differ on how often it is "
+                             "needed."),
+      "adequacy": ("moderate", "Two studies, one not yet fully extracted."),
+      "relevance": ("moderate", "One forum in Spain and one university group; nothing on "
+                                "telephone, text or app-based support.")},
+     ("low", "Moderate concerns about both adequacy and relevance: few studies, from "
+             "settings narrower than the review question.")),
+    ("codependency",
+     "Supporting a peer through a hard time could weigh on the supporter, above all where "
+     "a close bond had formed between them.",
+     (2,),
+     {"methodological_limitations": ("none", "A well-conducted interview study."),
+      "coherence": ("minor", "Members and moderators describe it a little differently.")},
+     None),
+)
+
+
+def seed_findings(store: Store, studies: list[int]) -> None:
+    """Morgan's findings on the demo studies (study ids in the order of _STUDIES)."""
+    for theme, statement, which, components, overall in _FINDINGS:
+        found = add_finding(store, theme, statement, by=LEAD,
+                            studies=[studies[i] for i in which if i < len(studies)])
+        assess(store, found.id, by=LEAD, components=components, overall=overall)

@@ -35,7 +35,8 @@ __all__ = ["FORMATS", "csv_text", "docx_bytes", "export", "markdown_text", "xlsx
 
 FORMATS = ("csv", "xlsx", "md", "docx")
 STEM = "evidence-tables"
-_SHEET_NAMES = {"characteristics": "Characteristics", "themes": "Themes", "quotes": "Quotes"}
+_SHEET_NAMES = {"characteristics": "Characteristics", "themes": "Themes", "quotes": "Quotes",
+                "findings": "Qualitative findings", "cerqual": "CERQual evidence profile"}
 
 
 def csv_text(table: Table) -> str:

@@ -127,6 +127,13 @@ def _studies_in(store: Store, conn: Connection) -> list[Study]:
     return [Study(sid, label, tuple(g), tuple(r)) for sid, (label, g, r) in found.items()]
 
 
+def included_study_ids(store: Store, conn: Connection) -> set[int]:
+    """The studies with at least one included report, within a transaction (studies for newly
+    included reports are made by list_studies, which a caller runs first)."""
+    included = set(included_reports(store, conn))
+    return {s.id for s in _studies_in(store, conn) if any(g in included for g in s.reports)}
+
+
 def _has_extraction(store: Store, conn: Connection, study_id: int) -> bool:
     """Whether any table of extracted data refers to the study (tables with a study_id
     column, so extraction tables added later are covered without changing this)."""

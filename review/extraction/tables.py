@@ -5,6 +5,12 @@ export (review.extraction.export) and the Tables page show the same cells.
 2. Benefits, risks and mitigations: one row per theme, grouped by kind, one column per study
    with a mark where the study reports the theme, and the number of studies.
 3. The same in long form: one row per study and theme, with the quote and its location.
+4. Summary of qualitative findings and 5. the GRADE-CERQual evidence profile, one row per
+   review finding (review.extraction.findings, review.extraction.cerqual), numbered in the
+   order of the review's themes; only when the review has findings, so a review that does no
+   qualitative synthesis gets no empty tables. Studies are cited by the same "Author (year)"
+   names as the other tables (a linked study without a final entry by its label); a finding
+   not yet judged says so ("Not assessed yet").
 
 Decisions made here:
 
@@ -30,20 +36,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from review.accounts import Reviewer, authorise, is_lead
+from review.extraction.cerqual import COMPONENT_LABELS, COMPONENTS, CONFIDENCE_LABELS, level_label
 from review.extraction.entries import KIND_LABELS, Entry, Form, extraction_form, final_entries
+from review.extraction.findings import Finding, list_findings
 from review.extraction.studies import Study, list_studies
 from review.fields import FieldSpec
 from review.protocol import THEME_KINDS
 from review.store import Store
 
-__all__ = ["MARK", "NOT_REPORTED", "EvidenceTables", "Table", "build_tables", "cell",
-           "characteristics", "study_names", "theme_matrix", "theme_quotes"]
+__all__ = ["MARK", "NOT_ASSESSED", "NOT_REPORTED", "EvidenceTables", "Table", "build_tables",
+           "cell", "cerqual_profile", "characteristics", "qualitative_findings", "study_names",
+           "theme_matrix", "theme_quotes"]
 
 MARK = "✓"
 NOT_REPORTED = "NR"
 MERGED = (("population", "design", "Population and design"),
           ("format", "moderated", "Peer-support format"))
 QUALITY = "Quality"
+NOT_ASSESSED = "Not assessed yet"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +112,8 @@ def study_names(form: Form, studies: Sequence[Study], finals: dict[int, Entry]) 
     has_author = any(f.id == "author_year" for f in form.fields)
     names: list[tuple[str, str | None]] = []
     for s in studies:
-        text = finals[s.id].values.get("author_year") if has_author else None
+        entry = finals.get(s.id)
+        text = entry.values.get("author_year") if has_author and entry is not None else None
         found = _YEAR_END.match(text or s.label)
         names.append((found[1], found[2]) if found else ((text or s.label), None))
     counts: dict[tuple[str, str | None], int] = {}
@@ -188,6 +199,51 @@ def theme_quotes(form: Form, studies: Sequence[Study], finals: dict[int, Entry])
                  "Location: page or section of the report.")
 
 
+def _cited(names: dict[int, str], finding: Finding) -> str:
+    return "; ".join(names[s] for s in finding.studies if s in names) or "none linked"
+
+
+def _judged(finding: Finding, component_id: str) -> str:
+    judged = finding.judgements.get(component_id)
+    if judged is None:
+        return NOT_ASSESSED
+    return f"{level_label(component_id, judged.level)}: {judged.explanation}"
+
+
+def qualitative_findings(findings: Sequence[Finding], names: dict[int, str]) -> Table:
+    """The Summary of Qualitative Findings table: one row per review finding."""
+    rows = []
+    for number, f in enumerate(findings, start=1):
+        overall = f.overall
+        rows.append((number, f.theme_label, f.statement, _cited(names, f),
+                     CONFIDENCE_LABELS[overall.level] if overall else NOT_ASSESSED,
+                     overall.explanation if overall else ""))
+    return Table("findings", "Summary of qualitative findings",
+                 ("No.", "Theme", "Review finding", "Studies contributing to the finding",
+                  "GRADE-CERQual assessment of confidence",
+                  "Explanation of GRADE-CERQual assessment"), tuple(rows),
+                 "Confidence in each finding assessed with GRADE-CERQual (methodological "
+                 "limitations, coherence, adequacy, relevance); the evidence profile gives "
+                 "each component.")
+
+
+def cerqual_profile(findings: Sequence[Finding], names: dict[int, str]) -> Table:
+    """The GRADE-CERQual evidence profile: each component's concern and explanation."""
+    rows = []
+    for number, f in enumerate(findings, start=1):
+        overall = f.overall
+        rows.append((number, f.statement,
+                     *(_judged(f, c) for c in COMPONENTS),
+                     CONFIDENCE_LABELS[overall.level] if overall else NOT_ASSESSED,
+                     overall.explanation if overall else "", _cited(names, f)))
+    return Table("cerqual", "GRADE-CERQual evidence profile",
+                 ("No.", "Review finding", *(COMPONENT_LABELS[c] for c in COMPONENTS),
+                  "Overall confidence", "Explanation of overall confidence",
+                  "Studies contributing to the finding"), tuple(rows),
+                 "Each component: the level of concern, then why. Finding numbers as in the "
+                 "summary of qualitative findings.")
+
+
 def build_tables(store: Store, *, by: str | Reviewer | None = None) -> EvidenceTables:
     """The review's evidence tables, for its leads (who export them); `by` is whoever asks
     (None: the command line)."""
@@ -202,4 +258,10 @@ def build_tables(store: Store, *, by: str | Reviewer | None = None) -> EvidenceT
     pending = tuple(s.label for s in studies if s.id not in finals)
     tables = tuple(build(form, done, finals) for build in (characteristics, theme_matrix,
                                                              theme_quotes))
+    findings = list_findings(store)
+    if findings:
+        names = dict(zip((s.id for s in done), study_names(form, done, finals), strict=True))
+        rest = [s for s in studies if s.id not in names]
+        names |= dict(zip((s.id for s in rest), study_names(form, rest, finals), strict=True))
+        tables += (qualitative_findings(findings, names), cerqual_profile(findings, names))
     return EvidenceTables(tables, len(done), pending)

@@ -577,6 +577,48 @@ def _m0014_conflict_discussion(conn: Connection) -> None:
     ).create(conn)
 
 
+
+def _m0015_cerqual_findings(conn: Connection) -> None:
+    """GRADE-CERQual: review findings (a statement on a theme), the included studies behind
+    each, and a lead's judgements of the four components and the overall confidence."""
+    md = sa.MetaData()
+    sa.Table("studies", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "findings", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("theme_id", sa.String(64), nullable=False),
+        sa.Column("statement", sa.Text, nullable=False),
+        sa.Column("created_by", sa.Text, nullable=False),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.Column("updated_by", sa.Text, nullable=False),
+        sa.Column("updated_at", sa.String(32), nullable=False),
+    )
+    sa.Table(
+        "finding_studies", md,
+        sa.Column("finding_id", sa.Integer, sa.ForeignKey("findings.id"), primary_key=True),
+        sa.Column("study_id", sa.Integer, sa.ForeignKey("studies.id"), primary_key=True),
+        sa.Column("linked_by", sa.Text, nullable=False),
+        sa.Column("linked_at", sa.String(32), nullable=False),
+        sa.Index("finding_studies_by_study", "study_id"),
+    )
+    sa.Table(
+        "cerqual_judgements", md,
+        sa.Column("finding_id", sa.Integer, sa.ForeignKey("findings.id"), primary_key=True),
+        sa.Column("component", sa.String(32), primary_key=True),
+        sa.Column("level", sa.String(16), nullable=False),
+        sa.Column("explanation", sa.Text, nullable=False),
+        sa.Column("study_ids", sa.JSON, nullable=False),
+        sa.Column("judged_by", sa.Text, nullable=False),
+        sa.Column("judged_at", sa.String(32), nullable=False),
+        sa.CheckConstraint("component IN ('methodological_limitations', 'coherence', "
+                           "'adequacy', 'relevance', 'overall')",
+                           name="cerqual_judgements_component_known"),
+        sa.CheckConstraint("level IN ('none', 'minor', 'moderate', 'serious', 'high', 'low', "
+                           "'very low')", name="cerqual_judgements_level_known"),
+    )
+    md.create_all(conn, tables=[md.tables[n] for n in ("findings", "finding_studies",
+                                                        "cerqual_judgements")])
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -592,6 +634,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     (12, "sessions: server-side, signed-cookie sessions", _m0012_sessions),
     (13, "each reviewer's own highlight terms", _m0013_highlight_terms),
     (14, "conflict discussion threads", _m0014_conflict_discussion),
+    (15, "GRADE-CERQual: review findings, their studies, a lead's judgements",
+     _m0015_cerqual_findings),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

@@ -451,6 +451,47 @@ conflict_comments = sa.Table(
     sa.Index("conflict_comments_by_group", "group_id", "stage", "id"),
 )
 
+# --- GRADE-CERQual: review findings and a lead's confidence in each (migration 15) ---------
+
+# a review finding: a lead's statement of what the studies show on one theme
+findings = sa.Table(
+    "findings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("theme_id", sa.String(64), nullable=False),
+    sa.Column("statement", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_by", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+# the included studies that contribute to a finding
+finding_studies = sa.Table(
+    "finding_studies", metadata,
+    sa.Column("finding_id", sa.Integer, sa.ForeignKey("findings.id"), primary_key=True),
+    sa.Column("study_id", sa.Integer, sa.ForeignKey("studies.id"), primary_key=True),
+    sa.Column("linked_by", sa.Text, nullable=False),
+    sa.Column("linked_at", sa.String(32), nullable=False),
+    sa.Index("finding_studies_by_study", "study_id"),
+)
+
+# one row per component a lead has judged (methodological limitations, coherence, adequacy,
+# relevance) and one for the overall confidence; study_ids: the studies linked when judged
+cerqual_judgements = sa.Table(
+    "cerqual_judgements", metadata,
+    sa.Column("finding_id", sa.Integer, sa.ForeignKey("findings.id"), primary_key=True),
+    sa.Column("component", sa.String(32), primary_key=True),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("study_ids", sa.JSON, nullable=False),
+    sa.Column("judged_by", sa.Text, nullable=False),
+    sa.Column("judged_at", sa.String(32), nullable=False),
+    sa.CheckConstraint("component IN ('methodological_limitations', 'coherence', 'adequacy', "
+                       "'relevance', 'overall')", name="cerqual_judgements_component_known"),
+    sa.CheckConstraint("level IN ('none', 'minor', 'moderate', 'serious', 'high', 'low', "
+                       "'very low')", name="cerqual_judgements_level_known"),
+)
+
 REVIEW_TABLES: tuple[sa.Table, ...] = tuple(
     table for table in metadata.sorted_tables if table not in (schema_migrations, sessions))
 """Every table that holds a review's data, parents before children (foreign-key order): what

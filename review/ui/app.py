@@ -45,6 +45,7 @@ NAV: tuple[NavPage, ...] = (
     NavPage("import_exports.py", "Import", leads, url_path="import"),
     NavPage("move_in.py", "Move in", leads, url_path="move-in"),
     NavPage("extraction.py", "Extraction"),
+    NavPage("findings.py", "Findings", leads),
     NavPage("tables.py", "Tables", leads),
     NavPage("prisma.py", "PRISMA", readers),
     NavPage("accounts.py", "Accounts", leads),
