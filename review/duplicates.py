@@ -7,10 +7,12 @@ never joins two existing groups on its own; a person does (`confirm`).
 
 A living review's search run again (the same source name, a new search date) brings back the
 records its earlier run brought: a record of a later run that carries the same DOI or PubMed
-id as a record of an earlier run of that source, or the same accession number with the same
-year and first author, is joined to it as surely as a person's confirmation (`_rerun_links`;
-only a person's rejection stands against it), so it joins the existing group and never
-reaches screening again; the engine's own comparison catches the rest.
+id as a record of an earlier run of that source and a title that agrees with it by the
+engine's own title similarity, or the same accession number with the same year and first
+author, is joined to it as surely as a person's confirmation (`_rerun_links`; only a
+person's rejection stands against it), so it joins the existing group and never reaches
+screening again; the engine's own comparison judges the rest, among them records that share
+only an identifier.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from sqlalchemy.engine import Connection
 
 from review.accounts import Reviewer, authorise, is_lead
 from review.dedupe import ENGINE_VERSION, NOT_DUPLICATE, DedupeResult, ScoredPair, deduplicate
+from review.dedupe.compare import IDENTIFIER_TITLE, TITLES_DIFFER, compare, title_similarity
+from review.dedupe.keys import Keys, make_keys
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.records import Record, fold
@@ -87,7 +91,12 @@ def _rerun_links(store: Store, conn: Connection, ids: Iterable[int] | None = Non
     """Pairs (earlier record, later record) that are one record found again by a later run of
     the same search: same source name, an earlier run (search date), and the same DOI or
     PubMed id, or the same accession number (6 characters or more, so a file's own sequence
-    numbers never count) with the same year and first author."""
+    numbers never count) with the same year and first author. A DOI or PubMed id also needs
+    titles that agree, by the dedupe engine's own title similarity (`_titles_agree`): many
+    works can share one (a journal supplement's abstracts share its DOI), so it alone joins
+    nothing, and a pair whose titles do not agree is left to the engine's comparison. An
+    accession number is the database's own number for its record, never given to two of its
+    records, so with the year and first author it recognises a record retitled since."""
     records, sources = t.records, t.sources
     runs = conn.execute(sa.select(sources.c.name, sources.c.searched_on).distinct()
                         .where(sources.c.kind != PREVIOUS)).all()
@@ -105,26 +114,59 @@ def _rerun_links(store: Store, conn: Connection, ids: Iterable[int] | None = Non
     for row in sorted(rows, key=lambda r: r.source_id):
         first.setdefault((row.name, row.searched_on or ""), row.source_id)
     run = {key: (key[1], source_id) for key, source_id in first.items()}
-    seen: dict[tuple[str, str, object], tuple[tuple[str, int], int]] = {}
-    links: list[tuple[str, str]] = []
+    seen: dict[tuple[str, str, object], list[tuple[tuple[str, int], int]]] = defaultdict(list)
+    # a later record, and the earlier ones sharing a key with it (by an accession number?)
+    candidates: list[tuple[int, list[tuple[int, bool]]]] = []
     for row in sorted(rows, key=lambda r: (run[(r.name, r.searched_on or "")], r.id)):
         this_run = run[(row.name, row.searched_on or "")]
         accession = fold(row.accession or "").strip()
         keys: list[tuple[str, object]] = [("doi", row.doi), ("pmid", row.pmid)]
         if len(accession) >= 6:
             keys.append(("accession", (accession, row.year, _first_author(row.authors))))
-        linked = False
+        earlier: list[tuple[int, bool]] = []
         for kind, value in keys:
             if not value:
                 continue
             key = (row.name, kind, value)
-            earlier = seen.get(key)
-            if earlier is None:
-                seen[key] = (this_run, row.id)
-            elif not linked and earlier[0] < this_run:
-                links.append((str(earlier[1]), str(row.id)))
-                linked = True
+            earlier += [(rid, kind == "accession") for when, rid in seen[key]
+                        if when < this_run and (rid, kind == "accession") not in earlier]
+            seen[key].append((this_run, row.id))
+        if earlier:
+            candidates.append((row.id, earlier))
+    if not candidates:
+        return []
+    wanted = sorted({i for later, earlier in candidates
+                     for i in (later, *(e for e, _ in earlier))})
+    loaded: dict[int, Record] = {}
+    for start in range(0, len(wanted), 500):
+        part_ids, part = _load(store, conn, t.records.c.id.in_(wanted[start:start + 500]))
+        loaded.update(zip(part_ids, part, strict=True))
+    keyed = {i: make_keys(str(i), record) for i, record in loaded.items()}
+    links: list[tuple[str, str]] = []
+    for later, earlier in candidates:
+        match = next((e for e, by_accession in earlier if by_accession or _titles_agree(
+            keyed[e], keyed[later], loaded[e], loaded[later])), None)
+        if match is not None:
+            links.append((str(match), str(later)))
     return links
+
+
+def _titles_agree(a: Keys, b: Keys, record_a: Record, record_b: Record) -> bool:
+    """Whether two records of one source's runs that share an identifier also agree on the
+    title, by the engine's similarity: as alike as the engine needs to join records on a shared
+    DOI (IDENTIFIER_TITLE), or, where a database corrected the title between runs, not so far
+    apart that the engine calls them different works (TITLES_DIFFER) and with the same year and
+    first author; and never where the engine finds fields that speak against one work (other
+    authors, other pages of one issue: two abstracts of a supplement with similar titles). A
+    record without a title is left to the engine."""
+    similarity = title_similarity(a, b)
+    if similarity < TITLES_DIFFER or compare(a, b).conflict:
+        return False  # different works, or fields that speak against one (authors, pages, ...)
+    if similarity >= IDENTIFIER_TITLE:
+        return True
+    return (record_a.year == record_b.year
+            and bool(_first_author(record_a.authors))
+            and _first_author(record_a.authors) == _first_author(record_b.authors))
 
 
 def _current_groups(store: Store, conn: Connection) -> dict[int, int]:
