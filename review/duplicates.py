@@ -86,6 +86,12 @@ def _first_author(authors: Any) -> str:
     return fold(str(first).split(",")[0]).strip()
 
 
+# An identifier that more records than this carry names none of them (a journal
+# supplement's DOI on each of its abstracts): a later record carrying it is joined only to one
+# with the same title, and the engine judges the rest (its blocking keeps that fast).
+_SHARED_BY_MANY = 20
+
+
 def _rerun_links(store: Store, conn: Connection, ids: Iterable[int] | None = None
                  ) -> list[tuple[str, str]]:
     """Pairs (earlier record, later record) that are one record found again by a later run of
@@ -114,40 +120,50 @@ def _rerun_links(store: Store, conn: Connection, ids: Iterable[int] | None = Non
     for row in sorted(rows, key=lambda r: r.source_id):
         first.setdefault((row.name, row.searched_on or ""), row.source_id)
     run = {key: (key[1], source_id) for key, source_id in first.items()}
-    seen: dict[tuple[str, str, object], list[tuple[tuple[str, int], int]]] = defaultdict(list)
-    # a later record, and the earlier ones sharing a key with it (by an accession number?)
-    candidates: list[tuple[int, list[tuple[int, bool]]]] = []
-    for row in sorted(rows, key=lambda r: (run[(r.name, r.searched_on or "")], r.id)):
-        this_run = run[(row.name, row.searched_on or "")]
+    ordered = sorted(rows, key=lambda r: (run[(r.name, r.searched_on or "")], r.id))
+    carrying: dict[tuple[str, str, object], list[tuple[tuple[str, int], int]]] = \
+        defaultdict(list)  # each key: the records carrying it, by run, oldest first
+    keys_of: dict[int, list[tuple[str, str, object]]] = {}
+    for row in ordered:
         accession = fold(row.accession or "").strip()
-        keys: list[tuple[str, object]] = [("doi", row.doi), ("pmid", row.pmid)]
+        values: list[tuple[str, object]] = [("doi", row.doi), ("pmid", row.pmid)]
         if len(accession) >= 6:
-            keys.append(("accession", (accession, row.year, _first_author(row.authors))))
-        earlier: list[tuple[int, bool]] = []
-        for kind, value in keys:
-            if not value:
-                continue
-            key = (row.name, kind, value)
-            earlier += [(rid, kind == "accession") for when, rid in seen[key]
-                        if when < this_run and (rid, kind == "accession") not in earlier]
-            seen[key].append((this_run, row.id))
-        if earlier:
-            candidates.append((row.id, earlier))
-    if not candidates:
+            values.append(("accession", (accession, row.year, _first_author(row.authors))))
+        keys_of[row.id] = [(row.name, kind, value) for kind, value in values if value]
+        for key in keys_of[row.id]:
+            carrying[key].append((run[(row.name, row.searched_on or "")], row.id))
+    shared = {key for key, found in carrying.items() if found[0][0] != found[-1][0]}
+    if not shared:
         return []
-    wanted = sorted({i for later, earlier in candidates
-                     for i in (later, *(e for e, _ in earlier))})
+    wanted = sorted({rid for key in shared for _, rid in carrying[key]})
     loaded: dict[int, Record] = {}
     for start in range(0, len(wanted), 500):
         part_ids, part = _load(store, conn, t.records.c.id.in_(wanted[start:start + 500]))
         loaded.update(zip(part_ids, part, strict=True))
     keyed = {i: make_keys(str(i), record) for i, record in loaded.items()}
+    by_title: dict[tuple[str, str, object], dict[str, list[tuple[tuple[str, int], int]]]] = {}
+    for key in shared:  # a supplement's DOI: only a record of the same title is tried
+        if len(carrying[key]) > _SHARED_BY_MANY:
+            index: dict[str, list[tuple[tuple[str, int], int]]] = defaultdict(list)
+            for when, rid in carrying[key]:
+                index[keyed[rid].title_key].append((when, rid))
+            by_title[key] = index
     links: list[tuple[str, str]] = []
-    for later, earlier in candidates:
-        match = next((e for e, by_accession in earlier if by_accession or _titles_agree(
-            keyed[e], keyed[later], loaded[e], loaded[later])), None)
-        if match is not None:
-            links.append((str(match), str(later)))
+    for row in ordered:
+        this_run = run[(row.name, row.searched_on or "")]
+        for key in keys_of[row.id]:
+            if key not in shared:
+                continue
+            if key[1] == "accession":  # the database's own number, with year and first author
+                match = next((rid for when, rid in carrying[key] if when < this_run), None)
+            else:
+                pool = by_title[key].get(keyed[row.id].title_key, []) if key in by_title \
+                    else carrying[key]
+                match = next((rid for when, rid in pool if when < this_run and _titles_agree(
+                    keyed[rid], keyed[row.id], loaded[rid], loaded[row.id])), None)
+            if match is not None:
+                links.append((str(match), str(row.id)))
+                break
     return links
 
 

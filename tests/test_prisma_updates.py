@@ -431,6 +431,30 @@ def test_a_rerun_never_joins_works_that_share_only_a_doi(db_url: str, tmp_path: 
     store.close()
 
 
+def test_a_doi_many_records_carry_joins_only_the_same_title_again(db_url: str,
+                                                                   tmp_path: Path) -> None:
+    """A supplement of 30 abstracts under one DOI, searched again: the abstract found again
+    joins its copy; a new one with a near title (one word changed) is left to the engine."""
+    store = _review(db_url, tmp_path)
+    topics = [f"Supplement abstract{i} on peer support, topic {i}, in a community setting"
+              for i in range(30)]
+    (tmp_path / "r1.ris").write_text("\n".join(
+        _abstract(title, f"Author{i}, A", f"S{i}") for i, title in enumerate(topics)),
+        encoding="utf-8")
+    (tmp_path / "r2.ris").write_text("\n".join([
+        _abstract(topics[7], "Author7, A", "S7"),
+        _abstract(topics[8].replace("community", "hospital"), "Other, B", "S99")]),
+        encoding="utf-8")
+    for name, date in (("r1.ris", "2025-06-01"), ("r2.ris", "2026-06-01")):
+        import_and_deduplicate(store, [tmp_path / name], SourceInfo("Embase", "database", date),
+                               actor="lead")
+    ids = _ids(store)
+    assert _group(store, ids["abstract7"][1]) == _group(store, ids["abstract7"][0])
+    assert _group(store, ids["abstract8"][1]) != _group(store, ids["abstract8"][0])
+    assert sorted(new_records(store).values()) == [1, 30]
+    store.close()
+
+
 def test_migration_9_keeps_every_source_and_accepts_kind_previous(tmp_path: Path) -> None:
     from review.store.migrations import MIGRATIONS
 
