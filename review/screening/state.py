@@ -222,8 +222,9 @@ def _final_group(merged_into: dict[int, int | None], group_id: int) -> int:
 def sync_groups(store: Store, conn: Connection, protocol: Protocol, *, actor: str,
                 only: Iterable[int] | None = None) -> None:
     """After deduplication changed groups: votes, resolutions and full texts of a group that a
-    person joined into another follow it there (the audit log keeps where they were), state
-    rows of groups that no longer exist go, and the affected groups are recomputed."""
+    person joined into another follow it there (the audit log keeps where they were), a bulk
+    exclusion on a joined work is judged again (`_judge_exclusions`), state rows of groups that
+    no longer exist go, and the affected groups are recomputed."""
     groups, resolutions = t.duplicate_groups, t.resolutions
     fulltexts, state_t = t.fulltexts, t.screening_state
     merged_into = dict(conn.execute(sa.select(groups.c.id, groups.c.merged_into)
