@@ -7,10 +7,12 @@ never joins two existing groups on its own; a person does (`confirm`).
 
 A living review's search run again (the same source name, a new search date) brings back the
 records its earlier run brought: a record of a later run that carries the same DOI or PubMed
-id as a record of an earlier run of that source, or the same accession number with the same
-year and first author, is joined to it as surely as a person's confirmation (`_rerun_links`;
-only a person's rejection stands against it), so it joins the existing group and never
-reaches screening again; the engine's own comparison catches the rest.
+id as a record of an earlier run of that source and a title that agrees with it by the
+engine's own title similarity, or the same accession number with the same year and first
+author, is joined to it as surely as a person's confirmation (`_rerun_links`; only a
+person's rejection stands against it), so it joins the existing group and never reaches
+screening again; the engine's own comparison judges the rest, among them records that share
+only an identifier.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from sqlalchemy.engine import Connection
 
 from review.accounts import Reviewer, authorise, is_lead
 from review.dedupe import ENGINE_VERSION, NOT_DUPLICATE, DedupeResult, ScoredPair, deduplicate
+from review.dedupe.compare import IDENTIFIER_TITLE, TITLES_DIFFER, compare, title_similarity
+from review.dedupe.keys import Keys, make_keys
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.records import Record, fold
@@ -82,12 +86,23 @@ def _first_author(authors: Any) -> str:
     return fold(str(first).split(",")[0]).strip()
 
 
+# An identifier that more records than this carry names none of them (a journal
+# supplement's DOI on each of its abstracts): a later record carrying it is joined only to one
+# with the same title, and the engine judges the rest (its blocking keeps that fast).
+_SHARED_BY_MANY = 20
+
+
 def _rerun_links(store: Store, conn: Connection, ids: Iterable[int] | None = None
                  ) -> list[tuple[str, str]]:
     """Pairs (earlier record, later record) that are one record found again by a later run of
     the same search: same source name, an earlier run (search date), and the same DOI or
     PubMed id, or the same accession number (6 characters or more, so a file's own sequence
-    numbers never count) with the same year and first author."""
+    numbers never count) with the same year and first author. A DOI or PubMed id also needs
+    titles that agree, by the dedupe engine's own title similarity (`_titles_agree`): many
+    works can share one (a journal supplement's abstracts share its DOI), so it alone joins
+    nothing, and a pair whose titles do not agree is left to the engine's comparison. An
+    accession number is the database's own number for its record, never given to two of its
+    records, so with the year and first author it recognises a record retitled since."""
     records, sources = t.records, t.sources
     runs = conn.execute(sa.select(sources.c.name, sources.c.searched_on).distinct()
                         .where(sources.c.kind != PREVIOUS)).all()
@@ -105,26 +120,69 @@ def _rerun_links(store: Store, conn: Connection, ids: Iterable[int] | None = Non
     for row in sorted(rows, key=lambda r: r.source_id):
         first.setdefault((row.name, row.searched_on or ""), row.source_id)
     run = {key: (key[1], source_id) for key, source_id in first.items()}
-    seen: dict[tuple[str, str, object], tuple[tuple[str, int], int]] = {}
-    links: list[tuple[str, str]] = []
-    for row in sorted(rows, key=lambda r: (run[(r.name, r.searched_on or "")], r.id)):
-        this_run = run[(row.name, row.searched_on or "")]
+    ordered = sorted(rows, key=lambda r: (run[(r.name, r.searched_on or "")], r.id))
+    carrying: dict[tuple[str, str, object], list[tuple[tuple[str, int], int]]] = \
+        defaultdict(list)  # each key: the records carrying it, by run, oldest first
+    keys_of: dict[int, list[tuple[str, str, object]]] = {}
+    for row in ordered:
         accession = fold(row.accession or "").strip()
-        keys: list[tuple[str, object]] = [("doi", row.doi), ("pmid", row.pmid)]
+        values: list[tuple[str, object]] = [("doi", row.doi), ("pmid", row.pmid)]
         if len(accession) >= 6:
-            keys.append(("accession", (accession, row.year, _first_author(row.authors))))
-        linked = False
-        for kind, value in keys:
-            if not value:
+            values.append(("accession", (accession, row.year, _first_author(row.authors))))
+        keys_of[row.id] = [(row.name, kind, value) for kind, value in values if value]
+        for key in keys_of[row.id]:
+            carrying[key].append((run[(row.name, row.searched_on or "")], row.id))
+    shared = {key for key, found in carrying.items() if found[0][0] != found[-1][0]}
+    if not shared:
+        return []
+    wanted = sorted({rid for key in shared for _, rid in carrying[key]})
+    loaded: dict[int, Record] = {}
+    for start in range(0, len(wanted), 500):
+        part_ids, part = _load(store, conn, t.records.c.id.in_(wanted[start:start + 500]))
+        loaded.update(zip(part_ids, part, strict=True))
+    keyed = {i: make_keys(str(i), record) for i, record in loaded.items()}
+    by_title: dict[tuple[str, str, object], dict[str, list[tuple[tuple[str, int], int]]]] = {}
+    for key in shared:  # a supplement's DOI: only a record of the same title is tried
+        if len(carrying[key]) > _SHARED_BY_MANY:
+            index: dict[str, list[tuple[tuple[str, int], int]]] = defaultdict(list)
+            for when, rid in carrying[key]:
+                index[keyed[rid].title_key].append((when, rid))
+            by_title[key] = index
+    links: list[tuple[str, str]] = []
+    for row in ordered:
+        this_run = run[(row.name, row.searched_on or "")]
+        for key in keys_of[row.id]:
+            if key not in shared:
                 continue
-            key = (row.name, kind, value)
-            earlier = seen.get(key)
-            if earlier is None:
-                seen[key] = (this_run, row.id)
-            elif not linked and earlier[0] < this_run:
-                links.append((str(earlier[1]), str(row.id)))
-                linked = True
+            if key[1] == "accession":  # the database's own number, with year and first author
+                match = next((rid for when, rid in carrying[key] if when < this_run), None)
+            else:
+                pool = by_title[key].get(keyed[row.id].title_key, []) if key in by_title \
+                    else carrying[key]
+                match = next((rid for when, rid in pool if when < this_run and _titles_agree(
+                    keyed[rid], keyed[row.id], loaded[rid], loaded[row.id])), None)
+            if match is not None:
+                links.append((str(match), str(row.id)))
+                break
     return links
+
+
+def _titles_agree(a: Keys, b: Keys, record_a: Record, record_b: Record) -> bool:
+    """Whether two records of one source's runs that share an identifier also agree on the
+    title, by the engine's similarity: as alike as the engine needs to join records on a shared
+    DOI (IDENTIFIER_TITLE), or, where a database corrected the title between runs, not so far
+    apart that the engine calls them different works (TITLES_DIFFER) and with the same year and
+    first author; and never where the engine finds fields that speak against one work (other
+    authors, other pages of one issue: two abstracts of a supplement with similar titles). A
+    record without a title is left to the engine."""
+    similarity = title_similarity(a, b)
+    if similarity < TITLES_DIFFER or compare(a, b).conflict:
+        return False  # different works, or fields that speak against one (authors, pages, ...)
+    if similarity >= IDENTIFIER_TITLE:
+        return True
+    return (record_a.year == record_b.year
+            and bool(_first_author(record_a.authors))
+            and _first_author(record_a.authors) == _first_author(record_b.authors))
 
 
 def _current_groups(store: Store, conn: Connection) -> dict[int, int]:

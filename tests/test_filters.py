@@ -167,3 +167,82 @@ def test_bulk_exclusion_by_a_rule_is_automation_and_skips_voted_works(review) ->
         before.excluded_automatic + 1
     with pytest.raises(AccessError):
         lift_exclusion(review, "Ben", 10)
+
+
+# --- a bulk exclusion when a person joins duplicate groups -----------------------------------
+
+CHARITY = "Group support run by a community charity"  # record 3 (2012) in WORKS
+
+
+def _copy(year: int) -> str:
+    return f"TY  - RPRT\nTI  - {CHARITY}\nPY  - {year}\nPB  - Harbour Peer Support Trust\nER  - \n"
+
+
+def _join(store, a: int, b: int) -> None:  # noqa: ANN001
+    from review.duplicates import decide_pair, list_pairs
+
+    [pair] = [p for p in list_pairs(store) if (p["record_a"], p["record_b"]) == (a, b)]
+    decide_pair(store, pair["id"], "confirm", actor="Lead")
+
+
+def test_a_join_drops_a_bulk_exclusion_when_the_joined_work_has_votes(db_url: str,
+                                                                      tmp_path: Path) -> None:
+    """Record 3 says 1997 and is excluded in bulk; its copy 9 from another database says 2012,
+    was included by two reviewers and passed at full text. Joined, the votes stand: the work
+    is not "excluded by automation", and its full-text state is kept."""
+    from review.screening.fulltext import attach_pdf
+    from tests.test_screening import PDF, WORKS
+
+    works = tuple((title, 1997 if title == CHARITY else year) for title, year in WORKS)
+    store = build(db_url, tmp_path, works=works, extra=_copy(2012))
+    before = compute(store)
+    done = exclude_selection(store, "Lead", Filter(words="community charity"), "year")
+    assert done.excluded == [3]
+    both(store, 9, "include", "include")
+    attach_pdf(store, 9, PDF, "nine.pdf", actor="Lead")
+    both(store, 9, "include", "include", stage="full_text")
+    _join(store, 3, 9)
+    for stage in ("title_abstract", "full_text"):
+        row = state(store, 3, stage)
+        assert (row["state"], row["outcome"], row["decided_by"]) == ("decided", "include",
+                                                                     "votes")
+    after = compute(store)
+    assert after.excluded_automatic == before.excluded_automatic
+    assert after.dbr_included_reports == before.dbr_included_reports + 1
+    [entry] = audit_actions(store, "bulk exclusion dropped by join")
+    assert entry["detail"]["criterion"] == "year"
+    assert "2 vote(s) at titles and abstracts" in entry["detail"]["why"]
+    assert "2 vote(s) at full text" in entry["detail"]["why"]
+    store.close()
+
+
+def test_a_join_without_votes_judges_the_bulk_exclusion_again(db_url: str,
+                                                              tmp_path: Path) -> None:
+    """No votes on either copy: the exclusion stands only if the rule still excludes the
+    joined work's merged record (the most complete copy, its gaps filled by the others)."""
+    store = build(db_url, tmp_path, extra=_copy(1997))  # record 3 says 2012 and is kept
+    done = exclude_selection(store, "Lead", Filter(words="community charity"), "year")
+    assert done.excluded == [9] and state(store, 3)["state"] == "open"
+    _join(store, 3, 9)
+    row = state(store, 3)
+    assert (row["state"], row["votes"]) == ("open", 0)  # 2012 passes the rule: screened
+    [entry] = audit_actions(store, "bulk exclusion dropped by join")
+    assert "the rule no longer excludes" in entry["detail"]["why"]
+    assert 3 in ids(store, "Ana", state="pending")
+    store.close()
+
+
+def test_a_join_without_votes_keeps_a_bulk_exclusion_the_rule_still_makes(
+        db_url: str, tmp_path: Path) -> None:
+    works = tuple((title, 1997 if title == CHARITY else year) for title, year in WORKS)
+    store = build(db_url, tmp_path, works=works, extra=_copy(1995))
+    before = compute(store)
+    assert exclude_selection(store, "Lead", Filter(words="community charity"), "year"
+                             ).excluded == [3, 9]
+    _join(store, 3, 9)
+    row = state(store, 9)
+    assert (row["state"], row["decided_by"]) == ("decided", "automation")
+    assert "1997" in row["reason"]  # the kept copy's year
+    assert compute(store).excluded_automatic == before.excluded_automatic + 1
+    assert not audit_actions(store, "bulk exclusion dropped by join")
+    store.close()

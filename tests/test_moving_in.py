@@ -26,6 +26,7 @@ from review.importing import SourceInfo, import_files
 from review.project import create_review
 from review.screening.foreign import (
     UnsettledRows,
+    describe,
     import_covidence,
     import_rayyan,
     unsettled_path,
@@ -601,6 +602,47 @@ def test_covidence_against_a_decision_already_here_lands_nothing(review, tmp_pat
     assert snapshot(review) == before
 
 
+def test_covidence_stops_on_votes_not_decided_unless_over_votes(review, tmp_path: Path) -> None:
+    """Record 1 is in conflict at titles and abstracts, record 3 has one vote there: work in
+    progress that the list's settlement would silently override. It stops the import, naming
+    each row and what is there, unless the lead asks to settle over the votes."""
+    cast_vote(review, "Ana", 1, "include")
+    cast_vote(review, "Ben", 1, "exclude", reason="clinical setting")
+    cast_vote(review, "Ana", 3, "include")
+    path = write(tmp_path, COVIDENCE_CSV, "included.csv")
+    before = snapshot(review)
+    with pytest.raises(InputError) as caught:
+        import_covidence(path, review, stage="full_text", decision="include", by="Lead",
+                         actor="Lead")
+    message = str(caught.value)
+    assert "included.csv, line 2: row 1: record 1 has 2 votes at titles and abstracts and is " \
+           "not decided (the votes disagree); 1 more row(s) the same: row 2 (line 3)." in message
+    assert "nothing was imported" in message and "--over-votes" in message
+    assert snapshot(review) == before
+    cast_vote(review, "Ben", 1, "include")  # no longer in conflict: decided include, fine
+    with pytest.raises(InputError, match="row 2: record 3 has 1 vote at titles and abstracts "
+                                         "and is not decided. The Covidence list says include "
+                                         r"\(as the list is of a later stage\)"):
+        import_covidence(path, review, stage="full_text", decision="include", by="Lead",
+                         actor="Lead")
+    cast_vote(review, "Ben", 1, "exclude", reason="clinical setting")  # in conflict again
+    result = import_covidence(path, review, stage="full_text", decision="include", by="Lead",
+                              actor="Lead", over_votes=True)
+    assert (result.added, result.earlier_stages, result.over_votes) == (2, 2, 2)
+    assert any("2 work(s) settled over reviewers' votes" in line for line in describe(result))
+    for record in (1, 3):
+        row = state(review, record)
+        assert (row["state"], row["outcome"], row["decided_by"]) == ("decided", "include",
+                                                                     "resolution")
+    assert len(votes(review)) == 3  # the votes stay beside the settlement
+    settled = {a["detail"]["record"]: a["detail"]["over_votes"]
+               for a in audit_actions(review, "settle from covidence")
+               if a["detail"]["stage"] == "title_abstract"}
+    assert settled == {1: 2, 3: 1}
+    [entry] = audit_actions(review, "import decisions")
+    assert entry["detail"]["over_votes"] == 2
+
+
 def test_covidence_unmatched_rows_are_listed(review, tmp_path: Path) -> None:
     text = COVIDENCE_RIS + ("\nTY  - JOUR\nTI  - Text message befriending for carers of "
                             "adolescents\nPY  - 2022\nER  - \n")
@@ -649,6 +691,21 @@ def test_the_command_imports_from_rayyan_and_covidence(tmp_path: Path,
     assert "--from covidence needs --decision, --by" in out
     out = run("decisions", "import", path, "--reviewer-map", "A=B", code=2)
     assert "--reviewer-map do(es) not go with --from ours" in out
+    out = run("decisions", "import", path, "--from", "rayyan", "--over-votes", code=2)
+    assert "--over-votes do(es) not go with --from rayyan" in out
+    # on a fresh review: votes not decided stop a Covidence list, unless --over-votes
+    db = str(tmp_path / "second.db")
+    store = make_review(db, tmp_path)
+    cast_vote(store, "Ana", 1, "include")
+    store.close()
+    listed = write(tmp_path, COVIDENCE_CSV, "included.csv")
+    args = ("decisions", "import", listed, "--from", "covidence", "--stage", "title_abstract",
+            "--decision", "include", "--by", "Lead")
+    out = run(*args, code=1)
+    assert "row 1: record 1 has 1 vote at titles and abstracts and is not decided" in out
+    assert "Traceback" not in out
+    out = run(*args, "--over-votes")
+    assert "Settled: 2 added" in out and "1 work(s) settled over reviewers' votes" in out
 
 
 # --- the app's Move in page ------------------------------------------------------------------

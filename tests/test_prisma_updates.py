@@ -392,6 +392,69 @@ def test_accession_numbers_recognise_a_record_found_again(tmp_path: Path) -> Non
     store.close()
 
 
+SUPPLEMENT = "10.1016/j.eurpsy.2025.s1"  # one DOI for every abstract of a journal supplement
+
+
+def _abstract(title: str, author: str, page: str) -> str:
+    return (f"TY  - CONF\nTI  - {title}\nAU  - {author}\nPY  - 2025\nJO  - European Psychiatry\n"
+            f"VL  - 68\nIS  - S1\nSP  - {page}\nDO  - {SUPPLEMENT}\nER  - \n")
+
+
+def test_a_rerun_never_joins_works_that_share_only_a_doi(db_url: str, tmp_path: Path) -> None:
+    """Conference abstracts of one supplement share its DOI: on the search's re-run the same
+    abstract joins its earlier copy, but new abstracts carrying the DOI are new works, screened
+    like any other, even one whose title is much like an earlier abstract's."""
+    store = _review(db_url, tmp_path)
+    pilot = _abstract("Peer support groups for adolescents after self-harm: a pilot study",
+                      "Okafor, Ada", "S101")
+    (tmp_path / "r1.ris").write_text(pilot, encoding="utf-8")
+    (tmp_path / "r2.ris").write_text("\n".join([
+        pilot,
+        _abstract("Volunteer listening services in rural Wales: a service evaluation",
+                  "Price, Rhian", "S102"),
+        _abstract("Text-message follow-up after emergency department attendance for "
+                  "self-harm", "Moreau, Luc", "S103"),
+        _abstract("Peer support for adults after self-harm in prisons: a pilot study",
+                  "Lindqvist, Eva", "S104")]), encoding="utf-8")
+    import_and_deduplicate(store, [tmp_path / "r1.ris"], SourceInfo("Embase", "database",
+                                                                    "2025-06-01"), actor="lead")
+    import_and_deduplicate(store, [tmp_path / "r2.ris"], SourceInfo("Embase", "database",
+                                                                    "2026-06-01"), actor="lead")
+    ids = _ids(store)
+    assert _group(store, ids["support"][1]) == _group(store, ids["support"][0])  # found again
+    groups = {_group(store, ids[key][0]) for key in ("support", "listening", "follow-up")}
+    groups.add(_group(store, ids["support"][2]))  # the prisons abstract (80% alike titles)
+    assert len(groups) == 4
+    assert groups <= _screened_groups(store)
+    assert screening.queue_size(store, "Ana") == 4
+    assert sorted(new_records(store).values()) == [1, 3]
+    store.close()
+
+
+def test_a_doi_many_records_carry_joins_only_the_same_title_again(db_url: str,
+                                                                   tmp_path: Path) -> None:
+    """A supplement of 30 abstracts under one DOI, searched again: the abstract found again
+    joins its copy; a new one with a near title (one word changed) is left to the engine."""
+    store = _review(db_url, tmp_path)
+    topics = [f"Supplement abstract{i} on peer support, topic {i}, in a community setting"
+              for i in range(30)]
+    (tmp_path / "r1.ris").write_text("\n".join(
+        _abstract(title, f"Author{i}, A", f"S{i}") for i, title in enumerate(topics)),
+        encoding="utf-8")
+    (tmp_path / "r2.ris").write_text("\n".join([
+        _abstract(topics[7], "Author7, A", "S7"),
+        _abstract(topics[8].replace("community", "hospital"), "Other, B", "S99")]),
+        encoding="utf-8")
+    for name, date in (("r1.ris", "2025-06-01"), ("r2.ris", "2026-06-01")):
+        import_and_deduplicate(store, [tmp_path / name], SourceInfo("Embase", "database", date),
+                               actor="lead")
+    ids = _ids(store)
+    assert _group(store, ids["abstract7"][1]) == _group(store, ids["abstract7"][0])
+    assert _group(store, ids["abstract8"][1]) != _group(store, ids["abstract8"][0])
+    assert sorted(new_records(store).values()) == [1, 30]
+    store.close()
+
+
 def test_migration_9_keeps_every_source_and_accepts_kind_previous(tmp_path: Path) -> None:
     from review.store.migrations import MIGRATIONS
 

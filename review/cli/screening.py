@@ -361,20 +361,25 @@ def decisions() -> None:
 @click.option("--matches", type=click.Path(dir_okay=False),
               help="rayyan, covidence: the unmatched-rows CSV an earlier try wrote, with a "
                    "record id (or 'skip') written in its record column.")
+@click.option("--over-votes", is_flag=True,
+              help="covidence: settle works that have votes here not yet decided (open or in "
+                   "conflict) as the list says, over those votes (they stay); without it such "
+                   "works stop the import, named by row.")
 @db_option
 def decisions_import(file: str, tool: str, reviewer_map: tuple[str, ...],
                      reason_map: tuple[str, ...], stage: str | None, decision: str | None,
                      lead: str | None, reason: str | None, skip_unmatched: bool,
-                     matches: str | None, db: str | None) -> None:
+                     matches: str | None, over_votes: bool, db: str | None) -> None:
     """Import votes (columns record, reviewer, stage, decision, reason, note): all rows or none."""
     given = {"--reviewer-map": bool(reviewer_map), "--reason-map": bool(reason_map),
              "--stage": stage is not None, "--decision": decision is not None,
              "--by": lead is not None, "--reason": reason is not None,
-             "--skip-unmatched": skip_unmatched, "--matches": matches is not None}
+             "--skip-unmatched": skip_unmatched, "--matches": matches is not None,
+             "--over-votes": over_votes}
     allowed = {"ours": (), "rayyan": ("--reviewer-map", "--reason-map", "--skip-unmatched",
                                       "--matches"),
                "covidence": ("--stage", "--decision", "--by", "--reason", "--skip-unmatched",
-                             "--matches")}[tool]
+                             "--matches", "--over-votes")}[tool]
     stray = [name for name, present in given.items() if present and name not in allowed]
     if stray:
         raise click.UsageError(f"{', '.join(stray)} do(es) not go with --from {tool}")
@@ -396,7 +401,8 @@ def decisions_import(file: str, tool: str, reviewer_map: tuple[str, ...],
         assert stage is not None and decision is not None and lead is not None
         result = foreign.import_covidence(file, Store.open(db), stage=stage, decision=decision,
                                           by=lead, actor=_actor(), reason=reason,
-                                          skip_unmatched=skip_unmatched, matches=matches)
+                                          skip_unmatched=skip_unmatched, matches=matches,
+                                          over_votes=over_votes)
     for line in foreign.describe(result):
         click.echo(line)
 

@@ -164,6 +164,19 @@ def _pages(a: Keys, b: Keys) -> str:
     return "different"
 
 
+# How alike two titles must be where the records share a DOI or PubMed id: from IDENTIFIER_TITLE
+# the identifier joins them; below TITLES_DIFFER the titles name different works (an identifier
+# shared in error, or one shared by many, as a journal supplement's DOI by its abstracts);
+# between the two the titles differ and a person decides.
+IDENTIFIER_TITLE = 80.0
+TITLES_DIFFER = 65.0
+
+
+def title_similarity(a: Keys, b: Keys) -> float:
+    """The engine's similarity 0-100 of two records' titles (0 when either has none)."""
+    return _title(a, b)
+
+
 def _title(a: Keys, b: Keys) -> float:
     """Similarity 0-100 of the titles; a title that is the other's main title (its subtitle
     dropped), its bracketed original (a translation) or its end (a heading before it dropped)
@@ -366,7 +379,7 @@ def _compare(a: Keys, b: Keys) -> PairResult:
         return PairResult(NOT_DUPLICATE, score, refusal, ev, conflict=True)
     if a.placeholder or b.placeholder:
         return _placeholder(a, b, ev, score)
-    identifier = (ev["doi"] == "same" or ev["pmid"] == "same") and title >= 80
+    identifier = (ev["doi"] == "same" or ev["pmid"] == "same") and title >= IDENTIFIER_TITLE
     if companions and not identifier:
         if companions == [c for c in companions if c.startswith("pages")] \
                 and ev["doi"] == "missing" and title >= 98 and _distinctive(a) \
@@ -392,13 +405,13 @@ def _compare(a: Keys, b: Keys) -> PairResult:
         if ev["journal"] == "different" and ev["pages"] == "different":
             return PairResult(UNCERTAIN, score, "same DOI but a different journal and pages: "
                               "perhaps an abstract given the article's DOI", ev, conflict=True)
-        if title >= 80 or not a.title or not b.title:
+        if title >= IDENTIFIER_TITLE or not a.title or not b.title:
             return PairResult(DUPLICATE, score, "same DOI and matching title", ev)
-        if title >= 65:
+        if title >= TITLES_DIFFER:
             return PairResult(UNCERTAIN, score, f"same DOI but titles differ ({title:.0f}%)", ev)
         return PairResult(NOT_DUPLICATE, score, f"same DOI but the titles name different works "
                           f"({title:.0f}% alike): a DOI shared in error", ev, conflict=True)
-    if ev["pmid"] == "same" and title >= 80:
+    if ev["pmid"] == "same" and title >= IDENTIFIER_TITLE:
         return PairResult(DUPLICATE, score, "same PubMed id and matching title", ev)
     if _wrong_doi(a, b, ev):
         return PairResult(DUPLICATE, score, "title, authors and one page range of one journal "

@@ -9,7 +9,10 @@ would. Works the rule fails are excluded at the first stage, recorded in
 automatic criterion, so PRISMA counts them as "excluded by automation tools" and no one is
 asked to screen them. It never goes across people's votes: a work anyone has voted on, at any
 stage, is left out and counted, and so are works already decided and works the rule does not
-exclude (it passes them, or cannot tell). A lead can lift an exclusion again.
+exclude (it passes them, or cannot tell). A lead can lift an exclusion again. When a person
+joins an excluded work with another (a duplicate confirmed), the exclusion goes if the joined
+work has any votes or resolution, and otherwise stands only if the rule still excludes the
+joined work's merged record (review.screening.state, audited either way it changes).
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from review.screening.prioritise import stopped
 from review.screening.rayyan import NotesError, RayyanNotes, parse_notes
 from review.screening.state import (
     BY_AUTOMATION,
+    CONFLICT,
     DECIDED,
     EXCLUDE,
     INCLUDE,
@@ -96,6 +97,7 @@ class ImportResult:
     kept_aside: list[dict[str, Any]] = field(default_factory=list)  # notes with no vote
     unmapped_reasons: dict[str, int] = field(default_factory=dict)
     earlier_stages: int = 0  # Covidence: earlier stages settled as include on the way
+    over_votes: int = 0  # Covidence, with over_votes: works settled over votes not decided
 
 
 class UnsettledRows(ReviewError):
@@ -571,7 +573,7 @@ def _summary(result: ImportResult) -> dict[str, Any]:
             "unchanged": result.unchanged, "skipped": result.skipped,
             "without_votes": result.without_votes, "kept_aside": result.kept_aside,
             "unmapped_reasons": result.unmapped_reasons,
-            "earlier_stages": result.earlier_stages}
+            "earlier_stages": result.earlier_stages, "over_votes": result.over_votes}
 
 
 # --- Covidence ---------------------------------------------------------------------------
@@ -579,10 +581,15 @@ def _summary(result: ImportResult) -> dict[str, Any]:
 
 def import_covidence(path: str | Path, store: Store, *, stage: str, decision: str,
                      by: str | Reviewer, actor: str, reason: str | None = None,
-                     skip_unmatched: bool = False, matches: str | Path | None = None
-                     ) -> ImportResult:
+                     skip_unmatched: bool = False, matches: str | Path | None = None,
+                     over_votes: bool = False) -> ImportResult:
     """Every reference of a Covidence list settled as `decision` at `stage` by the lead `by`
-    (and included at the stages before it, where not already)."""
+    (and included at the stages before it, where not already).
+
+    A work with votes here at a stage it settles that are not decided (open with votes, or in
+    conflict) stops the import, named by its row, unless `over_votes`: then the list's
+    decision settles it as a lead's resolution would, the votes stay, and the result counts
+    those works."""
     file = str(path)
     if decision not in (INCLUDE, EXCLUDE):
         raise ReviewError(f"a Covidence list is imported as include or exclude, not "
@@ -617,18 +624,20 @@ def import_covidence(path: str | Path, store: Store, *, stage: str, decision: st
                 works[group] = (row, record_id)
         _lock(store, conn, sorted(works))
         note = f"From Covidence: {Path(file).name}"
+        over: set[int] = set()
         for stage_here in protocol.stages[:protocol.stages.index(stage_obj) + 1]:
             final = stage_here == stage_obj
             settled_now = _settle_stage(
                 store, conn, protocol, stage_here, file, works,
                 decision if final else INCLUDE, reason if final else None,
                 note if final else f"{note} (listed at {stage_obj.label.lower()})", lead,
-                implied=not final)
+                implied=not final, over_votes=over if over_votes else None)
             if final:
                 result.added += settled_now
                 result.unchanged += len(works) - settled_now
             else:
                 result.earlier_stages += settled_now
+        result.over_votes = len(over)
         audit(store, conn, actor=actor, action="import decisions", entity="review",
               entity_id=None, detail={**_summary(result), "stage": stage_obj.id,
                                       "decision": decision, "by": lead.name})
@@ -645,10 +654,13 @@ def _lock(store: Store, conn: Connection, group_ids: Sequence[int]) -> None:
 
 def _settle_stage(store: Store, conn: Connection, protocol: Protocol, stage: Stage, file: str,
                   works: Mapping[int, tuple[Row, int]], decision: str, reason: str | None,
-                  note: str, lead: Reviewer, *, implied: bool) -> int:
+                  note: str, lead: Reviewer, *, implied: bool,
+                  over_votes: set[int] | None = None) -> int:
     """Settle every work at the stage as a lead's resolution would, unless it already stands
     so; returns how many were settled now. A work decided otherwise here, or not at the stage,
-    stops the import, named by its row."""
+    stops the import, named by its row; so does one with votes here that are not decided (open
+    with votes, or in conflict), unless `over_votes` is given: then it is settled, and its
+    group is added to that set."""
     state_t, resolutions = t.screening_state, t.resolutions
     ids = sorted(works)
     states: dict[int, Any] = {}
@@ -657,6 +669,7 @@ def _settle_stage(store: Store, conn: Connection, protocol: Protocol, stage: Sta
             state_t.c.stage == stage.id, state_t.c.group_id.in_(ids[start:start + _CHUNK]))))
     now = utc_now()
     fresh: list[dict[str, Any]] = []
+    blocked: list[tuple[Row, str]] = []  # works with votes that are not decided
     for group, (row, record_id) in sorted(works.items(), key=lambda w: w[1][0].number):
         where = f"row {row.number} (record {record_id})"
         current = states.get(group)
@@ -675,17 +688,39 @@ def _settle_stage(store: Store, conn: Connection, protocol: Protocol, stage: Sta
         if current.state == NOT_RETRIEVED:
             raise InputError(file, f"{where}: its full text is marked not retrieved; attach "
                              "it before settling its assessment", line=row.line)
+        if current.votes:  # open with votes, or in conflict: people's work in progress
+            if over_votes is None:
+                votes = f"{current.votes} vote{'s' if current.votes != 1 else ''}"
+                blocked.append((row, f"row {row.number}: record {record_id} has {votes} at "
+                                     f"{stage.label.lower()} and is not decided"
+                                     + (" (the votes disagree)" if current.state == CONFLICT
+                                        else "")))
+                continue
+            over_votes.add(group)
         fresh.append({"group_id": group, "stage": stage.id, "decision": decision,
-                      "reason": reason, "note": note, "row": row.number, "record": record_id})
+                      "reason": reason, "note": note, "row": row.number, "record": record_id,
+                      "votes": current.votes})
+    if blocked:
+        more = [f"row {r.number} (line {r.line})" for r, _ in blocked[1:]]
+        raise InputError(file, blocked[0][1]
+                         + (f"; {len(more)} more row(s) the same: " + ", ".join(more[:10])
+                            + (" ..." if len(more) > 10 else "") if more else "")
+                         + f". The Covidence list says {decision}"
+                         + (" (as the list is of a later stage)" if implied else "")
+                         + "; nothing was imported. To settle such works as the list says, "
+                         "over the votes (which stay beside the settlement), import again "
+                         "with --over-votes (in the app: “Settle over votes not yet "
+                         "decided”)", line=blocked[0][0].line)
     for start in range(0, len(fresh), _CHUNK):
         batch = fresh[start:start + _CHUNK]
         conn.execute(resolutions.insert(), [
-            {k: v for k, v in item.items() if k not in ("row", "record")}
+            {k: v for k, v in item.items() if k not in ("row", "record", "votes")}
             | {"resolved_by": lead.id, "resolved_at": now} for item in batch])
         conn.execute(t.audit_log.insert(), [
             {"at": now, "actor": lead.name, "action": "settle from covidence",
              "entity": "group", "entity_id": str(item["group_id"]),
              "detail": {"record": item["record"], "row": item["row"], "implied": implied,
+                        "over_votes": item["votes"],
                         **{k: item[k] for k in ("group_id", "stage", "decision", "reason",
                                                 "note")}}}
             for item in batch])
@@ -715,6 +750,10 @@ def describe(result: ImportResult) -> list[str]:
         lines.append(f"Settled: {result.added} added, {result.unchanged} already so"
                      + (f"; {result.earlier_stages} included at an earlier stage on the way"
                         if result.earlier_stages else "") + ".")
+        if result.over_votes:
+            lines.append(f"{result.over_votes} work(s) settled over reviewers' votes that were "
+                         "not decided (open or in conflict); the votes stay beside the "
+                         "settlement.")
     if result.skipped:
         lines.append(f"Skipped {len(result.skipped)} row(s): " + "; ".join(
             f"row {s['row']} ({s['why']})" for s in result.skipped[:10])

@@ -222,8 +222,9 @@ def _final_group(merged_into: dict[int, int | None], group_id: int) -> int:
 def sync_groups(store: Store, conn: Connection, protocol: Protocol, *, actor: str,
                 only: Iterable[int] | None = None) -> None:
     """After deduplication changed groups: votes, resolutions and full texts of a group that a
-    person joined into another follow it there (the audit log keeps where they were), state
-    rows of groups that no longer exist go, and the affected groups are recomputed."""
+    person joined into another follow it there (the audit log keeps where they were), a bulk
+    exclusion on a joined work is judged again (`_judge_exclusions`), state rows of groups that
+    no longer exist go, and the affected groups are recomputed."""
     groups, resolutions = t.duplicate_groups, t.resolutions
     fulltexts, state_t = t.fulltexts, t.screening_state
     merged_into = dict(conn.execute(sa.select(groups.c.id, groups.c.merged_into)
@@ -263,6 +264,8 @@ def sync_groups(store: Store, conn: Connection, protocol: Protocol, *, actor: st
                      .values(group_id=target))
         if moved:
             touched.add(target)
+    touched |= _judge_exclusions(store, conn, protocol, {
+        _final_group(merged_into, old) for old in merged_into}, actor=actor)
     live = set(live_groups(store, conn))
     dead = [g for (g,) in conn.execute(sa.select(state_t.c.group_id).distinct())
             if g not in live]
@@ -290,6 +293,73 @@ def _move_marks(store: Store, conn: Connection, old: int, target: int) -> bool:
         conn.execute(change.where(bulk.c.group_id == old))
         moved = True
     return moved
+
+
+def _judge_exclusions(store: Store, conn: Connection, protocol: Protocol, targets: set[int],
+                      *, actor: str) -> set[int]:
+    """A bulk exclusion by a rule on a group that others joined is judged again, since the work
+    is now more than the record the lead excluded: it goes if anyone has voted on the joined
+    work at any stage, or a conflict there was resolved (a bulk exclusion never goes across
+    people's decisions), and otherwise stands only if the rule still excludes the merged
+    record. Each exclusion that goes is audited with the reason; returns the groups changed."""
+    bulk, decisions, resolutions = t.automation_exclusions, t.decisions, t.resolutions
+    wanted = sorted(targets)
+    rows: list[Any] = []
+    for start in range(0, len(wanted), _CHUNK):
+        rows += conn.execute(sa.select(bulk).where(
+            bulk.c.group_id.in_(wanted[start:start + _CHUNK]))).all()
+    if not rows:
+        return set()
+    ids = [r.group_id for r in rows]
+    judged: dict[int, list[str]] = defaultdict(list)  # group: what people decided there
+    for group_id, stage, n in conn.execute(
+            sa.select(decisions.c.group_id, decisions.c.stage, sa.func.count())
+            .where(decisions.c.group_id.in_(ids))
+            .group_by(decisions.c.group_id, decisions.c.stage)):
+        judged[group_id].append(f"{n} vote(s) at {_stage_label(protocol, stage)}")
+    for group_id, stage in conn.execute(sa.select(resolutions.c.group_id, resolutions.c.stage)
+                                        .where(resolutions.c.group_id.in_(ids))):
+        judged[group_id].append(f"a resolution at {_stage_label(protocol, stage)}")
+    rules = {c.id: c for c in protocol.criteria if c.rule is not None}
+    unjudged = [r.group_id for r in rows if r.group_id not in judged and r.criterion in rules]
+    merged = merged_records(store, conn, unjudged) if unjudged else {}
+    changed: set[int] = set()
+    for row in rows:
+        detail = {"criterion": row.criterion, "reason": row.reason,
+                  "excluded_by": row.excluded_by, "excluded_at": row.excluded_at}
+        if row.group_id in judged:
+            why = ("the joined work has " + ", ".join(sorted(judged[row.group_id]))
+                   + "; a bulk exclusion never goes across people's decisions")
+        elif row.group_id in merged:
+            criterion = rules[row.criterion]
+            result = criterion.rule.evaluate(  # type: ignore[union-attr]
+                merged[row.group_id].normalised())
+            if result.passed is False:
+                reason = f"{criterion.label}: {result.reason}"
+                if reason != row.reason:  # the same rule, read on the joined work's record
+                    conn.execute(bulk.update().where(bulk.c.group_id == row.group_id)
+                                 .values(reason=reason))
+                    audit(store, conn, actor=actor, action="bulk exclusion judged again "
+                          "after join", entity="group", entity_id=str(row.group_id),
+                          detail={**detail, "now": reason})
+                    changed.add(row.group_id)
+                continue
+            why = ("the rule no longer excludes the joined work's merged record ("
+                   + ("it passes it" if result.passed else "it cannot tell") + ")")
+        else:
+            continue  # the criterion is no longer a rule of the protocol: nothing to judge by
+        conn.execute(bulk.delete().where(bulk.c.group_id == row.group_id))
+        audit(store, conn, actor=actor, action="bulk exclusion dropped by join",
+              entity="group", entity_id=str(row.group_id), detail={**detail, "why": why})
+        changed.add(row.group_id)
+    return changed
+
+
+def _stage_label(protocol: Protocol, stage_id: str) -> str:
+    for stage in protocol.stages:
+        if stage.id == stage_id:
+            return stage.label.lower()
+    return stage_id
 
 
 def _move_votes(store: Store, conn: Connection, old: int, target: int, *, actor: str) -> bool:

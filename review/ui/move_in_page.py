@@ -53,7 +53,8 @@ def run_import(review: Store, person: Reviewer, tool: str, name: str, data: byte
             result = foreign.import_covidence(
                 path, review, stage=options["stage"], decision=options["decision"],
                 by=person, actor=person.name, reason=options.get("reason") or None,
-                skip_unmatched=bool(options.get("skip_unmatched")), matches=matches)
+                skip_unmatched=bool(options.get("skip_unmatched")), matches=matches,
+                over_votes=bool(options.get("over_votes")))
     return foreign.describe(result)
 
 
@@ -116,6 +117,11 @@ def move_in_page() -> None:
             options["reason"] = st.selectbox("Exclusion reason (excluded lists at a stage "
                                              "that needs one)",
                                              ["", *protocol.exclusion_reasons])
+            options["over_votes"] = st.checkbox(
+                "Settle over votes not yet decided",
+                help="A work with reviewers' votes here that are still open or in conflict "
+                     "stops the import unless this is ticked: then the list's decision settles "
+                     "it, and the votes stay beside it.")
         settled = st.file_uploader("Settled rows (optional): the list of an earlier try, with "
                                    "record ids written in", type=["csv"])
         options["skip_unmatched"] = st.checkbox("Leave out rows that match no record, or "
