@@ -40,7 +40,8 @@ def test_a_label_is_private_until_the_votes_are_in(session, tmp_path: Path) -> N
     expect(page.get_by_text("Vote saved: include on record 1.")).to_be_visible(timeout=15_000)
 
     ben = session().sign_in("Ben")
-    expect(ben.page.get_by_text("0 of 2 voted at titles and abstracts")).to_be_visible(timeout=15_000)
+    expect(ben.page.get_by_text("0 of 2 voted at titles and abstracts")).to_be_visible(
+        timeout=15_000)
     expect(ben.page.get_by_text("ask Sam")).to_have_count(0)
     lee = session().sign_in("Lee")
     _open_record(lee.page, 1)
