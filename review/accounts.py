@@ -358,6 +358,24 @@ def session_person(store: Store, conn: Connection,
     return (_reviewer(row), _stamp(row.password_hash)) if row else (None, _stamp(None))
 
 
+_PERSON = ("id", "name", "role", "resolver", "active", "email", "password_hash")
+
+
+def person_columns() -> list[sa.Label[Any]]:
+    """The reviewer's columns as session_person_in reads them, for a query that reads the
+    person in the same statement as something else (a session: one query per page run)."""
+    return [t.reviewers.c[name].label(f"person_{name}") for name in _PERSON]
+
+
+def session_person_in(row: Any) -> tuple[Reviewer | None, str]:
+    """session_person from a row with person_columns() (outer-joined: None when gone)."""
+    if row.person_id is None:
+        return None, _stamp(None)
+    return (Reviewer(id=row.person_id, name=row.person_name, role=row.person_role,
+                     resolver=bool(row.person_resolver), active=bool(row.person_active),
+                     email=row.person_email), _stamp(row.person_password_hash))
+
+
 def list_reviewers(store: Store) -> list[Reviewer]:
     table = t.reviewers
     with store.read() as conn:

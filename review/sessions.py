@@ -155,12 +155,15 @@ def check_session(store: Store, session: Session, *, now: float,
     minutes = session_minutes() if minutes is None else minutes
     if session.id is None:
         return _check_kept(store, session, now=now, minutes=minutes)
-    table = t.sessions
-    with store.read() as conn:
-        row = conn.execute(sa.select(table).where(table.c.id == session.id)).first()
-        fresh, stamp = accounts.session_person(store, conn, session.reviewer.id)
+    table, people = t.sessions, t.reviewers
+    with store.read() as conn:  # the session and its person as stored now: one query a run
+        row = conn.execute(
+            sa.select(table, *accounts.person_columns())
+            .outerjoin(people, people.c.id == table.c.reviewer_id)
+            .where(table.c.id == session.id)).first()
     if row is None:
         return Checked(None, ENDED)
+    fresh, stamp = accounts.session_person_in(row)
     if row.ended_at is not None:
         return Checked(None, _REASONS.get(row.end_reason or "", ENDED))
     last_seen = max(_seconds(row.last_seen_at), session.last_seen)

@@ -201,6 +201,28 @@ def test_queue_holds_what_i_have_not_voted_on_and_still_needs_votes(review) -> N
     assert [r["record_id"] for r in queue(review, "Ana", "full_text")] == [3]
 
 
+def test_waiting_counts_agree_with_the_queue_from_either_side(review) -> None:
+    """The count of records waiting (progress and queue_size) is read from the reviewer's
+    votes while they are fewer than the open records, and from the open records after: both
+    agree with the queue itself."""
+    def check() -> None:
+        for name in ("Ana", "Ben", "Cleo"):
+            waiting = len(queue(review, name))
+            assert queue_size(review, name) == waiting
+            item = next_item(review, name)
+            if item is not None:
+                assert item.total - item.voted == waiting
+    check()
+    cast_vote(review, "Ana", 1, "include")  # Ana: 1 vote, 8 open
+    check()
+    for record in range(2, 7):
+        cast_vote(review, "Ana", record, "exclude")
+    for record in range(1, 6):  # 1 a conflict, 2-5 decided: 3 open, Ana's 6 votes
+        cast_vote(review, "Ben", record, "exclude")
+    check()
+    assert queue_size(review, "Ana") == 2 and next_item(review, "Ana").voted == 6
+
+
 def test_next_item_walks_the_queue_with_position(review) -> None:
     item = next_item(review, "Ana")
     assert (item.record_id, item.position, item.total, item.my_vote) == (1, 1, 8, None)

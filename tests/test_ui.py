@@ -1020,3 +1020,24 @@ def test_fulltext_upload_is_pdf_only_and_limited(fulltext_db: Path, monkeypatch)
     store = Store.open(fulltext_db)
     assert fulltext.list_reports(store)[0]["status"] != "retrieved"
     store.close()
+
+
+def test_labels_box_shows_each_records_own_labels_as_votes_move_on(team_db: Path,
+                                                                   monkeypatch) -> None:
+    """The labels box keeps one key from record to record (so the browser updates it in
+    place): the next record shows its own labels, none carried over, and a reopened record
+    shows its labels again."""
+    from review.screening import labels
+
+    store = Store.open(team_db)
+    first = screening.next_item(store, "Ana").record_id
+    labels.add_label(store, "Ana", first, "ask Sam", stage="title_abstract")
+    store.close()
+    app = _signed_in(team_db, monkeypatch, "Ana")
+    assert _widget(app.multiselect, "My labels").value == ["ask Sam"]
+    _click(app, "Include")
+    assert f"Vote saved: include on record {first}." in _texts(app)
+    assert _widget(app.multiselect, "My labels").value == []
+    _click(app, "Previous vote")
+    assert f"Record {first} reopened" in _texts(app)
+    assert _widget(app.multiselect, "My labels").value == ["ask Sam"]

@@ -15,17 +15,26 @@ from review.ui.safe import md_escape
 from review.ui.session import current_reviewer
 
 
-def _key(prefix: str, item: Item) -> str:
-    return f"{prefix}-{item.stage}-{item.group_id}-labels"
+def _key(prefix: str) -> str:
+    return f"{prefix}-labels"
 
 
 def labels_widget(store: Store, person: Reviewer, item: Item, *, prefix: str) -> None:
-    """My labels on this work (private to me until its votes are in; then a lead sees them)."""
+    """My labels on this work (private to me until its votes are in; then a lead sees them).
+
+    The box keeps one key from record to record, so the browser updates it in place instead
+    of building a new one for every vote; the record's own labels are put into it when another
+    record comes on screen."""
     seen = labels_service.labels_on(store, person, item.record_id)
     mine = [lab.label for lab in seen if lab.own]
     known = labels_service.label_names(store, person)
     options = list(dict.fromkeys(mine + known))
-    st.multiselect("My labels", options, default=mine, key=_key(prefix, item),
+    state, key = st.session_state, _key(prefix)
+    shown = (item.stage, item.group_id)
+    if state.get(f"{key}-for") != shown or key not in state:
+        state[f"{key}-for"] = shown
+        state[key] = mine
+    st.multiselect("My labels", options, key=key,
                    accept_new_options=True, placeholder="Type a label, then Enter",
                    help="Your own tags on this record, to find it again on the Records page. "
                         "No other reviewer sees them; a lead does once the votes are in.",
@@ -40,7 +49,8 @@ def _changed(store: Store, item: Item, before: list[str], prefix: str) -> None:
     person = current_reviewer(store)
     if person is None:
         return
-    now = [str(v) for v in st.session_state.get(_key(prefix, item)) or []]
+    key = _key(prefix)
+    now = [str(v) for v in st.session_state.get(key) or []]
     try:
         for label in now:
             if label not in before:
@@ -51,5 +61,4 @@ def _changed(store: Store, item: Item, before: list[str], prefix: str) -> None:
     except ReviewError as exc:
         st.session_state[f"{prefix}-error"] = str(exc)
     # the box shows what is stored (a label typed in another case is the one used before)
-    st.session_state[_key(prefix, item)] = labels_service.my_labels(store, person,
-                                                                    item.record_id)
+    st.session_state[key] = labels_service.my_labels(store, person, item.record_id)

@@ -42,10 +42,14 @@ def _workspace(review: Store, person: Reviewer, protocol: Protocol, stage: Stage
         # one block for every notice (a vote's confirmation, an error, the reopened record's
         # banner), so what follows keeps its place from run to run and the browser updates it
         # in place: no element is left behind, nothing below is rebuilt
+        # the record is read before anything is drawn: the browser gets the run's elements in
+        # one burst and redraws the page once, not once for the notice and again for the record
+        item, reopened = voting.load_item(review, person, stage, protocol, prefix=PREFIX)
         with st.container():
             voting.show_flash(PREFIX)
             voting.show_error(PREFIX)
-            item = voting.current_item(review, person, stage, protocol, prefix=PREFIX)
+            if item is not None and reopened:
+                voting.reopened_banner(item, prefix=PREFIX)
         if item is None:
             voting.empty_queue(review, person, stage, protocol)
             voting.navigation(review, stage, None, prefix=PREFIX)

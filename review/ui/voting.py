@@ -355,26 +355,42 @@ def _set(key: str, value: object) -> None:
     st.session_state[key] = value
 
 
-def current_item(store: Store, person: Reviewer, stage: Stage, protocol: Protocol, *,
-                 prefix: str) -> Item | None:
+def load_item(store: Store, person: Reviewer, stage: Stage, protocol: Protocol, *,
+              prefix: str) -> tuple[Item | None, bool]:
     """The record reopened (after undo, Previous, or from My votes), else the next in the
-    queue."""
+    queue; and whether it is a reopened one. Draws nothing, so a page can read its record
+    before it sends the browser anything: the browser then draws the new record in one go
+    instead of first redrawing the page for a notice. A record that cannot be reopened leaves
+    its error for show_error."""
     opened = st.session_state.get(f"{prefix}-open")
     if opened is not None:
         try:
-            item = screening.item_for(store, person, int(opened), stage.id, protocol=protocol)
+            return screening.item_for(store, person, int(opened), stage.id,
+                                      protocol=protocol), True
         except ReviewError as exc:
-            st.error(str(exc))
+            st.session_state[f"{prefix}-error"] = str(exc)
             st.session_state.pop(f"{prefix}-open", None)
-        else:
-            left, right = st.columns([4, 1], vertical_alignment="center")
-            left.info(f"Record {item.record_id} reopened"
-                      + (f": your vote is {item.my_vote['decision']}; change it below."
-                         if item.my_vote else "."))
-            right.button("Back to my queue", key=f"{prefix}-close", width="stretch",
-                         on_click=_back_to_queue, args=(prefix,))
-            return item
-    return screening.next_item(store, person, stage.id, protocol=protocol)
+    return screening.next_item(store, person, stage.id, protocol=protocol), False
+
+
+def reopened_banner(item: Item, *, prefix: str) -> None:
+    """Which record is reopened, the reviewer's vote on it, and the way back to the queue."""
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.info(f"Record {item.record_id} reopened"
+              + (f": your vote is {item.my_vote['decision']}; change it below."
+                 if item.my_vote else "."))
+    right.button("Back to my queue", key=f"{prefix}-close", width="stretch",
+                 on_click=_back_to_queue, args=(prefix,))
+
+
+def current_item(store: Store, person: Reviewer, stage: Stage, protocol: Protocol, *,
+                 prefix: str) -> Item | None:
+    """load_item, then its error or the reopened record's banner on the page."""
+    item, reopened = load_item(store, person, stage, protocol, prefix=prefix)
+    show_error(prefix)
+    if item is not None and reopened:
+        reopened_banner(item, prefix=prefix)
+    return item
 
 
 def progress_bar(item: Item, stage: Stage) -> None:
