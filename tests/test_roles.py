@@ -56,7 +56,8 @@ TABLE: list[tuple[str, set[str], Call]] = [
     ("screening.my_votes", SCREENERS, lambda s, p, c: screening.my_votes(s, p)),
     ("screening.cast_vote", SCREENERS, lambda s, p, c: screening.cast_vote(s, p, 5, "include")),
     ("screening.undo_last", SCREENERS, lambda s, p, c: screening.undo_last(s, p)),
-    ("conflicts.conflicts", RESOLVERS, lambda s, p, c: conflicts.conflicts(s, p)),
+    # a reviewer gets the conflicts they voted in, their own vote only (for the discussion)
+    ("conflicts.conflicts", SCREENERS, lambda s, p, c: conflicts.conflicts(s, p)),
     ("conflicts.resolve", RESOLVERS,
      lambda s, p, c: conflicts.resolve(s, 1, "include", by=p)),
     ("agreement.agreement", READERS, lambda s, p, c: agreement.agreement(s, by=p)),
