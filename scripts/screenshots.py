@@ -53,6 +53,9 @@ def main() -> None:
                 context, page = _signed_in(browser, url, "Priya", 1150)
                 expect(page.get_by_text("at titles and abstracts").first).to_be_visible(
                     timeout=30_000)
+                # tall enough for the criteria panel, the vote buttons and My votes: the app
+                # scrolls inside its own container, which full_page does not reach
+                page.set_viewport_size({"width": 1400, "height": 2300})
                 _shoot(page, "screen.png")
                 page.get_by_role("link", name="Records").click()
                 expect(page.get_by_role("heading", name="Records")).to_be_visible(
