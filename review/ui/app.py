@@ -93,4 +93,4 @@ def run() -> None:
         return
     pages = [st.Page(PAGES / p.script, title=p.title, url_path=p.url_path, default=i == 0)
              for i, p in enumerate(pages_for(person))]
-    st.navigation(pages).run()
+    st.navigation(pages, expanded=True).run()  # a lead's 13 pages, none behind 'View more'
