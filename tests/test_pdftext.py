@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from review.accounts import AccessError, add_reviewer
 from review.cli.main import main
 from review.errors import InputError, ReviewError
+from review.extraction.quotes import check_quotes, entered_pages
 from review.io.pdf import read_pdf_text, write_text_pdf
 from review.io.textsearch import find_quote, fold_text, parse_query, quote_fragments, snippet
 from review.screening.fulltext import attach_pdf
@@ -265,3 +266,89 @@ def test_cli_search_index_and_locate(tmp_path: Path, report_pdf: bytes,
     missing = runner.invoke(main, ["fulltext", "locate", "1", "feelings about methods",
                                    "--db", db])
     assert missing.exit_code == 1 and "Not found verbatim in smith.pdf" in missing.output
+
+
+def test_extraction_quotes_get_their_page_or_a_flag(review) -> None:
+    themes = {"belonging": ("it was the first place I felt understood", ""),
+              "safety": ("Moderators removed posts", "p. 4"),
+              "rules": ("talk about feelings rather than methods", "pp. 2-3"),
+              "section": ("Mutual aid reduced isolation", "Discussion"),
+              "typo": ("Mutual aid reduced loneliness", ""),
+              "empty": ("", "")}
+    filled, checks = check_quotes(review, [1], themes)
+    assert filled["belonging"] == ("it was the first place I felt understood", "p. 2")
+    assert filled["safety"][1] == "p. 4" and filled["typo"][1] == ""  # entered text kept
+    outcome = {c.theme_id: (c.outcome, c.location) for c in checks}
+    assert outcome == {"belonging": ("filled", "p. 2"), "safety": ("differs", "p. 2"),
+                       "rules": ("matches", "pp. 2-3"), "section": ("matches", "p. 3"),
+                       "typo": ("not found verbatim", None)}
+    assert next(c for c in checks if c.theme_id == "safety").message == (
+        "found on p. 2 of Smith 2019.pdf (record 1), not at 'p. 4' as entered")
+    _, unchecked = check_quotes(review, [2], {"belonging": ("anything", "")})
+    assert [(c.outcome, c.message) for c in unchecked] == [
+        ("unchecked", "record 2 has no PDF attached")]
+    assert [entered_pages(x) for x in ("p. 4", "pp 4\u20135", "page 12", "7", "Table 3")] == [
+        (4, 4), (4, 5), (12, 12), (7, 7), None]
+
+
+# --- the demo and the app -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from review.demo.build import build_demo
+
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    build_demo(db).close()
+    return db
+
+
+def test_the_demo_pdfs_hold_its_quotes_on_their_pages(demo: Path) -> None:
+    from review.demo.extraction import _STUDIES
+    from review.extraction.studies import list_studies
+    from review.store import Store
+
+    store = Store.open(demo)
+    rows = text_status(store)
+    assert len(rows) == 5 and {r["status"] for r in rows} == {"text"}
+    for study, spec in zip(list_studies(store), _STUDIES, strict=False):
+        _, checks = check_quotes(store, list(study.records), spec["themes"])
+        assert {c.outcome for c in checks} == {"matches"}, checks
+    found = search_pdfs(store, '"first place" under*', actor="Priya")
+    assert [(h.study_id, h.page) for h in found.hits] == [(1, 5)]
+    # the quote is hyphenated over a line end: found, and shown joined
+    assert "the **first place** I felt **under-stood**." in found.hits[0].snippet.marked()
+    store.close()
+
+
+def test_the_app_searches_the_pdfs_and_fills_in_a_quote_page(demo: Path, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_ui import ROOT, _back_with_cookie, _click, _widget
+
+    monkeypatch.setenv("REVIEW_DB", str(demo))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    _widget(app.text_input, "Name").input("Tom")
+    _widget(app.text_input, "Password").input("tom-demo")
+    _back_with_cookie(_click(app, "Sign in"))
+    app.switch_page("review/ui/pages/fulltext.py").run()
+    _widget(app.text_input, "Words to find in the PDFs").input('"safe space" group')
+    _click(app, "Search")
+    shown = [m.value for m in app.markdown if "p. 3" in m.value]
+    assert shown and "Record " in shown[0] and 'class="term-include"' in shown[0], shown
+    assert any("1 page(s) in 5 searchable PDF(s)" in c.value for c in app.caption)
+    app.switch_page("review/ui/pages/extraction.py").run()
+    _widget(app.selectbox, "Study").set_value(5).run()  # Tom's entry, not reconciled yet
+    labels = [w.label for w in app.text_input]
+    theme = next((label for label in labels if label.startswith("Quote for ")
+                  and _widget(app.text_input, label).value.startswith("Demo quote: the group")),
+                 None)
+    assert theme is not None, labels
+    where = theme.replace("Quote for ", "Where the quote for ") + " is"
+    _widget(app.text_input, where).input("")
+    _click(app, "Save draft")
+    assert _widget(app.text_input, where).value == "p. 3"
+    assert any("page filled in" in i.value for i in app.info), [i.value for i in app.info]
+    _widget(app.text_input, theme).input("Demo quote: the group felt like home.")
+    _click(app, "Save draft")
+    assert any("not found verbatim" in w.value for w in app.warning), app.warning
