@@ -321,6 +321,17 @@ def test_the_demo_pdfs_hold_its_quotes_on_their_pages(demo: Path) -> None:
     store.close()
 
 
+def _demo_pdfs(db: Path, study_id: int) -> list[tuple[int, str]]:
+    from review.extraction.studies import list_studies
+    from review.store import Store
+
+    store = Store.open(db)
+    study = next(s for s in list_studies(store) if s.id == study_id)
+    rows = {r["record_id"]: r["file_name"] for r in text_status(store)}
+    store.close()
+    return [(r, rows[r]) for r in study.records if r in rows]
+
+
 def test_the_app_searches_the_pdfs_and_fills_in_a_quote_page(demo: Path, monkeypatch) -> None:
     from streamlit.testing.v1 import AppTest
 
@@ -339,6 +350,10 @@ def test_the_app_searches_the_pdfs_and_fills_in_a_quote_page(demo: Path, monkeyp
     assert any("1 page(s) in 5 searchable PDF(s)" in c.value for c in app.caption)
     app.switch_page("review/ui/pages/extraction.py").run()
     _widget(app.selectbox, "Study").set_value(5).run()  # Tom's entry, not reconciled yet
+    pdfs = _demo_pdfs(demo, 5)
+    assert len(pdfs) == 1 and [e.label for e in app.expander
+                               if e.label.startswith("Read the PDF")] == [
+        f"Read the PDF: {name} (record {record})" for record, name in pdfs]
     labels = [w.label for w in app.text_input]
     theme = next((label for label in labels if label.startswith("Quote for ")
                   and _widget(app.text_input, label).value.startswith("Demo quote: the group")),

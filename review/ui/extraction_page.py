@@ -19,12 +19,14 @@ from review.extraction.entries import KIND_LABELS, Entry, Form, shown_value
 from review.extraction.rows import entry_rows
 from review.fields import FieldSpec
 from review.protocol import THEME_KINDS
+from review.screening import fulltext
 from review.store import Store
 from review.ui.pdf_search import search_box
 from review.ui.safe import md_escape
 from review.ui.session import signed_in, store
 
 NOT_REPORTED = "not reported"
+PDF_HEIGHT = 800
 
 
 def _field_widget(spec: FieldSpec, value: Any, key: str) -> Any:
@@ -202,6 +204,20 @@ def _add_theme(review: Store, person: Reviewer) -> None:
         st.success(f"Added {theme.label} to {KIND_LABELS[theme.kind].lower()}.")
 
 
+def _study_pdfs(review: Store, records: list[int]) -> None:
+    """Each of the study's reports' PDFs, to read while extracting (folded away until asked)."""
+    attached = {r["record_id"] for r in fulltext.list_reports(review, status=fulltext.RETRIEVED)}
+    for record_id in (r for r in records if r in attached):
+        try:
+            name, data = fulltext.pdf_bytes(review, record_id)
+        except ReviewError as exc:  # a damaged store: say so, the form still works
+            st.error(str(exc))
+            continue
+        with st.expander(f"Read the PDF: {name} (record {record_id})"):
+            st.pdf(data, height=PDF_HEIGHT, key=f"ext-pdf-{record_id}",
+                   alt=f"Full text of record {record_id}")
+
+
 def extraction_page() -> None:
     person = signed_in()
     review = store()
@@ -229,6 +245,7 @@ def extraction_page() -> None:
                f"Reports (record ids): {', '.join(map(str, row['records']))}. "
                + ("Two extractors work independently; a lead reconciles."
                   if form.dual else "One extractor per study."))
+    _study_pdfs(review, list(row["records"]))
     search_box(review, person, prefix="ext")
     tabs = ["My entry"] + (["Compare and reconcile", "Themes"] if person.is_lead else [])
     shown = st.tabs(tabs)
