@@ -122,6 +122,10 @@ def test_search_terms_ignore_case_breaks_and_hyphens() -> None:
     assert snippet(page, parse_query("moderat*")).marked().count("**moderated**") == 1  # ...or *
     assert snippet(page, parse_query('"online forum" charity')) is not None
     assert snippet(page, parse_query('"forum online"')) is None
+    # from a command line: an argument with a space is a phrase, quoted there or not
+    assert parse_query(["forum online", '"an online"', "x"]).terms == (
+        "forum online", "an online", "x")
+    assert snippet(page, parse_query(["forum online"])) is None
     with pytest.raises(ReviewError, match="unclosed quotation mark"):
         parse_query('"online forum')
     with pytest.raises(ReviewError, match="at least one word"):

@@ -78,8 +78,7 @@ class Query:
 
 
 def parse_query(words: str | Sequence[str]) -> Query:
-    text = words if isinstance(words, str) else " ".join(
-        f'"{w}"' if " " in w.strip() else w for w in words)
+    text = words if isinstance(words, str) else " ".join(_phrase(w) for w in words)
     try:
         parts = shlex.split(text.translate(_QUOTES).replace("'", "\\'"))
     except ValueError as exc:  # an unclosed quotation mark
@@ -95,6 +94,12 @@ def parse_query(words: str | Sequence[str]) -> Query:
     if len(terms) > MAX_TERMS:
         raise ReviewError(f"at most {MAX_TERMS} words or phrases in one search")
     return Query(tuple(terms), tuple(term_pattern(term) for term in terms))
+
+
+def _phrase(word: str) -> str:
+    """One word of a command line: with a space in it, it was quoted there, so a phrase."""
+    bare = word.strip().translate(_QUOTES).strip('"').strip()
+    return f'"{bare}"' if " " in bare else word
 
 
 def term_pattern(term: str) -> re.Pattern[str]:
