@@ -98,6 +98,24 @@ def test_a_scan_has_no_text_layer_and_a_damaged_pdf_names_its_file() -> None:
         read_pdf_text(write_text_pdf([]), "empty.pdf")
 
 
+def _encrypted(user: str) -> bytes:
+    import io
+
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(write_text_pdf([["Text"]]))))
+    writer.encrypt(user, owner_password="owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_password_is_named_and_a_pdf_only_restricted_is_read() -> None:
+    with pytest.raises(InputError, match=r"^locked\.pdf: the PDF is encrypted with a password"):
+        read_pdf_text(_encrypted("secret"), "locked.pdf")
+    assert read_pdf_text(_encrypted(""), "printing-restricted.pdf").pages == ("Text",)
+
+
 # --- matching, pure -----------------------------------------------------------------------
 
 
