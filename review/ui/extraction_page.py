@@ -21,7 +21,6 @@ from review.fields import FieldSpec
 from review.protocol import THEME_KINDS
 from review.screening import fulltext
 from review.store import Store
-from review.ui.pdf_search import search_box
 from review.ui.safe import md_escape
 from review.ui.session import signed_in, store
 
@@ -246,7 +245,6 @@ def extraction_page() -> None:
                + ("Two extractors work independently; a lead reconciles."
                   if form.dual else "One extractor per study."))
     _study_pdfs(review, list(row["records"]))
-    search_box(review, person, prefix="ext")
     tabs = ["My entry"] + (["Compare and reconcile", "Themes"] if person.is_lead else [])
     shown = st.tabs(tabs)
     with shown[0]:

@@ -1,4 +1,4 @@
-"""A search box over the review's PDFs (Full text and Extraction pages): each page found with
+"""A search box over the review's PDFs (on the Full text page): each page found with
 its report, study and a snippet, the words marked. No votes are shown: the service returns
 none."""
 
