@@ -67,7 +67,8 @@ def test_round_trip_is_exact(db_url: str, demo_review: Path, tmp_path: Path) -> 
     out = tmp_path / "review.zip"
     manifest = export_project(source, out)
     assert manifest["tables"]["records"] == 359
-    assert manifest["tables"]["fulltext_files"] == 1
+    assert manifest["tables"]["fulltext_files"] == 6  # the demo's five PDFs and paper.pdf
+    assert manifest["tables"]["pdf_texts"] == 6
     restored = import_project(out, db_url)
     assert table_contents(restored) == table_contents(source)
     again = tmp_path / "again.zip"

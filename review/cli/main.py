@@ -55,7 +55,7 @@ LAZY_COMMANDS = {
         "decisions": "Votes as CSV: import votes made offline or in another tool, export for "
                      "a lead.",
         "fulltext": "Full texts of the reports sought: attach PDFs, mark not retrieved, list, "
-                    "get.",
+                    "get, search.",
     }, hidden=("reviewers",)),
     **_lazy("project", "PROJECT_COMMANDS", {
         "protocol": "The review's protocol as stored with it, and amending it.",

@@ -6,7 +6,9 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+import textwrap
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,8 +28,8 @@ from review.screening import agreement as agreement_service
 from review.screening import conflicts as conflict_service
 from review.screening import discussion as discussion_service
 from review.screening import fulltext as fulltext_service
+from review.screening import pdftext, why
 from review.screening import votes as screening
-from review.screening import why
 from review.screening.decisions_csv import EXPORT_COLUMNS, export_decisions, import_decisions
 from review.store import Store
 from review.tabular import render
@@ -429,7 +431,7 @@ def decisions_export(out: str | None, person: str, include_pending: bool, fmt: s
 
 @click.group(cls=_Group)
 def fulltext() -> None:
-    """Full texts of the reports sought: attach PDFs, mark not retrieved, list, get."""
+    """Full texts of the reports sought: attach PDFs, mark not retrieved, list, get, search."""
 
 
 @fulltext.command(name="attach")
@@ -441,6 +443,11 @@ def fulltext_attach(record_id: int, file: str, db: str | None) -> None:
     row = fulltext_service.attach_pdf(Store.open(db), record_id, Path(file).read_bytes(), file,
                                       actor=_actor())
     click.echo(f"Record {record_id}: {row['file_name']} attached (sha256 {row['sha256']}).")
+    if row["text_status"] == "no text layer":
+        click.echo(f"Note: {row['file_name']} has no text layer (a scan?): search and quote "
+                   "location cannot use it.", err=True)
+    elif row["text_error"]:
+        click.echo(f"Note: its text could not be read: {row['text_error']}", err=True)
 
 
 @fulltext.command(name="not-retrieved")
@@ -473,6 +480,76 @@ def fulltext_get(record_id: int, out: str, db: str | None) -> None:
     name, data = fulltext_service.pdf_bytes(Store.open(db), record_id)
     Path(out).write_bytes(data)
     click.echo(f"Wrote {name} ({len(data)} bytes) to {out}.")
+
+
+@fulltext.command(name="index")
+@click.option("--again", is_flag=True, help="Read every attached PDF again (e.g. after "
+                                            "upgrading pypdf), not only those not read yet.")
+@format_option
+@db_option
+def fulltext_index(again: bool, fmt: str, db: str | None) -> None:
+    """Read the text of attached PDFs not read yet; list every PDF's text status."""
+    store = Store.open(db)
+    with click.progressbar(length=1, label="Reading PDFs", file=sys.stderr) as bar:
+        def step(done: int, total: int, name: str) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        read = pdftext.index_pdfs(store, again=again, progress=step)
+    rows = pdftext.text_status(store)
+    click.echo(render(rows, ("record_id", "file_name", "status", "pages", "text_pages",
+                             "error"), fmt, widths={"file_name": 40, "error": 70}), nl=False)
+    if fmt == "table":
+        click.echo(f"Read {len(read)} PDF(s) now; {len(rows)} attached.", err=True)
+
+
+@fulltext.command(name="search")
+@click.argument("words", nargs=-1, required=True)
+@click.option("--limit", type=click.IntRange(1), default=pdftext.MAX_HITS, show_default=True,
+              help="At most this many pages.")
+@format_option
+@db_option
+def fulltext_search(words: tuple[str, ...], limit: int, fmt: str, db: str | None) -> None:
+    """Pages of the attached PDFs that hold every one of WORDS.
+
+    Case, line breaks and hyphenation do not matter; "a phrase" in quotes is one term; a
+    trailing * stands for any ending (moderat*). Each page found is shown with its report,
+    study and a snippet with the words marked **like this**.
+    """
+    found = pdftext.search_pdfs(Store.open(db), words, actor=_actor(), limit=limit)
+    rows: list[dict[str, Any]] = [
+        {"record_id": h.record_id, "study_id": h.study_id, "study": h.label,
+         "file_name": h.file_name, "page": h.page, "hits": h.snippet.hits,
+         "snippet": h.snippet.marked()} for h in found.hits]
+    if fmt != "table":
+        click.echo(render(rows, ("record_id", "study_id", "study", "file_name", "page", "hits",
+                                 "snippet"), fmt), nl=False)
+    else:
+        for row in rows:
+            study = f"study {row['study_id']}, " if row["study_id"] else ""
+            click.echo(f"Record {row['record_id']} ({study}{row['study']}), "
+                       f"{row['file_name']}, p. {row['page']}:")
+            click.echo(textwrap.fill(row["snippet"], 96, initial_indent="  ",
+                                     subsequent_indent="  "))
+        click.echo(f"{len(rows)} page(s) in {found.pdfs} searchable PDF(s) hold "
+                   + " and ".join(repr(term) for term in found.query.terms) + "."
+                   + (f" {found.more} more not shown (--limit)." if found.more else ""))
+    for row in found.unsearchable:
+        why = row["error"] if row["status"] == "unreadable" else row["status"]
+        click.echo(f"Not searched: record {row['record_id']}, {row['file_name']}: {why}.",
+                   err=True)
+
+
+@fulltext.command(name="locate")
+@click.argument("record_id", metavar="RECORD", type=int)
+@click.argument("quote")
+@db_option
+def fulltext_locate(record_id: int, quote: str, db: str | None) -> None:
+    """The page of RECORD's PDF that QUOTE is on, or that it is not found verbatim."""
+    found = pdftext.locate_quote(Store.open(db), quote, record_id)
+    click.echo(found.message[:1].upper() + found.message[1:] + ".")
+    if found.status != pdftext.FOUND:
+        sys.exit(1)
 
 
 SCREENING_COMMANDS = (users, reviewers, vote, queue, votes, undo, conflicts, resolve, discuss,

@@ -1,7 +1,8 @@
 """The demo review's extraction, so the Extraction and Tables pages are never empty: Priya and
 Tom extract five of the included studies independently (the protocol asks for dual
 extraction), with a few honest disagreements; Morgan reconciles four of them and leaves the
-fifth waiting on the comparison view. One companion report is linked to a study first.
+fifth waiting on the comparison view. One companion report is linked to a study first. Each of
+the five gets an invented PDF holding its quotes on the pages given (review.demo.pdfs).
 
 Then Morgan writes five review findings and judges four of them with GRADE-CERQual (the
 fifth has two components judged, so the pages show a finding in progress). The findings are
@@ -17,12 +18,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from review.demo.pdfs import demo_pdf
 from review.extraction.cerqual import assess
 from review.extraction.entries import save_entry
 from review.extraction.findings import add_finding
 from review.extraction.reconcile import reconcile
 from review.extraction.studies import link_report, list_studies
+from review.screening.fulltext import attach_pdf
 from review.store import Store
+from review.store import records as store_records
 
 LEAD, EXTRACTORS = "Morgan", ("Priya", "Tom")
 
@@ -107,6 +111,10 @@ def seed_extraction(store: Store, *, actor: str) -> None:
     if len(studies) >= 7:  # a companion report: the last study's report joins the fourth
         link_report(store, studies[-1].records[0], studies[3].id, actor=LEAD)
     for found, spec in zip(studies, _STUDIES, strict=False):
+        record = store_records.get_record(store, found.records[0]) or {}
+        attach_pdf(store, found.records[0], demo_pdf(record.get("title") or found.label,
+                                                     found.label, spec["themes"]),
+                   f"{found.label} (demo).pdf", actor=EXTRACTORS[0])
         for person in EXTRACTORS:
             differs = spec["tom"] if person == "Tom" else {}
             fields = {"author_year": found.label, **spec["fields"], **differs.get("fields", {})}

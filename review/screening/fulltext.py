@@ -13,8 +13,10 @@ from sqlalchemy.engine import Connection
 
 from review.accounts import Reviewer, authorise, is_lead, screens
 from review.errors import InputError, ReviewError
+from review.io.pdf import UNREADABLE
 from review.project import review_protocol
 from review.protocol import Protocol, Stage
+from review.screening.pdftext import has_text, read_text, save_text
 from review.screening.state import fulltext_stage, group_for_record, lock_group, refresh
 from review.store import Store, utc_now
 from review.store import schema as t
@@ -67,7 +69,9 @@ def attach_pdf(store: Store, record_id: int, data: bytes, file_name: str, *,
                actor: str | Reviewer) -> dict[str, Any]:
     """Store a PDF for the report. Replacing one is allowed (the audit log keeps the old
     hash); a file that is not a PDF is refused, naming it. Anyone who screens may attach one
-    (an observer may not)."""
+    (an observer may not). Its text is read page by page once, here, for search and quote
+    location; the result says how that went (text_status: text, no text layer, or
+    unreadable with text_error naming the file): the file is stored either way."""
     if not data:
         raise InputError(file_name, "the file is empty")
     if not data.lstrip()[:5] == b"%PDF-":
@@ -76,6 +80,7 @@ def attach_pdf(store: Store, record_id: int, data: bytes, file_name: str, *,
         raise InputError(file_name, f"larger than {MAX_BYTES // (1024 * 1024)} MB")
     digest = hashlib.sha256(data).hexdigest()
     files = t.fulltext_files
+    text = read_text(data, Path(file_name).name)  # before the transaction: it may take a while
     with store.write() as conn:
         actor = authorise(store, conn, actor, screens,
                           "observers read progress and do not attach full texts")
@@ -84,6 +89,8 @@ def attach_pdf(store: Store, record_id: int, data: bytes, file_name: str, *,
             conn.execute(files.insert().values(sha256=digest, data=data, size_bytes=len(data),
                                                content_type="application/pdf",
                                                stored_at=utc_now()))
+        if not has_text(conn, digest):
+            save_text(conn, digest, text)
         before = fulltext_status(store, conn, group_id)
         values = {"status": RETRIEVED, "sha256": digest, "file_name": Path(file_name).name,
                   "reason": None, "updated_by": actor, "updated_at": utc_now()}
@@ -93,7 +100,9 @@ def attach_pdf(store: Store, record_id: int, data: bytes, file_name: str, *,
                                                "file": values["file_name"],
                                                "replaced": before and before.get("sha256")})
         refresh(store, conn, review_protocol(store), [group_id])
-        return {"record_id": record_id, "group_id": group_id, **values}
+        return {"record_id": record_id, "group_id": group_id, **values,
+                "text_status": text.status if not isinstance(text, InputError) else UNREADABLE,
+                "text_error": str(text) if isinstance(text, InputError) else None}
 
 
 def mark_not_retrieved(store: Store, record_id: int, reason: str, *,

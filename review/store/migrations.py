@@ -619,6 +619,37 @@ def _m0015_cerqual_findings(conn: Connection) -> None:
     md.create_all(conn, tables=[md.tables[n] for n in ("findings", "finding_studies",
                                                         "cerqual_judgements")])
 
+
+def _m0016_pdf_text(conn: Connection) -> None:
+    """The text of each stored PDF, per page, as read when it was attached (or by `review
+    fulltext index`): a row per file with its status (text, no text layer, unreadable, with
+    the error) and the extractor that read it, and a row per page with the text and its folded
+    form for search and quote location (review.screening.pdftext)."""
+    md = sa.MetaData()
+    sa.Table("fulltext_files", md, sa.Column("sha256", sa.String(64), primary_key=True))
+    sa.Table(
+        "pdf_texts", md,
+        sa.Column("sha256", sa.String(64), sa.ForeignKey("fulltext_files.sha256"),
+                  primary_key=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("page_count", sa.Integer),
+        sa.Column("text_pages", sa.Integer, nullable=False),
+        sa.Column("error", sa.Text),
+        sa.Column("extractor", sa.String(64), nullable=False),
+        sa.Column("extracted_at", sa.String(32), nullable=False),
+        sa.CheckConstraint("status IN ('text', 'no text layer', 'unreadable')",
+                           name="pdf_texts_status_known"),
+    )
+    sa.Table(
+        "pdf_pages", md,
+        sa.Column("sha256", sa.String(64), sa.ForeignKey("pdf_texts.sha256"), primary_key=True),
+        sa.Column("page", sa.Integer, primary_key=True),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("folded", sa.Text, nullable=False),
+    )
+    md.create_all(conn, tables=[md.tables["pdf_texts"], md.tables["pdf_pages"]])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -636,6 +667,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (14, "conflict discussion threads", _m0014_conflict_discussion),
     (15, "GRADE-CERQual: review findings, their studies, a lead's judgements",
      _m0015_cerqual_findings),
+    (16, "PDF text per page, for search and quote location (pdftext)", _m0016_pdf_text),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

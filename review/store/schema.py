@@ -492,6 +492,29 @@ cerqual_judgements = sa.Table(
                        "'very low')", name="cerqual_judgements_level_known"),
 )
 
+# --- the text of each stored PDF, per page (migration 16) ---------------------------------------
+
+pdf_texts = sa.Table(
+    "pdf_texts", metadata,
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("fulltext_files.sha256"), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("page_count", sa.Integer),
+    sa.Column("text_pages", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("extractor", sa.String(64), nullable=False),
+    sa.Column("extracted_at", sa.String(32), nullable=False),
+    sa.CheckConstraint("status IN ('text', 'no text layer', 'unreadable')",
+                       name="pdf_texts_status_known"),
+)
+
+pdf_pages = sa.Table(
+    "pdf_pages", metadata,
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("pdf_texts.sha256"), primary_key=True),
+    sa.Column("page", sa.Integer, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("folded", sa.Text, nullable=False),
+)
+
 REVIEW_TABLES: tuple[sa.Table, ...] = tuple(
     table for table in metadata.sorted_tables if table not in (schema_migrations, sessions))
 """Every table that holds a review's data, parents before children (foreign-key order): what

@@ -1,5 +1,6 @@
 """Extraction: pick an included study, fill in the protocol's form (fields, coded themes with
-quote and location, quality appraisal) and save; a lead also compares the two extractors'
+quote and location, quality appraisal) and save (each quote is looked for in the study's PDFs:
+its page filled in, or flagged as not found verbatim); a lead also compares the two extractors'
 entries, reconciles them, and adds themes. Extractors see only their own entry: the page asks
 the services, which enforce it."""
 
@@ -13,15 +14,18 @@ import streamlit as st
 from review.accounts import Reviewer
 from review.errors import ReviewError
 from review.extraction import entries as extraction
-from review.extraction import reconcile
+from review.extraction import quotes, reconcile
 from review.extraction.entries import KIND_LABELS, Entry, Form, shown_value
 from review.extraction.rows import entry_rows
 from review.fields import FieldSpec
 from review.protocol import THEME_KINDS
+from review.screening import fulltext
 from review.store import Store
+from review.ui.safe import md_escape
 from review.ui.session import signed_in, store
 
 NOT_REPORTED = "not reported"
+PDF_HEIGHT = 800
 
 
 def _field_widget(spec: FieldSpec, value: Any, key: str) -> Any:
@@ -45,9 +49,30 @@ def _field_widget(spec: FieldSpec, value: Any, key: str) -> Any:
     return st.text_input(label, value=text, key=key, help=helptext)
 
 
+def _quote_checks(key: str) -> None:
+    """What the last save found about its quotes (kept over the rerun that shows the pages
+    filled in): a page filled in or matching, a different page, or not found verbatim."""
+    for widget in st.session_state.pop(f"{key}-refill", []):
+        st.session_state.pop(widget, None)  # the box shows the saved location again
+    checks: list[quotes.QuoteCheck] = st.session_state.pop(f"{key}-checks", [])
+    saved = st.session_state.pop(f"{key}-saved", None)
+    if saved:
+        st.success(saved)
+    for check in checks:
+        text = f"{md_escape(check.theme_label)}: {md_escape(check.message)}."
+        if check.outcome in (quotes.DIFFERS, quotes.NOT_VERBATIM):
+            st.warning(text + (" Check the quote against the PDF."
+                               if check.outcome == quotes.NOT_VERBATIM else ""))
+        elif check.outcome == quotes.UNCHECKED:
+            st.caption(text)
+        else:
+            st.info(text)
+
+
 def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
-                mine: Entry | None) -> None:
+                mine: Entry | None, records: list[int]) -> None:
     key = f"ext-{study_id}-{person.id}"
+    _quote_checks(key)
     values = mine.values if mine else {}
     coded = mine.themes if mine else {}
     answered = mine.answers if mine else {}
@@ -101,13 +126,22 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
     if not (draft or done):
         return
     try:
+        picked, checks = quotes.check_quotes(review, records, picked)
         saved = extraction.save_entry(review, study_id, person, values=given, themes=picked,
                                       answers=answers, rating=rating, done=done, replace=True)
     except ReviewError as exc:
         st.error(str(exc))
         return
-    st.success(f"Saved ({saved.status}): {len(saved.values)} field(s), {len(saved.themes)} "
-               f"theme(s), {len(saved.answers)} quality answer(s).")
+    labels = {theme.id: theme.label for theme in form.themes}
+    st.session_state[f"{key}-checks"] = [
+        quotes.QuoteCheck(c.theme_id, c.outcome, c.message, c.location,
+                          f"Quote for {labels.get(c.theme_id, c.theme_id)}") for c in checks]
+    st.session_state[f"{key}-refill"] = [f"{key}-theme-{c.theme_id}-location" for c in checks
+                                         if c.outcome == quotes.FILLED]
+    st.session_state[f"{key}-saved"] = (
+        f"Saved ({saved.status}): {len(saved.values)} field(s), {len(saved.themes)} theme(s), "
+        f"{len(saved.answers)} quality answer(s).")
+    st.rerun()
 
 
 def _entry_table(entry: Entry, form: Form) -> pd.DataFrame:
@@ -169,6 +203,20 @@ def _add_theme(review: Store, person: Reviewer) -> None:
         st.success(f"Added {theme.label} to {KIND_LABELS[theme.kind].lower()}.")
 
 
+def _study_pdfs(review: Store, records: list[int]) -> None:
+    """Each of the study's reports' PDFs, to read while extracting (folded away until asked)."""
+    attached = {r["record_id"] for r in fulltext.list_reports(review, status=fulltext.RETRIEVED)}
+    for record_id in (r for r in records if r in attached):
+        try:
+            name, data = fulltext.pdf_bytes(review, record_id)
+        except ReviewError as exc:  # a damaged store: say so, the form still works
+            st.error(str(exc))
+            continue
+        with st.expander(f"Read the PDF: {name} (record {record_id})"):
+            st.pdf(data, height=PDF_HEIGHT, key=f"ext-pdf-{record_id}",
+                   alt=f"Full text of record {record_id}")
+
+
 def extraction_page() -> None:
     person = signed_in()
     review = store()
@@ -196,6 +244,7 @@ def extraction_page() -> None:
                f"Reports (record ids): {', '.join(map(str, row['records']))}. "
                + ("Two extractors work independently; a lead reconciles."
                   if form.dual else "One extractor per study."))
+    _study_pdfs(review, list(row["records"]))
     tabs = ["My entry"] + (["Compare and reconcile", "Themes"] if person.is_lead else [])
     shown = st.tabs(tabs)
     with shown[0]:
@@ -206,7 +255,7 @@ def extraction_page() -> None:
                 st.dataframe(_entry_table(final, form), hide_index=True, width="stretch")
         else:
             _entry_form(review, person, form, study_id,
-                        extraction.my_entry(review, study_id, person))
+                        extraction.my_entry(review, study_id, person), list(row["records"]))
     if person.is_lead:
         with shown[1]:
             _compare(review, person, study_id)

@@ -1,5 +1,5 @@
 """Full text: attach a report's PDF, read it beside the form, vote with an exclusion reason;
-a lead marks a report that cannot be obtained as not retrieved."""
+a lead marks a report that cannot be obtained as not retrieved; search the review's PDFs."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from review.screening.terms import Marks
 from review.screening.votes import Item
 from review.store import Store
 from review.ui import voting
+from review.ui.pdf_search import search_box
 from review.ui.safe import md_escape
 from review.ui.session import signed_in, store
 
@@ -61,12 +62,20 @@ def _attach(review: Store, person: Reviewer, item: Item) -> None:
     if hashlib.sha256(data).hexdigest() == status.get("sha256"):
         return
     try:
-        fulltext.attach_pdf(review, item.record_id, data, upload.name, actor=person)
+        row = fulltext.attach_pdf(review, item.record_id, data, upload.name, actor=person)
     except ReviewError as exc:
         st.error(str(exc))
         return
     st.session_state[f"{PREFIX}-upload-n"] = counter + 1
     voting.flash(PREFIX, f"Attached {md_escape(upload.name)} to record {item.record_id}.")
+    if row["text_status"] == "no text layer":
+        st.session_state[f"{PREFIX}-info"] = (
+            f"{md_escape(upload.name)} has no text layer (a scan?): search and quote location "
+            "cannot use it.")
+    elif row["text_error"]:
+        st.session_state[f"{PREFIX}-info"] = (
+            f"Its text could not be read, so search and quote location cannot use it: "
+            f"{md_escape(row['text_error'])}")
     st.rerun()
 
 
@@ -98,6 +107,7 @@ def fulltext_page() -> None:
         return
     marks = Marks(protocol.highlight, highlight_terms.my_terms(review, person))
     voting.show_flash(PREFIX)
+    search_box(review, person, prefix=PREFIX)
     item = voting.current_item(review, person, stage, protocol, prefix=PREFIX)
     if item is None:
         voting.show_error(PREFIX)
