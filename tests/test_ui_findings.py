@@ -3,30 +3,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from streamlit.testing.v1 import AppTest
-
-from review.accounts import get_reviewer
 from review.extraction.findings import add_finding, get_finding, list_findings
-from tests.extraction_fixtures import included_review
+from tests import test_ui_extraction
 
-PAGES = Path(__file__).resolve().parent.parent / "review" / "ui" / "pages"
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    built = included_review(str(tmp_path / "review.db"), tmp_path)
-    yield built
-    built.close()
-
-
-def page(store, name: str, who: str) -> AppTest:
-    app = AppTest.from_file(str(PAGES / name), default_timeout=60)
-    app.session_state["store"] = store
-    app.session_state["reviewer"] = get_reviewer(store, who)
-    return app.run()
+store, page = test_ui_extraction.store, test_ui_extraction.page  # the review fixture, a page
 
 
 def test_a_lead_writes_and_judges_a_finding(store) -> None:
