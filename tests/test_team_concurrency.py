@@ -98,6 +98,17 @@ async def _look(page, saved: str | None, previous: int | None,  # noqa: ANN001
     return await handle.json_value()
 
 
+async def _showing(page) -> str:  # noqa: ANN001
+    """What the page shows, for a failure's message: the status widget, stale elements, the
+    alerts and the start of the text."""
+    return str(await page.evaluate("""() => ({
+      status: document.querySelector('[data-testid="stStatusWidget"]')?.textContent ?? null,
+      stale: document.querySelectorAll('[data-stale="true"]').length,
+      alerts: Array.from(document.querySelectorAll('[data-testid="stAlert"]'),
+                         e => e.textContent),
+      text: document.body.innerText.slice(0, 1500)})"""))
+
+
 async def _vote(page, key: str, saved: str, record: int) -> int | None:  # noqa: ANN001
     """Press the shortcut until the vote's confirmation and the next record are on screen; the
     next record's id (None: the queue is empty). A key pressed while the page was still being
@@ -109,7 +120,8 @@ async def _vote(page, key: str, saved: str, record: int) -> int | None:  # noqa:
         if shown is not None:
             return shown["record"]
         if await _look(page, None, None, timeout=60) is None:
-            raise AssertionError(f"the page did not settle after the vote on record {record}")
+            raise AssertionError(f"the page did not settle after the vote on record {record}; "
+                                 f"what it showed:\n{await _showing(page)}")
         shown = await _look(page, saved, record, timeout=0.5)
         if shown is not None:
             return shown["record"]
@@ -250,6 +262,11 @@ def test_two_reviewers_voting_at_once_in_real_browsers(team_db: str, chromium: s
         started = time.monotonic()
         voted = asyncio.run(_both(chromium, [url for _, url in servers]))
         seconds = time.monotonic() - started
+    except AssertionError:
+        for i in (1, 2):  # the servers' own account of what went on
+            log = (tmp_path / f"streamlit-{i}.log").read_text(errors="replace")
+            print(f"--- app server {i}'s log (end) ---\n{log[-4000:]}")
+        raise
     finally:
         _stop(servers)
     print(f"\n{_kind(team_db)}: {2 * BROWSER_VOTES} votes through two app processes in "
