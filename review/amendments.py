@@ -65,7 +65,7 @@ def stranded(store: Store, conn: Connection, old: Protocol, new: Protocol) -> li
     questions = {q for q, _ in (form.checklist.questions if form.checklist else ())}
     for what, used, kept in (
             ("extraction fields", _used(conn, t.extraction_values.c.field_id), fields),
-            ("themes", {u.casefold() for u in _used(conn, t.theme_codings.c.theme_id)
+            ("themes", {u.casefold() for u in _used(conn, t.theme_extracts.c.theme_id)
                         | _used(conn, t.findings.c.theme_id)}, themes),
             ("quality questions", _used(conn, t.quality_answers.c.question_id), questions)):
         if used - kept:

@@ -9,6 +9,7 @@ are re-exported here.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import re
@@ -43,13 +44,14 @@ from review.rules import (
 __all__ = [
     "DEFAULT_ANSWERS", "DEFAULT_RATINGS", "FIELD_TYPES", "MAYBE_POLICIES", "OPERATORS",
     "RULE_FIELDS", "TEXT_FIELDS", "THEME_KINDS", "Checklist", "Comparison", "Criterion",
+    "kind_label",
     "ExtractionForm", "FieldSpec", "FieldValueError", "Highlight", "Protocol", "RankingSettings",
     "Rule",
     "RuleResult", "Stage", "Theme", "UnknownStage", "load_protocol", "parse_protocol",
     "parse_rule", "terms_regex",
 ]
 
-THEME_KINDS = ("benefits", "risks", "mitigations")
+THEME_KINDS = ("benefits", "risks", "mitigations")  # the kinds when a protocol names none
 MAYBE_POLICIES = ("include", "conflict", "exclude")
 DEFAULT_ANSWERS = ("yes", "no", "can't tell")
 DEFAULT_RATINGS = ("high", "moderate", "low")
@@ -109,9 +111,18 @@ def terms_regex(terms: tuple[str, ...]) -> re.Pattern[str] | None:
 
 @dataclass(frozen=True, slots=True)
 class Theme:
+    """A theme to code extracts under. With a parent it is a descriptive theme under that
+    analytical theme (of the same kind); two levels only."""
+
     id: str
     label: str
     description: str = ""
+    parent: str | None = None
+
+
+def kind_label(kind: str) -> str:
+    """A theme kind's label when the protocol gives none: its id title-cased."""
+    return " ".join(word.capitalize() for word in re.split(r"[_-]+", kind) if word) or kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +131,10 @@ class ExtractionForm:
     themes: Mapping[str, tuple[Theme, ...]] = dc_field(
         default_factory=lambda: MappingProxyType({k: () for k in THEME_KINDS}), hash=False)
     dual: bool = True
+    # theme kind id -> label, in the protocol's order (every kind of `themes` is here)
+    kinds: Mapping[str, str] = dc_field(
+        default_factory=lambda: MappingProxyType({k: kind_label(k) for k in THEME_KINDS}),
+        hash=False)
 
     def field(self, field_id: str) -> FieldSpec:
         return field_by_id(self.fields, field_id)
@@ -382,7 +397,8 @@ def _criteria(r: _Reader, data: dict, stages: tuple[Stage, ...]) -> tuple[Criter
 
 
 def _extraction(r: _Reader, data: dict) -> ExtractionForm:
-    form = r.table(data.get("extraction", {}), "extraction", ("dual", "fields", "themes"))
+    form = r.table(data.get("extraction", {}), "extraction",
+                   ("dual", "fields", "themes", "theme_kinds"))
     fields: list[FieldSpec] = []
     seen: dict[str, str] = {}
     for path, t in r.items(form, "extraction", "fields",
@@ -401,16 +417,66 @@ def _extraction(r: _Reader, data: dict) -> ExtractionForm:
         fields.append(FieldSpec(fid, r.text(t, path, "label"), kind, choices,
                                 r.get(t, path, "required", bool, False),
                                 r.text(t, path, "help", "")))
-    themes_table = r.table(form.get("themes", {}), "extraction.themes", THEME_KINDS)
-    themes, seen = {}, {}
-    for kind in THEME_KINDS:
-        themes[kind] = tuple(
-            Theme(r.ident(t, path, "theme", seen), r.text(t, path, "label"),
-                  r.text(t, path, "description", ""))
-            for path, t in r.items(themes_table, "extraction.themes", kind,
-                                   ("id", "label", "description"), ("id", "label")))
+    themes, kinds = _themes(r, form)
     dual = r.get(form, "extraction", "dual", bool, True)
-    return ExtractionForm(tuple(fields), MappingProxyType(themes), dual)
+    return ExtractionForm(tuple(fields), MappingProxyType(themes), dual,
+                          MappingProxyType(kinds))
+
+
+def _themes(r: _Reader, form: dict) -> tuple[dict[str, tuple[Theme, ...]], dict[str, str]]:
+    """[extraction.themes]: each key is a theme kind holding an array of themes; labels of
+    kinds from [extraction.theme_kinds] (id = "Label"), else the id title-cased. A theme's
+    `parent` names an analytical theme of the same kind (two levels only). Without either
+    table the kinds are benefits, risks and mitigations, empty."""
+    if "themes" not in form and "theme_kinds" not in form:
+        return {k: () for k in THEME_KINDS}, {k: kind_label(k) for k in THEME_KINDS}
+    named = r.table(form.get("theme_kinds", {}), "extraction.theme_kinds",
+                    tuple(form.get("theme_kinds", {}) if isinstance(form.get("theme_kinds"),
+                                                                   dict) else ()))
+    table = r.table(form.get("themes", {}), "extraction.themes",
+                    tuple(form.get("themes", {}) if isinstance(form.get("themes"), dict)
+                          else ()))
+    kinds: dict[str, str] = {}
+    for kind in (*named, *table):
+        path = f"extraction.theme_kinds.{kind}" if kind in named else f"extraction.themes.{kind}"
+        if not _ID.fullmatch(kind) or len(kind) > 32:
+            r.fail(path, f"a theme kind's id uses letters, digits, _ or - (at most 32), got "
+                   f"{kind!r}")
+        if kind in named:
+            kinds[kind] = r.text(named, "extraction.theme_kinds", kind)
+        kinds.setdefault(kind, kind_label(kind))
+    themes: dict[str, tuple[Theme, ...]] = {}
+    seen: dict[str, str] = {}
+    for kind in kinds:
+        found: list[Theme] = []
+        paths: dict[str, str] = {}
+        for path, t in r.items(table, "extraction.themes", kind,
+                               ("id", "label", "description", "parent"), ("id", "label")):
+            theme_id = r.ident(t, path, "theme", seen)
+            parent = r.text(t, path, "parent", "") or None
+            found.append(Theme(theme_id, r.text(t, path, "label"),
+                               r.text(t, path, "description", ""), parent))
+            paths[theme_id] = path
+        ids = {theme.id.casefold(): theme for theme in found}
+        for i, theme in enumerate(found):
+            if theme.parent is None:
+                continue
+            key = _at(paths[theme.id], "parent")
+            above = ids.get(theme.parent.casefold())
+            if above is None:
+                elsewhere = seen.get(theme.parent.casefold())
+                r.fail(key, f"no {kind} theme {theme.parent!r} to be under" + (
+                    f" (a parent must be of the same kind; that id is at {elsewhere})"
+                    if elsewhere else f"; {kind} themes are: "
+                    f"{', '.join(t.id for t in found)}"))
+            if above.id == theme.id:
+                r.fail(key, "a theme cannot be under itself")
+            if above.parent is not None:
+                r.fail(key, f"{above.id!r} is itself under {above.parent!r}; themes have "
+                       "two levels only (descriptive themes under analytical ones)")
+            found[i] = dataclasses.replace(theme, parent=above.id)
+        themes[kind] = tuple(found)
+    return themes, kinds
 
 
 def _quality(r: _Reader, data: dict) -> Checklist | None:

@@ -16,6 +16,7 @@ from review.protocol import (
     Rule,
     Stage,
     UnknownStage,
+    kind_label,
     load_protocol,
     parse_protocol,
     parse_rule,
@@ -108,12 +109,53 @@ def test_shipped_protocol_extraction(shipped: Protocol) -> None:
     ]
     assert form.field("format").choices == ("online forum", "face-to-face group", "one-to-one")
     assert form.field("author_year").required is True
-    assert {kind: [t.label for t in themes] for kind, themes in form.themes.items()} == {
-        "benefits": ["Community and sense of belonging", "Empowerment", "Information and support"],
-        "risks": ["Triggering content", "Competition", "Co-dependency"],
-        "mitigations": ["Professional facilitators", "Trigger warnings",
-                        "Supervision and training"],
+    assert dict(form.kinds) == {"benefits": "Benefits", "risks": "Risks",
+                                "mitigations": "Mitigations", "acceptability": "Acceptability"}
+    two_levels = {kind: {t.id: [c.id for c in themes if c.parent == t.id]
+                         for t in themes if t.parent is None}
+                  for kind, themes in form.themes.items()}
+    # the themes the domain reading supports (issue 15, item 7), descriptive under analytical
+    assert two_levels == {
+        "benefits": {"belonging": ["safe_space", "less_isolation"],
+                     "coping": ["managing_self_harm", "learning_from_peers"],
+                     "empowerment": [], "information_support": []},
+        "risks": {"triggering": ["sharing_methods"],
+                  "group_dynamics": ["must_self_harm_to_belong", "competition",
+                                     "labelling_bullying"],
+                  "supporter_burden": ["emotional_burden", "codependency"]},
+        "mitigations": {"group_rules": ["feelings_not_methods", "trigger_warnings",
+                                        "confidentiality"],
+                        "facilitators": ["supervision_training", "debriefing"],
+                        "crisis_procedures": []},
+        "acceptability": {"found_acceptable": ["lived_experience_preferred",
+                                               "different_from_services",
+                                               "reluctance_to_join"]},
     }
+    labels = [t.label for themes in form.themes.values() for t in themes]
+    for wanted in ("A safe, non-judgemental space", "Less isolation",
+                   "Reduced or better-managed self-harm", "Emotional burden on peer supporters",
+                   "Sharing of methods", "Feeling one must self-harm to belong",
+                   "Labelling or bullying", "Group rules",
+                   "Talking about feelings rather than methods", "Debriefing facilitators",
+                   "Crisis procedures"):
+        assert wanted in labels
+    assert all(t.description for themes in form.themes.values() for t in themes)
+
+
+def test_theme_kinds_and_two_levels() -> None:
+    protocol = parse_protocol(make(body=(
+        '[extraction.theme_kinds]\nrisks = "Harms"\n'
+        '[[extraction.themes.outcomes]]\nid = "coping"\nlabel = "Coping"\n'
+        '[[extraction.themes.outcomes]]\nid = "fewer"\nlabel = "Fewer episodes"\n'
+        'parent = "COPING"\n'
+        '[[extraction.themes.side_effects]]\nid = "worry"\nlabel = "Worry"\n')))
+    form = protocol.extraction
+    assert dict(form.kinds) == {"risks": "Harms", "outcomes": "Outcomes",
+                                "side_effects": "Side Effects"}
+    assert form.themes["risks"] == ()
+    assert [(t.id, t.parent) for t in form.themes["outcomes"]] == [("coping", None),
+                                                                    ("fewer", "coping")]
+    assert kind_label("harms-and_risks") == "Harms And Risks"
 
 
 def test_shipped_protocol_quality(shipped: Protocol) -> None:
@@ -292,9 +334,27 @@ text = "Clear aims?"
                    '[[extraction.themes.risks]]\nid = "t"\nlabel = "T2"\n'),
          "extraction.themes.risks[1].id",
          'duplicate theme id "t" (first used at extraction.themes.benefits[0])'),
-        (make(body='[[extraction.themes.harms]]\nid = "t"\nlabel = "T"\n'),
-         "extraction.themes.harms", ('unknown key "harms" (allowed keys: benefits, mitigations, '
-         "risks)")),
+        (make(body='[[extraction.themes.risks]]\nid = "t"\nlabel = "T"\nparent = "u"\n'),
+         "extraction.themes.risks[0].parent", "no risks theme 'u' to be under; risks themes "
+         "are: t"),
+        (make(body='[[extraction.themes.benefits]]\nid = "a"\nlabel = "A"\n'
+                   '[[extraction.themes.risks]]\nid = "t"\nlabel = "T"\nparent = "a"\n'),
+         "extraction.themes.risks[0].parent", "no risks theme 'a' to be under (a parent must be "
+         "of the same kind; that id is at extraction.themes.benefits[0])"),
+        (make(body='[[extraction.themes.risks]]\nid = "a"\nlabel = "A"\n'
+                   '[[extraction.themes.risks]]\nid = "b"\nlabel = "B"\nparent = "a"\n'
+                   '[[extraction.themes.risks]]\nid = "c"\nlabel = "C"\nparent = "b"\n'),
+         "extraction.themes.risks[2].parent", "'b' is itself under 'a'; themes have two "
+         "levels only (descriptive themes under analytical ones)"),
+        (make(body='[[extraction.themes.risks]]\nid = "a"\nlabel = "A"\nparent = "a"\n'),
+         "extraction.themes.risks[0].parent", "a theme cannot be under itself"),
+        (make(body='[[extraction.themes."bad kind"]]\nid = "a"\nlabel = "A"\n'),
+         'extraction.themes.bad kind', "a theme kind's id uses letters, digits, _ or - (at "
+         "most 32), got 'bad kind'"),
+        (make(body='[extraction.theme_kinds]\nrisks = 3\n'), "extraction.theme_kinds.risks",
+         "expected text, got a whole number"),
+        (make(body='[extraction.themes.risks]\nid = "a"\nlabel = "A"\n'),
+         "extraction.themes.risks", "expected a list, got a table"),
         (make(body='[extraction]\ndual = "yes"\n'), "extraction.dual",
          "expected true/false, got text"),
         (make(body='[quality]\nid = "c"\nname = "C"\nquestions = []\n'), "quality.questions",

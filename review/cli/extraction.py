@@ -3,18 +3,29 @@ reconciliation, quality appraisal, themes, and the evidence tables. Each calls o
 keeping extractors independent is the services' job, not this layer's.
 
 `review extract` takes values on the command line (`--field id=value`, repeatable; a repeated
-id or "a; b" gives a list) or from a TOML or JSON file (`--from FILE`), which suits scripts:
+id or "a; b" gives a list; `--extract THEME VOICE LOCATION QUOTE`, repeatable, THEME may be
+`theme:sub-theme`), from a CSV or JSON file of extracts (`--extracts FILE`, columns theme,
+quote, location, voice, sub_theme) or from a TOML or JSON file of the entry (`--from FILE`),
+which suits scripts:
 
     [fields]
     author_year = "Smith 2015"
     format = ["online forum"]
-    [themes.belonging]
+    [[extracts]]
+    theme = "safe_space"
     quote = "Members said they felt understood."
     location = "p. 6"
+    voice = "participant"
+    sub_theme = "Being believed"
     [quality]
     rating = "high"
     [quality.answers]
     aims = "yes"
+
+(`[themes.ID]` with quote and location, the older form, still reads as one extract of that
+theme.) Each new extract's quote is looked for in the study's PDFs: an empty location gets the
+page it is on, and a quote not found verbatim is reported (and saved: a paraphrase may be
+meant).
 """
 
 from __future__ import annotations
@@ -33,14 +44,15 @@ from review.extraction import entries as extraction_service
 from review.extraction import findings as findings_service
 from review.extraction import reconcile as reconcile_service
 from review.extraction.cerqual import COMPONENT_LABELS, COMPONENTS, CONFIDENCE_LABELS
-from review.extraction.entries import shown_value
+from review.extraction.entries import Extract, shown_value
 from review.extraction.export import FORMATS, export
+from review.extraction.extract_files import read_extracts
 from review.extraction.findings import Finding
 from review.extraction.quality import appraise
+from review.extraction.quotes import DIFFERS, NOT_VERBATIM, check_quotes
 from review.extraction.rows import entry_rows
 from review.extraction.studies import link_report
 from review.extraction.tables import build_tables
-from review.protocol import THEME_KINDS
 from review.store import Store
 from review.tabular import render
 
@@ -77,10 +89,14 @@ def _read_file(path: str) -> dict[str, Any]:
         raise InputError(path, str(exc)) from None
     if not isinstance(data, dict):
         raise InputError(path, "expected a table with fields, themes and quality")
-    unknown = set(data) - {"fields", "themes", "quality", "done"}
+    unknown = set(data) - {"fields", "extracts", "themes", "quality", "done"}
     if unknown:
-        raise InputError(path, f"unknown key {sorted(unknown)[0]!r} (keys: fields, themes, "
-                               "quality, done)")
+        raise InputError(path, f"unknown key {sorted(unknown)[0]!r} (keys: fields, extracts, "
+                               "themes, quality, done)")
+    if not isinstance(data.get("extracts", []), list) or not all(
+            isinstance(e, dict) for e in data.get("extracts", [])):
+        raise InputError(path, "extracts is a list of tables (theme, quote, location, voice, "
+                               "sub_theme)")
     quality = data.get("quality", {})
     if not isinstance(quality, dict) or set(quality) - {"answers", "rating"}:
         raise InputError(path, "quality takes answers (a table) and rating")
@@ -121,26 +137,52 @@ def studies_link(record_id: int, study_id: int, db: str | None) -> None:
 
 # --- extraction ---------------------------------------------------------------------------
 
+def _given_extract(theme: str, voice: str, location: str, quote: str) -> Extract:
+    theme_id, _, sub_theme = theme.partition(":")
+    return Extract(theme_id.strip(), quote, location, voice or None, sub_theme.strip())
+
+
+def _located(store: Store, study_id: int, given: list[tuple[str, Extract]]) -> list[Extract]:
+    """The new extracts with empty locations filled from the study's PDFs; what was found
+    about each quote is printed (a different page or no verbatim match as a warning)."""
+    if not given:
+        return []
+    records = list(extraction_service.study(store, study_id).records)
+    filled, checks = check_quotes(store, records, [e for _, e in given])
+    for check in checks:
+        where = given[check.index][0]
+        warn = check.outcome in (DIFFERS, NOT_VERBATIM)
+        click.echo(f"{'Check: ' if warn else ''}{where} ({check.theme_id}): {check.message}.",
+                   err=warn)
+    return filled
+
+
 @click.command()
 @click.argument("study_id", metavar="STUDY", type=int)
 @_person("--extractor", "Who extracts.")
 @click.option("--field", "fields", multiple=True, metavar="ID=VALUE",
               help="A field value; repeatable (repeat an id for a list). Empty: not reported.")
-@click.option("--theme", "themes", multiple=True, metavar="ID",
-              help="A coded theme; repeatable, each with a --quote and a --location.")
-@click.option("--quote", "quotes", multiple=True, help="Supporting quote, one per --theme.")
-@click.option("--location", "locations", multiple=True,
-              help='Where the quote is (page or section, e.g. "p. 4"), one per --theme.')
+@click.option("--extract", "extract_args", multiple=True, nargs=4,
+              metavar="THEME VOICE LOCATION QUOTE",
+              help="Add a coded extract: the theme (THEME:SUB-THEME to give a sub-theme), "
+                   'participant or author, where it is ("p. 4"; "" to find it in the PDFs) '
+                   "and the quote; repeatable.")
+@click.option("--extracts", "extracts_file", type=click.Path(exists=True, dir_okay=False),
+              help="Add the extracts in a CSV or JSON file (theme, quote, location, voice, "
+                   "sub_theme).")
+@click.option("--remove-extract", "removed_extracts", multiple=True, type=int, metavar="N",
+              help="Take extract N (as --show numbers them) out of your entry; repeatable.")
 @click.option("--remove-theme", "removed", multiple=True, metavar="ID",
-              help="Take a coded theme out of your entry; repeatable.")
+              help="Take every extract of a theme out of your entry; repeatable.")
 @click.option("--from", "from_file", type=click.Path(exists=True, dir_okay=False),
-              help="Read fields, themes and quality from a TOML or JSON file.")
+              help="Read fields, extracts and quality from a TOML or JSON file.")
 @click.option("--done/--not-done", default=None, help="Mark your entry done (or reopen it).")
 @click.option("--show", is_flag=True, help="Only print your entry.")
 @format_option
 @db_option
-def extract(study_id: int, person: str, fields: tuple[str, ...], themes: tuple[str, ...],
-            quotes: tuple[str, ...], locations: tuple[str, ...], removed: tuple[str, ...],
+def extract(study_id: int, person: str, fields: tuple[str, ...],
+            extract_args: tuple[tuple[str, str, str, str], ...], extracts_file: str | None,
+            removed_extracts: tuple[int, ...], removed: tuple[str, ...],
             from_file: str | None, done: bool | None, show: bool, fmt: str,
             db: str | None) -> None:
     """Enter or change your extraction of STUDY (your own entry only)."""
@@ -149,32 +191,48 @@ def extract(study_id: int, person: str, fields: tuple[str, ...], themes: tuple[s
         entry = extraction_service.my_entry(store, study_id, person)
         if entry is None:
             raise ReviewError(f"{person} has no entry for study {study_id} yet")
-        click.echo(render([{"item": r.key, "value": r.value} for r in entry_rows(entry)],
-                          ("item", "value"), fmt, widths=WIDTHS), nl=False)
+        click.echo(render([{"item": r.key, "label": r.label, "value": r.value}
+                           for r in entry_rows(entry, extraction_service.extraction_form(store))],
+                          ("item", "label", "value"), fmt, widths=WIDTHS), nl=False)
         return
-    if not (len(themes) == len(quotes) == len(locations)):
-        raise click.UsageError("give each --theme its own --quote and --location, in order")
     values = _pairs(fields, "--field", "VALUE")
-    codings: dict[str, Any] = {t: (q, loc)
-                               for t, q, loc in zip(themes, quotes, locations, strict=True)}
+    given = [(f"--extract {n}", _given_extract(*args))
+             for n, args in enumerate(extract_args, start=1)]
+    if extracts_file:
+        given += [(where, Extract(item["theme"], item["quote"], item.get("location", ""),
+                                  item.get("voice") or None, item.get("sub_theme", "")))
+                  for where, item in read_extracts(extracts_file)]
+    themes: dict[str, Any] = {}
     answers: dict[str, str] = {}
     rating = None
     if from_file:
         data = _read_file(from_file)
         values = {**data.get("fields", {}), **values}
-        codings = {**data.get("themes", {}), **codings}
+        themes = dict(data.get("themes", {}))
+        given = [(f"{from_file}, extract {n}",
+                  Extract(str(item.get("theme", "")), str(item.get("quote", "")),
+                          str(item.get("location", "")), item.get("voice") or None,
+                          str(item.get("sub_theme", ""))))
+                 for n, item in enumerate(data.get("extracts", []), start=1)] + given
         answers = dict(data.get("quality", {}).get("answers", {}))
         rating = data.get("quality", {}).get("rating")
         if done is None and "done" in data:
             done = bool(data["done"])
-    if not (values or codings or removed or answers or rating or done is not None):
-        raise click.UsageError("nothing to save: give --field, --theme, --from or --done")
-    entry = extraction_service.save_entry(store, study_id, person, values=values,
-                                          themes=codings, remove_themes=removed,
-                                          answers=answers or None, rating=rating, done=done)
+    if not (values or given or themes or removed or removed_extracts or answers or rating
+            or done is not None):
+        raise click.UsageError("nothing to save: give --field, --extract, --extracts, --from "
+                               "or --done")
+    located = _located(store, study_id, given)
+    form = extraction_service.extraction_form(store)
+    checked = [extraction_service.make_extract(form, e, where=f"{where}: ")
+               for (where, _), e in zip(given, located, strict=True)]
+    entry = extraction_service.save_entry(
+        store, study_id, person, values=values, extracts=checked, themes=themes,
+        remove_themes=removed, remove_extracts=removed_extracts, answers=answers or None,
+        rating=rating, done=done)
     click.echo(f"{person}: study {study_id} saved ({entry.status}; {len(entry.values)} "
-               f"field(s), {len(entry.themes)} theme(s), {len(entry.answers)} quality "
-               "answer(s)).")
+               f"field(s), {len(entry.extracts)} extract(s) under {len(entry.themes)} "
+               f"theme(s), {len(entry.answers)} quality answer(s)).")
 
 
 @click.command()
@@ -228,20 +286,35 @@ def extraction_compare(study_id: int, person: str, only: bool, fmt: str,
 @click.option("--take", metavar="EXTRACTOR", help="Take this extractor's version of every "
                                                   "disagreement not picked otherwise.")
 @click.option("--pick", "picks", multiple=True, metavar="ROW=EXTRACTOR",
-              help="Take one extractor's version of a row (field:ID, theme:ID, quality:ID, "
-                   "rating; a bare id where unique); repeatable.")
+              help="Take one extractor's version of a row (field:ID, extract:THEME:N, "
+                   "theme:ID for all its extracts, quality:ID, rating; a bare id where "
+                   "unique); for extracts also ROW=both (keep both of a pair) or ROW=drop; "
+                   "repeatable.")
 @click.option("--field", "fields", multiple=True, metavar="ID=VALUE",
               help="Your own value for a field; repeatable.")
+@click.option("--edit", "edits", multiple=True, nargs=4, metavar="ROW VOICE LOCATION QUOTE",
+              help="Your own version of an extract row (extract:THEME:N); its sub-theme is "
+                   "the extractors'; repeatable.")
 @db_option
 def extraction_reconcile(study_id: int, person: str, take: str | None,
                          picks: tuple[str, ...], fields: tuple[str, ...],
-                         db: str | None) -> None:
+                         edits: tuple[tuple[str, str, str, str], ...], db: str | None) -> None:
     """Settle STUDY's disagreements into its final entry."""
-    entry = reconcile_service.reconcile(Store.open(db), study_id, by=person, take=take,
+    store = Store.open(db)
+    own: dict[str, Any] = {}
+    if edits:
+        rows = reconcile_service.compare(store, study_id, by=person)
+        for key, voice, location, quote in edits:
+            row = rows.row(key)
+            sub_theme = next((e.sub_theme for e in row.values.values()
+                              if isinstance(e, Extract) and e.sub_theme), "")
+            own[row.key] = {"quote": quote, "location": location, "voice": voice,
+                            "sub_theme": sub_theme}
+    entry = reconcile_service.reconcile(store, study_id, by=person, take=take,
                                         picks=_pairs(picks, "--pick", "EXTRACTOR"),
-                                        values=_pairs(fields, "--field", "VALUE"))
+                                        values=_pairs(fields, "--field", "VALUE"), edits=own)
     click.echo(f"Study {study_id} reconciled by {entry.reconciled_by}: {len(entry.values)} "
-               f"field(s), {len(entry.themes)} theme(s).")
+               f"field(s), {len(entry.extracts)} extract(s).")
 
 
 @extraction.command(name="status")
@@ -260,33 +333,44 @@ def extraction_status(person: str, fmt: str, db: str | None) -> None:
 
 @click.group(cls=_Group)
 def themes() -> None:
-    """The themes coded across studies (benefits, risks, mitigations)."""
+    """The themes coded across studies (benefits, risks, mitigations, ...)."""
 
 
 @themes.command(name="list")
 @format_option
 @db_option
 def themes_list(fmt: str, db: str | None) -> None:
-    """The protocol's themes and those leads added."""
+    """The protocol's themes and those leads added, descriptive under analytical."""
     form = extraction_service.extraction_form(Store.open(db))
-    rows = [{"kind": t.kind, "id": t.id, "label": t.label,
+    rows = [{"kind": t.kind, "id": t.id, "parent": t.parent or "",
+             "label": t.label if t.parent is None or fmt != "table" else f"  › {t.label}",
              "added_by": t.added_by or "protocol"} for t in form.themes]
-    click.echo(render(rows, ("kind", "id", "label", "added_by"), fmt, widths=WIDTHS), nl=False)
+    click.echo(render(rows, ("kind", "id", "parent", "label", "added_by"), fmt,
+                      widths=WIDTHS), nl=False)
 
 
 @themes.command(name="add")
-@click.option("--kind", required=True, type=click.Choice(THEME_KINDS))
+@click.option("--kind", required=True, help="The theme kind (benefits, risks, ...: "
+                                            "'review themes list' shows the review's).")
 @click.option("--id", "theme_id", required=True, help="A new id: letters, digits, _ or -.")
 @click.option("--label", required=True)
 @click.option("--description", default="")
+@click.option("--parent", default=None, metavar="THEME",
+              help="The analytical theme (of the same kind) this descriptive theme is under.")
+@click.option("--new-kind", is_flag=True,
+              help="KIND is a new kind of themes, not one of the review's yet.")
 @_person("--by", "The lead adding it.")
 @db_option
-def themes_add(kind: str, theme_id: str, label: str, description: str, person: str,
-               db: str | None) -> None:
+def themes_add(kind: str, theme_id: str, label: str, description: str, parent: str | None,
+               new_kind: bool, person: str, db: str | None) -> None:
     """Add a theme found during extraction (recorded with who and when)."""
-    theme = extraction_service.add_theme(Store.open(db), kind, theme_id, label, description,
-                                         by=person)
-    click.echo(f"Added {theme.kind[:-1]} theme {theme.id!r} ({theme.label}).")
+    store = Store.open(db)
+    theme = extraction_service.add_theme(store, kind, theme_id, label, description,
+                                         by=person, parent=parent, new_kind=new_kind)
+    form = extraction_service.extraction_form(store)
+    under = f" under {form.theme(theme.parent).label!r}" if theme.parent else ""
+    click.echo(f"Added theme {theme.id!r} ({theme.label}) to "
+               f"{form.kind_label(theme.kind).lower()}{under}.")
 
 
 @click.command()
@@ -432,7 +516,9 @@ def findings_show(finding_id: int, fmt: str, db: str | None) -> None:
     if found.dropped:
         rows.append({"item": "no longer included",
                      "value": ", ".join(map(str, found.dropped))})
-    rows += [{"item": f"extract: study {e.study_id}", "value": f"{e.quote} ({e.location})"}
+    rows += [{"item": f"extract: study {e.study_id}",
+              "value": f"{e.quote} ({e.location}; {e.voice or 'voice not recorded'}"
+                       + (f"; sub-theme: {e.sub_theme}" if e.sub_theme else "") + ")"}
              for e in found.extracts]
     for cid in (*COMPONENTS, cerqual.OVERALL):
         judged = found.judgements.get(cid)

@@ -85,7 +85,7 @@ LAZY_COMMANDS = {
         "extract": "Enter or change your extraction of STUDY (your own entry only).",
         "quality": "Appraise STUDY with the protocol's quality checklist (part of your entry).",
         "extraction": "Compare and reconcile the extractors' entries (leads).",
-        "themes": "The themes coded across studies (benefits, risks, mitigations).",
+        "themes": "The themes coded across studies (benefits, risks, mitigations, ...).",
         "tables": "Write the evidence tables (characteristics, themes, quotes, findings) for "
                   "a manuscript.",
         "findings": "Review findings and their GRADE-CERQual assessments (leads write them).",

@@ -1,8 +1,12 @@
 """The demo review's extraction, so the Extraction and Tables pages are never empty: Priya and
 Tom extract five of the included studies independently (the protocol asks for dual
-extraction), with a few honest disagreements; Morgan reconciles four of them and leaves the
-fifth waiting on the comparison view. One companion report is linked to a study first. Each of
-the five gets an invented PDF holding its quotes on the pages given (review.demo.pdfs).
+extraction), with a few honest disagreements; Morgan reconciles four of them extract by
+extract and leaves the fifth waiting on the comparison view. One companion report is linked to
+a study first. Each study has coded extracts in the protocol's themes, participants' words and
+the authors' interpretations alike; the first has two extracts for one theme (one of each
+voice), and Tom marks fewer words of one quote than Priya, so the comparison pairs them.
+Each of the five gets an invented PDF holding its quotes on the pages given
+(review.demo.pdfs).
 
 Then Morgan writes five review findings and judges four of them with GRADE-CERQual (the
 fifth has two components judged, so the pages show a finding in progress). The findings are
@@ -33,42 +37,60 @@ LEAD, EXTRACTORS = "Morgan", ("Priya", "Tom")
 _QUESTIONS = ("aims", "qualitative_fit", "design", "recruitment", "data_collection",
               "reflexivity", "ethics", "analysis", "findings", "value")
 
-# One dict per demo study: Priya's entry; "tom" lists where Tom's entry differs, and
-# "picks" how Morgan settles each difference.
+P, A = "participant", "author"
+
+# One dict per demo study: Priya's entry, her extracts as (theme, voice, location, quote,
+# sub-theme); "tom" lists where Tom's entry differs (fields, extracts he words otherwise, by
+# Priya's extract number from 0, or leaves out), and "picks" how Morgan settles each
+# difference.
 _STUDIES: tuple[dict[str, Any], ...] = (
     {"fields": {"country": "United Kingdom", "population": "Young people aged 16 to 25",
                 "design": "Qualitative interviews", "sample_size": 18,
                 "self_harm_type": "Self-harm (any)", "format": ["online forum"],
                 "moderated": True,
                 "themes": "Acceptance by peers; moderators keep conversations supportive."},
-     "themes": {"belonging": ("Demo quote: it was the first place I felt understood.", "p. 5"),
-                "facilitators": ("Demo quote: the moderators kept things calm.", "p. 7"),
-                "trigger_warnings": ("Demo quote: posts had a warning line first.", "p. 8")},
+     "extracts": [
+         ("safe_space", P, "p. 5", "Demo quote: it was the first place I felt understood.",
+          "Being understood"),
+         ("safe_space", A, "p. 6", "Demo finding: members valued a space where nobody "
+          "reacted with alarm to what they shared.", "Being understood"),
+         ("less_isolation", P, "p. 6", "Demo quote: I stopped feeling like the only one.", ""),
+         ("facilitators", P, "p. 7", "Demo quote: the moderators kept things calm.", ""),
+         ("trigger_warnings", P, "p. 8", "Demo quote: posts had a warning line first.", "")],
      "rating": "high",
-     "tom": {"fields": {"sample_size": 19}, "rating": "high"},
-     "picks": {"sample_size": "Tom"}},
+     "tom": {"fields": {"sample_size": 19}, "rating": "high",
+             "reworded": {3: "the moderators kept things calm"}},
+     "picks": {"sample_size": "Tom", "extract:facilitators:1": "Priya"}},
     {"fields": {"country": "United Kingdom", "population": "Young people using a charity's forum",
                 "design": "Analysis of forum posts", "sample_size": 240,
                 "self_harm_type": "Self-harm (any)", "format": ["online forum"],
                 "moderated": True,
                 "themes": "Practical coping advice; some comparison between members."},
-     "themes": {"information_support": ("Demo quote: members swapped ideas for coping.",
-                                        "Results, theme 2"),
-                "competition": ("Demo quote: some posts compared experiences.", "p. 9"),
-                "triggering": ("Demo quote: a few posts were hard to read.", "p. 9"),
-                "facilitators": ("Demo quote: staff reviewed new posts daily.", "Methods")},
+     "extracts": [
+         ("information_support", P, "Results, theme 2",
+          "Demo quote: members swapped ideas for coping.", ""),
+         ("competition", P, "p. 9", "Demo quote: some posts compared experiences.", ""),
+         ("triggering", P, "p. 9", "Demo quote: a few posts were hard to read.", ""),
+         ("feelings_not_methods", A, "p. 9", "Demo finding: the forum's rules asked members "
+          "to write about feelings, not methods.", "Posting rules"),
+         ("facilitators", A, "Methods", "Demo finding: staff reviewed new posts daily.", "")],
      "rating": "moderate",
-     "tom": {"themes_remove": ["competition"], "rating": "moderate"},
+     "tom": {"left_out": [1], "rating": "moderate"},
      "picks": {"theme:competition": "Priya"}},
     {"fields": {"country": "Spain", "population": "Adults with lived experience",
                 "design": "Interviews with moderators and members", "sample_size": 24,
                 "self_harm_type": "Self-injury", "format": ["online forum"],
                 "moderated": True,
                 "themes": "Moderators balance openness with safety."},
-     "themes": {"empowerment": ("Demo quote: helping others helped me too.", "p. 6"),
-                "codependency": ("Demo quote: I worried when a friend went quiet.", "p. 10"),
-                "supervision_training": ("Demo quote: moderators met a supervisor weekly.",
-                                         "Discussion")},
+     "extracts": [
+         ("empowerment", P, "p. 6", "Demo quote: helping others helped me too.", ""),
+         ("codependency", P, "p. 10", "Demo quote: I worried when a friend went quiet.", ""),
+         ("emotional_burden", P, "p. 10", "Demo quote: some weeks, supporting others left "
+          "me worn out.", ""),
+         ("supervision_training", A, "Discussion",
+          "Demo finding: moderators met a supervisor weekly.", ""),
+         ("debriefing", A, "Discussion", "Demo finding: moderators had time after each shift "
+          "to talk things through.", "")],
      "rating": "high",
      "tom": {"rating": "moderate"},
      "picks": {"rating": "Priya"}},
@@ -77,11 +99,14 @@ _STUDIES: tuple[dict[str, Any], ...] = (
                 "self_harm_type": "Self-harm (any)", "format": ["online forum", "one-to-one"],
                 "moderated": True,
                 "themes": "Less stigma and more help-seeking."},
-     "themes": {"belonging": ("Demo quote: nobody judged me there.", "Table 3"),
-                "information_support": ("Demo quote: a peer told me where to find help.",
-                                        "p. 4"),
-                "trigger_warnings": ("Demo quote: the site hid some posts by default.",
-                                     "p. 5")},
+     "extracts": [
+         ("safe_space", P, "Table 3", "Demo quote: nobody judged me there.", ""),
+         ("information_support", P, "p. 4", "Demo quote: a peer told me where to find help.",
+          "Signposting"),
+         ("lived_experience_preferred", P, "p. 4", "Demo quote: I would rather talk to "
+          "someone who has been there.", ""),
+         ("trigger_warnings", P, "p. 5", "Demo quote: the site hid some posts by default.",
+          "")],
      "rating": "moderate",
      "tom": {"fields": {"format": ["online forum"]}},
      "picks": {"format": "Priya"}},
@@ -90,13 +115,29 @@ _STUDIES: tuple[dict[str, Any], ...] = (
                 "self_harm_type": "Self-harm (any)", "format": ["face-to-face group"],
                 "moderated": True,
                 "themes": "Groups led by trained volunteers felt safe."},
-     "themes": {"belonging": ("Demo quote: the group felt like a safe space.", "p. 3"),
-                "supervision_training": ("Demo quote: volunteers had regular training.",
-                                         "Methods")},
+     "extracts": [
+         ("safe_space", P, "p. 3", "Demo quote: the group felt like a safe space.", ""),
+         ("group_rules", A, "p. 4", "Demo finding: each session began by going over the "
+          "group's rules.", ""),
+         ("supervision_training", P, "Methods",
+          "Demo quote: volunteers had regular training.", "")],
      "rating": "moderate",
      "tom": {"fields": {"country": "Ireland; United Kingdom"}, "rating": "low"},
      "picks": None},  # left for the lead: the comparison view shows it
 )
+
+
+def demo_extracts(spec: dict[str, Any], person: str) -> list[dict[str, str]]:
+    """A demo study's extracts as one extractor codes them."""
+    differs = spec["tom"] if person == "Tom" else {}
+    found = []
+    for n, (theme, voice, location, quote, sub_theme) in enumerate(spec["extracts"]):
+        if n in differs.get("left_out", ()):
+            continue
+        found.append({"theme": theme, "voice": voice, "location": location,
+                      "quote": differs.get("reworded", {}).get(n, quote),
+                      "sub_theme": sub_theme})
+    return found
 
 
 def _answers(rating: str) -> dict[str, str]:
@@ -112,17 +153,17 @@ def seed_extraction(store: Store, *, actor: str) -> None:
         link_report(store, studies[-1].records[0], studies[3].id, actor=LEAD)
     for found, spec in zip(studies, _STUDIES, strict=False):
         record = store_records.get_record(store, found.records[0]) or {}
-        attach_pdf(store, found.records[0], demo_pdf(record.get("title") or found.label,
-                                                     found.label, spec["themes"]),
-                   f"{found.label} (demo).pdf", actor=EXTRACTORS[0])
+        attach_pdf(store, found.records[0], demo_pdf(
+            record.get("title") or found.label, found.label,
+            [(quote, location, voice) for _, voice, location, quote, _ in spec["extracts"]]),
+            f"{found.label} (demo).pdf", actor=EXTRACTORS[0])
         for person in EXTRACTORS:
             differs = spec["tom"] if person == "Tom" else {}
             fields = {"author_year": found.label, **spec["fields"], **differs.get("fields", {})}
-            themes = {k: v for k, v in spec["themes"].items()
-                      if k not in differs.get("themes_remove", [])}
             rating = differs.get("rating", spec["rating"])
-            save_entry(store, found.id, person, values=fields, themes=themes,
-                       answers=_answers(rating), rating=rating, done=True)
+            save_entry(store, found.id, person, values=fields,
+                       extracts=demo_extracts(spec, person), answers=_answers(rating),
+                       rating=rating, done=True)
         if spec["picks"] is not None:  # Morgan goes with Priya unless a pick says otherwise
             reconcile(store, found.id, by=LEAD, take="Priya", picks=spec["picks"])
     seed_findings(store, [s.id for s in list_studies(store, actor=actor)][:len(_STUDIES)])

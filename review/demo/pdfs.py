@@ -9,7 +9,7 @@ Every text is neutral and non-graphic, and says on every page that it is invente
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Sequence
 
 from review.io.pdf import wrap, write_text_pdf
 
@@ -35,9 +35,12 @@ _DISCUSSION = ("Discussion", "Peer support offered acceptance and mutual aid; mo
                "feelings rather than methods.")
 
 
-def _quote_lines(quote: str) -> list[str]:
-    """A quote as a paper sets it: the words in curly quotation marks; a longer one broken
-    with a hyphen at the line end, as typesetting does."""
+def _quote_lines(quote: str, voice: str = "participant") -> list[str]:
+    """A quote as a paper sets it: a participant's words in curly quotation marks, a longer
+    one broken with a hyphen at the line end, as typesetting does; the authors' own words as
+    plain text."""
+    if voice != "participant":
+        return wrap([quote])
     label, _, words = quote.partition(": ")
     text = f"{label}: \u201c{words}\u201d" if words else f"\u201c{quote}\u201d"
     cut = text.rfind(" ", 0, 48) + 1
@@ -48,16 +51,17 @@ def _quote_lines(quote: str) -> list[str]:
     return wrap([text + " (participant)"])
 
 
-def demo_pdf(title: str, label: str, quotes: Mapping[str, tuple[str, str]]) -> bytes:
-    """The invented full text of a demo study: each quote on the page its location names
-    ("p. 5"), or on the page of the section it names."""
-    placed: dict[int, list[str]] = {}
-    for quote, location in quotes.values():
+def demo_pdf(title: str, label: str, quotes: Sequence[tuple[str, str, str]]) -> bytes:
+    """The invented full text of a demo study: each quote (quote, location, voice) on the
+    page its location names ("p. 5"), or on the page of the section it names."""
+    placed: dict[int, list[tuple[str, str]]] = {}
+    for quote, location, voice in quotes:
         if location.startswith("p. "):
             page = int(location[3:])
         else:
             page = SECTION_PAGES.get(location, 0)
-        placed.setdefault(page, []).append(quote)
+        if (quote, voice) not in placed.get(page, []):
+            placed.setdefault(page, []).append((quote, voice))
     last = max([7, *placed]) + 1
     placed.setdefault(last, []).extend(placed.pop(0, []))
     pages: list[list[str]] = []
@@ -69,7 +73,7 @@ def demo_pdf(title: str, label: str, quotes: Mapping[str, tuple[str, str]]) -> b
         if number == 1:
             lines += wrap([title, f"{label} (demo)"]) + [""]
         lines += wrap([heading, body])
-        for quote in placed.get(number, []):
-            lines += [""] + _quote_lines(quote)
+        for quote, voice in placed.get(number, []):
+            lines += [""] + _quote_lines(quote, voice)
         pages.append(lines)
     return write_text_pdf(pages, title=f"{label}: {title}")

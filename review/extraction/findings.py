@@ -13,8 +13,10 @@ Decisions made here:
 - Only included studies can be linked. A study that later drops out of the included set
   (a full-text decision changed) stays linked but is listed apart (`dropped`) and is left out
   of the tables, so the lead sees it and re-judges.
-- The extracts behind a finding are never typed twice: they are the theme's codings in the
-  linked studies' final entries. A linked study without a final entry has no extracts yet.
+- The extracts behind a finding are never typed twice: they are the extracts coded under its
+  theme in the linked studies' final entries (for an analytical theme, also those coded under
+  its descriptive themes), each with its voice and sub-theme. A linked study without a final
+  entry has no extracts yet.
 - Judgements remember which studies were linked when they were made; a finding whose studies
   changed since, or whose components were judged again after the overall confidence, is
   flagged for reassessment (`reassess`), not silently kept.
@@ -57,9 +59,14 @@ class Judgement:
 
 @dataclass(frozen=True, slots=True)
 class Extract:
+    """An extract behind a finding: a study's coded extract (review.extraction.entries)."""
+
     study_id: int
     quote: str
     location: str
+    voice: str | None = None  # participant, author; None: not recorded
+    sub_theme: str = ""
+    theme_id: str = ""  # the theme it is coded under (the finding's, or one below it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +158,14 @@ def findings_in(store: Store, conn: Connection,
     found = []
     for r in rows:
         studies = [s for s in linked.get(r.id, []) if s in included]
+        below = {r.theme_id} | {child.id for child in form.children(r.theme_id)}
         extracts = []
         for study_id in studies:
             entry = finals.get(study_id)
-            coding = entry.themes.get(r.theme_id) if entry is not None else None
-            if coding is not None:
-                extracts.append(Extract(study_id, coding.quote, coding.location))
+            for coded in entry.extracts if entry is not None else ():
+                if coded.theme_id in below:
+                    extracts.append(Extract(study_id, coded.quote, coded.location,
+                                            coded.voice, coded.sub_theme, coded.theme_id))
         theme = themes.get(r.theme_id)
         found.append(Finding(
             r.id, r.theme_id, theme.label if theme else r.theme_id,

@@ -2,14 +2,17 @@
 gets its page filled in when the location was left empty, a location whose page differs from
 where the quote is gets a note, and a quote not in the PDFs verbatim is flagged, so a reviewer
 never has to type page numbers or hunt for a typo by eye. Nothing is refused: a paraphrase, a
-table or a figure may be meant; the reviewer decides."""
+table or a figure may be meant; the reviewer decides. Each extract is checked on its own (a
+theme may have several), and a check names the extract by its number in the list given."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from review.extraction.entries import Extract
 from review.screening.pdftext import FOUND, NOT_FOUND, QuoteLocation, locate_in_reports
 from review.store import Store
 
@@ -21,6 +24,7 @@ _PAGE = re.compile(r"^\s*(?:p{1,2}\.?|pages?)?\s*(\d+)(?:\s*[-\u2013]\s*(\d+))?\
 @dataclass(frozen=True, slots=True)
 class QuoteCheck:
     theme_id: str
+    index: int  # the extract's place in the list checked, from 0
     outcome: str  # filled, matches, differs, not found verbatim, unchecked (no PDF text)
     message: str
     location: str | None = None  # the page found (p. 5, pp. 5-6)
@@ -38,33 +42,33 @@ def entered_pages(location: str) -> tuple[int, int] | None:
 
 
 def check_quotes(store: Store, record_ids: Sequence[int],
-                 themes: Mapping[str, tuple[str, str]]) -> tuple[dict[str, tuple[str, str]],
-                                                                 list[QuoteCheck]]:
-    """themes: theme id -> (quote, location) as entered. Returns them with the pages filled in
-    where the location was empty and the quote was found, and a check per quote given."""
-    out = dict(themes)
+                 extracts: Sequence[Extract]) -> tuple[list[Extract], list[QuoteCheck]]:
+    """The extracts as entered (the location may be empty). Returns them with the pages filled
+    in where the location was empty and the quote was found, and a check per extract with a
+    quote."""
+    out = list(extracts)
     checks: list[QuoteCheck] = []
-    for theme_id, (quote, location) in themes.items():
-        if not (quote or "").strip() or not record_ids:
+    for index, extract in enumerate(extracts):
+        if not (extract.quote or "").strip() or not record_ids:
             continue
-        found = locate_in_reports(store, quote, record_ids)
-        checks.append(_check(theme_id, found, location))
-        if found.status == FOUND and not (location or "").strip():
-            out[theme_id] = (quote, found.location or "")
+        found = locate_in_reports(store, extract.quote, record_ids)
+        checks.append(_check(extract.theme_id, index, found, extract.location))
+        if found.status == FOUND and not (extract.location or "").strip():
+            out[index] = dataclasses.replace(extract, location=found.location or "")
     return out, checks
 
 
-def _check(theme_id: str, found: QuoteLocation, location: str) -> QuoteCheck:
+def _check(theme_id: str, index: int, found: QuoteLocation, location: str) -> QuoteCheck:
     if found.status == FOUND and found.found is not None:
         where = found.found
         if not (location or "").strip():
-            return QuoteCheck(theme_id, FILLED, f"{found.message}; page filled in",
+            return QuoteCheck(theme_id, index, FILLED, f"{found.message}; page filled in",
                               where.location)
         entered = entered_pages(location)
         if entered is None or (entered[0] <= where.end_page and where.page <= entered[1]):
-            return QuoteCheck(theme_id, MATCHES, found.message, where.location)
-        return QuoteCheck(theme_id, DIFFERS, f"{found.message}, not at {location.strip()!r} as "
-                          "entered", where.location)
+            return QuoteCheck(theme_id, index, MATCHES, found.message, where.location)
+        return QuoteCheck(theme_id, index, DIFFERS, f"{found.message}, not at "
+                          f"{location.strip()!r} as entered", where.location)
     if found.status == NOT_FOUND:
-        return QuoteCheck(theme_id, NOT_VERBATIM, found.message)
-    return QuoteCheck(theme_id, UNCHECKED, found.message)
+        return QuoteCheck(theme_id, index, NOT_VERBATIM, found.message)
+    return QuoteCheck(theme_id, index, UNCHECKED, found.message)

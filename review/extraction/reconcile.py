@@ -3,18 +3,25 @@
 Only a lead compares and reconciles: this is the one place where one extractor's entry is
 shown beside another's. Decisions made here:
 
-- Rows are keyed `field:ID`, `theme:ID`, `quality:ID` and `rating` (a field and a quality
-  question may share an id, as `design` does in the example protocol). People may write a
-  bare id where it names one row only.
+- Rows are keyed `field:ID`, `extract:THEME:N`, `quality:ID` and `rating` (a field and a
+  quality question may share an id, as `design` does in the example protocol). People may
+  write a bare id where it names one row only; `theme:ID` (or a bare theme id) stands for
+  every extract row of that theme.
 - Fields agree when their normalised values are equal (both "not reported" agrees).
-  Themes agree when both extractors coded the theme or both did not; differing quotes for a
-  theme both coded are shown but are not a disagreement (two people rarely mark the same
-  words). The final entry takes the quote of the extractor picked for that row, else of the
-  one given as `take`, else of the first extractor who coded it.
+- Extracts are compared extract by extract: within each theme the two extractors' extracts
+  are paired by how alike their quotes are (rapidfuzz's token-set ratio of the quotes with
+  case, spacing and punctuation ignored, at least 60 of 100, best pairs first), so a passage
+  both coded sits on one row even when one marked a few more words. A pair agrees when the
+  quotes are the same words (ignoring case, spacing and punctuation), with the same voice,
+  sub-theme and location (the same pages, or the same words for a section); an extract only
+  one extractor coded is a disagreement (keep it or drop it).
 - Every disagreement needs a decision: `take` (one extractor's version of everything in
-  dispute), `picks` (row -> extractor, row by row; these win over `take`) or, for fields,
-  the lead's own value in `values`. Reconciling with anything left open is an error naming
-  the rows, so nothing is settled by default.
+  dispute; an extract they did not code is dropped), `picks` (row -> an extractor's version,
+  "both" to keep both extracts of a pair, or "drop"; these win over `take`), for fields the
+  lead's own value in `values`, and for extracts the lead's own version in `edits` (quote,
+  location, voice, sub-theme). Reconciling with anything left open is an error naming the
+  rows, so nothing is settled by default. Agreeing extracts go into the final entry as they
+  are.
 - With `dual = true` both entries must be marked done first. With `dual = false` the single
   entry is final once done; a lead may still reconcile it to correct it (it is copied).
 - Reconciling again replaces the final entry (audited with what was decided).
@@ -22,41 +29,54 @@ shown beside another's. Decisions made here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from rapidfuzz import fuzz
 
 from review.accounts import AccessError, Reviewer
 from review.errors import ReviewError
 from review.extraction.entries import (
     DONE,
     FINAL,
-    Coding,
     Entry,
+    Extract,
+    ExtractInput,
     Form,
     entries_of,
     extraction_form,
     final_entries,
+    make_extract,
     missing_for_done,
     normalise_value,
     person_for,
     study,
     write_entry,
 )
+from review.extraction.quotes import entered_pages
 from review.store import Store
 from review.store.records import audit
 
-__all__ = ["Comparison", "Row", "compare", "reconcile"]
+__all__ = ["BOTH", "DROP", "PAIR_AT", "Comparison", "Row", "compare", "reconcile"]
+
+BOTH, DROP = "both", "drop"
+PAIR_AT = 60  # token-set ratio of two quotes from which they are taken for one passage
+_PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}\u2018\u2019\u201c\u201d\u2013\u2014]")
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    key: str  # field:ID, theme:ID, quality:ID or rating
-    section: str  # field, theme, quality
+    key: str  # field:ID, extract:THEME:N, quality:ID or rating
+    section: str  # field, extract, quality
     label: str
-    values: dict[str, Any]  # extractor name -> value (a Coding or None for themes)
+    values: dict[str, Any]  # extractor name -> value (an Extract or None for extracts)
     agree: bool
-    kind: str | None = None  # a theme's kind
+    kind: str | None = None  # an extract's theme kind
+    theme_id: str | None = None  # an extract's theme
+    similarity: int | None = None  # a pair of extracts: how alike the quotes are (0-100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,19 +96,94 @@ class Comparison:
         return _find_row(self.rows, key)
 
 
-def _find_row(rows: tuple[Row, ...], key: str) -> Row:
+def _find_rows(rows: Sequence[Row], key: str) -> list[Row]:
+    """The rows a key names: one row, or every extract row of a theme (theme:ID)."""
     key = key.strip()
     exact = [r for r in rows if r.key.casefold() == key.casefold()]
     if exact:
-        return exact[0]
-    bare = [r for r in rows if r.key.split(":", 1)[-1].casefold() == key.casefold()]
-    if len(bare) == 1:
-        return bare[0]
-    if len(bare) > 1:
-        raise ReviewError(f"{key!r} names several rows ({', '.join(r.key for r in bare)}); "
-                          "write the full key")
-    raise ReviewError(f"no row {key!r} in the comparison; rows are keyed field:ID, theme:ID, "
-                      "quality:ID and rating")
+        return exact[:1]
+    theme = key.split(":", 1)[1] if key.casefold().startswith("theme:") else key
+    coded = [r for r in rows if r.theme_id is not None
+             and r.theme_id.casefold() == theme.casefold()]
+    bare = [r for r in rows if r.section != "extract"
+            and r.key.split(":", 1)[-1].casefold() == key.casefold()]
+    if coded and not bare:
+        return coded
+    if len(bare) == 1 and not coded:
+        return bare
+    if bare or coded:
+        raise ReviewError(f"{key!r} names several rows ({', '.join(r.key for r in bare)}"
+                          f"{', theme:' + theme if coded else ''}); write the full key")
+    raise ReviewError(f"no row {key!r} in the comparison; rows are keyed field:ID, "
+                      "extract:THEME:N (theme:ID for all of a theme's), quality:ID and rating")
+
+
+def _find_row(rows: Sequence[Row], key: str) -> Row:
+    found = _find_rows(rows, key)
+    if len(found) > 1:
+        raise ReviewError(f"{key!r} names {len(found)} rows; write one row's key")
+    return found[0]
+
+
+def _words(quote: str) -> str:
+    return " ".join(_PUNCTUATION.sub(" ", quote.casefold()).split())
+
+
+def _same_place(a: str, b: str) -> bool:
+    pages_a, pages_b = entered_pages(a), entered_pages(b)
+    if pages_a is not None and pages_b is not None:
+        return pages_a == pages_b
+    return _words(a) == _words(b)
+
+
+def same_extract(a: Extract, b: Extract) -> bool:
+    """Two extractors coded the same thing: the same words, voice, sub-theme and place."""
+    return (_words(a.quote) == _words(b.quote) and a.voice == b.voice
+            and a.sub_theme.casefold() == b.sub_theme.casefold()
+            and _same_place(a.location, b.location))
+
+
+def _pairs(first: list[Extract], second: list[Extract]
+           ) -> list[tuple[Extract | None, Extract | None, int | None]]:
+    """The two lists as rows: alike quotes paired (best first), the rest alone, in the first
+    list's order with the second's unpaired extracts after."""
+    scored = sorted(((int(fuzz.token_set_ratio(_words(a.quote), _words(b.quote))), i, j)
+                     for i, a in enumerate(first) for j, b in enumerate(second)),
+                    key=lambda x: (-x[0], x[1], x[2]))
+    match: dict[int, tuple[int, int]] = {}
+    used: set[int] = set()
+    for score, i, j in scored:
+        if score < PAIR_AT:
+            break
+        if i not in match and j not in used:
+            match[i] = (j, score)
+            used.add(j)
+    rows: list[tuple[Extract | None, Extract | None, int | None]] = []
+    for i, a in enumerate(first):
+        j, score = match.get(i, (-1, 0))
+        rows.append((a, second[j], score) if j >= 0 else (a, None, None))
+    rows += [(None, b, None) for j, b in enumerate(second) if j not in used]
+    return rows
+
+
+def _extract_rows(form: Form, entries: list[Entry]) -> list[Row]:
+    rows: list[Row] = []
+    names = [e.extractor for e in entries]
+    for theme in form.themes:
+        lists = [list(e.themes.get(theme.id, ())) for e in entries]
+        if not any(lists):
+            continue
+        if len(entries) == 2:
+            paired = _pairs(lists[0], lists[1])
+        else:
+            paired = [(x, None, None) for x in lists[0]]
+        for n, (a, b, score) in enumerate(paired, start=1):
+            values = dict(zip(names, (a, b), strict=False))
+            agree = len(entries) == 1 or (a is not None and b is not None
+                                          and same_extract(a, b))
+            rows.append(Row(f"extract:{theme.id}:{n}", "extract", form.theme_path(theme.id),
+                            values, agree, theme.kind, theme.id, score))
+    return rows
 
 
 def _rows(form: Form, entries: list[Entry]) -> tuple[Row, ...]:
@@ -100,11 +195,7 @@ def _rows(form: Form, entries: list[Entry]) -> tuple[Row, ...]:
         values = {e.extractor: e.values.get(spec.id) for e in entries}
         rows.append(Row(f"field:{spec.id}", "field", spec.label, values,
                         same(list(values.values()))))
-    for theme in form.themes:
-        codings = {e.extractor: e.themes.get(theme.id) for e in entries}
-        present = [c is not None for c in codings.values()]
-        rows.append(Row(f"theme:{theme.id}", "theme", theme.label, codings, same(present),
-                        theme.kind))
+    rows += _extract_rows(form, entries)
     if form.checklist is not None:
         for qid, text in form.checklist.questions:
             values = {e.extractor: e.answers.get(qid) for e in entries}
@@ -138,7 +229,8 @@ def compare(store: Store, study_id: int, *, by: str | Reviewer) -> Comparison:
 
 def reconcile(store: Store, study_id: int, *, by: str | Reviewer, take: str | None = None,
               picks: Mapping[str, str] | None = None,
-              values: Mapping[str, Any] | None = None) -> Entry:
+              values: Mapping[str, Any] | None = None,
+              edits: Mapping[str, ExtractInput] | None = None) -> Entry:
     """Settle every disagreement and store the study's final entry (recording the lead)."""
     study(store, study_id)
     with store.write() as conn:
@@ -165,13 +257,24 @@ def reconcile(store: Store, study_id: int, *, by: str | Reviewer, take: str | No
 
         preferred = extractor(take, "--take") if take else None
         rows = _rows(form, entries)
-        chosen: dict[str, Entry] = {}
+        chosen: dict[str, Entry | str] = {}  # row key -> an extractor's entry, BOTH or DROP
         for key, name in (picks or {}).items():
-            chosen[_find_row(rows, key).key] = extractor(name, f"pick {key}")
+            for row in _find_rows(rows, key):
+                word = name.strip().casefold()
+                if row.section == "extract" and word in (BOTH, DROP) and word not in names:
+                    chosen[row.key] = word
+                else:
+                    chosen[row.key] = extractor(name, f"pick {key}")
         own: dict[str, Any] = {}
         for field_id, value in (values or {}).items():
             key = f"field:{form.field(field_id).id}"
             own[key] = normalise_value(form, field_id, value)
+        for key, value in (edits or {}).items():
+            row = _find_row(rows, key)
+            if row.section != "extract":
+                raise ReviewError(f"edit {key}: only extracts are edited this way (give a "
+                                  "field's value with values)")
+            own[row.key] = make_extract(form, value, row.theme_id, f"edit {row.key}: ")
         open_rows = [r.key for r in rows if not r.agree and r.key not in chosen
                      and r.key not in own and preferred is None]
         if open_rows:
@@ -180,43 +283,62 @@ def reconcile(store: Store, study_id: int, *, by: str | Reviewer, take: str | No
                               "value): " + ", ".join(open_rows))
 
         def source(row: Row) -> Entry:
-            return chosen.get(row.key) or preferred or entries[0]
+            picked = chosen.get(row.key)
+            return picked if isinstance(picked, Entry) else (preferred or entries[0])
 
         final_values: dict[str, Any] = {}
-        final_themes: dict[str, Coding] = {}
+        final_extracts: list[Extract] = []
         answers: dict[str, str] = {}
         rating: str | None = None
         for row in rows:
             section, _, item = row.key.partition(":")
             if row.key in own:
-                final_values[item] = own[row.key]
+                if section == "extract":
+                    final_extracts.append(own[row.key])
+                else:
+                    final_values[item] = own[row.key]
             elif section == "field":
                 final_values[item] = source(row).values.get(item)
-            elif section == "theme":
-                picked = row.values.get(source(row).extractor)
-                if picked is None and row.agree and row.key not in chosen:
-                    picked = next((c for c in row.values.values() if c is not None), None)
-                if picked is not None:
-                    final_themes[item] = picked
+            elif section == "extract":
+                present = [x for x in row.values.values() if x is not None]
+                decided = chosen.get(row.key)
+                if decided == DROP:
+                    continue
+                if decided == BOTH:
+                    final_extracts += present
+                elif row.agree and decided is None:
+                    final_extracts.append(present[0])
+                else:
+                    picked = row.values.get(source(row).extractor)
+                    if picked is not None:
+                        final_extracts.append(picked)
             elif section == "quality":
                 answer = source(row).answers.get(item)
                 if answer is not None:
                     answers[item] = answer
             else:
                 rating = source(row).rating
-        missing = missing_for_done(form, final_values, answers, rating)
+        missing = missing_for_done(form, final_values, answers, rating, final_extracts)
         if missing:
             raise ReviewError(f"study {study_id}: the final entry would lack: "
                               + "; ".join(missing))
         write_entry(store, conn, study_id, FINAL, None, values=final_values,
-                    themes=final_themes, answers=answers, rating=rating, status=DONE,
+                    extracts=final_extracts, answers=answers, rating=rating, status=DONE,
                     reconciled_by=lead.id)
         audit(store, conn, actor=lead.name, action="reconcile extraction", entity="study",
               entity_id=str(study_id), detail={
                   "extractors": [e.extractor for e in entries], "take": take,
-                  "picks": {k: e.extractor for k, e in chosen.items()},
-                  "values": {k: list(v) if isinstance(v, tuple) else v
-                             for k, v in own.items()},
-                  "disagreements": [r.key for r in rows if not r.agree]})
+                  "picks": {k: v if isinstance(v, str) else v.extractor
+                            for k, v in chosen.items()},
+                  "values": {k: _plain(v) for k, v in own.items()},
+                  "disagreements": [r.key for r in rows if not r.agree],
+                  "extracts": len(final_extracts)})
         final = final_entries(store, conn, form)[study_id]
     return final
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Extract):
+        return {"theme": value.theme_id, "quote": value.quote, "location": value.location,
+                "voice": value.voice, "sub_theme": value.sub_theme}
+    return list(value) if isinstance(value, tuple) else value

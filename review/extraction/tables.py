@@ -2,9 +2,13 @@
 export (review.extraction.export) and the Tables page show the same cells.
 
 1. Characteristics of included studies: one row per study.
-2. Benefits, risks and mitigations: one row per theme, grouped by kind, one column per study
-   with a mark where the study reports the theme, and the number of studies.
-3. The same in long form: one row per study and theme, with the quote and its location.
+2. Themes (the protocol's kinds: benefits, risks, mitigations, ...): one row per theme,
+   grouped by kind, each analytical theme followed by its descriptive themes; one column per
+   study with a mark where the study reports the theme (and how many extracts, when more than
+   one), then the number of studies and of extracts. An analytical theme's row counts the
+   extracts coded under it and under its descriptive themes.
+3. The quotes: one row per extract (kind, theme, sub-theme, study, voice, location, quote),
+   in the order of the themes, then the studies, then the entry.
 4. Summary of qualitative findings and 5. the GRADE-CERQual evidence profile, one row per
    review finding (review.extraction.findings, review.extraction.cerqual), numbered in the
    order of the review's themes; only when the review has findings, so a review that does no
@@ -37,11 +41,10 @@ from typing import Any
 
 from review.accounts import Reviewer, authorise, is_lead
 from review.extraction.cerqual import COMPONENT_LABELS, COMPONENTS, CONFIDENCE_LABELS, level_label
-from review.extraction.entries import KIND_LABELS, Entry, Form, extraction_form, final_entries
+from review.extraction.entries import Entry, Extract, Form, extraction_form, final_entries
 from review.extraction.findings import Finding, list_findings
 from review.extraction.studies import Study, list_studies
 from review.fields import FieldSpec
-from review.protocol import THEME_KINDS
 from review.store import Store
 
 __all__ = ["MARK", "NOT_ASSESSED", "NOT_REPORTED", "EvidenceTables", "Table", "build_tables",
@@ -172,30 +175,51 @@ def characteristics(form: Form, studies: Sequence[Study], finals: dict[int, Entr
                  ("Study", *(h for h, _ in layout)), tuple(rows), note)
 
 
+def _coded(form: Form, theme_id: str, entry: Entry) -> list[Extract]:
+    """The entry's extracts under a theme (an analytical theme: also under its descriptive
+    themes)."""
+    below = {theme_id} | {child.id for child in form.children(theme_id)}
+    return [e for e in entry.extracts if e.theme_id in below]
+
+
+def _kinds_title(form: Form) -> str:
+    labels = [form.kind_label(k).lower() for k in form.kinds if form.themes_of(k)]
+    listed = (", ".join(labels[:-1]) + " and " + labels[-1]) if len(labels) > 1 else \
+        "".join(labels)
+    return listed[:1].upper() + listed[1:] if listed else "Themes"
+
+
 def theme_matrix(form: Form, studies: Sequence[Study], finals: dict[int, Entry]) -> Table:
     names = study_names(form, studies, finals)
     rows = []
-    for kind in THEME_KINDS:
-        for theme in form.themes_of(kind):
-            marks = [MARK if theme.id in finals[s.id].themes else "" for s in studies]
-            rows.append((KIND_LABELS[kind], theme.label, *marks, marks.count(MARK)))
-    return Table("themes", "Benefits, risks and mitigations reported by the included studies",
-                 ("Kind", "Theme", *names, "Studies"), tuple(rows),
-                 f"{MARK}: the study reports the theme. Studies: how many report it.")
+    for theme in form.themes:
+        counts = [len(_coded(form, theme.id, finals[s.id])) for s in studies]
+        marks = ["" if n == 0 else MARK if n == 1 else f"{MARK} {n}" for n in counts]
+        analytical = form.theme(theme.parent).label if theme.parent else theme.label
+        rows.append((form.kind_label(theme.kind), analytical,
+                     theme.label if theme.parent else "", *marks,
+                     sum(n > 0 for n in counts), sum(counts)))
+    return Table("themes", f"{_kinds_title(form)} reported by the included studies",
+                 ("Kind", "Theme", "Descriptive theme", *names, "Studies", "Extracts"),
+                 tuple(rows),
+                 f"{MARK}: the study reports the theme; a number after it: how many extracts "
+                 "it gives. A theme's row without a descriptive theme counts everything "
+                 "coded under it and its descriptive themes. Studies and Extracts: how many.")
 
 
 def theme_quotes(form: Form, studies: Sequence[Study], finals: dict[int, Entry]) -> Table:
     names = study_names(form, studies, finals)
     rows = []
-    for kind in THEME_KINDS:
-        for theme in form.themes_of(kind):
-            for name, s in zip(names, studies, strict=True):
-                found = finals[s.id].themes.get(theme.id)
-                if found is not None:
-                    rows.append((KIND_LABELS[kind], theme.label, name, found.quote,
-                                 found.location))
-    return Table("quotes", "Benefits, risks and mitigations with supporting quotes",
-                 ("Kind", "Theme", "Study", "Quote", "Location"), tuple(rows),
+    for theme in form.themes:
+        for name, s in zip(names, studies, strict=True):
+            for found in finals[s.id].themes.get(theme.id, ()):
+                rows.append((form.kind_label(theme.kind), form.theme_path(theme.id),
+                             found.sub_theme, name, found.voice_label, found.location,
+                             found.quote))
+    return Table("quotes", f"{_kinds_title(form)}: the extracts behind them",
+                 ("Kind", "Theme", "Sub-theme", "Study", "Voice", "Location", "Quote"),
+                 tuple(rows),
+                 "Voice: a participant's own words, or the authors' interpretation. "
                  "Location: page or section of the report.")
 
 

@@ -650,6 +650,61 @@ def _m0016_pdf_text(conn: Connection) -> None:
     md.create_all(conn, tables=[md.tables["pdf_texts"], md.tables["pdf_pages"]])
 
 
+def _m0017_coded_extracts(conn: Connection) -> None:
+    """Coded extracts (issue 15, item 1): any number per extraction entry and theme, each with
+    its quote, location, voice (participant or author) and an optional sub-theme, in the
+    entry's order. Every theme coding of before (one quote per theme) becomes one extract with
+    its quote and location, voice not recorded (NULL); then theme_codings goes. Themes a lead
+    adds may now be of any kind (the protocol names the kinds) and sit under an analytical
+    theme (parent)."""
+    md = sa.MetaData()
+    sa.Table("extraction_entries", md, sa.Column("id", sa.Integer, primary_key=True))
+    extracts = sa.Table(
+        "theme_extracts", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("entry_id", sa.Integer, sa.ForeignKey("extraction_entries.id"),
+                  nullable=False),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("theme_id", sa.String(64), nullable=False),
+        sa.Column("quote", sa.Text, nullable=False),
+        sa.Column("location", sa.Text, nullable=False),
+        sa.Column("voice", sa.String(16)),
+        sa.Column("sub_theme", sa.Text),
+        sa.UniqueConstraint("entry_id", "position", name="theme_extracts_in_order"),
+        sa.CheckConstraint("voice IN ('participant', 'author')",
+                           name="theme_extracts_voice_known"),
+    )
+    extracts.create(conn)
+    codings = sa.Table("theme_codings", md, sa.Column("entry_id", sa.Integer),
+                       sa.Column("theme_id", sa.String(64)), sa.Column("quote", sa.Text),
+                       sa.Column("location", sa.Text))
+    rows, position, last = [], 0, None
+    for r in conn.execute(sa.select(codings).order_by(codings.c.entry_id, codings.c.theme_id)):
+        position = position + 1 if r.entry_id == last else 1
+        last = r.entry_id
+        rows.append({"entry_id": r.entry_id, "position": position, "theme_id": r.theme_id,
+                     "quote": r.quote, "location": r.location})
+    if rows:
+        conn.execute(extracts.insert(), rows)
+    conn.exec_driver_sql("DROP TABLE theme_codings")
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ALTER TABLE extra_themes DROP CONSTRAINT extra_themes_kind_known")
+        conn.exec_driver_sql("ALTER TABLE extra_themes ALTER COLUMN kind TYPE VARCHAR(32)")
+        conn.exec_driver_sql("ALTER TABLE extra_themes ADD COLUMN parent VARCHAR(64)")
+        return
+    # SQLite cannot drop a CHECK constraint: the table is made anew with the same rows (no
+    # other table points at it)
+    conn.exec_driver_sql(
+        "CREATE TABLE extra_themes_m17 (id VARCHAR(64) NOT NULL, kind VARCHAR(32) NOT NULL, "
+        "label TEXT NOT NULL, description TEXT NOT NULL, added_by TEXT NOT NULL, "
+        "added_at VARCHAR(32) NOT NULL, parent VARCHAR(64), PRIMARY KEY (id))")
+    conn.exec_driver_sql(
+        "INSERT INTO extra_themes_m17 (id, kind, label, description, added_by, added_at) "
+        "SELECT id, kind, label, description, added_by, added_at FROM extra_themes")
+    conn.exec_driver_sql("DROP TABLE extra_themes")
+    conn.exec_driver_sql("ALTER TABLE extra_themes_m17 RENAME TO extra_themes")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -668,6 +723,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     (15, "GRADE-CERQual: review findings, their studies, a lead's judgements",
      _m0015_cerqual_findings),
     (16, "PDF text per page, for search and quote location (pdftext)", _m0016_pdf_text),
+    (17, "coded extracts: any number per theme, with voice and sub-theme; themes of any kind "
+         "under analytical themes", _m0017_coded_extracts),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

@@ -295,12 +295,21 @@ extraction_values = sa.Table(
     sa.Column("value", sa.JSON, nullable=False),
 )
 
-theme_codings = sa.Table(
-    "theme_codings", metadata,
-    sa.Column("entry_id", sa.Integer, sa.ForeignKey("extraction_entries.id"), primary_key=True),
-    sa.Column("theme_id", sa.String(64), primary_key=True),
+# coded extracts (migration 17 replaced theme_codings, one quote per theme, with these): any
+# number per entry and theme, in the entry's order; voice: whose words (participant, author),
+# NULL only for extracts carried over from before voices were recorded
+theme_extracts = sa.Table(
+    "theme_extracts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("entry_id", sa.Integer, sa.ForeignKey("extraction_entries.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("theme_id", sa.String(64), nullable=False),
     sa.Column("quote", sa.Text, nullable=False),
     sa.Column("location", sa.Text, nullable=False),
+    sa.Column("voice", sa.String(16)),
+    sa.Column("sub_theme", sa.Text),
+    sa.UniqueConstraint("entry_id", "position", name="theme_extracts_in_order"),
+    sa.CheckConstraint("voice IN ('participant', 'author')", name="theme_extracts_voice_known"),
 )
 
 quality_answers = sa.Table(
@@ -310,16 +319,17 @@ quality_answers = sa.Table(
     sa.Column("answer", sa.Text, nullable=False),
 )
 
+# themes a lead adds during extraction: any kind; parent makes it a descriptive theme under
+# an analytical one (migration 17)
 extra_themes = sa.Table(
     "extra_themes", metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("label", sa.Text, nullable=False),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("added_by", sa.Text, nullable=False),
     sa.Column("added_at", sa.String(32), nullable=False),
-    sa.CheckConstraint("kind IN ('benefits', 'risks', 'mitigations')",
-                       name="extra_themes_kind_known"),
+    sa.Column("parent", sa.String(64)),
 )
 
 # --- prioritised screening (migration 6) ---------------------------------------------------

@@ -23,7 +23,7 @@ from review.extraction.cerqual import (
     CONFIDENCE_HELP,
     CONFIDENCE_LABELS,
 )
-from review.extraction.entries import KIND_LABELS, extraction_form
+from review.extraction.entries import extraction_form
 from review.extraction.findings import Finding
 from review.extraction.studies import list_studies
 from review.store import Store
@@ -155,7 +155,7 @@ def findings_page() -> None:
         st.error(str(exc))
         return
     labels = {s.id: f"{s.id}. {s.label}" for s in included}
-    themes = {t.id: f"{KIND_LABELS.get(t.kind, t.kind)}: {t.label}" for t in form.themes}
+    themes = {t.id: f"{form.kind_label(t.kind)}: {form.theme_path(t.id)}" for t in form.themes}
     st.caption("A finding states what the included studies show on one theme. GRADE-CERQual "
                "asks how far to trust it: methodological limitations, coherence, adequacy "
                "and relevance, each with a level of concern and why, then the overall "
@@ -199,7 +199,11 @@ def findings_page() -> None:
                     _done(f"Finding {current.id} deleted.")
     with tabs[2]:
         if current.extracts:
+            names = {t.id: t.label for t in form.themes}
             st.dataframe(pd.DataFrame([{"Study": labels.get(e.study_id, str(e.study_id)),
+                                        "Theme": names.get(e.theme_id, e.theme_id),
+                                        "Sub-theme": e.sub_theme,
+                                        "Voice": e.voice or "not recorded",
                                         "Quote": e.quote, "Location": e.location}
                                        for e in current.extracts]),
                          hide_index=True, width="stretch")
