@@ -60,9 +60,11 @@ def store(db_url: str, tmp_path: Path):
               note="Read the published article")
     cast_vote(built, "Tom", 4, "exclude", stage="full_text", reason="Clinical setting",
               note="Read the published article")
-    _final(built, 1, "Alder 2015", {"belonging": ("We felt understood", "p. 4")})
-    _final(built, 2, "Birch 2019", {"belonging": ("Nobody judged me", "Results"),
-                                    "triggering": ("Some posts were hard to read", "p. 9")})
+    _final(built, 1, "Alder 2015", {"belonging": ("We felt understood", "p. 4", "participant")})
+    _final(built, 2, "Birch 2019", {
+        "belonging": ("Nobody judged me", "Results", "participant"),
+        "safe_space": ("Members described the forum as safe", "p. 5", "author", "Trust"),
+        "triggering": ("Some posts were hard to read", "p. 9", "participant")})
     yield built
     built.close()
 
@@ -73,20 +75,29 @@ def test_a_finding_with_its_studies_and_extracts(store) -> None:
     assert (found.theme_id, found.statement, found.studies) == ("belonging",
                                                                "Members felt accepted.",
                                                                (1, 2, 3))
-    assert found.theme_label == "Community and sense of belonging" and found.kind == "benefits"
+    assert found.theme_label == "Community and belonging" and found.kind == "benefits"
     # the extracts come from the final entries; study 3 has none yet
-    assert found.extracts == (Extract(1, "We felt understood", "p. 4"),
-                              Extract(2, "Nobody judged me", "Results"))
+    # an analytical theme's finding also rests on its descriptive themes' extracts
+    assert found.extracts == (
+        Extract(1, "We felt understood", "p. 4", "participant", "", "belonging"),
+        Extract(2, "Nobody judged me", "Results", "participant", "", "belonging"),
+        Extract(2, "Members described the forum as safe", "p. 5", "author", "Trust",
+                "safe_space"))
     assert found.overall is None and found.reassess == ()
     changed = edit_finding(store, found.id, by="Ola", statement="Members felt accepted by "
                            "peers.", theme="triggering")
     assert changed.theme_id == "triggering" and changed.updated_by == "Ola"
-    assert changed.extracts == (Extract(2, "Some posts were hard to read", "p. 9"),)
+    assert changed.extracts == (Extract(2, "Some posts were hard to read", "p. 9",
+                                        "participant", "", "triggering"),)
+    narrow = edit_finding(store, found.id, by="Lee", theme="safe_space")
+    assert [e.quote for e in narrow.extracts] == ["Members described the forum as safe"]
+    edit_finding(store, found.id, by="Lee", theme="triggering")
     assert unlink_studies(store, found.id, [3], by="Lee").studies == (1, 2)
     assert link_studies(store, found.id, [3, 1], by="Lee").studies == (1, 2, 3)
     assert set_studies(store, found.id, [2], by="Lee").studies == (2,)
     actions = [r["action"] for r in audit_rows(store) if r["entity"] == "finding"]
-    assert actions == ["add finding", "edit finding", "unlink finding studies",
+    assert actions == ["add finding", "edit finding", "edit finding", "edit finding",
+                       "unlink finding studies",
                        "link finding studies", "set finding studies"]
     edit = next(r for r in audit_rows(store, action="edit finding"))
     assert edit["detail"]["before"] == {"statement": "Members felt accepted.",
@@ -217,7 +228,7 @@ def test_the_two_tables(store, tmp_path: Path) -> None:
                                "GRADE-CERQual assessment of confidence",
                                "Explanation of GRADE-CERQual assessment")
     assert summary.rows == (
-        (1, "Community and sense of belonging", "Members felt accepted.",
+        (1, "Community and belonging", "Members felt accepted.",
          "Alder (2015); Birch (2019); Cedar (2021)", "Moderate confidence",
          "Moderate concerns about adequacy."),
         (2, "Triggering content", "Some content unsettled readers.", "Birch (2019)",
@@ -244,7 +255,7 @@ def test_the_two_tables(store, tmp_path: Path) -> None:
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert "Table 4. Summary of qualitative findings" in headings
     assert "Table 5. GRADE-CERQual evidence profile" in headings
-    assert "| 1 | Community and sense of belonging | Members felt accepted. |" in \
+    assert "| 1 | Community and belonging | Members felt accepted. |" in \
         markdown_text(built.tables)
 
 
@@ -257,7 +268,7 @@ def run(db: str, *args: str, ok: bool = True) -> str:
 def test_findings_commands(store, db_url: str, tmp_path: Path) -> None:
     out = run(db_url, "findings", "add", "--theme", "belonging", "--statement",
               "Members felt accepted.", "--study", "1", "--study", "2", "--by", "Lee")
-    assert "Added Finding 1 (Community and sense of belonging; 2 studies; not assessed yet)" \
+    assert "Added Finding 1 (Community and belonging; 2 studies; not assessed yet)" \
         in out
     assert "only a lead writes review findings" in run(
         db_url, "findings", "add", "--theme", "belonging", "--statement", "x", "--by", "Tom",
@@ -285,7 +296,7 @@ def test_findings_commands(store, db_url: str, tmp_path: Path) -> None:
                      "studies": "1, 2", "judged": 4, "confidence": "very low",
                      "reassess": ""}]
     shown = json.loads(run(db_url, "findings", "show", "1", "--format", "json"))
-    assert {"item": "extract: study 1", "value": "We felt understood (p. 4)"} in shown
+    assert {"item": "extract: study 1", "value": "We felt understood (p. 4; participant)"} in shown
     assert {"item": "adequacy", "value": "Moderate concerns: Two studies."} in shown
     assert "Changed Finding 1" in run(db_url, "findings", "edit", "1", "--statement",
                                       "Members felt accepted by peers.", "--by", "Lee")

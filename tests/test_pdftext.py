@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from review.accounts import AccessError, add_reviewer
 from review.cli.main import main
 from review.errors import InputError, ReviewError
+from review.extraction.entries import Extract
 from review.extraction.quotes import check_quotes, entered_pages
 from review.io.pdf import read_pdf_text, write_text_pdf
 from review.io.textsearch import find_quote, fold_text, parse_query, quote_fragments, snippet
@@ -291,22 +292,24 @@ def test_cli_search_index_and_locate(tmp_path: Path, report_pdf: bytes,
 
 
 def test_extraction_quotes_get_their_page_or_a_flag(review) -> None:
-    themes = {"belonging": ("it was the first place I felt understood", ""),
-              "safety": ("Moderators removed posts", "p. 4"),
-              "rules": ("talk about feelings rather than methods", "pp. 2-3"),
-              "section": ("Mutual aid reduced isolation", "Discussion"),
-              "typo": ("Mutual aid reduced loneliness", ""),
-              "empty": ("", "")}
-    filled, checks = check_quotes(review, [1], themes)
-    assert filled["belonging"] == ("it was the first place I felt understood", "p. 2")
-    assert filled["safety"][1] == "p. 4" and filled["typo"][1] == ""  # entered text kept
-    outcome = {c.theme_id: (c.outcome, c.location) for c in checks}
-    assert outcome == {"belonging": ("filled", "p. 2"), "safety": ("differs", "p. 2"),
-                       "rules": ("matches", "pp. 2-3"), "section": ("matches", "p. 3"),
-                       "typo": ("not found verbatim", None)}
-    assert next(c for c in checks if c.theme_id == "safety").message == (
+    extracts = [Extract("belonging", "it was the first place I felt understood", "",
+                        "participant"),
+                Extract("belonging", "Moderators removed posts", "p. 4", "author"),
+                Extract("rules", "talk about feelings rather than methods", "pp. 2-3"),
+                Extract("section", "Mutual aid reduced isolation", "Discussion"),
+                Extract("typo", "Mutual aid reduced loneliness", ""),
+                Extract("empty", "", "")]
+    filled, checks = check_quotes(review, [1], extracts)
+    assert filled[0] == Extract("belonging", "it was the first place I felt understood",
+                                "p. 2", "participant")
+    assert filled[1:] == extracts[1:]  # entered text kept
+    outcome = [(c.index, c.theme_id, c.outcome, c.location) for c in checks]
+    assert outcome == [(0, "belonging", "filled", "p. 2"), (1, "belonging", "differs", "p. 2"),
+                       (2, "rules", "matches", "pp. 2-3"), (3, "section", "matches", "p. 3"),
+                       (4, "typo", "not found verbatim", None)]
+    assert checks[1].message == (
         "found on p. 2 of Smith 2019.pdf (record 1), not at 'p. 4' as entered")
-    _, unchecked = check_quotes(review, [2], {"belonging": ("anything", "")})
+    _, unchecked = check_quotes(review, [2], [Extract("belonging", "anything", "")])
     assert [(c.outcome, c.message) for c in unchecked] == [
         ("unchecked", "record 2 has no PDF attached")]
     assert [entered_pages(x) for x in ("p. 4", "pp 4\u20135", "page 12", "7", "Table 3")] == [
@@ -326,7 +329,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_demo_pdfs_hold_its_quotes_on_their_pages(demo: Path) -> None:
-    from review.demo.extraction import _STUDIES
+    from review.demo.extraction import _STUDIES, demo_extracts
     from review.extraction.studies import list_studies
     from review.store import Store
 
@@ -334,8 +337,11 @@ def test_the_demo_pdfs_hold_its_quotes_on_their_pages(demo: Path) -> None:
     rows = text_status(store)
     assert len(rows) == 5 and {r["status"] for r in rows} == {"text"}
     for study, spec in zip(list_studies(store), _STUDIES, strict=False):
-        _, checks = check_quotes(store, list(study.records), spec["themes"])
-        assert {c.outcome for c in checks} == {"matches"}, checks
+        for person in ("Priya", "Tom"):  # Tom marks fewer words of one quote: found too
+            extracts = [Extract(e["theme"], e["quote"], e["location"], e["voice"])
+                        for e in demo_extracts(spec, person)]
+            _, checks = check_quotes(store, list(study.records), extracts)
+            assert [c.outcome for c in checks] == ["matches"] * len(extracts), checks
     found = search_pdfs(store, '"first place" under*', actor="Priya")
     assert [(h.study_id, h.page) for h in found.hits] == [(1, 5)]
     # the quote is hyphenated over a line end: found, and shown joined
@@ -376,16 +382,16 @@ def test_the_app_searches_the_pdfs_and_fills_in_a_quote_page(demo: Path, monkeyp
     assert len(pdfs) == 1 and [e.label for e in app.expander
                                if e.label.startswith("Read the PDF")] == [
         f"Read the PDF: {name} (record {record})" for record, name in pdfs]
-    labels = [w.label for w in app.text_input]
-    theme = next((label for label in labels if label.startswith("Quote for ")
-                  and _widget(app.text_input, label).value.startswith("Demo quote: the group")),
+    labels = [w.label for w in app.text_area]
+    theme = next((label for label in labels if label.startswith("Quote, ")
+                  and _widget(app.text_area, label).value.startswith("Demo quote: the group")),
                  None)
     assert theme is not None, labels
-    where = theme.replace("Quote for ", "Where the quote for ") + " is"
+    where = theme.replace("Quote, ", "Page or section, ")
     _widget(app.text_input, where).input("")
     _click(app, "Save draft")
     assert _widget(app.text_input, where).value == "p. 3"
     assert any("page filled in" in i.value for i in app.info), [i.value for i in app.info]
-    _widget(app.text_input, theme).input("Demo quote: the group felt like home.")
+    _widget(app.text_area, theme).input("Demo quote: the group felt like home.")
     _click(app, "Save draft")
     assert any("not found verbatim" in w.value for w in app.warning), app.warning

@@ -42,12 +42,14 @@ def tables(db_url: str, tmp_path: Path):
                       "sample_size": 18, "self_harm_type": "Self-harm",
                       "format": ["online forum", "one-to-one"], "moderated": True,
                       "themes": "Belonging"},
-           {"belonging": ("We felt understood", "p. 4"),
-            "stigma": ("People judged us", "Results")}, "high")
+           {"belonging": ("We felt understood", "p. 4", "participant"),
+            "safe_space": [("Nobody judged me", "p. 5", "participant", "Trust"),
+                           ("Members felt safe", "p. 6", "author")],
+            "stigma": ("People judged us", "Results", "author")}, "high")
     _final(store, 2, {"author_year": "Birch 2019", "country": "Spain", "design": HOSTILE,
                       "format": "face-to-face group", "moderated": False},
-           {"belonging": ("+1 for the group", "p. 2"),
-            "facilitators": ("A nurse ran it | weekly", "p. 3")}, "low")
+           {"belonging": ("+1 for the group", "p. 2", "participant"),
+            "facilitators": ("A nurse ran it | weekly", "p. 3", "author")}, "low")
     _final(store, 3, {"author_year": "Alder 2015", "population": "Adults"}, {}, "moderate")
     save_entry(store, 4, "Priya", values={"author_year": "Cedar 2021"})  # not final: left out
     built = build_tables(store)
@@ -72,33 +74,42 @@ def test_characteristics_cells(tables) -> None:
 
 def test_theme_matrix_cells(tables) -> None:
     table = tables["themes"]
-    assert table.columns == ("Kind", "Theme", "Alder (2015a)", "Birch (2019)",
-                             "Alder (2015b)", "Studies")
-    assert table.rows == (
-        ("Benefits", "Community and sense of belonging", "✓", "✓", "", 2),
-        ("Benefits", "Empowerment", "", "", "", 0),
-        ("Benefits", "Information and support", "", "", "", 0),
-        ("Risks", "Triggering content", "", "", "", 0),
-        ("Risks", "Competition", "", "", "", 0),
-        ("Risks", "Co-dependency", "", "", "", 0),
-        ("Risks", "Stigma from others", "✓", "", "", 1),
-        ("Mitigations", "Professional facilitators", "", "✓", "", 1),
-        ("Mitigations", "Trigger warnings", "", "", "", 0),
-        ("Mitigations", "Supervision and training", "", "", "", 0),
-    )
+    assert table.title == ("Benefits, risks, mitigations and acceptability reported by the "
+                           "included studies")
+    assert table.columns == ("Kind", "Theme", "Descriptive theme", "Alder (2015a)",
+                             "Birch (2019)", "Alder (2015b)", "Studies", "Extracts")
+    rows = {(r[0], r[1], r[2]): r[3:] for r in table.rows}
+    assert len(rows) == len(table.rows) == 30  # every theme, reported or not
+    # an analytical theme counts its descriptive themes' extracts too
+    assert rows["Benefits", "Community and belonging", ""] == ("✓ 3", "✓", "", 2, 4)
+    assert rows["Benefits", "Community and belonging", "A safe, non-judgemental space"] == (
+        "✓ 2", "", "", 1, 2)
+    assert rows["Benefits", "Community and belonging", "Less isolation"] == ("", "", "", 0, 0)
+    assert rows["Risks", "Stigma from others", ""] == ("✓", "", "", 1, 1)
+    assert rows["Mitigations", "Facilitation and oversight", ""] == ("", "✓", "", 1, 1)
+    assert rows["Acceptability", "Acceptability to those taking part", ""] == (
+        "", "", "", 0, 0)
+    assert [r[1] for r in table.rows[:3]] == ["Community and belonging"] * 3
+    assert [r[0] for r in table.rows].index("Risks") == 8  # kinds in the protocol's order
 
 
 def test_theme_quotes_cells(tables) -> None:
     table = tables["quotes"]
-    assert table.columns == ("Kind", "Theme", "Study", "Quote", "Location")
+    assert table.columns == ("Kind", "Theme", "Sub-theme", "Study", "Voice", "Location",
+                             "Quote")
+    safe = "Community and belonging › A safe, non-judgemental space"
     assert table.rows == (
-        ("Benefits", "Community and sense of belonging", "Alder (2015a)", "We felt understood",
-         "p. 4"),
-        ("Benefits", "Community and sense of belonging", "Birch (2019)", "+1 for the group",
-         "p. 2"),
-        ("Risks", "Stigma from others", "Alder (2015a)", "People judged us", "Results"),
-        ("Mitigations", "Professional facilitators", "Birch (2019)", "A nurse ran it | weekly",
-         "p. 3"),
+        ("Benefits", "Community and belonging", "", "Alder (2015a)", "Participant", "p. 4",
+         "We felt understood"),
+        ("Benefits", "Community and belonging", "", "Birch (2019)", "Participant", "p. 2",
+         "+1 for the group"),
+        ("Benefits", safe, "Trust", "Alder (2015a)", "Participant", "p. 5",
+         "Nobody judged me"),
+        ("Benefits", safe, "", "Alder (2015a)", "Author", "p. 6", "Members felt safe"),
+        ("Risks", "Stigma from others", "", "Alder (2015a)", "Author", "Results",
+         "People judged us"),
+        ("Mitigations", "Facilitation and oversight", "", "Birch (2019)", "Author", "p. 3",
+         "A nurse ran it | weekly"),
     )
 
 
@@ -107,7 +118,7 @@ def test_csv_neutralises_formulas(tables) -> None:
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][0] == "Study" and rows[2][2] == "'" + HOSTILE
     quotes = list(csv.reader(io.StringIO(csv_text(tables["quotes"]))))
-    assert quotes[2][3] == "'+1 for the group" and quotes[1][3] == "We felt understood"
+    assert quotes[2][6] == "'+1 for the group" and quotes[1][6] == "We felt understood"
     for start in ("=", "+", "-", "@", "\t", "\r"):
         one = Table("t", "T", ("a",), ((f"{start}1+1",),))
         assert list(csv.reader(io.StringIO(csv_text(one))))[1][0] == f"'{start}1+1"
@@ -150,9 +161,10 @@ def test_xlsx_reads_back_with_text_cells(tables, tmp_path: Path) -> None:
     assert sheet["A1"].font.bold and sheet.freeze_panes == "A2"
     assert sheet.cell(row=6, column=1).value == table.note
     themes = book["Themes"]
-    assert themes["F2"].value == 2 and themes["F2"].data_type == "n"
-    assert themes["C2"].value == "✓"
-    assert book["Quotes"]["D3"].value == "+1 for the group"
+    assert themes["G2"].value == 2 and themes["G2"].data_type == "n"
+    assert themes["H2"].value == 4 and themes["D2"].value == "✓ 3"
+    assert themes["E2"].value == "✓"
+    assert book["Quotes"]["G3"].value == "+1 for the group"
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheets = [archive.read(n).decode() for n in archive.namelist()
                   if n.startswith("xl/worksheets/sheet")]
@@ -163,9 +175,9 @@ def test_docx_reads_back(tables) -> None:
     document = Document(io.BytesIO(docx_bytes(tables.tables)))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings == ["Evidence tables", "Table 1. Characteristics of included studies",
-                        "Table 2. Benefits, risks and mitigations reported by the included "
-                        "studies", "Table 3. Benefits, risks and mitigations with supporting "
-                        "quotes"]
+                        "Table 2. Benefits, risks, mitigations and acceptability reported by "
+                        "the included studies", "Table 3. Benefits, risks, mitigations and "
+                        "acceptability: supporting quotes"]
     assert len(document.tables) == 3
     for grid, table in zip(document.tables, tables.tables, strict=True):
         cells = [tuple(c.text for c in row.cells) for row in grid.rows]
@@ -178,10 +190,11 @@ def test_docx_reads_back(tables) -> None:
 def test_markdown_escapes_cells(tables) -> None:
     text = markdown_text(tables.tables)
     assert "| Alder (2015a) | United Kingdom; Ireland | Young people; Interviews | 18 |" in text
-    assert "| Mitigations | Professional facilitators | Birch (2019) | A nurse ran it \\| " \
-           "weekly | p. 3 |" in text
-    assert "|---|---|---|---|---|---:|" in text  # counts right-aligned
-    assert "## Table 3. Benefits, risks and mitigations with supporting quotes" in text
+    assert "| Mitigations | Facilitation and oversight |  | Birch (2019) | Author | p. 3 | " \
+           "A nurse ran it \\| weekly |" in text
+    assert "|---|---|---|---|---|---|---:|---:|" in text  # counts right-aligned
+    assert ("## Table 3. Benefits, risks, mitigations and acceptability: supporting quotes"
+            in text)
     hostile = Table("t", "T", ("a",), (("<b>x</b>\nnext",),))
     assert "| &lt;b&gt;x&lt;/b&gt; next |" in markdown_text([hostile])
 

@@ -42,22 +42,52 @@ def test_extractor_fills_the_form_and_saves(store) -> None:
     app.text_input(key=f"{key}-field-sample_size").input("14")
     app.multiselect(key=f"{key}-field-format").select("online forum")
     app.radio(key=f"{key}-field-moderated").set_value("yes")
-    app.checkbox(key=f"{key}-theme-belonging").check()
-    app.text_input(key=f"{key}-theme-belonging-quote").input("We felt understood")
-    app.text_input(key=f"{key}-theme-belonging-location").input("p. 4")
+    new = f"{key}-new"  # the extract rows are keyed by the entry's last save; none yet
+    app.selectbox(key=f"{new}-new1-theme").set_value("safe_space")
+    app.text_area(key=f"{new}-new1-quote").input("We felt understood")
+    app.text_input(key=f"{new}-new1-location").input("p. 4")
+    app.selectbox(key=f"{new}-new1-voice").set_value("participant")
+    app.selectbox(key=f"{new}-new2-theme").set_value("safe_space")
+    app.text_area(key=f"{new}-new2-quote").input("Members were less alone")
+    app.text_input(key=f"{new}-new2-location").input("p. 5")
+    app.selectbox(key=f"{new}-new2-voice").set_value("author")
+    app.text_input(key=f"{new}-new2-sub_theme").input("Trust")
     app.button[0].click().run()  # Save draft
     assert not app.exception and not app.error
-    assert app.success[0].value.startswith("Saved (in progress): 5 field(s), 1 theme(s)")
+    assert app.success[0].value.startswith("Saved (in progress): 5 field(s), 2 extract(s) "
+                                           "under 1 theme(s)")
     entry = my_entry(store, 1, "Priya")
     assert entry.values == {"author_year": "Alder 2015", "country": ("United Kingdom", "Ireland"),
                             "sample_size": 14, "format": ("online forum",), "moderated": True}
-    assert entry.themes["belonging"].location == "p. 4"
+    assert [(e.quote, e.location, e.voice, e.sub_theme) for e in entry.themes["safe_space"]] == [
+        ("We felt understood", "p. 4", "participant", ""),
+        ("Members were less alone", "p. 5", "author", "Trust")]
+    # the saved extracts are listed under their theme, to edit or remove; the new rows are empty
+    name = "A safe, non-judgemental space, extract"
+    assert _labelled(app.text_area, f"Quote, {name} 2").value == "Members were less alone"
+    assert _labelled(app.text_area, "Quote, new extract 1").value == ""
+    _labelled(app.text_area, f"Quote, {name} 2").input("Members were less alone there")
+    _labelled(app.checkbox, f"Remove {name} 1").check()
+    _labelled(app.text_area, "Quote, new extract 1").input("A quote without a theme")
+    app.button[0].click().run()
+    assert "Not saved: new extract 1: choose its theme." == app.error[0].value
+    _labelled(app.text_area, "Quote, new extract 1").input("")
+    app.button[0].click().run()
+    assert not app.error
+    assert [e.quote for e in my_entry(store, 1, "Priya").extracts] == [
+        "Members were less alone there"]
     app.button[1].click().run()  # mark done without the appraisal: refused, plainly
     assert "cannot be marked done yet" in app.error[0].value
     app.text_input(key=f"{key}-field-sample_size").input("many")
     app.button[0].click().run()
     assert "sample_size: expected a number" in app.error[0].value
     assert my_entry(store, 1, "Priya").values["sample_size"] == 14
+
+
+def _labelled(widgets, label: str):  # noqa: ANN001, ANN202
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no widget labelled {label!r} in {[w.label for w in widgets]}"
+    return found[0]
 
 
 def test_extractor_page_shows_only_their_own_entry(store) -> None:
@@ -84,10 +114,39 @@ def test_lead_compares_and_reconciles(store) -> None:
     assert compare(store, 1, by="Lee").final.values["sample_size"] == 13
 
 
+def test_lead_reconciles_extract_by_extract(store) -> None:
+    common = {"values": {"author_year": "Alder 2015"}, "answers": ALL_YES, "rating": "high",
+              "done": True}
+    save_entry(store, 1, "Priya", extracts=[
+        {"theme": "safe_space", "quote": "It was the first place I felt understood",
+         "location": "p. 5", "voice": "participant"},
+        {"theme": "triggering", "quote": "Some posts were hard", "location": "p. 9",
+         "voice": "author"}], **common)
+    save_entry(store, 1, "Tom", extracts=[
+        {"theme": "safe_space", "quote": "the first place I felt understood",
+         "location": "p. 5", "voice": "participant"}], **common)
+    app = page(store, "extraction.py", "Lee")
+    table = app.dataframe[0].value
+    assert list(table["Row"]) == ["extract:safe_space:1", "extract:triggering:1"]
+    assert list(table["Tom"]) == ["the first place I felt understood (p. 5; participant)", ""]
+    app.radio(key="pick-1-extract:triggering:1").set_value("drop")
+    app.radio(key="pick-1-extract:safe_space:1").set_value("edit")
+    app.text_area(key="edit-1-extract:safe_space:1-quote").input(
+        "it was the first place I felt understood")
+    app.text_input(key="edit-1-extract:safe_space:1-sub_theme").input("Being understood")
+    app.button(key="FormSubmitter:reconcile-1-Reconcile into the final entry").click().run()
+    assert not app.exception and not app.error
+    final = compare(store, 1, by="Lee").final
+    assert [(e.theme_id, e.quote, e.voice, e.sub_theme) for e in final.extracts] == [
+        ("safe_space", "it was the first place I felt understood", "participant",
+         "Being understood")]
+
+
 def test_tables_page_shows_tables_and_downloads(store) -> None:
     for person in ("Priya", "Tom"):
         save_entry(store, 1, person, values={"author_year": "Alder 2015"},
-                   themes={"belonging": ("We felt understood", "p. 4")}, answers=ALL_YES,
+                   themes={"belonging": ("We felt understood", "p. 4", "participant")},
+                   answers=ALL_YES,
                    rating="high", done=True)
     from review.extraction.reconcile import reconcile
 

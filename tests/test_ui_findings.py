@@ -17,7 +17,7 @@ def test_a_lead_writes_and_judges_a_finding(store) -> None:
     app.multiselect(key="finding-new-studies").select(1).select(2)
     app.button[0].click().run()  # Add finding
     assert not app.exception and not app.error
-    assert app.success[0].value == "Added finding 1 under Community and sense of belonging."
+    assert app.success[0].value == "Added finding 1 under Community and belonging."
     found = list_findings(store)
     assert [(f.statement, f.studies) for f in found] == [("Members felt accepted by peers.",
                                                           (1, 2))]

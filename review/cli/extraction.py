@@ -30,6 +30,7 @@ meant).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tomllib
 from pathlib import Path
@@ -49,7 +50,7 @@ from review.extraction.export import FORMATS, export
 from review.extraction.extract_files import read_extracts
 from review.extraction.findings import Finding
 from review.extraction.quality import appraise
-from review.extraction.quotes import DIFFERS, NOT_VERBATIM, check_quotes
+from review.extraction.quotes import DIFFERS, NOT_VERBATIM, UNCHECKED, check_quotes
 from review.extraction.rows import entry_rows
 from review.extraction.studies import link_report
 from review.extraction.tables import build_tables
@@ -150,7 +151,9 @@ def _located(store: Store, study_id: int, given: list[tuple[str, Extract]]) -> l
     records = list(extraction_service.study(store, study_id).records)
     filled, checks = check_quotes(store, records, [e for _, e in given])
     for check in checks:
-        where = given[check.index][0]
+        where, entered = given[check.index]
+        if check.outcome == UNCHECKED and entered.location.strip():
+            continue  # no PDF text to check against, and nothing to fill in
         warn = check.outcome in (DIFFERS, NOT_VERBATIM)
         click.echo(f"{'Check: ' if warn else ''}{where} ({check.theme_id}): {check.message}.",
                    err=warn)
@@ -222,8 +225,11 @@ def extract(study_id: int, person: str, fields: tuple[str, ...],
             or done is not None):
         raise click.UsageError("nothing to save: give --field, --extract, --extracts, --from "
                                "or --done")
-    located = _located(store, study_id, given)
     form = extraction_service.extraction_form(store)
+    for where, raw in given:  # everything but an empty location, before looking in the PDFs
+        extraction_service.make_extract(form, dataclasses.replace(
+            raw, location=raw.location or "(to be found)"), where=f"{where}: ")
+    located = _located(store, study_id, given)
     checked = [extraction_service.make_extract(form, e, where=f"{where}: ")
                for (where, _), e in zip(given, located, strict=True)]
     entry = extraction_service.save_entry(

@@ -216,7 +216,7 @@ def theme_quotes(form: Form, studies: Sequence[Study], finals: dict[int, Entry])
                 rows.append((form.kind_label(theme.kind), form.theme_path(theme.id),
                              found.sub_theme, name, found.voice_label, found.location,
                              found.quote))
-    return Table("quotes", f"{_kinds_title(form)}: the extracts behind them",
+    return Table("quotes", f"{_kinds_title(form)}: supporting quotes",
                  ("Kind", "Theme", "Sub-theme", "Study", "Voice", "Location", "Quote"),
                  tuple(rows),
                  "Voice: a participant's own words, or the authors' interpretation. "
