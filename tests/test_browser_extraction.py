@@ -2,7 +2,9 @@
 one `streamlit run app.py` on a SQLite file.
 
 Two reviewers (Priya, Tom) each extract the same included study in their own browser context:
-characteristics, a benefit and a risk theme with quote and location, the whole quality
+characteristics, two coded extracts (a benefit in a participant's words, a risk in the
+authors', each with its page or section) in the form's blank rows for new extracts, the
+whole quality
 checklist and a rating, then "Save and mark done". They differ in one field (Population).
 While Tom has saved only a draft, Priya's page must show nothing of his entry (and his
 nothing of hers). The lead (Lee) compares the two, takes Tom's population and reconciles; the
@@ -35,8 +37,11 @@ COMMON = {"author_year": "Birch 2019", "country": "uk; Ireland", "sample_size": 
           "design": "Qualitative analysis of forum posts"}
 POPULATION = {"Priya": "Young people aged 16 to 25",
               "Tom": "Forum members recruited via Harbourlight"}
-THEMES = {"belonging": ("We felt understood by people who had been there", "p. 4"),
-          "triggering": ("Some posts were hard to read", "Results, para 3")}
+# (theme id, the theme as the picker shows it, quote, location, voice)
+EXTRACTS = (("belonging", "Benefits: Community and belonging",
+             "We felt understood by people who had been there", "p. 4", "Participant"),
+            ("triggering", "Risks: Triggering content", "Some posts were hard to read",
+             "Results, para 3", "Author"))
 WAIT = 30_000  # ms: a run on 2 cores under load, with three browser contexts open
 
 # The visible text of the page plus the values in its inputs (what a person can read there):
@@ -172,6 +177,24 @@ def choose(group, option: str) -> None:  # noqa: ANN001
     expect(group.get_by_role("radio", name=option, exact=True)).to_be_checked()
 
 
+def pick(page, box: str, option: str) -> None:  # noqa: ANN001
+    """Choose an option of a selectbox by its text, and see it chosen: as with a radio, a
+    click that lands while another dropdown is still closing only closes that one."""
+    from playwright.sync_api import expect
+
+    combobox = page.get_by_role("combobox", name=box, exact=True)
+    for _ in range(3):
+        combobox.click()
+        try:
+            expect(page.get_by_role("option", name=option, exact=True)).to_be_visible(
+                timeout=3_000)
+            break
+        except AssertionError:
+            page.keyboard.press("Escape")
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(combobox).to_have_value(option)
+
+
 def fill_entry(person: Person, reviewer_ids: dict[str, int]) -> None:
     """The whole form as an extractor fills it in, without saving."""
     from playwright.sync_api import expect
@@ -186,16 +209,13 @@ def fill_entry(person: Person, reviewer_ids: dict[str, int]) -> None:
     expect(page.get_by_role("listbox")).to_have_count(0)
     expect(page.get_by_role("button", name="Remove online forum")).to_be_visible()
     choose(page.get_by_role("radiogroup", name="Moderated"), "yes")
-    for theme, (quote, where) in THEMES.items():
-        tick = page.locator(f".{key}-theme-{theme}")
-        tick.locator("label").click()
-        expect(tick.get_by_role("checkbox")).to_be_checked()
-        label = tick.get_by_role("checkbox").get_attribute("aria-label") or \
-            tick.locator("label").inner_text()
-        # each box is named for its theme, for a screen reader as for this test
-        page.get_by_role("textbox", name=f"Quote for {label.strip()}", exact=True).fill(quote)
-        page.get_by_role("textbox", name=f"Where the quote for {label.strip()} is",
-                         exact=True).fill(where)
+    for number, (_, shown, quote, where, voice) in enumerate(EXTRACTS, start=1):
+        # each box is named for its row, for a screen reader as for this test
+        row = f"new extract {number}"
+        pick(page, f"Theme of {row}", shown)
+        page.get_by_role("textbox", name=f"Quote, {row}", exact=True).fill(quote)
+        page.get_by_role("textbox", name=f"Page or section, {row}", exact=True).fill(where)
+        pick(page, f"Voice, {row}", voice)
     groups = page.locator(f"[class*='{key}-quality-'] [role='radiogroup']").all()
     assert len(groups) == 10  # the example protocol's checklist
     for group in groups:
@@ -210,7 +230,8 @@ def save(person: Person, button: str, status: str) -> None:
 
     person.page.get_by_role("button", name=button, exact=True).click()
     expect(person.page.get_by_text(
-        f"Saved ({status}): 7 field(s), 2 theme(s), 10 quality answer(s).")).to_be_visible()
+        f"Saved ({status}): 7 field(s), 2 extract(s) under 2 theme(s), 10 quality "
+        "answer(s).")).to_be_visible()
     person.settle()
 
 
@@ -335,9 +356,9 @@ def test_two_extractors_reconciled_into_the_tables(people, store,  # noqa: ANN00
     note = build_tables(store, by="Lee")["characteristics"].note
     assert [r for r in sheet if r] == [*table, [note]]  # the note under the table
     quotes = [r for r in book["Quotes"].iter_rows(values_only=True)][1:]
-    assert [(r[1], r[3], r[4]) for r in quotes if all(r[:5])] == [
-        ("Community and sense of belonging", *THEMES["belonging"]),
-        ("Triggering content", *THEMES["triggering"])]
+    assert [(r[1], r[6], r[5], r[4]) for r in quotes if r[0] and r[1]] == [
+        (shown.split(": ", 1)[1], quote, where, voice)
+        for _, shown, quote, where, voice in EXTRACTS]
     book.close()
     assert priya.dialogs == tom.dialogs == lee.dialogs == []
 
@@ -347,7 +368,8 @@ def test_two_extractors_reconciled_into_the_tables(people, store,  # noqa: ANN00
     assert final.values == {"author_year": "Birch 2019", "country": ("United Kingdom", "Ireland"),
                             "population": POPULATION["Tom"], "design": COMMON["design"],
                             "sample_size": 14, "format": ("online forum",), "moderated": True}
-    assert {k: (c.quote, c.location) for k, c in final.themes.items()} == THEMES
+    assert [(e.theme_id, e.quote, e.location, e.voice) for e in final.extracts] == [
+        (theme, quote, where, voice.lower()) for theme, _, quote, where, voice in EXTRACTS]
     assert len(final.answers) == 10 and set(final.answers.values()) == {"yes"}
     assert final.rating == "high"
     assert 1 not in final_entries(store)  # the other study is not extracted

@@ -1,11 +1,12 @@
 """Extraction: pick an included study, fill in the protocol's form (fields, coded extracts,
 quality appraisal) and save. Extracts are listed theme by theme, kind by kind (descriptive
 themes under their analytical theme), each with its quote, page or section, voice and
-sub-theme, to edit or remove; new extracts go in the blank rows below them (as many rows as
-asked for). Each quote is looked for in the study's PDFs: its page filled in, or flagged as not
-found verbatim. A lead also compares the two extractors' entries extract by extract, reconciles
-them (keep one version, both, drop, or write their own), and adds themes. Extractors see only
-their own entry: the page asks the services, which enforce it."""
+sub-theme, to edit or remove; new extracts go in the blank rows below them (three, and three
+more at each click of "More rows for new extracts"). Each quote is looked for in the study's
+PDFs: its page filled in, or flagged as not found verbatim. A lead also compares the two
+extractors' entries extract by extract, reconciles them (keep one version, both, drop, or
+write their own), and adds themes. Extractors see only their own entry: the page asks the
+services, which enforce it."""
 
 from __future__ import annotations
 
@@ -159,8 +160,8 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
     # the extract inputs are keyed by the entry's last save, so a save (which may renumber
     # them) shows the stored extracts afresh and empties the blank rows
     stamp = f"{key}-{mine.updated_at if mine else 'new'}"
-    new_rows = st.number_input("Blank rows for new extracts", min_value=1, max_value=20,
-                               value=NEW_ROWS, key=f"{key}-new-rows")
+    rows_key = f"{key}-new-rows"
+    new_rows = st.session_state.get(rows_key, NEW_ROWS)
     with st.form(key):
         st.markdown("**Study characteristics**")
         given = {spec.id: _field_widget(spec, values.get(spec.id), f"{key}-field-{spec.id}")
@@ -188,6 +189,13 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
         left, right = st.columns(2)
         draft = left.form_submit_button("Save draft")
         done = right.form_submit_button("Save and mark done", type="primary")
+    # below the form: a widget above it took the first click after typing in the form, so a
+    # dropdown clicked then did not open
+    if st.button("More rows for new extracts", key=f"{key}-more-rows",
+                 help=f"Adds {NEW_ROWS} blank rows for new extracts; save what you typed "
+                      "first"):
+        st.session_state[rows_key] = new_rows + NEW_ROWS
+        st.rerun()
     if not (draft or done):
         return
     if problems:
