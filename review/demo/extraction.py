@@ -40,9 +40,9 @@ _QUESTIONS = ("aims", "qualitative_fit", "design", "recruitment", "data_collecti
 P, A = "participant", "author"
 
 # One dict per demo study: Priya's entry, her extracts as (theme, voice, location, quote,
-# sub-theme); "tom" lists where Tom's entry differs (fields, extracts he words otherwise, by
-# Priya's extract number from 0, or leaves out), and "picks" how Morgan settles each
-# difference.
+# sub-theme); "tom" lists where Tom's entry differs (fields, extracts he words or locates
+# otherwise, by Priya's extract number from 0, or leaves out), and "picks" how Morgan settles
+# each difference.
 _STUDIES: tuple[dict[str, Any], ...] = (
     {"fields": {"country": "United Kingdom", "population": "Young people aged 16 to 25",
                 "design": "Qualitative interviews", "sample_size": 18,
@@ -122,7 +122,8 @@ _STUDIES: tuple[dict[str, Any], ...] = (
          ("supervision_training", P, "Methods",
           "Demo quote: volunteers had regular training.", "")],
      "rating": "moderate",
-     "tom": {"fields": {"country": "Ireland; United Kingdom"}, "rating": "low"},
+     "tom": {"fields": {"country": "Ireland; United Kingdom"}, "rating": "low",
+             "located": {2: "p. 2"}},  # the page of the Methods section, where Priya wrote it
      "picks": None},  # left for the lead: the comparison view shows it
 )
 
@@ -134,7 +135,8 @@ def demo_extracts(spec: dict[str, Any], person: str) -> list[dict[str, str]]:
     for n, (theme, voice, location, quote, sub_theme) in enumerate(spec["extracts"]):
         if n in differs.get("left_out", ()):
             continue
-        found.append({"theme": theme, "voice": voice, "location": location,
+        found.append({"theme": theme, "voice": voice,
+                      "location": differs.get("located", {}).get(n, location),
                       "quote": differs.get("reworded", {}).get(n, quote),
                       "sub_theme": sub_theme})
     return found

@@ -30,6 +30,7 @@ from review.ui.session import signed_in, store
 NOT_REPORTED = "not reported"
 PDF_HEIGHT = 800
 NEW_ROWS = 3  # blank rows for new extracts, unless the extractor asks for more
+_ROW = [5.6, 1.6, 1.7, 2, 1.1]  # quote, page or section, voice, sub-theme, remove
 EDIT = "edit"
 _OPTION_LABELS = {"both": "Keep both", "drop": "Drop", EDIT: "My own version (below)"}
 
@@ -79,10 +80,18 @@ def _voice(place: Any, label: str, value: str | None, key: str) -> str | None:
                         placeholder="Voice", label_visibility="collapsed")
 
 
+def _row_header(remove: bool) -> None:
+    """What the columns of the extract rows below hold (their inputs' labels are folded)."""
+    heads = ("Quote", "Page or section", "Voice", "Sub-theme", "Remove" if remove else "")
+    for place, text in zip(st.columns(_ROW), heads, strict=True):
+        if text:
+            place.caption(text)
+
+
 def _extract_row(name: str, found: Extract | None, key: str) -> tuple[Extract | None, bool]:
     """One extract's inputs on a row (quote, page or section, voice, sub-theme, remove),
     labelled for screen readers by `name`; returns what they hold and whether to remove it."""
-    quote_col, where_col, voice_col, sub_col, gone_col = st.columns([6, 1.6, 1.7, 2, 1])
+    quote_col, where_col, voice_col, sub_col, gone_col = st.columns(_ROW)
     quote = quote_col.text_area(f"Quote, {name}", value=found.quote if found else "",
                                 key=f"{key}-quote", height=68, placeholder="Quote",
                                 label_visibility="collapsed")
@@ -95,7 +104,8 @@ def _extract_row(name: str, found: Extract | None, key: str) -> tuple[Extract | 
                                    value=found.sub_theme if found else "",
                                    key=f"{key}-sub_theme", placeholder="Sub-theme (optional)",
                                    label_visibility="collapsed")
-    remove = gone_col.checkbox(f"Remove {name}", key=f"{key}-remove") if found else False
+    remove = gone_col.checkbox(f"Remove {name}", key=f"{key}-remove",
+                               label_visibility="collapsed") if found else False
     if not quote.strip():
         return None, remove
     return Extract(found.theme_id if found else "", quote, where, voice, sub_theme), remove
@@ -117,11 +127,14 @@ def _extracts_inputs(form: Form, coded: tuple[Extract, ...], key: str,
         count = sum(len(by_theme.get(theme.id, ())) for theme in themes)
         with st.expander(f"{kind_label} ({count} extract{'' if count == 1 else 's'})",
                          expanded=count > 0):
+            if count:
+                _row_header(remove=True)
             for theme in themes:
                 mine = by_theme.get(theme.id, [])
-                indent = " › " if theme.parent else ""
-                st.markdown(f"{indent}**{md_escape(theme.label)}**"
-                            + (f" ({len(mine)})" if mine else ""),
+                # analytical themes in bold, their descriptive themes indented under them
+                shown = (f"\u00a0\u00a0\u00a0\u00a0› {md_escape(theme.label)}" if theme.parent
+                         else f"**{md_escape(theme.label)}**")
+                st.markdown(shown + (f" ({len(mine)})" if mine else ""),
                             help=theme.description or None)
                 for number, (n, extract) in enumerate(mine, start=1):
                     name = f"{theme.label}, extract {number}"
@@ -134,6 +147,7 @@ def _extracts_inputs(form: Form, coded: tuple[Extract, ...], key: str,
     st.markdown("**New extracts**: choose the theme, then the quote (its page is found in "
                 "the PDF when left empty), whose words they are, and a sub-theme if any")
     ids = [theme.id for theme in form.themes]
+    _row_header(remove=False)
     for i in range(1, new_rows + 1):
         name = f"new extract {i}"
         theme_id = st.selectbox(f"Theme of {name}", ids, index=None, key=f"{key}-new{i}-theme",
@@ -249,8 +263,8 @@ def _compare(review: Store, person: Reviewer, study_id: int) -> None:
     if not found.extractors:
         st.info("No one has extracted this study yet.")
         return
-    st.caption("; ".join(f"{n}: {s}" for n, s in found.statuses.items())
-               + (f". Reconciled by {found.final.reconciled_by}." if found.final
+    st.caption("; ".join(f"{n}: {s}" for n, s in found.statuses.items()) + "."
+               + (f" Reconciled by {found.final.reconciled_by}." if found.final
                   and found.final.reconciled_by else "")
                + " Extracts are paired by theme and by how alike their quotes are.")
     only = st.toggle("Only disagreements", value=True, key=f"cmp-only-{study_id}")
