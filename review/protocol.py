@@ -426,8 +426,9 @@ def _extraction(r: _Reader, data: dict) -> ExtractionForm:
 def _themes(r: _Reader, form: dict) -> tuple[dict[str, tuple[Theme, ...]], dict[str, str]]:
     """[extraction.themes]: each key is a theme kind holding an array of themes; labels of
     kinds from [extraction.theme_kinds] (id = "Label"), else the id title-cased. A theme's
-    `parent` names an analytical theme of the same kind (two levels only). Without either
-    table the kinds are benefits, risks and mitigations, empty."""
+    `parent` names an analytical theme of the same kind (two levels only). Without
+    [extraction.theme_kinds] the kinds are benefits, risks and mitigations (the earlier
+    format's three, empty unless given themes), then any other kind with themes."""
     if "themes" not in form and "theme_kinds" not in form:
         return {k: () for k in THEME_KINDS}, {k: kind_label(k) for k in THEME_KINDS}
     named = r.table(form.get("theme_kinds", {}), "extraction.theme_kinds",
@@ -436,7 +437,8 @@ def _themes(r: _Reader, form: dict) -> tuple[dict[str, tuple[Theme, ...]], dict[
     table = r.table(form.get("themes", {}), "extraction.themes",
                     tuple(form.get("themes", {}) if isinstance(form.get("themes"), dict)
                           else ()))
-    kinds: dict[str, str] = {}
+    kinds: dict[str, str] = {} if "theme_kinds" in form else {
+        k: kind_label(k) for k in THEME_KINDS}
     for kind in (*named, *table):
         path = f"extraction.theme_kinds.{kind}" if kind in named else f"extraction.themes.{kind}"
         if not _ID.fullmatch(kind) or len(kind) > 32:

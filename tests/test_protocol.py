@@ -156,6 +156,13 @@ def test_theme_kinds_and_two_levels() -> None:
     assert [(t.id, t.parent) for t in form.themes["outcomes"]] == [("coping", None),
                                                                     ("fewer", "coping")]
     assert kind_label("harms-and_risks") == "Harms And Risks"
+    # without theme_kinds, the three kinds of the earlier format stay, then the others
+    older = parse_protocol(make(body=(
+        '[[extraction.themes.risks]]\nid = "t"\nlabel = "T"\n'
+        '[[extraction.themes.outcomes]]\nid = "o"\nlabel = "O"\n'))).extraction
+    assert dict(older.kinds) == {"benefits": "Benefits", "risks": "Risks",
+                                 "mitigations": "Mitigations", "outcomes": "Outcomes"}
+    assert older.themes["benefits"] == () and [t.id for t in older.themes["risks"]] == ["t"]
 
 
 def test_shipped_protocol_quality(shipped: Protocol) -> None:
