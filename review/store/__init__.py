@@ -132,8 +132,15 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A consistent read (one transaction, so counts and rows agree)."""
+        """A consistent read: one snapshot for the whole transaction, so counts and rows agree
+        while others write. SQLite's read transaction is one snapshot already; PostgreSQL's
+        default (read committed) takes a new snapshot per statement, so a count read after a
+        reviewer's vote committed would disagree with the one read before it: reads there run
+        repeatable read, read only (a read-only transaction never fails to serialise)."""
         with self.engine.connect() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ",
+                                       postgresql_readonly=True)
             with conn.begin():
                 yield conn
 

@@ -370,7 +370,12 @@ def load_item(store: Store, person: Reviewer, stage: Stage, protocol: Protocol, 
         except ReviewError as exc:
             st.session_state[f"{prefix}-error"] = str(exc)
             st.session_state.pop(f"{prefix}-open", None)
-    return screening.next_item(store, person, stage.id, protocol=protocol), False
+    item = screening.next_item(store, person, stage.id, protocol=protocol)
+    if item is None and why.why_empty(store, person, stage.id, protocol=protocol) is None:
+        # a record came in (an import, a vote reopened) between the queue's read and this one:
+        # show it now rather than a page with neither a record nor a reason
+        item = screening.next_item(store, person, stage.id, protocol=protocol)
+    return item, False
 
 
 def reopened_banner(item: Item, *, prefix: str) -> None:
