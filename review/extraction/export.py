@@ -31,12 +31,14 @@ from review.errors import ReviewError
 from review.extraction.tables import Table
 from review.tabular import csv_value, is_risky
 
-__all__ = ["FORMATS", "csv_text", "docx_bytes", "export", "markdown_text", "xlsx_bytes"]
+__all__ = ["FORMATS", "add_docx_table", "csv_text", "docx_bytes", "export", "markdown_table",
+           "markdown_text", "xlsx_bytes"]
 
 FORMATS = ("csv", "xlsx", "md", "docx")
 STEM = "evidence-tables"
 _SHEET_NAMES = {"characteristics": "Characteristics", "themes": "Themes", "quotes": "Quotes",
-                "findings": "Qualitative findings", "cerqual": "CERQual evidence profile"}
+                "findings": "Qualitative findings", "cerqual": "CERQual evidence profile",
+                "excluded": "Excluded reports", "references": "References"}
 
 
 def csv_text(table: Table) -> str:
@@ -99,28 +101,56 @@ def _md(value: Any) -> str:
     return " ".join(text.split())
 
 
+def markdown_table(table: Table) -> str:
+    """One table in Markdown (no heading): the grid, what an empty table means, the note."""
+    parts = ["| " + " | ".join(_md(c) for c in table.columns) + " |\n"]
+    parts.append("|" + "|".join("---:" if isinstance(table.rows[0][i], int) else "---"
+                                for i in range(len(table.columns))) + "|\n"
+                 if table.rows else "|" + "---|" * len(table.columns) + "\n")
+    for row in table.rows:
+        parts.append("| " + " | ".join(_md(v) for v in row) + " |\n")
+    if not table.rows:
+        parts.append(f"\n{_md(table.empty)}\n")
+    if table.note:
+        parts.append(f"\n{_md(table.note)}\n")
+    return "".join(parts)
+
+
 def markdown_text(tables: Sequence[Table], title: str = "Evidence tables") -> str:
     parts = [f"# {_md(title)}\n"]
     for number, table in enumerate(tables, start=1):
         parts.append(f"\n## Table {number}. {_md(table.title)}\n\n")
-        parts.append("| " + " | ".join(_md(c) for c in table.columns) + " |\n")
-        parts.append("|" + "|".join("---:" if isinstance(table.rows[0][i], int) else "---"
-                                    for i in range(len(table.columns))) + "|\n"
-                     if table.rows else "|" + "---|" * len(table.columns) + "\n")
-        for row in table.rows:
-            parts.append("| " + " | ".join(_md(v) for v in row) + " |\n")
-        if not table.rows:
-            parts.append("\nNo studies with a final entry yet.\n")
-        if table.note:
-            parts.append(f"\n{_md(table.note)}\n")
+        parts.append(markdown_table(table))
     return "".join(parts)
+
+
+def add_docx_table(document: Any, table: Table) -> None:
+    """One table into a python-docx Document: a grid with a bold header row that repeats on
+    every page, what an empty table means, the note in italics."""
+    from docx.oxml import OxmlElement  # start-up: python-docx only for a .docx
+    from docx.oxml.ns import qn  # start-up: as above
+
+    grid = document.add_table(rows=1 + len(table.rows), cols=len(table.columns))
+    grid.style = "Table Grid"
+    for r, row in enumerate([table.columns, *table.rows]):
+        cells = grid.rows[r].cells
+        for c, value in enumerate(row):
+            paragraph = cells[c].paragraphs[0]
+            run = paragraph.add_run("" if value is None else str(value))
+            run.bold = r == 0
+    header = grid.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header.append(repeat)
+    if not table.rows:
+        document.add_paragraph(table.empty)
+    if table.note:
+        document.add_paragraph(table.note).runs[0].italic = True
 
 
 def docx_bytes(tables: Sequence[Table], title: str = "Evidence tables") -> bytes:
     from docx import Document  # start-up: python-docx only for a .docx
     from docx.enum.section import WD_ORIENT  # start-up: as above
-    from docx.oxml import OxmlElement  # start-up: as above
-    from docx.oxml.ns import qn  # start-up: as above
     from docx.shared import Cm, Pt  # start-up: as above
 
     document = Document()
@@ -133,22 +163,7 @@ def docx_bytes(tables: Sequence[Table], title: str = "Evidence tables") -> bytes
     document.add_heading(title, level=1)
     for number, table in enumerate(tables, start=1):
         document.add_heading(f"Table {number}. {table.title}", level=2)
-        grid = document.add_table(rows=1 + len(table.rows), cols=len(table.columns))
-        grid.style = "Table Grid"
-        for r, row in enumerate([table.columns, *table.rows]):
-            cells = grid.rows[r].cells
-            for c, value in enumerate(row):
-                paragraph = cells[c].paragraphs[0]
-                run = paragraph.add_run("" if value is None else str(value))
-                run.bold = r == 0
-        header = grid.rows[0]._tr.get_or_add_trPr()
-        repeat = OxmlElement("w:tblHeader")
-        repeat.set(qn("w:val"), "true")
-        header.append(repeat)
-        if not table.rows:
-            document.add_paragraph("No studies with a final entry yet.")
-        if table.note:
-            document.add_paragraph(table.note).runs[0].italic = True
+        add_docx_table(document, table)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
