@@ -4,6 +4,7 @@ that own them (PRISMA counts, agreement, studies), its headings, and the files r
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import re
 import shutil
@@ -21,11 +22,11 @@ from review.demo.build import build_demo
 from review.extraction.studies import list_studies
 from review.prisma.counts import compute, total
 from review.report.build import HEADINGS, build_report
-from review.report.methods import duplicates_removed, records_found, records_screened
+from review.report.methods import duplicates_removed, records_found
 from review.report.writers import docx_bytes, markdown_text, write_report
 from review.screening.agreement import agreement
 from review.store import Store
-from tests.conftest import IN_CI, missing
+from tests.conftest import IN_CI, ROOT, missing
 from tests.extraction_fixtures import included_review
 
 
@@ -84,8 +85,18 @@ def test_study_selection_matches_prisma_and_the_studies(demo: Path, report) -> N
         store.close()
     text = _section(report, "Study selection").paragraphs[0]
     excluded = total(counts.dbr_excluded) + total(counts.other_excluded)
-    assert f"{records_screened(counts):,} records were screened" in text
-    assert f"{excluded:,} were excluded" in text
+    assert (f"Databases and registers gave {counts.identified_dbr:,} records; after "
+            f"{counts.duplicates:,} duplicates were removed, {counts.records_screened:,} "
+            f"records were screened and {counts.records_excluded:,} excluded. Of "
+            f"{counts.dbr_sought_reports:,} reports sought for retrieval, "
+            f"{counts.dbr_notretrieved_reports:,} could not be retrieved and "
+            f"{counts.dbr_assessed:,} were assessed in full; {total(counts.dbr_excluded):,} "
+            "were excluded.") in text
+    assert counts.identified_other and not counts.other_sought_reports
+    assert (f"Other methods gave {counts.identified_other:,} records, none of them a report "
+            "sought for retrieval.") in text
+    for reason, n in counts.dbr_excluded:
+        assert f"{reason.lower()}, {n}" in text
     assert (f"{len(studies)} studies ({sum(len(s.reports) for s in studies)} reports) were "
             "included") in text
     assert len(studies) == counts.new_studies and excluded > 0
@@ -198,3 +209,16 @@ def test_report_docx_converts_with_libreoffice(report, tmp_path: Path) -> None:
     pdf = tmp_path / "report.pdf"
     assert done.returncode == 0 and pdf.is_file(), done.stderr
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 20_000
+
+
+def test_readme_excerpt_is_what_the_command_writes(report) -> None:
+    """The README's excerpt of the demo's report is the command's output (regenerate it with
+    scripts/readme_report.py), never typed."""
+    spec = importlib.util.spec_from_file_location("readme_report",
+                                                  ROOT / "scripts" / "readme_report.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert script.current_block(readme) == script.excerpt(markdown_text(report)), (
+        "README.md's report excerpt is out of date: run scripts/readme_report.py")

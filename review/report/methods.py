@@ -132,7 +132,9 @@ def methods_paragraphs(protocol: Protocol, form: Form, p: Prisma, searches: Sear
     if other:
         search += f" We also looked for reports through other methods: {other}."
     search = search.strip() or "No search has been imported yet."
-    search += (f" The searches found {_count(records_found(p), 'record', 'records')}; "
+    split = (f" ({p.identified_dbr:,} from databases and registers, {p.identified_other:,} "
+             "through other methods)" if p.identified_other else "")
+    search += (f" The searches found {_count(records_found(p), 'record', 'records')}{split}; "
                f"{_count(duplicates_removed(p), 'duplicate was', 'duplicates were')} removed "
                "before screening")
     if p.excluded_automatic + p.other_excluded_automatic:
@@ -181,23 +183,33 @@ def methods_paragraphs(protocol: Protocol, form: Form, p: Prisma, searches: Sear
 
 
 def selection_paragraph(p: Prisma, studies: int, reports: int) -> str:
-    """The results' study selection, as Figure 1 draws it."""
-    excluded = total(p.dbr_excluded) + total(p.other_excluded)
+    """The results' study selection, box by box as Figure 1 draws it: the databases and
+    registers column, then other methods, then what both led to."""
     reasons: dict[str, int] = {}
     for name, n in (*p.dbr_excluded, *p.other_excluded):
         reasons[name] = reasons.get(name, 0) + n
-    sought = p.dbr_sought_reports + p.other_sought_reports
-    text = (f"The searches found {_count(records_found(p), 'record', 'records')}. After "
-            f"{_count(duplicates_removed(p), 'duplicate', 'duplicates')} were removed, "
-            f"{_count(records_screened(p), 'record was', 'records were')} screened and "
-            f"{p.records_excluded + p.other_records_excluded:,} excluded at the first stage. "
-            f"Of {_count(sought, 'report', 'reports')} sought, "
-            f"{p.dbr_notretrieved_reports + p.other_notretrieved_reports:,} could not be "
-            f"retrieved and {p.dbr_assessed + p.other_assessed:,} were assessed in full; "
-            f"{excluded:,} were excluded")
+    text = (f"Databases and registers gave {_count(p.identified_dbr, 'record', 'records')}; "
+            f"after {_count(p.duplicates, 'duplicate was', 'duplicates were')} removed, "
+            f"{_count(p.records_screened, 'record was', 'records were')} screened and "
+            f"{p.records_excluded:,} excluded. Of "
+            f"{_count(p.dbr_sought_reports, 'report', 'reports')} sought for retrieval, "
+            f"{p.dbr_notretrieved_reports:,} could not be retrieved and {p.dbr_assessed:,} "
+            f"{'was' if p.dbr_assessed == 1 else 'were'} assessed in full; "
+            f"{total(p.dbr_excluded):,} {'was' if total(p.dbr_excluded) == 1 else 'were'} "
+            "excluded.")
+    if p.identified_other and not p.other_sought_reports:
+        text += (f" Other methods gave {_count(p.identified_other, 'record', 'records')}, none "
+                 "of them a report sought for retrieval.")
+    elif p.identified_other:
+        text += (f" Other methods gave {_count(p.identified_other, 'record', 'records')}, of "
+                 f"which {p.other_sought_reports:,} became reports sought for retrieval; "
+                 f"{p.other_notretrieved_reports:,} could not be retrieved, "
+                 f"{p.other_assessed:,} {'was' if p.other_assessed == 1 else 'were'} assessed "
+                 f"and {total(p.other_excluded):,} excluded.")
     if reasons:
-        text += " (" + "; ".join(f"{name.lower()}, {n:,}" for name, n in reasons.items()) + ")"
-    text += (f". {_count(studies, 'study', 'studies')} "
+        text += (" Reasons for excluding full-text reports: "
+                 + "; ".join(f"{name.lower()}, {n:,}" for name, n in reasons.items()) + ".")
+    text += (f" {_count(studies, 'study', 'studies')} "
              f"({_count(reports, 'report', 'reports')}) "
              f"{'was' if studies == 1 else 'were'} included (Figure 1).")
     return text
