@@ -199,7 +199,8 @@ def test_report_docx_converts_with_libreoffice(report, tmp_path: Path) -> None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         if IN_CI:
-            missing("LibreOffice", "apt-get install libreoffice-writer")
+            missing("LibreOffice", "apt-get install libreoffice-writer-nogui "
+                    "(scripts/system-deps.sh)")
         pytest.skip("LibreOffice (soffice) is not installed")
     path = tmp_path / "report.docx"
     path.write_bytes(docx_bytes(report))

@@ -13,7 +13,14 @@ from docx import Document
 from openpyxl import load_workbook
 
 from review.extraction.entries import add_theme, save_entry
-from review.extraction.export import csv_text, docx_bytes, export, markdown_text, xlsx_bytes
+from review.extraction.export import (
+    column_shares,
+    csv_text,
+    docx_bytes,
+    export,
+    markdown_text,
+    xlsx_bytes,
+)
 from review.extraction.reconcile import reconcile
 from review.extraction.tables import Table, build_tables
 from tests.extraction_fixtures import included_review, protocol_text
@@ -266,3 +273,14 @@ def test_tables_of_a_review_without_final_entries(db_url: str, tmp_path: Path) -
     assert "No studies with a final entry yet." in markdown_text(built.tables)
     Document(io.BytesIO(docx_bytes(built.tables)))
     load_workbook(io.BytesIO(xlsx_bytes(built.tables)))
+
+
+def test_docx_columns_share_the_width_by_their_text() -> None:
+    table = Table("t", "T", ("No.", "Quote", "Where"),
+                  ((1, "a long quote about peer support " * 3, "p. 4"),))
+    shares = column_shares(table, 120)
+    assert abs(sum(shares) - 1) < 1e-9
+    assert shares[1] > shares[2] > shares[0]  # the text column gets the room
+    assert shares[0] * 120 >= len("No.") + 1 and shares[2] * 120 >= len("Where") + 1
+    narrow = column_shares(Table("t", "T", ("No.", "Organisations"), ((1, "x"),)), 10)
+    assert narrow[0] * 10 >= len("No.") + 1 - 1e-6  # a short column keeps its word

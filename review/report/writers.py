@@ -6,9 +6,12 @@ Decisions made here:
 - Tables are numbered in the order they appear (Table 1 is the characteristics of included
   studies), the PRISMA diagram is Figure 1; the tables' cells are escaped as in the evidence
   tables' Markdown (review.extraction.export), so typed text never turns into markup.
-- DOCX: A4 portrait for the text and the diagram; the wide tables (more than six columns)
-  go on landscape pages, as journals print them; headings use Word's Heading styles, so the
-  navigation pane and a table of contents find them; tables repeat their header row.
+- DOCX: A4 portrait for the text and the diagram; the wide tables (more than five columns)
+  go on landscape pages, as journals print them; tables in 8 pt (7 pt beyond ten columns),
+  their columns sharing the
+  page's width by how much text each holds (never narrower than its longest word); headings
+  use Word's Heading styles, so the navigation pane and a table of contents find them;
+  tables repeat their header row.
 - Everything is written to temporary names first and renamed at the end, so a failed write
   never leaves half a report beside an old one.
 """
@@ -27,7 +30,8 @@ from review.report.build import Report, Section
 __all__ = ["DOCX_NAME", "MD_NAME", "docx_bytes", "markdown_text", "write_report"]
 
 MD_NAME, DOCX_NAME = "report.md", "report.docx"
-WIDE = 6  # tables with more columns than this get a landscape page
+WIDE = 5  # tables with more columns than this get a landscape page
+TABLE_PT = 8  # type size in the tables, as journals set them
 
 
 def _numbered(report: Report) -> list[tuple[Section, list[tuple[int, Any]]]]:
@@ -63,12 +67,16 @@ def markdown_text(report: Report) -> str:
 
 def _orient(document: Any, landscape: bool) -> None:
     from docx.enum.section import WD_ORIENT, WD_SECTION  # start-up: python-docx for a .docx
+    from docx.shared import Cm  # start-up: as above
 
     current = document.sections[-1]
     if (current.orientation == WD_ORIENT.LANDSCAPE) == landscape:
         return
     section = document.add_section(WD_SECTION.NEW_PAGE)
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    margin = Cm(1.5) if landscape else Cm(2.0)
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, margin)
     width, height = section.page_width, section.page_height
     if (width > height) != landscape:
         section.page_width, section.page_height = height, width
@@ -100,7 +108,10 @@ def docx_bytes(report: Report) -> bytes:
             document.add_paragraph(f"Figure {f.number}. {f.caption}").runs[0].italic = True
         for number, table in tables:
             document.add_paragraph().add_run(f"Table {number}. {table.title}").bold = True
-            add_docx_table(document, table)
+            page = document.sections[-1]
+            usable = (page.page_width or 0) - (page.left_margin or 0) - (page.right_margin or 0)
+            size = TABLE_PT - 1 if len(table.columns) > 10 else TABLE_PT
+            add_docx_table(document, table, usable or None, size)
         for i, text in enumerate(section.numbered, start=1):
             document.add_paragraph(f"{i}. {text}")
     out = io.BytesIO()
