@@ -4,6 +4,7 @@ that own them (PRISMA counts, agreement, studies), its headings, and the files r
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import io
 import re
@@ -223,3 +224,29 @@ def test_readme_excerpt_is_what_the_command_writes(report) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert script.current_block(readme) == script.excerpt(markdown_text(report)), (
         "README.md's report excerpt is out of date: run scripts/readme_report.py")
+
+
+def test_a_table_no_builder_places_still_reaches_the_report(demo: Path, monkeypatch) -> None:
+    """Another evidence table (coded extracts, a per-question appraisal table) slots in: with
+    no section builder of its own it goes under "Additional tables", before the references."""
+    import review.report.build as build
+    from review.extraction.tables import Table
+
+    real = build.build_tables
+
+    def with_extra(store):  # noqa: ANN001, ANN202
+        found = real(store)
+        extra = Table("appraisal", "Appraisal by question", ("Study", "Q1"), (("A", "yes"),))
+        return dataclasses.replace(found, tables=(*found.tables, extra))
+
+    monkeypatch.setattr(build, "build_tables", with_extra)
+    store = Store.open(demo)
+    try:
+        made = build_report(store)
+    finally:
+        store.close()
+    headings = [s.heading for s in made.sections]
+    assert headings.index("Additional tables") == headings.index("References") - 1
+    assert [t.key for t in _section(made, "Additional tables").tables] == ["appraisal"]
+    assert "**Table 7. Appraisal by question**" in markdown_text(made)
+    assert any("Companion report: " in r for r in _section(made, "References").numbered)
