@@ -58,14 +58,14 @@ def _report(person: Reviewer) -> None:
                 "`review report --out DIR` writes them (report.md and report.docx).")
     if st.button("Make the report", key="make-report"):
         try:
-            made = build_report(store(), by=person)
+            with st.spinner("Making the report: counts, diagram, tables…"):
+                made = build_report(store(), by=person)
+                st.session_state["tables-report"] = (
+                    writers.markdown_text(made), writers.docx_bytes(made),
+                    [(f.file_name, f.png) for f in made.figures], made.status)
         except ReviewError as exc:
             st.error(str(exc))
             return
-        st.session_state["tables-report"] = (writers.markdown_text(made),
-                                             writers.docx_bytes(made),
-                                             [(f.file_name, f.png) for f in made.figures],
-                                             made.status)
     kept = st.session_state.get("tables-report")
     if kept is None:
         return
