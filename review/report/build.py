@@ -81,7 +81,8 @@ class ReportData:
     final: bool
     placed: set[str] = field(default_factory=set)  # evidence tables a builder has shown
 
-    def table(self, key: str) -> Table | None:
+    def place(self, key: str) -> Table | None:
+        """The evidence table `key` (None if the review has none), marked as shown."""
         found = self.evidence.get(key)
         if found is not None:
             self.placed.add(key)
@@ -117,7 +118,7 @@ def _selection(d: ReportData) -> list[Section]:
 
 
 def _characteristics(d: ReportData) -> list[Section]:
-    table = d.table("characteristics")
+    table = d.place("characteristics")
     n = d.evidence.studies
     text = (f"Table 1 describes the {n:,} included stud{'y' if n == 1 else 'ies'} with a "
             "final extraction, numbered as in the references.")
@@ -129,7 +130,7 @@ def _characteristics(d: ReportData) -> list[Section]:
 
 
 def _findings(d: ReportData) -> list[Section]:
-    summary, profile = d.table("findings"), d.table("cerqual")
+    summary, profile = d.place("findings"), d.place("cerqual")
     if summary is None:
         return [Section("Summary of qualitative findings", 2,
                         ("No review findings have been written yet.",))]
@@ -143,12 +144,12 @@ def _findings(d: ReportData) -> list[Section]:
 
 
 def _themes(d: ReportData) -> list[Section]:
-    tables = tuple(t for t in (d.table("themes"), d.table("quotes")) if t is not None)
+    tables = tuple(t for t in (d.place("themes"), d.place("quotes")) if t is not None)
     return [Section("Themes across the included studies", 2, (), tables)] if tables else []
 
 
 def _excluded(d: ReportData) -> list[Section]:
-    table = d.table("excluded")
+    table = d.place("excluded")
     n = len(d.excluded)
     text = (f"{n:,} full-text report{' was' if n == 1 else 's were'} excluded, each with the "
             "first reason that applied.")
@@ -162,7 +163,7 @@ def _additional(d: ReportData) -> list[Section]:
 
 
 def _references(d: ReportData) -> list[Section]:
-    table = d.table("references")
+    table = d.place("references")
     rows = table.rows if table else ()
     items = tuple(str(text) for _, text in rows)
     return [Section("References", 1, () if items else ("No study has been included yet.",),
