@@ -284,3 +284,23 @@ def test_docx_columns_share_the_width_by_their_text() -> None:
     assert shares[0] * 120 >= len("No.") + 1 and shares[2] * 120 >= len("Where") + 1
     narrow = column_shares(Table("t", "T", ("No.", "Organisations"), ((1, "x"),)), 10)
     assert narrow[0] * 10 >= len("No.") + 1 - 1e-6  # a short column keeps its word
+
+
+def test_excluded_reports_are_the_ones_prisma_counts(db_url: str, tmp_path: Path) -> None:
+    from review.prisma.counts import compute, total
+    from review.screening.votes import cast_vote
+
+    store = included_review(db_url, tmp_path)
+    try:
+        for person in ("Priya", "Tom"):  # both change their minds on the third report
+            cast_vote(store, person, 3, "exclude", stage="full_text", reason="Clinical setting",
+                      note="A hospital ward after all")
+        built, counts = build_tables(store), compute(store)
+    finally:
+        store.close()
+    table = built["excluded"]
+    assert total(counts.dbr_excluded) == len(table.rows) == 1
+    assert table.rows == ((1, "Cedar A. Group peer support in community settings: an interview "
+                           "study. Journal of Examples. 2021.", "Clinical setting"),)
+    assert [row[0] for row in built["references"].rows] == [1, 2]  # Alder, Birch
+    assert counts.new_studies == 2
