@@ -250,3 +250,15 @@ def test_a_table_no_builder_places_still_reaches_the_report(demo: Path, monkeypa
     assert [t.key for t in _section(made, "Additional tables").tables] == ["appraisal"]
     assert "**Table 7. Appraisal by question**" in markdown_text(made)
     assert any("Companion report: " in r for r in _section(made, "References").numbered)
+
+
+def test_an_updated_review_counts_the_previous_version_too() -> None:
+    from review.prisma.counts import Prisma
+    from review.report.methods import selection_paragraph
+
+    counts = Prisma(previous_records=3, previous_reports=3, previous_studies=2, new_studies=4,
+                    new_reports=5, total_studies=6, total_reports=8)
+    text = selection_paragraph(counts, counts.new_studies, counts.new_reports)
+    assert text.endswith("4 studies (5 reports) were included in this update, which with the "
+                         "previous version's 2 studies (3 reports) makes 6 studies (8 reports) "
+                         "in all (Figure 1).")

@@ -212,4 +212,11 @@ def selection_paragraph(p: Prisma, studies: int, reports: int) -> str:
     text += (f" {_count(studies, 'study', 'studies')} "
              f"({_count(reports, 'report', 'reports')}) "
              f"{'was' if studies == 1 else 'were'} included (Figure 1).")
+    if p.updated:
+        text = text[:-len(" (Figure 1).")] + (
+            f" in this update, which with the previous version's "
+            f"{_count(p.previous_studies, 'study', 'studies')} "
+            f"({_count(p.previous_reports, 'report', 'reports')}) makes "
+            f"{_count(p.total_studies, 'study', 'studies')} "
+            f"({_count(p.total_reports, 'report', 'reports')}) in all (Figure 1).")
     return text
