@@ -41,10 +41,11 @@ from review.rules import (
 )
 
 __all__ = [
-    "DEFAULT_ANSWERS", "DEFAULT_RATINGS", "FIELD_TYPES", "MAYBE_POLICIES", "OPERATORS",
+    "APPRAISAL_COLUMN", "DEFAULT_ANSWERS", "DEFAULT_RATINGS", "FIELD_TYPES", "MAYBE_POLICIES",
+    "OPERATORS",
     "RULE_FIELDS", "TEXT_FIELDS", "THEME_KINDS", "Checklist", "Comparison", "Criterion",
     "ExtractionForm", "FieldSpec", "FieldValueError", "Highlight", "Protocol", "RankingSettings",
-    "Rule",
+    "ReportSettings", "Rule",
     "RuleResult", "Stage", "Theme", "UnknownStage", "load_protocol", "parse_protocol",
     "parse_rule", "terms_regex",
 ]
@@ -149,6 +150,17 @@ class RankingSettings:
     confidence: float = 0.95
 
 
+APPRAISAL_COLUMN = "appraisal"  # [tables] characteristics: the quality rating's column
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """How the evidence tables and `review report` present the review ([tables], [report])."""
+
+    characteristics: tuple[str, ...] = ()  # Table 1's columns: field ids and "appraisal"
+    synthesis: str = ""  # the synthesis approach, for the methods paragraph
+
+
 @dataclass(frozen=True, slots=True)
 class Protocol:
     title: str
@@ -163,6 +175,7 @@ class Protocol:
     text: str = dc_field(repr=False)
     sha256: str
     ranking: RankingSettings = RankingSettings()
+    report: ReportSettings = ReportSettings()
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:
@@ -269,7 +282,7 @@ def parse_protocol(text: str, file: str = "<protocol>") -> Protocol:
         raise ProtocolError(file, "(syntax)", _syntax_message(exc)) from None
     r = _Reader(file)
     r.table(data, "", ("title", "question", "criteria", "screening", "highlight", "extraction",
-                       "quality"), ("title", "question"))
+                       "quality", "tables", "report"), ("title", "question"))
     title, question = r.text(data, "", "title"), r.text(data, "", "question")
     screening = r.table(data.get("screening", {}), "screening",
                         ("votes_required", "maybe_policy", "stages", "exclusion_reasons",
@@ -291,13 +304,14 @@ def parse_protocol(text: str, file: str = "<protocol>") -> Protocol:
         for i, term in enumerate(values):
             if not re.search(r"[^\W_]", term):
                 r.fail(f"highlight.{k}[{i}]", f"a term needs a letter or digit, got {term!r}")
+    extraction = _extraction(r, data)
     return Protocol(
         title=title, question=question,
         criteria=_criteria(r, data, stages), stages=stages, exclusion_reasons=reasons,
         maybe_policy=maybe, highlight=Highlight(*terms.values()),
-        extraction=_extraction(r, data), quality=_quality(r, data),
+        extraction=extraction, quality=_quality(r, data),
         text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        ranking=_ranking(r, screening))
+        ranking=_ranking(r, screening), report=_report(r, data, extraction))
 
 
 def load_protocol(path: str | Path) -> Protocol:
@@ -386,7 +400,7 @@ def _extraction(r: _Reader, data: dict) -> ExtractionForm:
     fields: list[FieldSpec] = []
     seen: dict[str, str] = {}
     for path, t in r.items(form, "extraction", "fields",
-                           ("id", "label", "type", "choices", "required", "help"),
+                           ("id", "label", "type", "choices", "required", "help", "unit"),
                            ("id", "label", "type")):
         fid = r.ident(t, path, "field", seen)
         kind = r.text(t, path, "type")
@@ -400,7 +414,8 @@ def _extraction(r: _Reader, data: dict) -> ExtractionForm:
                    f"not {kind}")
         fields.append(FieldSpec(fid, r.text(t, path, "label"), kind, choices,
                                 r.get(t, path, "required", bool, False),
-                                r.text(t, path, "help", "")))
+                                r.text(t, path, "help", ""), r.text(t, path, "unit", "")))
+    _check_units(r, fields)
     themes_table = r.table(form.get("themes", {}), "extraction.themes", THEME_KINDS)
     themes, seen = {}, {}
     for kind in THEME_KINDS:
@@ -430,3 +445,41 @@ def _quality(r: _Reader, data: dict) -> Checklist | None:
         if not values:
             r.fail(_at("quality", key), "list at least one")
     return Checklist(cid, name, questions, answers, ratings)
+
+
+def _check_units(r: _Reader, fields: list[FieldSpec]) -> None:
+    """A field's `unit` names another field of the form (a choice or text field) that holds
+    its unit, so a number reads "240 posts" in the tables."""
+    kinds = {f.id: f.type for f in fields}
+    for i, spec in enumerate(fields):
+        if not spec.unit:
+            continue
+        key = f"extraction.fields[{i}].unit"
+        if spec.type != "number":
+            r.fail(key, f"only number fields take a unit, not {spec.type}")
+        if spec.unit == spec.id or spec.unit not in kinds:
+            r.fail(key, f"expected the id of another field of the form, got {spec.unit!r} "
+                   f"(fields: {', '.join(f.id for f in fields if f.id != spec.id)})")
+        if kinds[spec.unit] not in ("choice", "text"):
+            r.fail(key, f"the unit field {spec.unit!r} must be a choice or text field, not "
+                   f"{kinds[spec.unit]}")
+
+
+def _report(r: _Reader, data: dict, form: ExtractionForm) -> ReportSettings:
+    """[tables] characteristics (Table 1's columns, in order: field ids and "appraisal") and
+    [report] synthesis (the approach, in a sentence or two, for the methods paragraph)."""
+    tables = r.table(data.get("tables", {}), "tables", ("characteristics",))
+    columns = r.texts(tables, "tables", "characteristics", what="column")
+    known = [f.id for f in form.fields]
+    for i, column in enumerate(columns):
+        if column != APPRAISAL_COLUMN and column not in known:
+            r.fail(f"tables.characteristics[{i}]",
+                   f"expected a field id of [[extraction.fields]] or {APPRAISAL_COLUMN!r}, got "
+                   f"{column!r} (fields: {', '.join(known) or 'none'})")
+    if "characteristics" in tables and not columns:
+        r.fail("tables.characteristics", "list at least one column, or leave the key out for "
+               "every field of the form")
+    if APPRAISAL_COLUMN in columns and "quality" not in data:
+        r.fail("tables.characteristics", f"{APPRAISAL_COLUMN!r} needs a [quality] checklist")
+    report = r.table(data.get("report", {}), "report", ("synthesis",))
+    return ReportSettings(columns, r.text(report, "report", "synthesis", ""))

@@ -34,12 +34,13 @@ def protocol_text(dual: bool = True) -> str:
 
 
 def included_review(db: str, tmp: Path, *, dual: bool = True,
-                    works: tuple[tuple[str, str, str], ...] = WORKS) -> Store:
+                    works: tuple[tuple[str, str, str], ...] = WORKS,
+                    protocol: str | None = None) -> Store:
     """A review whose works are all included at full text, with Lee (lead), Priya and Tom
-    (reviewers) and Ola (a second lead)."""
-    protocol = tmp / "protocol.toml"
-    protocol.write_text(protocol_text(dual), encoding="utf-8")
-    store = create_review(protocol, db, actor="test")
+    (reviewers) and Ola (a second lead); `protocol` replaces the worked example's text."""
+    path = tmp / "protocol.toml"
+    path.write_text(protocol or protocol_text(dual), encoding="utf-8")
+    store = create_review(path, db, actor="test")
     export = tmp / "works.ris"
     export.write_text(ris(works), encoding="utf-8")
     import_files(store, [export], SourceInfo("MEDLINE (Ovid)", "database", "2025-01-01"),

@@ -59,7 +59,8 @@ def test_extract_compare_reconcile_and_tables(db: str, tmp_path: Path) -> None:
     out = run(db, "tables", "--out", str(tmp_path / "t"), "--format", "xlsx")
     assert "1 study in the tables; not reconciled yet: Birch 2019, Cedar 2021." in out
     book = load_workbook(tmp_path / "t" / "evidence-tables.xlsx")
-    assert book["Characteristics"]["F2"].value == "online forum"
+    assert book["Characteristics"]["L1"].value == "Peer-support format"
+    assert book["Characteristics"]["L2"].value == "online forum"
     assert book["Quotes"]["D2"].value == "We felt understood"
 
 

@@ -48,9 +48,10 @@ def store(db_url: str, tmp_path: Path):
 
 def test_form_comes_from_the_protocol(store) -> None:
     form = extraction_form(store)
-    assert [f.id for f in form.fields] == ["author_year", "country", "population", "design",
-                                           "sample_size", "self_harm_type", "format",
-                                           "moderated", "themes"]
+    assert [f.id for f in form.fields] == ["author_year", "country", "setting", "aims",
+                                           "population", "design", "data_collection",
+                                           "analysis", "sample_size", "sample_unit",
+                                           "self_harm_type", "format", "moderated", "themes"]
     assert form.dual is True
     assert [t.id for t in form.themes_of("risks")] == ["triggering", "competition",
                                                       "codependency"]

@@ -102,10 +102,16 @@ def test_shipped_protocol_extraction(shipped: Protocol) -> None:
     form = shipped.extraction
     assert form.dual is True
     assert [(f.id, f.type) for f in form.fields] == [
-        ("author_year", "text"), ("country", "country"), ("population", "text"),
-        ("design", "text"), ("sample_size", "number"), ("self_harm_type", "text"),
-        ("format", "multi_choice"), ("moderated", "yes_no"), ("themes", "text"),
+        ("author_year", "text"), ("country", "country"), ("setting", "text"), ("aims", "text"),
+        ("population", "text"), ("design", "text"), ("data_collection", "text"),
+        ("analysis", "text"), ("sample_size", "number"), ("sample_unit", "choice"),
+        ("self_harm_type", "text"), ("format", "multi_choice"), ("moderated", "yes_no"),
+        ("themes", "text"),
     ]
+    assert form.field("sample_size").unit == "sample_unit"
+    assert "posts" in form.field("sample_unit").choices
+    assert shipped.report.characteristics[-1] == "appraisal"
+    assert shipped.report.synthesis.startswith("Thematic synthesis")
     assert form.field("format").choices == ("online forum", "face-to-face group", "one-to-one")
     assert form.field("author_year").required is True
     assert {kind: [t.label for t in themes] for kind, themes in form.themes.items()} == {
@@ -224,7 +230,7 @@ text = "Clear aims?"
          "stopping_confidence, votes_required)")),
         (make(body='author = "x"'), "author",
          ('unknown key "author" (allowed keys: criteria, extraction, highlight, quality, '
-         "question, screening, title)")),
+         "question, report, screening, tables, title)")),
         ('question = "Q?"\n', "title", "required key is missing"),
         ('title = "  "\nquestion = "Q?"\n', "title", "must not be empty"),
         ('title = 3\nquestion = "Q?"\n', "title", "expected text, got a whole number"),
@@ -339,3 +345,51 @@ stages = ["full_text"]
     with pytest.raises(ProtocolError, match=r"criteria\[0\]\.automatic: .*first stage"):
         parse_protocol(text)
     parse_protocol(text.replace('stages = ["full_text"]', 'stages = ["title_abstract"]'))
+
+
+# ------------------------------------------------------------------ [tables], [report], unit
+
+_FIELDS = """
+[[extraction.fields]]
+id = "n"
+label = "Sample size"
+type = "number"
+unit = "n_unit"
+
+[[extraction.fields]]
+id = "n_unit"
+label = "Unit"
+type = "choice"
+choices = ["participants", "posts"]
+"""
+
+
+def test_tables_and_report_settings() -> None:
+    parsed = parse_protocol(make(_FIELDS + '[tables]\ncharacteristics = ["n"]\n'
+                                 '[report]\nsynthesis = "Framework synthesis."\n'))
+    assert parsed.report.characteristics == ("n",)
+    assert parsed.report.synthesis == "Framework synthesis."
+    assert parsed.extraction.field("n").unit == "n_unit"
+    assert parse_protocol(make()).report.characteristics == ()  # absent: every field
+
+
+@pytest.mark.parametrize(("body", "key", "message"), [
+    (_FIELDS.replace('unit = "n_unit"', 'unit = "nope"'), "extraction.fields[0].unit",
+     "expected the id of another field of the form, got 'nope' (fields: n_unit)"),
+    (_FIELDS.replace('type = "number"', 'type = "text"'), "extraction.fields[0].unit",
+     "only number fields take a unit, not text"),
+    (_FIELDS.replace('type = "choice"\nchoices = ["participants", "posts"]', 'type = "number"'),
+     "extraction.fields[0].unit", "the unit field 'n_unit' must be a choice or text field"),
+    (_FIELDS + '[tables]\ncharacteristics = ["n", "sample"]\n', "tables.characteristics[1]",
+     "expected a field id of [[extraction.fields]] or 'appraisal', got 'sample'"),
+    (_FIELDS + '[tables]\ncharacteristics = ["n", "appraisal"]\n', "tables.characteristics",
+     "'appraisal' needs a [quality] checklist"),
+    (_FIELDS + '[tables]\ncharacteristics = []\n', "tables.characteristics",
+     "list at least one column"),
+    (_FIELDS + '[tables]\ncolumns = ["n"]\n', "tables.columns", 'unknown key "columns"'),
+    ('[report]\nsynthesis = 3\n', "report.synthesis", "expected text"),
+])
+def test_tables_and_unit_errors_name_their_key(body: str, key: str, message: str) -> None:
+    found = error(make(body))
+    assert found.key == key and message in str(found)
+    assert str(found).startswith("p.toml: ")

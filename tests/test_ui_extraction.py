@@ -99,7 +99,14 @@ def test_tables_page_shows_tables_and_downloads(store) -> None:
     assert not app.exception
     assert [s.value for s in app.subheader][0] == "Table 1. Characteristics of included studies"
     first = app.dataframe[0].value
-    assert list(first["Study"]) == ["Alder (2015)"] and list(first["Quality"]) == ["high"]
+    assert list(first["Study"]) == ["Alder (2015)"] and list(first["Appraisal"]) == ["high"]
+    assert list(first["No."]) == ["1"]
+    assert app.button(key="make-report")  # the report is made on request, then offered
+    app.button(key="make-report").click().run()
+    assert not app.exception and not app.error
+    labels = [b.label for b in app.get("download_button")]
+    assert {"Download report.md", "Download report.docx",
+            "Download prisma-flow.png"} <= set(labels)
     quotes = app.dataframe[2].value
     assert list(quotes["Quote"]) == ["We felt understood"]
     assert "not reconciled yet: Birch 2019, Cedar 2021" in app.caption[0].value

@@ -296,10 +296,12 @@ def themes_add(kind: str, theme_id: str, label: str, description: str, person: s
               help="xlsx, docx, md or csv; repeatable. Default: all four.")
 @db_option
 def tables(out: str, formats: tuple[str, ...], db: str | None) -> None:
-    """Write the evidence tables (characteristics, themes, quotes, findings) for a manuscript.
+    """Write the evidence tables (characteristics, themes, quotes, findings, excluded reports,
+    references) for a manuscript.
 
     With review findings, also the summary of qualitative findings and the GRADE-CERQual
-    evidence profile."""
+    evidence profile. Studies are numbered by first author and year, as in the references
+    (Vancouver style)."""
     built = build_tables(Store.open(db))
     for path in export(built.tables, out, formats or FORMATS):
         click.echo(str(path))

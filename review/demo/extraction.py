@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from review.demo.characteristics import table1_values
 from review.demo.pdfs import demo_pdf
 from review.extraction.cerqual import assess
-from review.extraction.entries import save_entry
+from review.extraction.entries import extraction_form, save_entry
 from review.extraction.findings import add_finding
 from review.extraction.reconcile import reconcile
 from review.extraction.studies import link_report, list_studies
@@ -110,14 +111,16 @@ def seed_extraction(store: Store, *, actor: str) -> None:
         return
     if len(studies) >= 7:  # a companion report: the last study's report joins the fourth
         link_report(store, studies[-1].records[0], studies[3].id, actor=LEAD)
-    for found, spec in zip(studies, _STUDIES, strict=False):
+    fields_of_form = {f.id for f in extraction_form(store).fields}
+    for index, (found, spec) in enumerate(zip(studies, _STUDIES, strict=False)):
         record = store_records.get_record(store, found.records[0]) or {}
         attach_pdf(store, found.records[0], demo_pdf(record.get("title") or found.label,
                                                      found.label, spec["themes"]),
                    f"{found.label} (demo).pdf", actor=EXTRACTORS[0])
         for person in EXTRACTORS:
             differs = spec["tom"] if person == "Tom" else {}
-            fields = {"author_year": found.label, **spec["fields"], **differs.get("fields", {})}
+            fields = {"author_year": found.label, **spec["fields"],
+                      **table1_values(index, fields_of_form), **differs.get("fields", {})}
             themes = {k: v for k, v in spec["themes"].items()
                       if k not in differs.get("themes_remove", [])}
             rating = differs.get("rating", spec["rating"])
