@@ -62,7 +62,7 @@ def stranded(store: Store, conn: Connection, old: Protocol, new: Protocol) -> li
     form = form_for(store, conn, new)
     fields = {f.id for f in form.fields}
     themes = {th.id.casefold() for th in form.themes}
-    questions = {q for q, _ in (form.checklist.questions if form.checklist else ())}
+    questions = {q for checklist in form.all_checklists for q, _ in checklist.questions}
     for what, used, kept in (
             ("extraction fields", _used(conn, t.extraction_values.c.field_id), fields),
             ("themes", {u.casefold() for u in _used(conn, t.theme_codings.c.theme_id)

@@ -50,7 +50,9 @@ def test_form_comes_from_the_protocol(store) -> None:
     form = extraction_form(store)
     assert [f.id for f in form.fields] == ["author_year", "country", "population", "design",
                                            "sample_size", "self_harm_type", "format",
-                                           "moderated", "themes"]
+                                           "moderated", "facilitated_by", "participant_role",
+                                           "age", "gender", "organisation_type", "funding",
+                                           "themes"]
     assert form.dual is True
     assert [t.id for t in form.themes_of("risks")] == ["triggering", "competition",
                                                       "codependency"]

@@ -203,8 +203,8 @@ def test_a_theme_with_a_finding_stays_in_the_protocol(store, tmp_path: Path) -> 
 
 
 def test_the_two_tables(store, tmp_path: Path) -> None:
-    assert [t.key for t in build_tables(store).tables] == ["characteristics", "themes",
-                                                          "quotes"]  # no findings: no tables
+    assert [t.key for t in build_tables(store).tables] == [
+        "characteristics", "themes", "quotes", "appraisal"]  # no findings: no tables
     one = add_finding(store, "belonging", "Members felt accepted.", by="Lee",
                       studies=[1, 2, 3])
     assess(store, one.id, by="Lee", components=FOUR,
@@ -242,8 +242,8 @@ def test_the_two_tables(store, tmp_path: Path) -> None:
     assert book["CERQual evidence profile"]["C2"].value.startswith("Minor concerns: ")
     document = Document(str(tmp_path / "out" / "evidence-tables.docx"))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert "Table 4. Summary of qualitative findings" in headings
-    assert "Table 5. GRADE-CERQual evidence profile" in headings
+    assert "Table 5. Summary of qualitative findings" in headings
+    assert "Table 6. GRADE-CERQual evidence profile" in headings
     assert "| 1 | Community and sense of belonging | Members felt accepted. |" in \
         markdown_text(built.tables)
 

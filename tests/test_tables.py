@@ -58,13 +58,16 @@ def tables(db_url: str, tmp_path: Path):
 def test_characteristics_cells(tables) -> None:
     table = tables["characteristics"]
     assert table.columns == ("Study", "Country", "Population and design", "Sample size",
-                             "Type of self-harm", "Peer-support format", "Quality", "Themes")
+                             "Type of self-harm", "Peer-support format", "Facilitated by",
+                             "Participants' role", "Age", "Gender", "Organisation type",
+                             "Funding", "Quality", "Themes")
+    unreported = ("NR",) * 6  # the fields of who facilitates, roles, age, gender, ...
     assert table.rows == (
         ("Alder (2015a)", "United Kingdom; Ireland", "Young people; Interviews", "18",
-         "Self-harm", "online forum; one-to-one; moderated", "high", "Belonging"),
+         "Self-harm", "online forum; one-to-one; moderated", *unreported, "high", "Belonging"),
         ("Birch (2019)", "Spain", HOSTILE, "NR", "NR", "face-to-face group; not moderated",
-         "low", "NR"),
-        ("Alder (2015b)", "NR", "Adults", "NR", "NR", "NR", "moderate", "NR"),
+         *unreported, "low", "NR"),
+        ("Alder (2015b)", "NR", "Adults", "NR", "NR", "NR", *unreported, "moderate", "NR"),
     )
     assert tables.studies == 3 and tables.pending == ("Cedar 2021",)
     assert table.note.startswith("NR: not reported.")
@@ -138,7 +141,7 @@ def test_every_dangerous_start_is_inert_in_csv_and_xlsx_and_numbers_stay_numbers
 def test_xlsx_reads_back_with_text_cells(tables, tmp_path: Path) -> None:
     data = xlsx_bytes(tables.tables)
     book = load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["Characteristics", "Themes", "Quotes"]
+    assert book.sheetnames == ["Characteristics", "Themes", "Quotes", "Appraisal"]
     sheet = book["Characteristics"]
     read = [[c.value for c in row] for row in sheet.iter_rows(min_row=1, max_row=4)]
     table = tables["characteristics"]
@@ -165,8 +168,9 @@ def test_docx_reads_back(tables) -> None:
     assert headings == ["Evidence tables", "Table 1. Characteristics of included studies",
                         "Table 2. Benefits, risks and mitigations reported by the included "
                         "studies", "Table 3. Benefits, risks and mitigations with supporting "
-                        "quotes"]
-    assert len(document.tables) == 3
+                        "quotes", "Table 4. Quality appraisal of included studies, question "
+                        "by question"]
+    assert len(document.tables) == 4
     for grid, table in zip(document.tables, tables.tables, strict=True):
         cells = [tuple(c.text for c in row.cells) for row in grid.rows]
         assert cells[0] == table.columns
@@ -189,7 +193,7 @@ def test_markdown_escapes_cells(tables) -> None:
 def test_export_writes_every_format(tables, tmp_path: Path) -> None:
     written = export(tables.tables, tmp_path / "out")
     assert sorted(p.name for p in written) == [
-        "characteristics.csv", "evidence-tables.docx", "evidence-tables.md",
+        "appraisal.csv", "characteristics.csv", "evidence-tables.docx", "evidence-tables.md",
         "evidence-tables.xlsx", "quotes.csv", "themes.csv"]
     raw = (tmp_path / "out" / "themes.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and "✓".encode() in raw
@@ -205,6 +209,7 @@ def test_tables_of_a_review_without_final_entries(db_url: str, tmp_path: Path) -
         store.close()
     assert built.studies == 0 and len(built.pending) == 3
     assert built["characteristics"].rows == () and built["quotes"].rows == ()
+    assert built["appraisal"].rows == ()
     assert all(row[-1] == 0 for row in built["themes"].rows)
     assert "No studies with a final entry yet." in markdown_text(built.tables)
     Document(io.BytesIO(docx_bytes(built.tables)))

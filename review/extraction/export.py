@@ -36,6 +36,7 @@ __all__ = ["FORMATS", "csv_text", "docx_bytes", "export", "markdown_text", "xlsx
 FORMATS = ("csv", "xlsx", "md", "docx")
 STEM = "evidence-tables"
 _SHEET_NAMES = {"characteristics": "Characteristics", "themes": "Themes", "quotes": "Quotes",
+                "appraisal": "Appraisal",
                 "findings": "Qualitative findings", "cerqual": "CERQual evidence profile"}
 
 

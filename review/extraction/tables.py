@@ -5,6 +5,8 @@ export (review.extraction.export) and the Tables page show the same cells.
 2. Benefits, risks and mitigations: one row per theme, grouped by kind, one column per study
    with a mark where the study reports the theme, and the number of studies.
 3. The same in long form: one row per study and theme, with the quote and its location.
+   Then, when the protocol has a checklist, the per-question quality appraisal (key
+   "appraisal": review.extraction.quality.appraisal_table, grouped by checklist).
 4. Summary of qualitative findings and 5. the GRADE-CERQual evidence profile, one row per
    review finding (review.extraction.findings, review.extraction.cerqual), numbered in the
    order of the review's themes; only when the review has findings, so a review that does no
@@ -39,12 +41,14 @@ from review.accounts import Reviewer, authorise, is_lead
 from review.extraction.cerqual import COMPONENT_LABELS, COMPONENTS, CONFIDENCE_LABELS, level_label
 from review.extraction.entries import KIND_LABELS, Entry, Form, extraction_form, final_entries
 from review.extraction.findings import Finding, list_findings
+from review.extraction.quality import appraisal_table, appraisal_tools
 from review.extraction.studies import Study, list_studies
 from review.fields import FieldSpec
 from review.protocol import THEME_KINDS
 from review.store import Store
 
-__all__ = ["MARK", "NOT_ASSESSED", "NOT_REPORTED", "EvidenceTables", "Table", "build_tables",
+__all__ = ["MARK", "NOT_ASSESSED", "NOT_REPORTED", "EvidenceTables", "Table", "appraisal",
+           "build_tables",
            "cell", "cerqual_profile", "characteristics", "qualitative_findings", "study_names",
            "theme_matrix", "theme_quotes"]
 
@@ -167,7 +171,7 @@ def characteristics(form: Form, studies: Sequence[Study], finals: dict[int, Entr
         rows.append(tuple(row))
     note = f"{NOT_REPORTED}: not reported."
     if form.checklist is not None:
-        note += f" Quality: overall rating with the {form.checklist.name}."
+        note += f" Quality: overall rating with {appraisal_tools(form)}."
     return Table("characteristics", "Characteristics of included studies",
                  ("Study", *(h for h, _ in layout)), tuple(rows), note)
 
@@ -197,6 +201,12 @@ def theme_quotes(form: Form, studies: Sequence[Study], finals: dict[int, Entry])
     return Table("quotes", "Benefits, risks and mitigations with supporting quotes",
                  ("Kind", "Theme", "Study", "Quote", "Location"), tuple(rows),
                  "Location: page or section of the report.")
+
+
+def appraisal(form: Form, studies: Sequence[Study], finals: dict[int, Entry]) -> Table:
+    """The per-question appraisal (review.extraction.quality.appraisal_table) as a table."""
+    built = appraisal_table(form, studies, finals, study_names(form, studies, finals))
+    return Table("appraisal", built.title, built.columns, built.rows, built.note)
 
 
 def _cited(names: dict[int, str], finding: Finding) -> str:
@@ -258,6 +268,8 @@ def build_tables(store: Store, *, by: str | Reviewer | None = None) -> EvidenceT
     pending = tuple(s.label for s in studies if s.id not in finals)
     tables = tuple(build(form, done, finals) for build in (characteristics, theme_matrix,
                                                              theme_quotes))
+    if form.all_checklists:
+        tables += (appraisal(form, done, finals),)
     findings = list_findings(store)
     if findings:
         names = dict(zip((s.id for s in done), study_names(form, done, finals), strict=True))
