@@ -319,8 +319,10 @@ def test_two_extractors_reconciled_into_the_tables(people, store,  # noqa: ANN00
     assert row == {"Study": "Birch (2019)", "Country": "United Kingdom; Ireland",
                    "Population and design": f"{POPULATION['Tom']}; {COMMON['design']}",
                    "Sample size": "14", "Type of self-harm": "NR",
-                   "Peer-support format": "online forum; moderated", "Quality": "high",
-                   "Themes": "NR"}
+                   "Peer-support format": "online forum; moderated",
+                   **dict.fromkeys(("Facilitated by", "Participants' role", "Age", "Gender",
+                                    "Organisation type", "Funding"), "NR"),
+                   "Quality": "high", "Themes": "NR"}
 
     with page.expect_download() as caught:
         page.get_by_role("button", name="Download XLSX").click()
