@@ -123,7 +123,7 @@ def _rows(form: Form, entries: list[Entry]) -> tuple[Row, ...]:
                 values = {e.extractor: e.answers.get(qid) for e in entries}
                 rows.append(Row(f"quality:{qid}", "quality", f"{checklist.name}: {text}",
                                 values, same(list(values.values()))))
-    elif (only := used[0] if used else form.checklist) is not None:
+    elif (only := used[0] if used else None if form.design_field else form.checklist):
         for qid, text in only.questions:
             values = {e.extractor: e.answers.get(qid) for e in entries}
             rows.append(Row(f"quality:{qid}", "quality", text, values,
