@@ -245,8 +245,13 @@ def test_reconciling_different_designs_keeps_the_designs_appraisal(shipped_revie
                                "stated clearly?"
     assert any(r.label.startswith("Cross-sectional surveys (JBI-style): ") for r in quality)
     assert found.row("quality:response").values == {"Priya": None, "Tom": "can't tell"}
+    assert found.appraisal_follows_design
+    assert [r.key for r in found.to_decide] == ["field:design"]
     with pytest.raises(ReviewError, match="decide these disagreements first .*: field:design$"):
         reconcile(store, 1, by="Lee")  # the appraisal rows follow the design row
+    with pytest.raises(ReviewError, match="the appraisal follows the design: pick the design "
+                                          r"\(field:design\), not quality:response"):
+        reconcile(store, 1, by="Lee", picks={"field:design": "Tom", "response": "Priya"})
     final = reconcile(store, 1, by="Lee", picks={"field:design": "Tom"})
     assert final.values["design"] == "Cross-sectional survey"
     assert final.answers == SURVEY and final.rating == "low"

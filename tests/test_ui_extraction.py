@@ -13,6 +13,7 @@ from review.extraction.entries import my_entry, save_entry
 from review.extraction.reconcile import compare
 from tests.extraction_fixtures import PROTOCOL, included_review
 from tests.test_extraction import ALL_YES
+from tests.test_quality import QUALITATIVE, SURVEY
 
 PAGES = Path(__file__).resolve().parent.parent / "review" / "ui" / "pages"
 
@@ -140,5 +141,29 @@ def test_the_form_shows_the_checklist_for_the_design(tmp_path: Path) -> None:
         assert entry.values["design"] == "Qualitative" and entry.answers == {}
         assert len([r for r in app.radio
                     if str(r.key).startswith(f"{key}-quality-qualitative-")]) == 10
+    finally:
+        store.close()
+
+
+def test_lead_keeps_a_design_and_its_appraisal(tmp_path: Path) -> None:
+    """Two extractors who recorded different designs appraised with different checklists:
+    the lead picks the design only, and the final entry takes that extractor's appraisal."""
+    store = included_review(str(tmp_path / "review.db"), tmp_path,
+                            text=PROTOCOL.read_text(encoding="utf-8"))
+    try:
+        for person, design, answers in (("Priya", "Qualitative", QUALITATIVE),
+                                         ("Tom", "Cross-sectional survey", SURVEY)):
+            save_entry(store, 1, person, values={"author_year": "Alder 2015", "design": design},
+                       answers=answers, rating="moderate", done=True)
+        app = page(store, "extraction.py", "Lee")
+        assert not app.exception
+        assert any("different checklists" in c.value for c in app.caption)
+        picks = [r.key for r in app.radio if str(r.key).startswith("pick-1-")]
+        assert picks == ["pick-1-field:design"]
+        app.radio(key="pick-1-field:design").set_value("Tom")
+        app.button(key="FormSubmitter:reconcile-1-Reconcile into the final entry").click().run()
+        assert not app.exception and not app.error, [e.value for e in app.error]
+        final = compare(store, 1, by="Lee").final
+        assert final.values["design"] == "Cross-sectional survey" and final.answers == SURVEY
     finally:
         store.close()

@@ -74,10 +74,19 @@ class Comparison:
     statuses: dict[str, str]
     rows: tuple[Row, ...]
     final: Entry | None
+    # the extractors appraised with different checklists (different designs): the quality
+    # rows are settled by the design row, not one by one
+    appraisal_follows_design: bool = False
 
     @property
     def disagreements(self) -> tuple[Row, ...]:
         return tuple(r for r in self.rows if not r.agree)
+
+    @property
+    def to_decide(self) -> tuple[Row, ...]:
+        """The disagreements a lead decides row by row."""
+        return tuple(r for r in self.disagreements
+                     if not (self.appraisal_follows_design and r.section == "quality"))
 
     def row(self, key: str) -> Row:
         return _find_row(self.rows, key)
@@ -176,7 +185,8 @@ def compare(store: Store, study_id: int, *, by: str | Reviewer) -> Comparison:
         entries = entries_of(store, conn, study_id, form)
         final = final_entries(store, conn, form).get(study_id)
     return Comparison(study_id, found.label, tuple(e.extractor for e in entries),
-                      {e.extractor: e.status for e in entries}, _rows(form, entries), final)
+                      {e.extractor: e.status for e in entries}, _rows(form, entries), final,
+                      len(_checklists(form, entries)) > 1)
 
 
 def reconcile(store: Store, study_id: int, *, by: str | Reviewer, take: str | None = None,
@@ -216,6 +226,12 @@ def reconcile(store: Store, study_id: int, *, by: str | Reviewer, take: str | No
             key = f"field:{form.field(field_id).id}"
             own[key] = normalise_value(form, field_id, value)
         by_design = len(_checklists(form, entries)) > 1
+        wrong = [k for k, e in chosen.items() if by_design and k.split(":")[0] in
+                 ("quality", "rating")]
+        if wrong:
+            raise ReviewError(f"study {study_id}: the extractors appraised with different "
+                              "checklists, so the appraisal follows the design: pick the "
+                              f"design (field:{form.design_field}), not {', '.join(wrong)}")
         open_rows = [r.key for r in rows if not r.agree and r.key not in chosen
                      and r.key not in own and preferred is None
                      and not (by_design and r.section == "quality")]

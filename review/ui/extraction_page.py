@@ -158,7 +158,11 @@ def _compare(review: Store, person: Reviewer, study_id: int) -> None:
                  hide_index=True, width="stretch")
     with st.form(f"reconcile-{study_id}"):
         picks: dict[str, str | None] = {}
-        for row in found.disagreements:
+        if found.appraisal_follows_design:
+            st.caption("The extractors recorded different designs and appraised with different "
+                       "checklists: the final entry takes the appraisal of the extractor whose "
+                       "design you keep.")
+        for row in found.to_decide:
             picks[row.key] = st.radio(f"{row.label}: whose version?", found.extractors,
                                       index=None, horizontal=True,
                                       key=f"pick-{study_id}-{row.key}")
