@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from review.amendments import amend_protocol
 from review.errors import ProtocolError, ReviewError
 from review.extraction.checklist import check_answers, check_rating
 from review.extraction.entries import extraction_form, final_entries, my_entry, save_entry
@@ -300,3 +301,30 @@ def test_the_per_question_table_groups_studies_by_checklist(shipped_review) -> N
     characteristics = build_tables(store)["characteristics"]
     assert "Quality: overall rating with the Qualitative studies (CASP-style) checklist for " \
            "Qualitative;" in characteristics.note
+
+
+def test_an_amendment_keeps_each_appraisal_with_its_checklist(shipped_review,
+                                                             tmp_path: Path) -> None:
+    store = shipped_review
+    save_entry(store, 1, "Priya", values={"design": "Cross-sectional survey"},
+               answers={"response": "yes"})
+    amended = tmp_path / "amended.toml"
+    moved = SHIPPED.replace('designs = ["Cross-sectional survey"]', 'designs = ["Mixed methods"]'
+                            ).replace('designs = ["Mixed methods"]\n',
+                                      'designs = ["Cross-sectional survey"]\n', 1)
+    assert moved != SHIPPED
+    amended.write_text(moved, encoding="utf-8")
+    with pytest.raises(ReviewError, match=r"appraisals must keep the checklist their study's "
+                                          r"design had \(studies \[1\]\)"):
+        amend_protocol(store, amended, by="Lee", note="surveys with the mixed-methods list")
+    # a checklist for a new design touches no appraisal made: accepted
+    added = SHIPPED.replace('    "Controlled or before-and-after evaluation",\n',
+                            '    "Controlled or before-and-after evaluation",\n'
+                            '    "Case study of an organisation",\n').replace(
+        'designs = ["Controlled or before-and-after evaluation"]',
+        'designs = ["Controlled or before-and-after evaluation", '
+        '"Case study of an organisation"]')
+    amended.write_text(added, encoding="utf-8")
+    protocol = amend_protocol(store, amended, by="Lee", note="organisational case studies")
+    assert "Case study of an organisation" in protocol.checklists[-1].designs
+    assert my_entry(store, 1, "Priya").answers == {"response": "yes"}
