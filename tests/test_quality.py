@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from review.amendments import amend_protocol
+from review.demo.build import build_demo
 from review.errors import ProtocolError, ReviewError
 from review.extraction.checklist import check_answers, check_rating
 from review.extraction.entries import extraction_form, final_entries, my_entry, save_entry
@@ -328,3 +329,23 @@ def test_an_amendment_keeps_each_appraisal_with_its_checklist(shipped_review,
     protocol = amend_protocol(store, amended, by="Lee", note="organisational case studies")
     assert "Case study of an organisation" in protocol.checklists[-1].designs
     assert my_entry(store, 1, "Priya").answers == {"response": "yes"}
+
+
+def test_the_demo_appraises_a_study_with_every_checklist(tmp_path: Path) -> None:
+    store = build_demo(tmp_path / "demo.db")
+    try:
+        form = extraction_form(store)
+        finals = final_entries(store)
+        table = build_tables(store)["appraisal"]
+    finally:
+        store.close()
+    assert {row[0] for row in table.rows} == {c.name for c in form.all_checklists}
+    assert all(row[-1] in ("high", "moderate", "low") for row in table.rows)
+    assert any("can't tell" in row or "no" in row for row in table.rows)
+    for entry in finals.values():
+        checklist = form.checklist_for(entry.values)
+        assert set(entry.answers) == {q for q, _ in checklist.questions}
+        assert {"facilitated_by", "participant_role", "age", "organisation_type"} <= set(
+            entry.values)
+    formats = {f for entry in finals.values() for f in entry.values.get("format", ())}
+    assert {"text message", "app"} <= formats
