@@ -132,11 +132,19 @@ class ExtractionForm:
 
 @dataclass(frozen=True, slots=True)
 class Checklist:
+    """An appraisal checklist: questions (id, text), the allowed answers and overall ratings,
+    and the study designs it appraises (empty: the only checklist, for every design)."""
+
     id: str
     name: str
     questions: tuple[tuple[str, str], ...]
     answers: tuple[str, ...] = DEFAULT_ANSWERS
     ratings: tuple[str, ...] = DEFAULT_RATINGS
+    designs: tuple[str, ...] = ()
+
+    def question(self, question_id: str) -> str:
+        """A question's text by id ('' when the checklist has no such question)."""
+        return dict(self.questions).get(question_id, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +179,15 @@ class Protocol:
     maybe_policy: str
     highlight: Highlight
     extraction: ExtractionForm
-    quality: Checklist | None
+    quality: Checklist | None  # the only checklist, or the first of several by design
     text: str = dc_field(repr=False)
     sha256: str
     ranking: RankingSettings = RankingSettings()
     report: ReportSettings = ReportSettings()
+    # every checklist ([quality] alone: one); with several, the extraction field whose value
+    # (the study's design) picks a study's checklist
+    checklists: tuple[Checklist, ...] = ()
+    design_field: str | None = None
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:
@@ -305,13 +317,15 @@ def parse_protocol(text: str, file: str = "<protocol>") -> Protocol:
             if not re.search(r"[^\W_]", term):
                 r.fail(f"highlight.{k}[{i}]", f"a term needs a letter or digit, got {term!r}")
     extraction = _extraction(r, data)
+    checklists, design_field = _quality(r, data, extraction)
     return Protocol(
         title=title, question=question,
         criteria=_criteria(r, data, stages), stages=stages, exclusion_reasons=reasons,
         maybe_policy=maybe, highlight=Highlight(*terms.values()),
-        extraction=extraction, quality=_quality(r, data),
+        extraction=extraction, quality=checklists[0] if checklists else None,
         text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        ranking=_ranking(r, screening), report=_report(r, data, extraction))
+        ranking=_ranking(r, screening), report=_report(r, data, extraction),
+        checklists=checklists, design_field=design_field)
 
 
 def load_protocol(path: str | Path) -> Protocol:
@@ -428,23 +442,79 @@ def _extraction(r: _Reader, data: dict) -> ExtractionForm:
     return ExtractionForm(tuple(fields), MappingProxyType(themes), dual)
 
 
-def _quality(r: _Reader, data: dict) -> Checklist | None:
-    if "quality" not in data:
-        return None
-    q = r.table(data["quality"], "quality", ("id", "name", "questions", "answers", "ratings"),
-                ("id", "name", "questions"))
-    cid, name = r.ident(q, "quality", "checklist", {}), r.text(q, "quality", "name")
-    items = r.items(q, "quality", "questions", ("id", "text"), ("id", "text"))
+QUALITY_KEYS = ("id", "name", "questions", "answers", "ratings")
+CHECKLIST_KEYS = ("id", "label", "designs", "questions", "answers", "ratings")
+
+
+def _checklist(r: _Reader, q: dict, path: str, cid: str, name: str,
+               answers: tuple[str, ...], ratings: tuple[str, ...],
+               designs: tuple[str, ...] = ()) -> Checklist:
+    items = r.items(q, path, "questions", ("id", "text"), ("id", "text"))
     if not items:
-        r.fail("quality.questions", "list at least one question")
+        r.fail(_at(path, "questions"), "list at least one question")
     seen: dict[str, str] = {}
     questions = tuple((r.ident(t, p, "question", seen), r.text(t, p, "text")) for p, t in items)
-    answers = r.texts(q, "quality", "answers", DEFAULT_ANSWERS, what="answer")
-    ratings = r.texts(q, "quality", "ratings", DEFAULT_RATINGS, what="rating")
+    answers = r.texts(q, path, "answers", answers, what="answer")
+    ratings = r.texts(q, path, "ratings", ratings, what="rating")
     for key, values in (("answers", answers), ("ratings", ratings)):
         if not values:
-            r.fail(_at("quality", key), "list at least one")
-    return Checklist(cid, name, questions, answers, ratings)
+            r.fail(_at(path, key), "list at least one")
+    return Checklist(cid, name, questions, answers, ratings, designs)
+
+
+def _quality(r: _Reader, data: dict,
+             form: ExtractionForm) -> tuple[tuple[Checklist, ...], str | None]:
+    """[quality] with questions: one checklist for every study (the original format). With
+    [[quality.checklists]]: one checklist per study design, picked by the value of the
+    extraction field `design_field` (default "design", a choice or text field); answers and
+    ratings given in [quality] are every checklist's defaults."""
+    if "quality" not in data:
+        return (), None
+    q = data["quality"]
+    if not isinstance(q, dict) or "checklists" not in q:
+        q = r.table(q, "quality", QUALITY_KEYS, ("id", "name", "questions"))
+        cid, name = r.ident(q, "quality", "checklist", {}), r.text(q, "quality", "name")
+        return (_checklist(r, q, "quality", cid, name, DEFAULT_ANSWERS, DEFAULT_RATINGS),), None
+    q = r.table(q, "quality", ("design_field", "checklists", "answers", "ratings"))
+    answers = r.texts(q, "quality", "answers", DEFAULT_ANSWERS, what="answer")
+    ratings = r.texts(q, "quality", "ratings", DEFAULT_RATINGS, what="rating")
+    field_id = r.text(q, "quality", "design_field", "design")
+    spec = next((f for f in form.fields if f.id == field_id), None)
+    if spec is None:
+        r.fail("quality.design_field", f"no extraction field {field_id!r}: checklists by "
+               "design need the [[extraction.fields]] entry that holds each study's design")
+    if spec.type not in ("choice", "text"):
+        r.fail("quality.design_field", f"field {field_id!r} is {spec.type}; the design that "
+               "picks a checklist is a choice field (or text)")
+    choices = {c.casefold(): c for c in spec.choices}
+    items = r.items(q, "quality", "checklists", CHECKLIST_KEYS, ("id", "label", "designs",
+                                                                  "questions"))
+    if not items:
+        r.fail("quality.checklists", "list at least one checklist")
+    checklists: list[Checklist] = []
+    ids: dict[str, str] = {}
+    claimed: dict[str, str] = {}
+    for path, t in items:
+        cid = r.ident(t, path, "checklist", ids)
+        designs = r.texts(t, path, "designs", what="design")
+        if not designs:
+            r.fail(_at(path, "designs"), f"list the values of {field_id!r} this checklist "
+                   "appraises")
+        spelt = []
+        for i, design in enumerate(designs):
+            key = _at(_at(path, "designs"), i)
+            if choices and design.casefold() not in choices:
+                r.fail(key, f"{design!r} is not a choice of field {field_id!r} (choices: "
+                       + ", ".join(spec.choices) + ")")
+            design = choices.get(design.casefold(), design)
+            if design.casefold() in claimed:
+                r.fail(key, f"design {design!r} already has a checklist "
+                       f"({claimed[design.casefold()]}); a design takes one")
+            claimed[design.casefold()] = cid
+            spelt.append(design)
+        checklists.append(_checklist(r, t, path, cid, r.text(t, path, "label"), answers,
+                                     ratings, tuple(spelt)))
+    return tuple(checklists), field_id
 
 
 def _check_units(r: _Reader, fields: list[FieldSpec]) -> None:

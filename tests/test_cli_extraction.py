@@ -33,8 +33,9 @@ def test_extract_compare_reconcile_and_tables(db: str, tmp_path: Path) -> None:
               "--field", "format=online forum", "--field", "format=one-to-one",
               "--theme", "belonging", "--quote", "We felt understood", "--location", "p. 4")
     assert "Priya: study 1 saved (in progress; 2 field(s), 1 theme(s)" in out
-    assert "rating" in run(db, "quality", "1", "--by", "Priya", *answers, "--rating", "high",
-                           "--done")
+    assert "appraised with the Qualitative studies (CASP-style) checklist (10 answer(s), " \
+           "rating high; done)" in run(db, "quality", "1", "--by", "Priya", *answers,
+                                       "--rating", "high", "--done")
     entry = tmp_path / "tom.toml"
     entry.write_text('done = true\n[fields]\nauthor_year = "Alder 2015"\n'
                      'format = ["online forum"]\n[themes.belonging]\nquote = "Less alone"\n'

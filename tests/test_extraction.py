@@ -51,7 +51,9 @@ def test_form_comes_from_the_protocol(store) -> None:
     assert [f.id for f in form.fields] == ["author_year", "country", "setting", "aims",
                                            "population", "design", "data_collection",
                                            "analysis", "sample_size", "sample_unit",
-                                           "self_harm_type", "format", "moderated", "themes"]
+                                           "self_harm_type", "format", "moderated",
+                                           "facilitated_by", "participant_role", "age",
+                                           "gender", "organisation_type", "funding", "themes"]
     assert form.dual is True
     assert [t.id for t in form.themes_of("risks")] == ["triggering", "competition",
                                                       "codependency"]

@@ -204,7 +204,8 @@ def test_a_theme_with_a_finding_stays_in_the_protocol(store, tmp_path: Path) -> 
 
 def test_the_two_tables(store, tmp_path: Path) -> None:
     assert [t.key for t in build_tables(store).tables] == [
-        "characteristics", "themes", "quotes", "excluded", "references"]  # no findings tables
+        "characteristics", "themes", "quotes", "appraisal", "excluded",
+        "references"]  # no findings: no findings tables
     one = add_finding(store, "belonging", "Members felt accepted.", by="Lee",
                       studies=[1, 2, 3])
     assess(store, one.id, by="Lee", components=FOUR,
@@ -238,12 +239,12 @@ def test_the_two_tables(store, tmp_path: Path) -> None:
     names = {p.name for p in written}
     assert {"findings.csv", "cerqual.csv", "evidence-tables.xlsx"} <= names
     book = load_workbook(tmp_path / "out" / "evidence-tables.xlsx")
-    assert book.sheetnames[3:5] == ["Qualitative findings", "CERQual evidence profile"]
+    assert book.sheetnames[4:6] == ["Qualitative findings", "CERQual evidence profile"]
     assert book["CERQual evidence profile"]["C2"].value.startswith("Minor concerns: ")
     document = Document(str(tmp_path / "out" / "evidence-tables.docx"))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert "Table 4. Summary of qualitative findings" in headings
-    assert "Table 5. GRADE-CERQual evidence profile" in headings
+    assert "Table 5. Summary of qualitative findings" in headings
+    assert "Table 6. GRADE-CERQual evidence profile" in headings
     assert "| 1 | Community and sense of belonging | Members felt accepted. |" in \
         markdown_text(built.tables)
 

@@ -22,6 +22,7 @@ from review.cli.main import main
 from review.demo.build import build_demo
 from review.extraction.studies import list_studies
 from review.prisma.counts import compute, total
+from review.protocol import load_protocol
 from review.report.build import HEADINGS, build_report
 from review.report.methods import duplicates_removed, records_found
 from review.report.writers import docx_bytes, markdown_text, write_report
@@ -73,7 +74,9 @@ def test_methods_numbers_are_the_reviews_own(demo: Path, report) -> None:
     assert "Two reviewers screened every record independently" in methods
     assert "MEDLINE (Ovid) on 11 March 2025 (82 records)" in methods  # the manifest's date
     assert "in this order: Not about self-harm; Not peer support;" in methods
-    assert "Qualitative study checklist (CASP-style)" in methods
+    shipped = load_protocol(ROOT / "protocols" / "peer-support-self-harm.toml")
+    for checklist in shipped.checklists:  # appraisal by design: every tool named
+        assert f"{checklist.name} ({len(checklist.questions)} questions) for " in methods
     assert "Thematic synthesis:" in methods and "GRADE-CERQual" in methods
 
 
@@ -172,7 +175,7 @@ def test_write_report_and_the_command(demo: Path, tmp_path: Path) -> None:
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["prisma-flow.png", "report.docx", "report.md"]
     assert (tmp_path / "out" / "prisma-flow.png").read_bytes().startswith(b"\x89PNG")
-    assert "8 studies included; 4 with a final extraction;" in result.output
+    assert "8 studies included; 5 with a final extraction;" in result.output
     refused = CliRunner().invoke(main, ["report", "--out", str(tmp_path / "final"), "--final",
                                         "--db", str(demo)])
     assert refused.exit_code == 1 and "not final" in refused.output
@@ -236,7 +239,7 @@ def test_a_table_no_builder_places_still_reaches_the_report(demo: Path, monkeypa
 
     def with_extra(store):  # noqa: ANN001, ANN202
         found = real(store)
-        extra = Table("appraisal", "Appraisal by question", ("Study", "Q1"), (("A", "yes"),))
+        extra = Table("sensitivity", "Sensitivity analysis", ("Study", "Q1"), (("A", "yes"),))
         return dataclasses.replace(found, tables=(*found.tables, extra))
 
     monkeypatch.setattr(build, "build_tables", with_extra)
@@ -247,8 +250,8 @@ def test_a_table_no_builder_places_still_reaches_the_report(demo: Path, monkeypa
         store.close()
     headings = [s.heading for s in made.sections]
     assert headings.index("Additional tables") == headings.index("References") - 1
-    assert [t.key for t in _section(made, "Additional tables").tables] == ["appraisal"]
-    assert "**Table 7. Appraisal by question**" in markdown_text(made)
+    assert [t.key for t in _section(made, "Additional tables").tables] == ["sensitivity"]
+    assert "**Table 8. Sensitivity analysis**" in markdown_text(made)
     assert any("Companion report: " in r for r in _section(made, "References").numbered)
 
 

@@ -154,9 +154,11 @@ def test_without_a_tables_key_every_field_is_a_column_as_before(db_url: str,
     assert table.columns == ("No.", "Study", "Country", "Setting or organisation", "Aims",
                              "Population and design", "Data collection", "Analysis",
                              "Sample size", "Type of self-harm", "Peer-support format",
-                             "Quality", "Themes")
+                             "Facilitated by", "Participants' role", "Age", "Gender",
+                             "Organisation type", "Funding", "Quality", "Themes")
     assert table.rows == ((2, "Birch (2019)", "NR", "NR", "NR", "Adults; Survey", "NR", "NR",
-                           "240 posts", "NR", "online forum; moderated", "low", "NR"),)
+                           "240 posts", "NR", "online forum; moderated", *("NR",) * 6, "low",
+                           "NR"),)
 
 
 def test_csv_neutralises_formulas(tables) -> None:
@@ -196,8 +198,8 @@ def test_every_dangerous_start_is_inert_in_csv_and_xlsx_and_numbers_stay_numbers
 def test_xlsx_reads_back_with_text_cells(tables, tmp_path: Path) -> None:
     data = xlsx_bytes(tables.tables)
     book = load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["Characteristics", "Themes", "Quotes", "Excluded reports",
-                               "References"]
+    assert book.sheetnames == ["Characteristics", "Themes", "Quotes", "Appraisal",
+                               "Excluded reports", "References"]
     sheet = book["Characteristics"]
     read = [[c.value for c in row] for row in sheet.iter_rows(min_row=1, max_row=4)]
     table = tables["characteristics"]
@@ -226,9 +228,10 @@ def test_docx_reads_back(tables) -> None:
                         "Table 2. Study x theme matrix: benefits, risks and mitigations "
                         "reported by the included studies",
                         "Table 3. Benefits, risks and mitigations with supporting quotes",
-                        "Table 4. Excluded full-text reports",
-                        "Table 5. References of the included studies"]
-    assert len(document.tables) == 5
+                        "Table 4. Quality appraisal of included studies, question by question",
+                        "Table 5. Excluded full-text reports",
+                        "Table 6. References of the included studies"]
+    assert len(document.tables) == 6
     for grid, table in zip(document.tables, tables.tables, strict=True):
         cells = [tuple(c.text for c in row.cells) for row in grid.rows]
         assert cells[0] == table.columns
@@ -252,7 +255,7 @@ def test_markdown_escapes_cells(tables) -> None:
 def test_export_writes_every_format(tables, tmp_path: Path) -> None:
     written = export(tables.tables, tmp_path / "out")
     assert sorted(p.name for p in written) == [
-        "characteristics.csv", "evidence-tables.docx", "evidence-tables.md",
+        "appraisal.csv", "characteristics.csv", "evidence-tables.docx", "evidence-tables.md",
         "evidence-tables.xlsx", "excluded.csv", "quotes.csv", "references.csv", "themes.csv"]
     raw = (tmp_path / "out" / "themes.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and "✓".encode() in raw
@@ -268,6 +271,7 @@ def test_tables_of_a_review_without_final_entries(db_url: str, tmp_path: Path) -
         store.close()
     assert built.studies == 0 and len(built.pending) == 3
     assert built["characteristics"].rows == () and built["quotes"].rows == ()
+    assert built["appraisal"].rows == ()
     assert all(row[-1] == 0 for row in built["themes"].rows)
     assert len(built["references"].rows) == 3  # included, not yet extracted: still cited
     assert "No studies with a final entry yet." in markdown_text(built.tables)

@@ -188,10 +188,14 @@ def extract(study_id: int, person: str, fields: tuple[str, ...], themes: tuple[s
 def quality(study_id: int, person: str, answers: tuple[str, ...], rating: str | None,
             done: bool | None, db: str | None) -> None:
     """Appraise STUDY with the protocol's quality checklist (part of your entry)."""
-    entry = appraise(Store.open(db), study_id, person,
+    store = Store.open(db)
+    entry = appraise(store, study_id, person,
                      answers=_pairs(answers, "--answer", "ANSWER"), rating=rating, done=done)
-    click.echo(f"{person}: study {study_id} appraised ({len(entry.answers)} answer(s), "
-               f"rating {entry.rating or 'not given'}; {entry.status}).")
+    checklist = extraction_service.extraction_form(store).checklist_of(entry.values)
+    click.echo(f"{person}: study {study_id} appraised"
+               + (f" with the {checklist.name} checklist" if checklist else "")
+               + f" ({len(entry.answers)} answer(s), rating {entry.rating or 'not given'}; "
+               f"{entry.status}).")
 
 
 @click.group(cls=_Group)

@@ -37,6 +37,7 @@ __all__ = ["FORMATS", "add_docx_table", "column_shares", "csv_text", "docx_bytes
 FORMATS = ("csv", "xlsx", "md", "docx")
 STEM = "evidence-tables"
 _SHEET_NAMES = {"characteristics": "Characteristics", "themes": "Themes", "quotes": "Quotes",
+                "appraisal": "Appraisal",
                 "findings": "Qualitative findings", "cerqual": "CERQual evidence profile",
                 "excluded": "Excluded reports", "references": "References"}
 

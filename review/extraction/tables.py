@@ -6,6 +6,8 @@ export (review.extraction.export), the Tables page and `review report` show the 
    mark where the study reports the theme, the number of studies per theme, and a last row
    counting the themes each study reports.
 3. The same in long form: one row per study and theme, with the quote and its location.
+   Then, when the protocol has a checklist, the per-question quality appraisal (key
+   "appraisal": review.extraction.quality.appraisal_table, grouped by checklist).
 4. Summary of qualitative findings and 5. the GRADE-CERQual evidence profile, one row per
    review finding (review.extraction.findings, review.extraction.cerqual), numbered in the
    order of the review's themes; only when the review has findings, so a review that does no
@@ -56,6 +58,7 @@ from review.extraction.cerqual import COMPONENT_LABELS, COMPONENTS, CONFIDENCE_L
 from review.extraction.citations import first_author, vancouver
 from review.extraction.entries import KIND_LABELS, Entry, Form, extraction_form, final_entries
 from review.extraction.findings import Finding, list_findings
+from review.extraction.quality import appraisal_table, appraisal_tools
 from review.extraction.studies import Study, list_studies
 from review.fields import FieldSpec
 from review.prisma.counts import ExcludedReport, excluded_reports
@@ -65,8 +68,9 @@ from review.store import Store
 from review.store import schema as t
 
 __all__ = ["MARK", "NOT_ASSESSED", "NOT_REPORTED", "Cited", "EvidenceTables", "Table",
-           "build_tables", "cell", "cerqual_profile", "characteristics", "cite_studies",
-           "excluded_table", "qualitative_findings", "references_table", "study_names",
+           "appraisal", "build_tables", "cell", "cerqual_profile", "characteristics",
+           "cite_studies", "excluded_table", "qualitative_findings", "references_table",
+           "study_names",
            "theme_matrix", "theme_quotes"]
 
 MARK = "✓"
@@ -249,7 +253,7 @@ def characteristics(form: Form, cited: Sequence[Cited], finals: dict[int, Entry]
     note = f"No.: the study's reference number. {NOT_REPORTED}: not reported."
     if form.checklist is not None and any(not specs for _, specs in layout):
         note += (f" {layout[[not s for _, s in layout].index(True)][0]}: overall rating with "
-                 f"the {form.checklist.name}.")
+                 f"{appraisal_tools(form)}.")
     return Table("characteristics", "Characteristics of included studies",
                  ("No.", "Study", *(h for h, _ in layout)), tuple(rows), note)
 
@@ -294,6 +298,14 @@ def theme_quotes(form: Form, cited: Sequence[Cited], finals: dict[int, Entry]) -
     return Table("quotes", "Benefits, risks and mitigations with supporting quotes",
                  ("Kind", "Theme", "Study", "Quote", "Location"), tuple(rows),
                  "Location: page or section of the report. [n]: the study's reference number.")
+
+
+def appraisal(form: Form, cited: Sequence[Cited], finals: dict[int, Entry]) -> Table:
+    """The per-question appraisal (review.extraction.quality.appraisal_table) as a table, the
+    studies named with their reference numbers."""
+    done = _extracted(cited, finals)
+    built = appraisal_table(form, [c.study for c in done], finals, [c.label for c in done])
+    return Table("appraisal", built.title, built.columns, built.rows, built.note)
 
 
 def _cited(names: dict[int, str], finding: Finding) -> str:
@@ -402,6 +414,8 @@ def build_tables(store: Store, *, by: str | Reviewer | None = None) -> EvidenceT
     tables: tuple[Table, ...] = (characteristics(form, cited, finals, listed),
                                  theme_matrix(form, cited, finals),
                                  theme_quotes(form, cited, finals))
+    if form.all_checklists:
+        tables += (appraisal(form, cited, finals),)
     findings = list_findings(store)
     if findings:
         names = {c.study.id: c.label for c in cited}

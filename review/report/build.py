@@ -129,6 +129,15 @@ def _characteristics(d: ReportData) -> list[Section]:
                     (table,) if table else ())]
 
 
+def _appraisal(d: ReportData) -> list[Section]:
+    table = d.place("appraisal")
+    if table is None:
+        return []
+    return [Section("Quality appraisal of included studies", 2,
+                    ("Each study's answers to its checklist's questions, beside its overall "
+                     "rating (Table 1).",), (table,))]
+
+
 def _findings(d: ReportData) -> list[Section]:
     summary, profile = d.place("findings"), d.place("cerqual")
     if summary is None:
@@ -170,8 +179,8 @@ def _references(d: ReportData) -> list[Section]:
                     numbered=items)]
 
 
-SECTIONS: tuple[Builder, ...] = (_methods, _selection, _characteristics, _findings, _themes,
-                                 _excluded, _additional, _references)
+SECTIONS: tuple[Builder, ...] = (_methods, _selection, _characteristics, _appraisal, _findings,
+                                 _themes, _excluded, _additional, _references)
 
 
 def build_report(store: Store, *, by: str | Reviewer | None = None,

@@ -113,6 +113,13 @@ def appraisal_sentence(form: Form) -> str:
     c = form.checklist
     who = ("independently by two reviewers, and a lead reconciled the two appraisals"
            if form.dual else "by one reviewer")
+    if form.design_field is not None:
+        tools = "; ".join(f"{k.name} ({_count(len(k.questions), 'question', 'questions')}) "
+                          f"for {_join([f'“{x}”' for x in k.designs], 'or')}"
+                          for k in form.all_checklists)
+        return (f"Each included study was appraised with the checklist for its design: "
+                f"{tools}; each question answered {_join([f'“{a}”' for a in c.answers], 'or')}, "
+                f"with an overall rating of {_join(c.ratings, 'or')}, {who}.")
     return (f"Each included study was appraised with the {c.name} "
             f"({_count(len(c.questions), 'question', 'questions')}, answered "
             f"{_join([f'“{a}”' for a in c.answers], 'or')}; overall rating "

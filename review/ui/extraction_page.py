@@ -21,6 +21,7 @@ from review.fields import FieldSpec
 from review.protocol import THEME_KINDS
 from review.screening import fulltext
 from review.store import Store
+from review.ui.appraisal_form import appraisal_inputs, appraisal_to_save
 from review.ui.safe import md_escape
 from review.ui.session import signed_in, store
 
@@ -104,27 +105,14 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
                                              placeholder="Location, e.g. p. 4")
                     if on:
                         picked[theme.id] = (quote, where)
-        answers: dict[str, str] = {}
-        rating = None
-        if form.checklist is not None:
-            st.markdown(f"**Quality appraisal**: {form.checklist.name}")
-            for qid, text in form.checklist.questions:
-                current = answered.get(qid)
-                answer = st.radio(text, form.checklist.answers, horizontal=True,
-                                  index=form.checklist.answers.index(current)
-                                  if current in form.checklist.answers else None,
-                                  key=f"{key}-quality-{qid}")
-                if answer is not None:
-                    answers[qid] = answer
-            ratings = form.checklist.ratings
-            rating = st.selectbox("Overall rating", ratings, key=f"{key}-rating",
-                                  index=ratings.index(mine.rating) if mine and mine.rating
-                                  in ratings else None, placeholder="not rated yet")
+        shown, answers, rating = appraisal_inputs(form, values, answered,
+                                                  mine.rating if mine else None, key)
         left, right = st.columns(2)
         draft = left.form_submit_button("Save draft")
         done = right.form_submit_button("Save and mark done", type="primary")
     if not (draft or done):
         return
+    answers, rating, notice = appraisal_to_save(form, shown, given, answers, rating)
     try:
         picked, checks = quotes.check_quotes(review, records, picked)
         saved = extraction.save_entry(review, study_id, person, values=given, themes=picked,
@@ -140,7 +128,7 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
                                          if c.outcome == quotes.FILLED]
     st.session_state[f"{key}-saved"] = (
         f"Saved ({saved.status}): {len(saved.values)} field(s), {len(saved.themes)} theme(s), "
-        f"{len(saved.answers)} quality answer(s).")
+        f"{len(saved.answers)} quality answer(s)." + notice)
     st.rerun()
 
 
@@ -170,7 +158,11 @@ def _compare(review: Store, person: Reviewer, study_id: int) -> None:
                  hide_index=True, width="stretch")
     with st.form(f"reconcile-{study_id}"):
         picks: dict[str, str | None] = {}
-        for row in found.disagreements:
+        if found.appraisal_follows_design:
+            st.caption("The extractors recorded different designs and appraised with different "
+                       "checklists: the final entry takes the appraisal of the extractor whose "
+                       "design you keep.")
+        for row in found.to_decide:
             picks[row.key] = st.radio(f"{row.label}: whose version?", found.extractors,
                                       index=None, horizontal=True,
                                       key=f"pick-{study_id}-{row.key}")
