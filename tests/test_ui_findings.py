@@ -42,7 +42,7 @@ def test_a_lead_writes_and_judges_a_finding(store) -> None:
     titles = [h.value for h in tables.subheader]
     assert "Table 5. Summary of qualitative findings" in titles
     assert "Table 6. GRADE-CERQual evidence profile" in titles
-    summary = tables.dataframe[3].value
+    summary = tables.dataframe[4].value
     assert list(summary["GRADE-CERQual assessment of confidence"]) == ["Low confidence"]
 
 
