@@ -217,6 +217,20 @@ def state_counts(store: Store, conn: Connection, stage: str) -> dict[str, int]:
     return {state: n for state, n in found.items() if n}
 
 
+def count_drift(store: Store, conn: Connection) -> dict[tuple[str, str], tuple[int, int]]:
+    """Where screening_counts differs from a count of screening_state: (stage, state) ->
+    (kept, counted). Empty when they agree, as they do unless something wrote the state rows
+    around this module (`review doctor` checks, and recounts)."""
+    counts, state_t = t.screening_counts, t.screening_state
+    counted = {(stage, state): int(n) for stage, state, n in conn.execute(
+        sa.select(state_t.c.stage, state_t.c.state, sa.func.count())
+        .group_by(state_t.c.stage, state_t.c.state))}
+    kept = {(stage, state): int(n) for stage, state, n in conn.execute(
+        sa.select(counts.c.stage, counts.c.state, counts.c.n)) if n}
+    return {key: (kept.get(key, 0), counted.get(key, 0))
+            for key in sorted(set(kept) | set(counted)) if kept.get(key) != counted.get(key)}
+
+
 def recount(store: Store, conn: Connection) -> None:
     """Count screening_state afresh into screening_counts (after rows were written around
     this module, as a benchmark's set-up does)."""
