@@ -23,6 +23,17 @@ from review.store.migrations import LATEST, MIGRATIONS
 from review.store.schema import schema_migrations
 
 DEFAULT_DB = "review.db"
+_AT_COMMIT = "review_at_commit"
+
+
+def at_commit(conn: Connection) -> dict[str, Callable[[Connection], None]] | None:
+    """The work a write transaction (Store.write) runs last, just before it commits, by name:
+    a service puts a callable there once and adds to what it holds (the screening counts keep
+    their changes so; review.screening.state). Run last, a transaction takes the locks such
+    work needs after every other lock it takes, always in the same order, so on PostgreSQL two
+    writers cannot wait on each other through it. None outside Store.write: do the work now."""
+    found: dict[str, Callable[[Connection], None]] | None = conn.info.get(_AT_COMMIT)
+    return found
 
 
 def utc_now() -> str:
@@ -124,11 +135,18 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction: everything inside lands together or not at all."""
+        """One write transaction: everything inside lands together or not at all. Work that
+        services leave for its end (`at_commit`) runs last, just before the commit."""
         with self.engine.connect() as conn:
             conn.execution_options(review_write=True)
             with conn.begin():
-                yield conn
+                conn.info[_AT_COMMIT] = {}
+                try:
+                    yield conn
+                    for work in list(conn.info[_AT_COMMIT].values()):
+                        work(conn)
+                finally:
+                    conn.info.pop(_AT_COMMIT, None)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

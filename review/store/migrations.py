@@ -650,6 +650,25 @@ def _m0016_pdf_text(conn: Connection) -> None:
     md.create_all(conn, tables=[md.tables["pdf_texts"], md.tables["pdf_pages"]])
 
 
+def _m0017_screening_counts(conn: Connection) -> None:
+    """How many works are in each screening state at each stage, kept with screening_state
+    from now on (review.screening.state) and filled here from the rows already there."""
+    md = sa.MetaData()
+    state = sa.Table("screening_state", md, sa.Column("group_id", sa.Integer),
+                     sa.Column("stage", sa.String(64)), sa.Column("state", sa.String(16)))
+    counts = sa.Table(
+        "screening_counts", md,
+        sa.Column("stage", sa.String(64), primary_key=True),
+        sa.Column("state", sa.String(16), primary_key=True),
+        sa.Column("n", sa.Integer, nullable=False),
+    )
+    counts.create(conn)
+    conn.execute(counts.insert().from_select(
+        ["stage", "state", "n"],
+        sa.select(state.c.stage, state.c.state, sa.func.count())
+        .group_by(state.c.stage, state.c.state)))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -668,6 +687,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     (15, "GRADE-CERQual: review findings, their studies, a lead's judgements",
      _m0015_cerqual_findings),
     (16, "PDF text per page, for search and quote location (pdftext)", _m0016_pdf_text),
+    (17, "screening counts per stage and state, kept with the state (speed14)",
+     _m0017_screening_counts),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

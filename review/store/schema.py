@@ -515,6 +515,18 @@ pdf_pages = sa.Table(
     sa.Column("folded", sa.Text, nullable=False),
 )
 
+# --- how many works are in each screening state at each stage (migration 17) ---------------
+# Kept by review.screening.state with every change to screening_state, in the same
+# transaction: a reviewer's progress ("n of m voted") reads one row instead of counting the
+# open works of a 50,000-record review on every vote.
+
+screening_counts = sa.Table(
+    "screening_counts", metadata,
+    sa.Column("stage", sa.String(64), primary_key=True),
+    sa.Column("state", sa.String(16), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+
 REVIEW_TABLES: tuple[sa.Table, ...] = tuple(
     table for table in metadata.sorted_tables if table not in (schema_migrations, sessions))
 """Every table that holds a review's data, parents before children (foreign-key order): what
