@@ -5,10 +5,13 @@ that can only start over would push a team to edit the database by hand.
 Only a lead amends. The new text must keep what data already recorded stands on: the stages
 (votes belong to them), every listed exclusion reason a vote or resolution gave, every
 criterion with answers, and every extraction field, theme and checklist question something was
-entered for. The derived screening state is then recomputed under the new rules (votes
-required, maybe policy, automatic criteria) in the same transaction; an amendment that would
-take a work out of a stage where it already has votes, a full text or extracted data is
-refused, naming the records. The old and new texts, and every state it changed, go in the
+entered for; with checklists by design, every appraisal must still fit the checklist its
+study's design gets under the new text (moving a design to another checklist, or dropping its
+checklist, would leave answers standing against questions they were not given for). The
+derived screening state is then recomputed under the new rules (votes required, maybe
+policy, automatic criteria) in the same transaction; an amendment that would take a work out
+of a stage where it already has votes, a full text or extracted data is refused, naming the
+records. The old and new texts, and every state it changed, go in the
 audit log. Votes and resolutions read the protocol under a shared lock of the review row, so
 none is judged by the text an amendment is replacing."""
 
@@ -22,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from review.accounts import Reviewer, authorise, is_lead
 from review.errors import InputError, ReviewError
-from review.extraction.entries import form_for
+from review.extraction.entries import Form, form_for
 from review.extraction.studies import included_reports
 from review.project import lock_protocol, review_protocol
 from review.protocol import Protocol, parse_protocol
@@ -62,7 +65,7 @@ def stranded(store: Store, conn: Connection, old: Protocol, new: Protocol) -> li
     form = form_for(store, conn, new)
     fields = {f.id for f in form.fields}
     themes = {th.id.casefold() for th in form.themes}
-    questions = {q for q, _ in (form.checklist.questions if form.checklist else ())}
+    questions = {q for checklist in form.all_checklists for q, _ in checklist.questions}
     for what, used, kept in (
             ("extraction fields", _used(conn, t.extraction_values.c.field_id), fields),
             ("themes", {u.casefold() for u in _used(conn, t.theme_extracts.c.theme_id)
@@ -70,7 +73,38 @@ def stranded(store: Store, conn: Connection, old: Protocol, new: Protocol) -> li
             ("quality questions", _used(conn, t.quality_answers.c.question_id), questions)):
         if used - kept:
             problems.append(f"{what} with data entered must stay: {sorted(used - kept)}")
+    moved = _moved_appraisals(conn, form_for(store, conn, old), form)
+    if moved:
+        problems.append("appraisals must keep the checklist their study's design had "
+                        f"(studies {moved}): leave those designs with their checklists")
     return problems
+
+
+def _moved_appraisals(conn: Connection, old: Form, new: Form) -> list[int]:
+    """Studies with an appraisal (answers or a rating) that the new form would appraise with
+    another checklist, or with none."""
+    entries, values = t.extraction_entries, t.extraction_values
+    answered = {r.id: r.study_id for r in conn.execute(
+        sa.select(entries.c.id, entries.c.study_id).where(sa.or_(
+            entries.c.quality_rating.is_not(None),
+            sa.exists().where(t.quality_answers.c.entry_id == entries.c.id))))}
+    if not answered or not old.all_checklists:
+        return []
+    fields = {f for f in (old.design_field, new.design_field) if f}
+    given: dict[int, dict[str, object]] = {i: {} for i in answered}
+    if fields:
+        for row in conn.execute(sa.select(values.c.entry_id, values.c.field_id, values.c.value)
+                                .where(values.c.entry_id.in_(list(answered)),
+                                       values.c.field_id.in_(sorted(fields)))):
+            given[row.entry_id][row.field_id] = row.value
+    moved = set()
+    for entry_id, study_id in answered.items():
+        before, after = old.checklist_of(given[entry_id]), new.checklist_of(given[entry_id])
+        if before is None:
+            continue  # nothing it stood on before (e.g. an appraisal from an older protocol)
+        if after is None or (after.id != before.id and after.questions != before.questions):
+            moved.add(study_id)
+    return sorted(moved)
 
 
 def _states(store: Store, conn: Connection) -> dict[tuple[int, str], tuple]:

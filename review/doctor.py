@@ -1,6 +1,7 @@
 """Checks a deployment before a team relies on it: the database answers and takes writes, the
 schema is current, the protocol loads, someone can sign in as a lead, stored PDFs match their
-sha256, the demo's printed passwords are not on a real review's sign-in page, the session
+sha256, the kept screening counts match the screening state (recounted where they do not),
+the demo's printed passwords are not on a real review's sign-in page, the session
 expiry setting is a number, and, where .streamlit/secrets.toml configures OpenID Connect, that
 it is complete, that Authlib is installed and that reviewers have emails to match."""
 
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from review.accounts import get_setting
 from review.errors import ReviewError
 from review.project import review_protocol
+from review.screening.state import count_drift, recount
 from review.sessions import DEFAULT_MINUTES, SESSION_ENV, parse_minutes
 from review.store import Store
 from review.store import schema as t
@@ -159,7 +161,23 @@ def _review_checks(store: Store) -> list[Check]:
                         "none" if not demo else "this is a demo review: its sign-in page prints "
                         f"the passwords of {len(demo)} accounts; do not serve it to a team"))
     checks.append(_pdfs(store))
+    checks.append(_screening_counts(store))
     return checks
+
+
+def _screening_counts(store: Store) -> Check:
+    """The kept counts of works per stage and state (a reviewer's progress) against a count of
+    the state rows; where they differ, they are counted afresh, and the check says so."""
+    with store.read() as conn:
+        drift = count_drift(store, conn)
+    if not drift:
+        return Check("screening counts agree", True, "progress counts match the screening state")
+    with store.write() as conn:
+        recount(store, conn)
+    return Check("screening counts agree", False, "kept counts differed from the screening "
+                 "state (" + "; ".join(f"{stage} {state}: {kept} kept, {counted} counted"
+                                       for (stage, state), (kept, counted) in drift.items())
+                 + "); recounted now. Something wrote the state rows around review's services.")
 
 
 def _pdfs(store: Store) -> Check:

@@ -30,6 +30,7 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     required: bool = False
     help: str = ""
+    unit: str = ""  # the id of the field holding this one's unit (e.g. sample_unit): "240 posts"
 
 
 def normalise(spec: FieldSpec, value: object) -> object:

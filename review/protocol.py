@@ -42,11 +42,12 @@ from review.rules import (
 )
 
 __all__ = [
-    "DEFAULT_ANSWERS", "DEFAULT_RATINGS", "FIELD_TYPES", "MAYBE_POLICIES", "OPERATORS",
+    "APPRAISAL_COLUMN", "DEFAULT_ANSWERS", "DEFAULT_RATINGS", "FIELD_TYPES", "MAYBE_POLICIES",
+    "OPERATORS",
     "RULE_FIELDS", "TEXT_FIELDS", "THEME_KINDS", "Checklist", "Comparison", "Criterion",
     "kind_label",
     "ExtractionForm", "FieldSpec", "FieldValueError", "Highlight", "Protocol", "RankingSettings",
-    "Rule",
+    "ReportSettings", "Rule",
     "RuleResult", "Stage", "Theme", "UnknownStage", "load_protocol", "parse_protocol",
     "parse_rule", "terms_regex",
 ]
@@ -146,11 +147,19 @@ class ExtractionForm:
 
 @dataclass(frozen=True, slots=True)
 class Checklist:
+    """An appraisal checklist: questions (id, text), the allowed answers and overall ratings,
+    and the study designs it appraises (empty: the only checklist, for every design)."""
+
     id: str
     name: str
     questions: tuple[tuple[str, str], ...]
     answers: tuple[str, ...] = DEFAULT_ANSWERS
     ratings: tuple[str, ...] = DEFAULT_RATINGS
+    designs: tuple[str, ...] = ()
+
+    def question(self, question_id: str) -> str:
+        """A question's text by id ('' when the checklist has no such question)."""
+        return dict(self.questions).get(question_id, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +173,17 @@ class RankingSettings:
     confidence: float = 0.95
 
 
+APPRAISAL_COLUMN = "appraisal"  # [tables] characteristics: the quality rating's column
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """How the evidence tables and `review report` present the review ([tables], [report])."""
+
+    characteristics: tuple[str, ...] = ()  # Table 1's columns: field ids and "appraisal"
+    synthesis: str = ""  # the synthesis approach, for the methods paragraph
+
+
 @dataclass(frozen=True, slots=True)
 class Protocol:
     title: str
@@ -174,10 +194,15 @@ class Protocol:
     maybe_policy: str
     highlight: Highlight
     extraction: ExtractionForm
-    quality: Checklist | None
+    quality: Checklist | None  # the only checklist, or the first of several by design
     text: str = dc_field(repr=False)
     sha256: str
     ranking: RankingSettings = RankingSettings()
+    report: ReportSettings = ReportSettings()
+    # every checklist ([quality] alone: one); with several, the extraction field whose value
+    # (the study's design) picks a study's checklist
+    checklists: tuple[Checklist, ...] = ()
+    design_field: str | None = None
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:
@@ -284,7 +309,7 @@ def parse_protocol(text: str, file: str = "<protocol>") -> Protocol:
         raise ProtocolError(file, "(syntax)", _syntax_message(exc)) from None
     r = _Reader(file)
     r.table(data, "", ("title", "question", "criteria", "screening", "highlight", "extraction",
-                       "quality"), ("title", "question"))
+                       "quality", "tables", "report"), ("title", "question"))
     title, question = r.text(data, "", "title"), r.text(data, "", "question")
     screening = r.table(data.get("screening", {}), "screening",
                         ("votes_required", "maybe_policy", "stages", "exclusion_reasons",
@@ -306,13 +331,16 @@ def parse_protocol(text: str, file: str = "<protocol>") -> Protocol:
         for i, term in enumerate(values):
             if not re.search(r"[^\W_]", term):
                 r.fail(f"highlight.{k}[{i}]", f"a term needs a letter or digit, got {term!r}")
+    extraction = _extraction(r, data)
+    checklists, design_field = _quality(r, data, extraction)
     return Protocol(
         title=title, question=question,
         criteria=_criteria(r, data, stages), stages=stages, exclusion_reasons=reasons,
         maybe_policy=maybe, highlight=Highlight(*terms.values()),
-        extraction=_extraction(r, data), quality=_quality(r, data),
+        extraction=extraction, quality=checklists[0] if checklists else None,
         text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        ranking=_ranking(r, screening))
+        ranking=_ranking(r, screening), report=_report(r, data, extraction),
+        checklists=checklists, design_field=design_field)
 
 
 def load_protocol(path: str | Path) -> Protocol:
@@ -402,7 +430,7 @@ def _extraction(r: _Reader, data: dict) -> ExtractionForm:
     fields: list[FieldSpec] = []
     seen: dict[str, str] = {}
     for path, t in r.items(form, "extraction", "fields",
-                           ("id", "label", "type", "choices", "required", "help"),
+                           ("id", "label", "type", "choices", "required", "help", "unit"),
                            ("id", "label", "type")):
         fid = r.ident(t, path, "field", seen)
         kind = r.text(t, path, "type")
@@ -416,7 +444,8 @@ def _extraction(r: _Reader, data: dict) -> ExtractionForm:
                    f"not {kind}")
         fields.append(FieldSpec(fid, r.text(t, path, "label"), kind, choices,
                                 r.get(t, path, "required", bool, False),
-                                r.text(t, path, "help", "")))
+                                r.text(t, path, "help", ""), r.text(t, path, "unit", "")))
+    _check_units(r, fields)
     themes, kinds = _themes(r, form)
     dual = r.get(form, "extraction", "dual", bool, True)
     return ExtractionForm(tuple(fields), MappingProxyType(themes), dual,
@@ -481,20 +510,114 @@ def _themes(r: _Reader, form: dict) -> tuple[dict[str, tuple[Theme, ...]], dict[
     return themes, kinds
 
 
-def _quality(r: _Reader, data: dict) -> Checklist | None:
-    if "quality" not in data:
-        return None
-    q = r.table(data["quality"], "quality", ("id", "name", "questions", "answers", "ratings"),
-                ("id", "name", "questions"))
-    cid, name = r.ident(q, "quality", "checklist", {}), r.text(q, "quality", "name")
-    items = r.items(q, "quality", "questions", ("id", "text"), ("id", "text"))
+QUALITY_KEYS = ("id", "name", "questions", "answers", "ratings")
+CHECKLIST_KEYS = ("id", "label", "designs", "questions", "answers", "ratings")
+
+
+def _checklist(r: _Reader, q: dict, path: str, cid: str, name: str,
+               answers: tuple[str, ...], ratings: tuple[str, ...],
+               designs: tuple[str, ...] = ()) -> Checklist:
+    items = r.items(q, path, "questions", ("id", "text"), ("id", "text"))
     if not items:
-        r.fail("quality.questions", "list at least one question")
+        r.fail(_at(path, "questions"), "list at least one question")
     seen: dict[str, str] = {}
     questions = tuple((r.ident(t, p, "question", seen), r.text(t, p, "text")) for p, t in items)
-    answers = r.texts(q, "quality", "answers", DEFAULT_ANSWERS, what="answer")
-    ratings = r.texts(q, "quality", "ratings", DEFAULT_RATINGS, what="rating")
+    answers = r.texts(q, path, "answers", answers, what="answer")
+    ratings = r.texts(q, path, "ratings", ratings, what="rating")
     for key, values in (("answers", answers), ("ratings", ratings)):
         if not values:
-            r.fail(_at("quality", key), "list at least one")
-    return Checklist(cid, name, questions, answers, ratings)
+            r.fail(_at(path, key), "list at least one")
+    return Checklist(cid, name, questions, answers, ratings, designs)
+
+
+def _quality(r: _Reader, data: dict,
+             form: ExtractionForm) -> tuple[tuple[Checklist, ...], str | None]:
+    """[quality] with questions: one checklist for every study (the original format). With
+    [[quality.checklists]]: one checklist per study design, picked by the value of the
+    extraction field `design_field` (default "design", a choice or text field); answers and
+    ratings given in [quality] are every checklist's defaults."""
+    if "quality" not in data:
+        return (), None
+    q = data["quality"]
+    if not isinstance(q, dict) or "checklists" not in q:
+        q = r.table(q, "quality", QUALITY_KEYS, ("id", "name", "questions"))
+        cid, name = r.ident(q, "quality", "checklist", {}), r.text(q, "quality", "name")
+        return (_checklist(r, q, "quality", cid, name, DEFAULT_ANSWERS, DEFAULT_RATINGS),), None
+    q = r.table(q, "quality", ("design_field", "checklists", "answers", "ratings"))
+    answers = r.texts(q, "quality", "answers", DEFAULT_ANSWERS, what="answer")
+    ratings = r.texts(q, "quality", "ratings", DEFAULT_RATINGS, what="rating")
+    field_id = r.text(q, "quality", "design_field", "design")
+    spec = next((f for f in form.fields if f.id == field_id), None)
+    if spec is None:
+        r.fail("quality.design_field", f"no extraction field {field_id!r}: checklists by "
+               "design need the [[extraction.fields]] entry that holds each study's design")
+    if spec.type not in ("choice", "text"):
+        r.fail("quality.design_field", f"field {field_id!r} is {spec.type}; the design that "
+               "picks a checklist is a choice field (or text)")
+    choices = {c.casefold(): c for c in spec.choices}
+    items = r.items(q, "quality", "checklists", CHECKLIST_KEYS, ("id", "label", "designs",
+                                                                  "questions"))
+    if not items:
+        r.fail("quality.checklists", "list at least one checklist")
+    checklists: list[Checklist] = []
+    ids: dict[str, str] = {}
+    claimed: dict[str, str] = {}
+    for path, t in items:
+        cid = r.ident(t, path, "checklist", ids)
+        designs = r.texts(t, path, "designs", what="design")
+        if not designs:
+            r.fail(_at(path, "designs"), f"list the values of {field_id!r} this checklist "
+                   "appraises")
+        spelt = []
+        for i, design in enumerate(designs):
+            key = _at(_at(path, "designs"), i)
+            if choices and design.casefold() not in choices:
+                r.fail(key, f"{design!r} is not a choice of field {field_id!r} (choices: "
+                       + ", ".join(spec.choices) + ")")
+            design = choices.get(design.casefold(), design)
+            if design.casefold() in claimed:
+                r.fail(key, f"design {design!r} already has a checklist "
+                       f"({claimed[design.casefold()]}); a design takes one")
+            claimed[design.casefold()] = cid
+            spelt.append(design)
+        checklists.append(_checklist(r, t, path, cid, r.text(t, path, "label"), answers,
+                                     ratings, tuple(spelt)))
+    return tuple(checklists), field_id
+
+
+def _check_units(r: _Reader, fields: list[FieldSpec]) -> None:
+    """A field's `unit` names another field of the form (a choice or text field) that holds
+    its unit, so a number reads "240 posts" in the tables."""
+    kinds = {f.id: f.type for f in fields}
+    for i, spec in enumerate(fields):
+        if not spec.unit:
+            continue
+        key = f"extraction.fields[{i}].unit"
+        if spec.type != "number":
+            r.fail(key, f"only number fields take a unit, not {spec.type}")
+        if spec.unit == spec.id or spec.unit not in kinds:
+            r.fail(key, f"expected the id of another field of the form, got {spec.unit!r} "
+                   f"(fields: {', '.join(f.id for f in fields if f.id != spec.id)})")
+        if kinds[spec.unit] not in ("choice", "text"):
+            r.fail(key, f"the unit field {spec.unit!r} must be a choice or text field, not "
+                   f"{kinds[spec.unit]}")
+
+
+def _report(r: _Reader, data: dict, form: ExtractionForm) -> ReportSettings:
+    """[tables] characteristics (Table 1's columns, in order: field ids and "appraisal") and
+    [report] synthesis (the approach, in a sentence or two, for the methods paragraph)."""
+    tables = r.table(data.get("tables", {}), "tables", ("characteristics",))
+    columns = r.texts(tables, "tables", "characteristics", what="column")
+    known = [f.id for f in form.fields]
+    for i, column in enumerate(columns):
+        if column != APPRAISAL_COLUMN and column not in known:
+            r.fail(f"tables.characteristics[{i}]",
+                   f"expected a field id of [[extraction.fields]] or {APPRAISAL_COLUMN!r}, got "
+                   f"{column!r} (fields: {', '.join(known) or 'none'})")
+    if "characteristics" in tables and not columns:
+        r.fail("tables.characteristics", "list at least one column, or leave the key out for "
+               "every field of the form")
+    if APPRAISAL_COLUMN in columns and "quality" not in data:
+        r.fail("tables.characteristics", f"{APPRAISAL_COLUMN!r} needs a [quality] checklist")
+    report = r.table(data.get("report", {}), "report", ("synthesis",))
+    return ReportSettings(columns, r.text(report, "report", "synthesis", ""))

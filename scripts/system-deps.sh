@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite drives for real: a PostgreSQL server, Chromium and
-# nginx (the README's reverse-proxy configuration, tests/test_proxy.py).
+# Install the Debian packages the test suite drives for real: a PostgreSQL server, Chromium,
+# nginx (the README's reverse-proxy configuration, tests/test_proxy.py) and LibreOffice Writer
+# (tests/test_report.py opens report.docx with it).
 # Only as root with apt-get (CI, a fresh Debian box); elsewhere say what is missing and go on:
 # the tests that need them skip with a message (and fail under CI=true).
 set -euo pipefail
@@ -14,6 +15,8 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then need+=(n
 # cairo renders the PRISMA diagram to PNG (cairosvg); DejaVu fonts draw its text
 if ! ldconfig -p 2>/dev/null | grep 'libcairo\.so\.2' >/dev/null; then need+=(libcairo2); fi
 if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then need+=(fonts-dejavu-core); fi
+# LibreOffice Writer (no GUI) opens report.docx and converts it to PDF, as a reader's would
+if ! command -v soffice >/dev/null 2>&1; then need+=(libreoffice-writer-nogui); fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

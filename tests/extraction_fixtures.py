@@ -3,6 +3,7 @@ two reviewers' votes at both stages), for the extraction, quality and tables tes
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from review.accounts import add_reviewer
@@ -10,6 +11,7 @@ from review.duplicates import run_dedupe
 from review.extraction.studies import list_studies
 from review.importing import SourceInfo, import_files
 from review.project import create_review
+from review.protocol import parse_protocol
 from review.screening.votes import cast_vote
 from review.store import Store
 
@@ -28,18 +30,35 @@ def ris(works: tuple[tuple[str, str, str], ...] = WORKS) -> str:
                    f"ER  - \n\n" for a, y, t in works)
 
 
+def single_checklist(text: str) -> str:
+    """The example protocol in the format from before checklists by design: a free-text
+    design field and its qualitative checklist as the one [quality] table, for every study.
+    The extraction mechanics are tested on it (so a test's design may be any words); the
+    checklists by design are tested on the protocol as shipped (tests/test_quality.py)."""
+    qualitative = parse_protocol(text).checklists[0]
+    design = re.compile(r'(id = "design"\nlabel = "[^"]*"\n)type = "choice"\n(?:#[^\n]*\n)*'
+                        r"choices = \[.*?\]\n", re.DOTALL)
+    text, found = design.subn(r'\1type = "text"\n', text)
+    assert found == 1, "the example protocol's design field has changed"
+    quality = (f'[quality]\nid = "{qualitative.id}"\nname = "{qualitative.name}"\n'
+               + "".join(f'\n[[quality.questions]]\nid = "{qid}"\ntext = "{question}"\n'
+                         for qid, question in qualitative.questions))
+    return text[:text.index("\n[quality]")] + "\n" + quality
+
+
 def protocol_text(dual: bool = True) -> str:
-    text = PROTOCOL.read_text(encoding="utf-8")
+    text = single_checklist(PROTOCOL.read_text(encoding="utf-8"))
     return text if dual else text.replace("dual = true ", "dual = false", 1)
 
 
 def included_review(db: str, tmp: Path, *, dual: bool = True,
-                    works: tuple[tuple[str, str, str], ...] = WORKS) -> Store:
+                    works: tuple[tuple[str, str, str], ...] = WORKS,
+                    protocol: str | None = None, text: str | None = None) -> Store:
     """A review whose works are all included at full text, with Lee (lead), Priya and Tom
-    (reviewers) and Ola (a second lead)."""
-    protocol = tmp / "protocol.toml"
-    protocol.write_text(protocol_text(dual), encoding="utf-8")
-    store = create_review(protocol, db, actor="test")
+    (reviewers) and Ola (a second lead); `protocol` (or `text`) replaces protocol_text's."""
+    path = tmp / "protocol.toml"
+    path.write_text(protocol or text or protocol_text(dual), encoding="utf-8")
+    store = create_review(path, db, actor="test")
     export = tmp / "works.ris"
     export.write_text(ris(works), encoding="utf-8")
     import_files(store, [export], SourceInfo("MEDLINE (Ovid)", "database", "2025-01-01"),

@@ -154,7 +154,8 @@ def test_screen_criteria_marks_progress_and_moving_through_my_votes(
     from playwright.sync_api import expect
 
     page = session().sign_in("Ana").page
-    panel = page.get_by_text("What are the benefits and risks of peer support", exact=False)
+    panel = page.get_by_text("What are the effectiveness, acceptability and potential harms "
+                             "of peer support", exact=False)
     expect(panel).to_be_visible(timeout=15_000)
     expect(page.get_by_text("Participants have lived experience of self-harm",
                             exact=False)).to_be_visible()  # a criterion's full text, in view

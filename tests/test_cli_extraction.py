@@ -36,8 +36,9 @@ def test_extract_compare_reconcile_and_tables(db: str, tmp_path: Path) -> None:
               "--extract", "safe_space", "author", "p. 5", "Members felt less alone")
     assert ("Priya: study 1 saved (in progress; 2 field(s), 2 extract(s) under 1 theme(s)"
             in out)
-    assert "rating" in run(db, "quality", "1", "--by", "Priya", *answers, "--rating", "high",
-                           "--done")
+    assert "appraised with the Qualitative studies (CASP-style) checklist (10 answer(s), " \
+           "rating high; done)" in run(db, "quality", "1", "--by", "Priya", *answers,
+                                       "--rating", "high", "--done")
     entry = tmp_path / "tom.toml"
     entry.write_text('done = true\n[fields]\nauthor_year = "Alder 2015"\n'
                      'format = ["online forum"]\n[[extracts]]\ntheme = "safe_space"\n'
@@ -86,14 +87,15 @@ def test_extract_compare_reconcile_and_tables(db: str, tmp_path: Path) -> None:
     out = run(db, "tables", "--out", str(tmp_path / "t"), "--format", "xlsx")
     assert "1 study in the tables; not reconciled yet: Birch 2019, Cedar 2021." in out
     book = load_workbook(tmp_path / "t" / "evidence-tables.xlsx")
-    assert book["Characteristics"]["F2"].value == "online forum"
+    assert book["Characteristics"]["L1"].value == "Peer-support format"
+    assert book["Characteristics"]["L2"].value == "online forum"
     quotes = [[c.value for c in row] for row in book["Quotes"].iter_rows(max_row=3)]
     assert quotes == [
         ["Kind", "Theme", "Sub-theme", "Study", "Voice", "Location", "Quote"],
         ["Benefits", "Community and belonging › A safe, non-judgemental space",
-         "Being believed", "Alder (2015)", "Participant", "p. 4", "We felt understood"],
+         "Being believed", "Alder (2015) [1]", "Participant", "p. 4", "We felt understood"],
         ["Benefits", "Community and belonging › A safe, non-judgemental space",
-         None, "Alder (2015)", "Author", "p. 5", "Members felt less alone there"]]
+         None, "Alder (2015) [1]", "Author", "p. 5", "Members felt less alone there"]]
 
 
 def test_cli_errors_are_one_line(db: str, tmp_path: Path) -> None:

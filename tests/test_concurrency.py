@@ -29,7 +29,7 @@ from review.accounts import add_reviewer
 from review.duplicates import run_dedupe
 from review.importing import SourceInfo, import_files
 from review.project import create_review, review_protocol
-from review.screening.state import decide
+from review.screening.state import count_drift, decide
 from review.store import schema as t
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,6 +144,8 @@ def test_two_processes_voting_at_once_lose_nothing(db_url: str, tmp_path: Path,
             expected.state, expected.outcome, expected.votes), group_id
         included = expected.outcome == "include"
         assert ((group_id, "full_text") in states) == included, group_id
+    with store.read() as conn:  # the kept counts (progress) took every writer's changes
+        assert count_drift(store, conn) == {}
     store.close()
 
 

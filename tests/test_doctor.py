@@ -42,6 +42,21 @@ def test_healthy_review_passes_and_problems_fail(db_url: str, protocol_path: Pat
     store.close()
 
 
+def test_screening_counts_that_drifted_are_reported_and_recounted(db_url: str,
+                                                                 protocol_path: Path) -> None:
+    """The counts a reviewer's progress reads are kept with the screening state; rows written
+    around the services make them differ, and the doctor says so and counts them afresh."""
+    store = create_review(protocol_path, db_url, actor="lead")
+    assert _by_name(db_url)["screening counts agree"]
+    with store.write() as conn:
+        conn.execute(t.screening_counts.insert().values(stage="title_abstract", state="open",
+                                                        n=3))
+    [check] = [c for c in run_checks(db_url) if c.name == "screening counts agree"]
+    assert not check.ok and "title_abstract open: 3 kept, 0 counted" in check.detail
+    assert _by_name(db_url)["screening counts agree"]  # recounted
+    store.close()
+
+
 def test_cli_exit_status(tmp_path: Path, protocol_path: Path) -> None:
     db = tmp_path / "r.db"
     store = create_review(protocol_path, db, actor="lead")

@@ -49,9 +49,12 @@ def store(db_url: str, tmp_path: Path):
 
 def test_form_comes_from_the_protocol(store) -> None:
     form = extraction_form(store)
-    assert [f.id for f in form.fields] == ["author_year", "country", "population", "design",
-                                           "sample_size", "self_harm_type", "format",
-                                           "moderated", "themes"]
+    assert [f.id for f in form.fields] == ["author_year", "country", "setting", "aims",
+                                           "population", "design", "data_collection",
+                                           "analysis", "sample_size", "sample_unit",
+                                           "self_harm_type", "format", "moderated",
+                                           "facilitated_by", "participant_role", "age",
+                                           "gender", "organisation_type", "funding", "themes"]
     assert form.dual is True
     assert [t.id for t in form.themes_of("risks")] == [
         "triggering", "sharing_methods", "group_dynamics", "must_self_harm_to_belong",
@@ -350,7 +353,7 @@ def test_a_study_with_extraction_keeps_its_report(store) -> None:
     assert [r["study"] for r in extraction_status(store)] == [1, 2]
 
 
-def test_migration_17_makes_each_theme_coding_one_extract(db_url: str,
+def test_migration_18_makes_each_theme_coding_one_extract(db_url: str,
                                                           monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
     """A review at the schema before coded extracts (one quote per theme per entry, themes
@@ -361,7 +364,7 @@ def test_migration_17_makes_each_theme_coding_one_extract(db_url: str,
     from review.store import Store
     from review.store.migrations import LATEST, MIGRATIONS
 
-    old = tuple(m for m in MIGRATIONS if m[0] < 17)
+    old = tuple(m for m in MIGRATIONS if m[0] < 18)
     monkeypatch.setattr(store_module, "MIGRATIONS", old)
     monkeypatch.setattr(store_module, "LATEST", max(m[0] for m in old))
     store = Store.create(db_url)

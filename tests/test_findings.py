@@ -214,8 +214,9 @@ def test_a_theme_with_a_finding_stays_in_the_protocol(store, tmp_path: Path) -> 
 
 
 def test_the_two_tables(store, tmp_path: Path) -> None:
-    assert [t.key for t in build_tables(store).tables] == ["characteristics", "themes",
-                                                          "quotes"]  # no findings: no tables
+    assert [t.key for t in build_tables(store).tables] == [
+        "characteristics", "themes", "quotes", "appraisal", "excluded",
+        "references"]  # no findings: no findings tables
     one = add_finding(store, "belonging", "Members felt accepted.", by="Lee",
                       studies=[1, 2, 3])
     assess(store, one.id, by="Lee", components=FOUR,
@@ -229,9 +230,9 @@ def test_the_two_tables(store, tmp_path: Path) -> None:
                                "Explanation of GRADE-CERQual assessment")
     assert summary.rows == (
         (1, "Community and belonging", "Members felt accepted.",
-         "Alder (2015); Birch (2019); Cedar (2021)", "Moderate confidence",
+         "Alder (2015) [1]; Birch (2019) [2]; Cedar (2021) [3]", "Moderate confidence",
          "Moderate concerns about adequacy."),
-        (2, "Triggering content", "Some content unsettled readers.", "Birch (2019)",
+        (2, "Triggering content", "Some content unsettled readers.", "Birch (2019) [2]",
          NOT_ASSESSED, ""))
     assert profile.columns == ("No.", "Review finding", "Methodological limitations",
                                "Coherence", "Adequacy", "Relevance", "Overall confidence",
@@ -243,18 +244,18 @@ def test_the_two_tables(store, tmp_path: Path) -> None:
         "Moderate concerns: Three small studies with fairly thin data.",
         "Minor concerns: Mostly online forums; one face-to-face group.",
         "Moderate confidence", "Moderate concerns about adequacy.",
-        "Alder (2015); Birch (2019); Cedar (2021)")
+        "Alder (2015) [1]; Birch (2019) [2]; Cedar (2021) [3]")
     assert profile.rows[1][2:7] == (NOT_ASSESSED,) * 5
     written = export(built.tables, tmp_path / "out")
     names = {p.name for p in written}
     assert {"findings.csv", "cerqual.csv", "evidence-tables.xlsx"} <= names
     book = load_workbook(tmp_path / "out" / "evidence-tables.xlsx")
-    assert book.sheetnames[-2:] == ["Qualitative findings", "CERQual evidence profile"]
+    assert book.sheetnames[4:6] == ["Qualitative findings", "CERQual evidence profile"]
     assert book["CERQual evidence profile"]["C2"].value.startswith("Minor concerns: ")
     document = Document(str(tmp_path / "out" / "evidence-tables.docx"))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert "Table 4. Summary of qualitative findings" in headings
-    assert "Table 5. GRADE-CERQual evidence profile" in headings
+    assert "Table 5. Summary of qualitative findings" in headings
+    assert "Table 6. GRADE-CERQual evidence profile" in headings
     assert "| 1 | Community and belonging | Members felt accepted. |" in \
         markdown_text(built.tables)
 
@@ -302,8 +303,8 @@ def test_findings_commands(store, db_url: str, tmp_path: Path) -> None:
                                       "Members felt accepted by peers.", "--by", "Lee")
     run(db_url, "tables", "--out", str(tmp_path / "t"), "--format", "csv")
     text = (tmp_path / "t" / "findings.csv").read_text(encoding="utf-8-sig")
-    assert "Members felt accepted by peers.,Alder (2015); Birch (2019),Very low confidence" \
-        in text
+    assert ("Members felt accepted by peers.,Alder (2015) [1]; Birch (2019) [2],Very low "
+            "confidence") in text
     assert (tmp_path / "t" / "cerqual.csv").exists()
     assert "Removed finding 1." in run(db_url, "findings", "remove", "1", "--by", "Lee")
     assert json.loads(run(db_url, "findings", "--format", "json")) == []

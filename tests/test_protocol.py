@@ -48,7 +48,8 @@ def shipped() -> Protocol:
 def test_shipped_protocol_header_and_hash(shipped: Protocol) -> None:
     text = SHIPPED.read_text(encoding="utf-8")
     assert shipped.title == "Peer support for self-harm in non-clinical settings"
-    assert shipped.question.startswith("What are the benefits and risks of peer support")
+    assert shipped.question.startswith("What are the effectiveness, acceptability and "
+                                       "potential harms of peer support")
     assert "\n" not in shipped.question
     assert shipped.text == text
     assert shipped.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -83,13 +84,35 @@ def test_shipped_protocol_criteria(shipped: Protocol) -> None:
     assert [c.id for c in shipped.criteria_for("full_text")] == ids
     assert "language" not in [c.id for c in shipped.criteria_for("title_abstract")]
     setting = shipped.criteria[2].description
-    assert "unmoderated online forums" in setting and "emergency departments" in setting
+    assert "online forums reported as unmoderated" in setting
+    assert "emergency departments" in setting
+
+
+def test_shipped_protocol_settles_the_boundary_cases(shipped: Protocol) -> None:
+    """Self-harm is defined, and each case reviewers meet at the edge of the question has a
+    rule in the criteria's own text, so two reviewers decide it alike."""
+    text = {c.id: " ".join(c.description.split()) for c in shipped.criteria}
+    assert "with or without suicidal intent" in text["population"]
+    peer = text["peer_support"]
+    assert "professional facilitator counts" in peer  # voluntary-sector group, facilitated
+    assert "trained volunteers without lived experience" in peer  # excluded
+    assert "Peers who become friends through the group or forum count" in peer
+    setting = text["setting"]
+    assert "schools, colleges and universities" in setting
+    assert "does not say whether a forum is moderated" in setting  # moderation not reported
+    assert "social media set up for peer support" in setting
+    assert "self-harm content on social media at large" in setting
+    assert "grey literature" in text["design"]
+    assert "no study of their own" in text["design"]  # a charity's guidance: not a study
+    # grey literature comes in as other methods: the protocol says how, in its comments
+    assert '--kind organisation' in shipped.text and '"other methods"' in shipped.text
 
 
 def test_shipped_protocol_highlight(shipped: Protocol) -> None:
     assert shipped.highlight == Highlight(
         ("peer support", "self-help group", "online forum", "moderat*", "voluntary", "charity",
-         "community"),
+         "community", "self-harm*", "self-injur*", "forum*", "mutual aid", "mutual support",
+         "lived experience", "support group*", "online chat", "text message*"),
         ("inpatient", "emergency department", "hospital", "clinician-led", "parents", "family"),
     )
     found = shipped.highlight.include_regex.findall(
@@ -97,17 +120,33 @@ def test_shipped_protocol_highlight(shipped: Protocol) -> None:
     assert found == ["MODERATED", "online forum", "charity", "moderators", "peer\nsupport"]
     assert shipped.highlight.exclude_regex.findall("hospitals, clinician-led, family") == [
         "clinician-led", "family"]
+    assert shipped.highlight.include_regex.findall(
+        "Self-injury and self-injurious acts; forums; mutual aid groups") == [
+        "Self-injury", "self-injurious", "forums", "mutual aid"]
 
 
 def test_shipped_protocol_extraction(shipped: Protocol) -> None:
     form = shipped.extraction
     assert form.dual is True
     assert [(f.id, f.type) for f in form.fields] == [
-        ("author_year", "text"), ("country", "country"), ("population", "text"),
-        ("design", "text"), ("sample_size", "number"), ("self_harm_type", "text"),
-        ("format", "multi_choice"), ("moderated", "yes_no"), ("themes", "text"),
+        ("author_year", "text"), ("country", "country"), ("setting", "text"), ("aims", "text"),
+        ("population", "text"), ("design", "choice"), ("data_collection", "text"),
+        ("analysis", "text"), ("sample_size", "number"), ("sample_unit", "choice"),
+        ("self_harm_type", "text"), ("format", "multi_choice"), ("moderated", "yes_no"),
+        ("facilitated_by", "choice"), ("participant_role", "multi_choice"), ("age", "text"),
+        ("gender", "text"), ("organisation_type", "multi_choice"), ("funding", "text"),
+        ("themes", "text"),
     ]
-    assert form.field("format").choices == ("online forum", "face-to-face group", "one-to-one")
+    assert form.field("sample_size").unit == "sample_unit"
+    assert "posts" in form.field("sample_unit").choices
+    assert shipped.report.characteristics[-1] == "appraisal"
+    assert shipped.report.synthesis.startswith("Thematic synthesis")
+    assert form.field("format").choices == (
+        "online forum", "face-to-face group", "one-to-one", "telephone", "text message", "app",
+        "online chat", "social media group")
+    assert form.field("facilitated_by").choices == ("peers", "professionals", "both")
+    assert form.field("participant_role").choices == (
+        "receiving support", "peer supporter", "moderator")
     assert form.field("author_year").required is True
     assert dict(form.kinds) == {"benefits": "Benefits", "risks": "Risks",
                                 "mitigations": "Mitigations", "acceptability": "Acceptability"}
@@ -166,13 +205,21 @@ def test_theme_kinds_and_two_levels() -> None:
 
 
 def test_shipped_protocol_quality(shipped: Protocol) -> None:
-    quality = shipped.quality
-    assert isinstance(quality, Checklist)
-    assert len(quality.questions) == 10
-    assert len({qid for qid, _ in quality.questions}) == 10
-    assert all(text.endswith("?") for _, text in quality.questions)
-    assert quality.answers == ("yes", "no", "can't tell")
-    assert quality.ratings == ("high", "moderate", "low")
+    """A checklist for each design the form offers, each design with exactly one."""
+    assert shipped.design_field == "design"
+    assert shipped.quality == shipped.checklists[0]
+    assert [c.id for c in shipped.checklists] == [
+        "qualitative", "mixed_methods", "survey", "online_posts", "evaluation"]
+    designs = [d for c in shipped.checklists for d in c.designs]
+    assert sorted(designs) == sorted(shipped.extraction.field("design").choices)
+    for quality in shipped.checklists:
+        assert isinstance(quality, Checklist)
+        assert len(quality.questions) >= 5
+        assert len({qid for qid, _ in quality.questions}) == len(quality.questions)
+        assert all(text.endswith("?") for _, text in quality.questions)
+        assert quality.answers == ("yes", "no", "can't tell")
+        assert quality.ratings == ("high", "moderate", "low")
+    assert len(shipped.checklists[0].questions) == 10
 
 
 def test_unknown_stage_lookup_names_the_stages(shipped: Protocol) -> None:
@@ -273,7 +320,7 @@ text = "Clear aims?"
          "stopping_confidence, votes_required)")),
         (make(body='author = "x"'), "author",
          ('unknown key "author" (allowed keys: criteria, extraction, highlight, quality, '
-         "question, screening, title)")),
+         "question, report, screening, tables, title)")),
         ('question = "Q?"\n', "title", "required key is missing"),
         ('title = "  "\nquestion = "Q?"\n', "title", "must not be empty"),
         ('title = 3\nquestion = "Q?"\n', "title", "expected text, got a whole number"),
@@ -406,3 +453,51 @@ stages = ["full_text"]
     with pytest.raises(ProtocolError, match=r"criteria\[0\]\.automatic: .*first stage"):
         parse_protocol(text)
     parse_protocol(text.replace('stages = ["full_text"]', 'stages = ["title_abstract"]'))
+
+
+# ------------------------------------------------------------------ [tables], [report], unit
+
+_FIELDS = """
+[[extraction.fields]]
+id = "n"
+label = "Sample size"
+type = "number"
+unit = "n_unit"
+
+[[extraction.fields]]
+id = "n_unit"
+label = "Unit"
+type = "choice"
+choices = ["participants", "posts"]
+"""
+
+
+def test_tables_and_report_settings() -> None:
+    parsed = parse_protocol(make(_FIELDS + '[tables]\ncharacteristics = ["n"]\n'
+                                 '[report]\nsynthesis = "Framework synthesis."\n'))
+    assert parsed.report.characteristics == ("n",)
+    assert parsed.report.synthesis == "Framework synthesis."
+    assert parsed.extraction.field("n").unit == "n_unit"
+    assert parse_protocol(make()).report.characteristics == ()  # absent: every field
+
+
+@pytest.mark.parametrize(("body", "key", "message"), [
+    (_FIELDS.replace('unit = "n_unit"', 'unit = "nope"'), "extraction.fields[0].unit",
+     "expected the id of another field of the form, got 'nope' (fields: n_unit)"),
+    (_FIELDS.replace('type = "number"', 'type = "text"'), "extraction.fields[0].unit",
+     "only number fields take a unit, not text"),
+    (_FIELDS.replace('type = "choice"\nchoices = ["participants", "posts"]', 'type = "number"'),
+     "extraction.fields[0].unit", "the unit field 'n_unit' must be a choice or text field"),
+    (_FIELDS + '[tables]\ncharacteristics = ["n", "sample"]\n', "tables.characteristics[1]",
+     "expected a field id of [[extraction.fields]] or 'appraisal', got 'sample'"),
+    (_FIELDS + '[tables]\ncharacteristics = ["n", "appraisal"]\n', "tables.characteristics",
+     "'appraisal' needs a [quality] checklist"),
+    (_FIELDS + '[tables]\ncharacteristics = []\n', "tables.characteristics",
+     "list at least one column"),
+    (_FIELDS + '[tables]\ncolumns = ["n"]\n', "tables.columns", 'unknown key "columns"'),
+    ('[report]\nsynthesis = 3\n', "report.synthesis", "expected text"),
+])
+def test_tables_and_unit_errors_name_their_key(body: str, key: str, message: str) -> None:
+    found = error(make(body))
+    assert found.key == key and message in str(found)
+    assert str(found).startswith("p.toml: ")

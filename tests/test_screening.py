@@ -690,3 +690,66 @@ def test_my_votes_newest_first_and_limited(review) -> None:
         cast_vote(review, "Ana", record, "exclude")
     assert [v["record_id"] for v in my_votes(review, "Ana")] == [2, 1, 3]
     assert [v["record_id"] for v in my_votes(review, "Ana", limit=2)] == [2, 1]
+
+
+# --- the counts kept with the state -------------------------------------------------------
+
+
+def _counts_agree(store: Store) -> None:
+    """screening_counts holds exactly what counting screening_state gives, stage by stage."""
+    state, counts = t.screening_state, t.screening_counts
+    with store.read() as conn:
+        counted = {(s, st): n for s, st, n in conn.execute(
+            sa.select(state.c.stage, state.c.state, sa.func.count())
+            .group_by(state.c.stage, state.c.state))}
+        kept = {(s, st): n for s, st, n in conn.execute(
+            sa.select(counts.c.stage, counts.c.state, counts.c.n)) if n}
+    assert kept == counted
+
+
+def test_state_counts_follow_every_change_of_state(db_url: str, tmp_path: Path) -> None:
+    """Votes, a conflict and its resolution, undo, a full text not retrieved, an automatic
+    rule, a join after screening and a split again: the kept counts (what a reviewer's
+    progress reads) always equal a count of the state rows."""
+    from review.screening.fulltext import mark_not_retrieved
+    from review.screening.state import state_counts
+
+    store = build(db_url, tmp_path, extra=WEAK, automatic=True)
+    _counts_agree(store)
+    with store.read() as conn:
+        assert state_counts(store, conn, "title_abstract") == {"open": 8, "decided": 1}
+    cast_vote(store, "Ana", 3, "include", note="first copy")
+    cast_vote(store, "Ben", 9, "include", note="second copy")
+    cast_vote(store, "Ana", 9, "exclude")
+    _counts_agree(store)
+    both(store, 1, "include", "exclude")  # a conflict
+    both(store, 2, "include", "include")  # decided, at full text now
+    both(store, 4, "include", "include")
+    _counts_agree(store)
+    resolve(store, 1, "include", by="Lead")
+    mark_not_retrieved(store, 4, "no copy", actor="Lead")
+    cast_vote(store, "Ana", 5, "exclude")
+    undo_last(store, "Ana")
+    _counts_agree(store)
+    pair = next(p for p in list_pairs(store) if (p["record_a"], p["record_b"]) == (3, 9))
+    decide_pair(store, pair["id"], "confirm", actor="Lead")  # a group's rows go
+    _counts_agree(store)
+    split_group(store, item_for(store, "Ana", 3).group_id, actor="Lead")
+    _counts_agree(store)
+    with store.read() as conn:
+        counts = state_counts(store, conn, "full_text")
+    assert counts == {"open": 2, "not retrieved": 1}
+    store.close()
+
+
+def test_counts_seen_inside_a_write_include_its_own_changes(review) -> None:
+    """Read in the transaction that changed the state, the counts already include the change
+    (they are written when it commits)."""
+    from review.screening.state import state_counts
+
+    with review.write() as conn:
+        cast_vote(review, "Ana", 1, "include", conn=conn)
+        cast_vote(review, "Ben", 1, "include", conn=conn)
+        assert state_counts(review, conn, "title_abstract") == {"open": 7, "decided": 1}
+        assert state_counts(review, conn, "full_text") == {"open": 1}
+    _counts_agree(review)

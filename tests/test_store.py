@@ -12,6 +12,7 @@ from review.store import Store, resolve_url
 from review.store import schema as t
 from review.store.migrations import LATEST, MIGRATIONS
 from review.store.records import audit
+from tests.conftest import PostgresServer
 
 
 def test_create_records_every_migration(db_url: str) -> None:
@@ -78,6 +79,36 @@ def test_write_transaction_rolls_back_whole(db_url: str) -> None:
             raise RuntimeError("boom")
     with store.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(audit)).scalar() == 0
+    store.close()
+
+
+def _audit_row(conn: sa.Connection) -> None:
+    conn.execute(t.audit_log.insert().values(at="x", actor="a", action="b", entity="c",
+                                             detail={}))
+
+
+def test_a_read_sees_one_snapshot_while_others_write(db_url: str) -> None:
+    """Counts read one after another in a read agree, even when a vote commits between them
+    (on PostgreSQL, read committed would see it half-way: a queue found empty, then a record
+    counted as waiting)."""
+    store = Store.create(db_url)
+    count = sa.select(sa.func.count()).select_from(t.audit_log)
+    with store.read() as conn:
+        before = conn.execute(count).scalar_one()
+        with store.write() as other:
+            _audit_row(other)
+        assert conn.execute(count).scalar_one() == before
+    with store.read() as conn:
+        assert conn.execute(count).scalar_one() == before + 1
+    store.close()
+
+
+def test_a_read_cannot_write_on_postgres(postgres: PostgresServer) -> None:
+    """A write belongs in store.write(); on PostgreSQL a read is read only and says so."""
+    store = Store.create(postgres.new_database())
+    with pytest.raises(sa.exc.DBAPIError, match="read-only transaction"):
+        with store.read() as conn:
+            _audit_row(conn)
     store.close()
 
 

@@ -11,8 +11,9 @@ from streamlit.testing.v1 import AppTest
 from review.accounts import get_reviewer
 from review.extraction.entries import my_entry, save_entry
 from review.extraction.reconcile import compare
-from tests.extraction_fixtures import included_review
+from tests.extraction_fixtures import PROTOCOL, included_review
 from tests.test_extraction import ALL_YES
+from tests.test_quality import QUALITATIVE, SURVEY
 
 PAGES = Path(__file__).resolve().parent.parent / "review" / "ui" / "pages"
 
@@ -158,7 +159,77 @@ def test_tables_page_shows_tables_and_downloads(store) -> None:
     assert not app.exception
     assert [s.value for s in app.subheader][0] == "Table 1. Characteristics of included studies"
     first = app.dataframe[0].value
-    assert list(first["Study"]) == ["Alder (2015)"] and list(first["Quality"]) == ["high"]
+    assert list(first["Study"]) == ["Alder (2015)"] and list(first["Appraisal"]) == ["high"]
+    assert list(first["No."]) == ["1"]
+    assert app.button(key="make-report")  # the report is made on request, then offered
+    app.button(key="make-report").click().run()
+    assert not app.exception and not app.error
+    labels = [b.label for b in app.get("download_button")]
+    assert {"Download report.md", "Download report.docx",
+            "Download prisma-flow.png"} <= set(labels)
     quotes = app.dataframe[2].value
     assert list(quotes["Quote"]) == ["We felt understood"]
     assert "not reconciled yet: Birch 2019, Cedar 2021" in app.caption[0].value
+
+
+def test_the_form_shows_the_checklist_for_the_design(tmp_path: Path) -> None:
+    """With the example protocol as shipped (a checklist per design): no questions until the
+    design is chosen, then that design's checklist; a new design starts a new appraisal."""
+    store = included_review(str(tmp_path / "review.db"), tmp_path,
+                            text=PROTOCOL.read_text(encoding="utf-8"))
+    try:
+        app = page(store, "extraction.py", "Priya")
+        key = f"ext-1-{get_reviewer(store, 'Priya').id}"
+        assert "fill in the Study design field first" in app.info[0].value
+        assert not [r for r in app.radio if str(r.key).startswith(f"{key}-quality-")]
+        app.selectbox(key=f"{key}-field-design").set_value("Cross-sectional survey")
+        app.button[0].click().run()  # Save draft
+        assert not app.error, [e.value for e in app.error]
+        assert "The design calls for the Cross-sectional surveys (JBI-style) checklist" \
+            in app.success[0].value
+        questions = [r for r in app.radio if str(r.key).startswith(f"{key}-quality-survey-")]
+        assert len(questions) == 8
+        for radio in questions:
+            radio.set_value("yes")
+        app.selectbox(key=f"{key}-rating-survey").set_value("moderate")
+        app.button[0].click().run()
+        assert not app.error, [e.value for e in app.error]
+        entry = my_entry(store, 1, "Priya")
+        assert entry.rating == "moderate" and set(entry.answers) == {
+            "sample_frame", "sample_described", "response", "measures", "self_harm_defined",
+            "analysis", "ethics", "conclusions"}
+        app.selectbox(key=f"{key}-field-design").set_value("Qualitative")
+        app.button[0].click().run()
+        assert not app.error, [e.value for e in app.error]
+        assert "the answers to the Cross-sectional surveys (JBI-style) checklist were not " \
+               "kept" in app.success[0].value
+        entry = my_entry(store, 1, "Priya")
+        assert entry.values["design"] == "Qualitative" and entry.answers == {}
+        assert len([r for r in app.radio
+                    if str(r.key).startswith(f"{key}-quality-qualitative-")]) == 10
+    finally:
+        store.close()
+
+
+def test_lead_keeps_a_design_and_its_appraisal(tmp_path: Path) -> None:
+    """Two extractors who recorded different designs appraised with different checklists:
+    the lead picks the design only, and the final entry takes that extractor's appraisal."""
+    store = included_review(str(tmp_path / "review.db"), tmp_path,
+                            text=PROTOCOL.read_text(encoding="utf-8"))
+    try:
+        for person, design, answers in (("Priya", "Qualitative", QUALITATIVE),
+                                         ("Tom", "Cross-sectional survey", SURVEY)):
+            save_entry(store, 1, person, values={"author_year": "Alder 2015", "design": design},
+                       answers=answers, rating="moderate", done=True)
+        app = page(store, "extraction.py", "Lee")
+        assert not app.exception
+        assert any("different checklists" in c.value for c in app.caption)
+        picks = [r.key for r in app.radio if str(r.key).startswith("pick-1-")]
+        assert picks == ["pick-1-field:design"]
+        app.radio(key="pick-1-field:design").set_value("Tom")
+        app.button(key="FormSubmitter:reconcile-1-Reconcile into the final entry").click().run()
+        assert not app.exception and not app.error, [e.value for e in app.error]
+        final = compare(store, 1, by="Lee").final
+        assert final.values["design"] == "Cross-sectional survey" and final.answers == SURVEY
+    finally:
+        store.close()

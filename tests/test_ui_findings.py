@@ -40,9 +40,9 @@ def test_a_lead_writes_and_judges_a_finding(store) -> None:
     tables = page(store, "tables.py", "Lee")
     assert not tables.exception
     titles = [h.value for h in tables.subheader]
-    assert "Table 4. Summary of qualitative findings" in titles
-    assert "Table 5. GRADE-CERQual evidence profile" in titles
-    summary = tables.dataframe[3].value
+    assert "Table 5. Summary of qualitative findings" in titles
+    assert "Table 6. GRADE-CERQual evidence profile" in titles
+    summary = tables.dataframe[4].value
     assert list(summary["GRADE-CERQual assessment of confidence"]) == ["Low confidence"]
 
 

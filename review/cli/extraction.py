@@ -252,10 +252,14 @@ def extract(study_id: int, person: str, fields: tuple[str, ...],
 def quality(study_id: int, person: str, answers: tuple[str, ...], rating: str | None,
             done: bool | None, db: str | None) -> None:
     """Appraise STUDY with the protocol's quality checklist (part of your entry)."""
-    entry = appraise(Store.open(db), study_id, person,
+    store = Store.open(db)
+    entry = appraise(store, study_id, person,
                      answers=_pairs(answers, "--answer", "ANSWER"), rating=rating, done=done)
-    click.echo(f"{person}: study {study_id} appraised ({len(entry.answers)} answer(s), "
-               f"rating {entry.rating or 'not given'}; {entry.status}).")
+    checklist = extraction_service.extraction_form(store).checklist_of(entry.values)
+    click.echo(f"{person}: study {study_id} appraised"
+               + (f" with the {checklist.name} checklist" if checklist else "")
+               + f" ({len(entry.answers)} answer(s), rating {entry.rating or 'not given'}; "
+               f"{entry.status}).")
 
 
 @click.group(cls=_Group)
@@ -386,10 +390,12 @@ def themes_add(kind: str, theme_id: str, label: str, description: str, parent: s
               help="xlsx, docx, md or csv; repeatable. Default: all four.")
 @db_option
 def tables(out: str, formats: tuple[str, ...], db: str | None) -> None:
-    """Write the evidence tables (characteristics, themes, quotes, findings) for a manuscript.
+    """Write the evidence tables (characteristics, themes, quotes, findings, excluded reports,
+    references) for a manuscript.
 
     With review findings, also the summary of qualitative findings and the GRADE-CERQual
-    evidence profile."""
+    evidence profile. Studies are numbered by first author and year, as in the references
+    (Vancouver style)."""
     built = build_tables(Store.open(db))
     for path in export(built.tables, out, formats or FORMATS):
         click.echo(str(path))

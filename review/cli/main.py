@@ -86,9 +86,13 @@ LAZY_COMMANDS = {
         "quality": "Appraise STUDY with the protocol's quality checklist (part of your entry).",
         "extraction": "Compare and reconcile the extractors' entries (leads).",
         "themes": "The themes coded across studies (benefits, risks, mitigations, ...).",
-        "tables": "Write the evidence tables (characteristics, themes, quotes, findings) for "
-                  "a manuscript.",
+        "tables": "Write the evidence tables (characteristics, themes, quotes, findings, "
+                  "excluded reports, references) for a manuscript.",
         "findings": "Review findings and their GRADE-CERQual assessments (leads write them).",
+    }),
+    **_lazy("report", "REPORT_COMMANDS", {
+        "report": "Write the review's report: methods, PRISMA diagram, every table, "
+                  "references.",
     }),
     **_lazy("searches", "SEARCHES_COMMANDS", {
         "searches": "The searches as PRISMA-S reports them: list, document after import, export "

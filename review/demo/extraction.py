@@ -8,6 +8,12 @@ voice), and Tom marks fewer words of one quote than Priya, so the comparison pai
 Each of the five gets an invented PDF holding its quotes on the pages given
 (review.demo.pdfs).
 
+Each study is appraised with the protocol's checklist for its design (the demo's six
+extracted studies cover all five checklists: the sixth, an evaluation, is extracted for its
+characteristics and appraisal only), and every extracted study has values for the form's fields
+on who facilitates, participants' roles, age, gender, organisation type and funding
+(_CHARACTERISTICS).
+
 Then Morgan writes five review findings and judges four of them with GRADE-CERQual (the
 fifth has two components judged, so the pages show a finding in progress). The findings are
 written in our own words from what the project's domain reading reports (a safe place without
@@ -22,9 +28,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from review.demo.characteristics import table1_values
 from review.demo.pdfs import demo_pdf
 from review.extraction.cerqual import assess
-from review.extraction.entries import save_entry
+from review.extraction.entries import Form, extraction_form, save_entry
 from review.extraction.findings import add_finding
 from review.extraction.reconcile import reconcile
 from review.extraction.studies import link_report, list_studies
@@ -33,9 +40,6 @@ from review.store import Store
 from review.store import records as store_records
 
 LEAD, EXTRACTORS = "Morgan", ("Priya", "Tom")
-
-_QUESTIONS = ("aims", "qualitative_fit", "design", "recruitment", "data_collection",
-              "reflexivity", "ethics", "analysis", "findings", "value")
 
 P, A = "participant", "author"
 
@@ -142,9 +146,71 @@ def demo_extracts(spec: dict[str, Any], person: str) -> list[dict[str, str]]:
     return found
 
 
-def _answers(rating: str) -> dict[str, str]:
-    unsure = {"high": (), "moderate": ("reflexivity",), "low": ("reflexivity", "recruitment")}
-    return {q: "can't tell" if q in unsure[rating] else "yes" for q in _QUESTIONS}
+# Per extracted study, in the order of _STUDIES and then the evaluation: its design (a choice
+# of the protocol's design field: it picks the appraisal checklist, and stands in for the
+# description in _STUDIES) and the fields of item 7 of the worked example. Invented values.
+_CHARACTERISTICS: tuple[dict[str, Any], ...] = (
+    {"design": "Mixed methods", "facilitated_by": "both",
+     "participant_role": ["receiving support"], "age": "16 to 25; mean 19",
+     "gender": "13 women, 4 men, 1 non-binary",
+     "organisation_type": ["charity or voluntary organisation"],
+     "funding": "A national research funder"},
+    {"design": "Analysis of online posts or documents", "facilitated_by": "both",
+     "participant_role": ["receiving support", "peer supporter"], "age": "Not stated; forum "
+     "for ages 14 to 25", "gender": None,
+     "organisation_type": ["charity or voluntary organisation", "online platform"],
+     "funding": "None stated"},
+    {"design": "Qualitative", "facilitated_by": "peers",
+     "participant_role": ["peer supporter", "moderator"], "age": "22 to 54",
+     "gender": "18 women, 6 men", "organisation_type": ["user-led organisation"],
+     "funding": "A university studentship"},
+    {"design": "Cross-sectional survey", "facilitated_by": "peers",
+     "participant_role": ["receiving support", "peer supporter"], "age": "18 to 30; mean 22",
+     "gender": "71% women", "organisation_type": ["school, college or university"],
+     "funding": None},
+    {"design": "Qualitative", "facilitated_by": "both",
+     "participant_role": ["receiving support", "peer supporter"], "age": "18 to 24",
+     "gender": "15 women, 6 men", "organisation_type": ["school, college or university",
+                                                        "charity or voluntary organisation"],
+     "funding": "The university's student services"},
+    {"design": "Controlled or before-and-after evaluation", "facilitated_by": "professionals",
+     "participant_role": ["receiving support"], "age": "13 to 17", "gender": "38 girls, 9 boys",
+     "organisation_type": ["charity or voluntary organisation"],
+     "funding": "The charity that runs the service"},
+)
+# the evaluation: fields for Table 1 besides _CHARACTERISTICS (no themes, no PDF in the demo)
+_EVALUATION: dict[str, Any] = {
+    "country": "United Kingdom", "population": "Young people on a charity's text service",
+    "sample_size": 47, "self_harm_type": "Self-harm (any)", "format": ["text message", "app"],
+    "moderated": True, "themes": "Self-reported self-harm and wellbeing before and after."}
+
+# which questions a less than high rating leaves open ("can't tell"), then answered "no"
+_UNSURE = {"qualitative": ("reflexivity", "recruitment"),
+           "mixed_methods": ("divergence", "integration"),
+           "survey": ("response", "measures"),
+           "online_posts": ("ethics", "limits"),
+           "evaluation": ("other_causes", "follow_up")}
+
+
+def _answers(form: Form, values: dict[str, Any], rating: str) -> dict[str, str]:
+    """A full appraisal with the checklist for the study's design."""
+    checklist = form.checklist_for(values)
+    unsure = _UNSURE.get(checklist.id, ())
+    weak = {"high": {}, "moderate": dict.fromkeys(unsure[:1], "can't tell"),
+            "low": {**dict.fromkeys(unsure[:1], "can't tell"),
+                    **dict.fromkeys(unsure[1:2], "no")}}[rating]
+    return {q: weak.get(q, "yes") for q, _ in checklist.questions}
+
+
+def seed_evaluation(store: Store, study_id: int, label: str) -> None:
+    """A sixth study, an evaluation, extracted for Table 1 and appraised with the evaluation
+    checklist by Priya and Tom; they differ on one answer and Morgan takes Priya's."""
+    form = extraction_form(store)
+    values = {"author_year": label, **_EVALUATION, **_CHARACTERISTICS[len(_STUDIES)]}
+    for person, rating in zip(EXTRACTORS, ("moderate", "low"), strict=True):
+        save_entry(store, study_id, person, values=values,
+                   answers=_answers(form, values, rating), rating=rating, done=True)
+    reconcile(store, study_id, by=LEAD, take="Priya")
 
 
 def seed_extraction(store: Store, *, actor: str) -> None:
@@ -153,7 +219,10 @@ def seed_extraction(store: Store, *, actor: str) -> None:
         return
     if len(studies) >= 7:  # a companion report: the last study's report joins the fourth
         link_report(store, studies[-1].records[0], studies[3].id, actor=LEAD)
-    for found, spec in zip(studies, _STUDIES, strict=False):
+    form = extraction_form(store)
+    fields_of_form = {f.id for f in form.fields}
+    for index, (found, spec, extra) in enumerate(zip(studies, _STUDIES, _CHARACTERISTICS,
+                                                     strict=False)):
         record = store_records.get_record(store, found.records[0]) or {}
         attach_pdf(store, found.records[0], demo_pdf(
             record.get("title") or found.label, found.label,
@@ -161,14 +230,18 @@ def seed_extraction(store: Store, *, actor: str) -> None:
             f"{found.label} (demo).pdf", actor=EXTRACTORS[0])
         for person in EXTRACTORS:
             differs = spec["tom"] if person == "Tom" else {}
-            fields = {"author_year": found.label, **spec["fields"], **differs.get("fields", {})}
+            fields = {"author_year": found.label, **spec["fields"], **extra,
+                      **table1_values(index, fields_of_form), **differs.get("fields", {})}
             rating = differs.get("rating", spec["rating"])
             save_entry(store, found.id, person, values=fields,
-                       extracts=demo_extracts(spec, person), answers=_answers(rating),
-                       rating=rating, done=True)
+                       extracts=demo_extracts(spec, person),
+                       answers=_answers(form, fields, rating), rating=rating, done=True)
         if spec["picks"] is not None:  # Morgan goes with Priya unless a pick says otherwise
             reconcile(store, found.id, by=LEAD, take="Priya", picks=spec["picks"])
-    seed_findings(store, [s.id for s in list_studies(store, actor=actor)][:len(_STUDIES)])
+    studies = list_studies(store, actor=actor)
+    if len(studies) > len(_STUDIES):
+        seed_evaluation(store, studies[len(_STUDIES)].id, studies[len(_STUDIES)].label)
+    seed_findings(store, [s.id for s in studies][:len(_STUDIES)])
 
 
 # (theme, statement, indexes of the demo studies behind it, components, overall or None)

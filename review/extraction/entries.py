@@ -22,7 +22,7 @@ code); a study may have any number of extracts per theme. Decisions made here:
   checked when an entry is marked done, so a draft can be saved half-way.
 - An extract needs its quote and where it is (the tables cite both); the voice is
   participant or author. Extracts carried over from before voices were recorded (one per
-  theme, migration 17) have none until someone edits the entry.
+  theme, migration 18) have none until someone edits the entry.
 - A country field holds a list of countries (a multi-site study): "UK; Ireland" or a list.
   A multi-choice field takes a list or "a; b".
 - Once a study is reconciled its extractors' entries are locked: the lead's final entry is
@@ -50,7 +50,12 @@ from sqlalchemy.engine import Connection
 
 from review.accounts import AccessError, Reviewer, acting_reviewer
 from review.errors import ReviewError
-from review.extraction.checklist import check_answers, check_rating
+from review.extraction.checklist import (
+    checklist_for,
+    checklist_of,
+    missing_appraisal,
+    updated_appraisal,
+)
 from review.extraction.studies import Study, list_studies
 from review.fields import FieldSpec, field_by_id, normalise
 from review.project import review_protocol
@@ -103,17 +108,38 @@ class FormTheme:
 @dataclass(frozen=True, slots=True)
 class Form:
     """What an extractor fills in: the protocol's fields, every theme (each analytical theme
-    followed by its descriptive themes, kind by kind), the theme kinds, the checklist."""
+    followed by its descriptive themes, kind by kind), the theme kinds, the checklists (one
+    for every study, or one per design: review.extraction.checklist)."""
 
     fields: tuple[FieldSpec, ...]
     themes: tuple[FormTheme, ...]
     dual: bool
-    checklist: Checklist | None
+    checklist: Checklist | None  # the only checklist, or the first of several by design
     kinds: Mapping[str, str] = dataclasses.field(
         default_factory=lambda: {k: kind_label(k) for k in THEME_KINDS})  # id -> label
+    checklists: tuple[Checklist, ...] = ()
+    design_field: str | None = None  # with checklists by design: the field that picks one
 
     def field(self, field_id: str) -> FieldSpec:
         return field_by_id(self.fields, field_id)
+
+    @property
+    def all_checklists(self) -> tuple[Checklist, ...]:
+        return self.checklists or ((self.checklist,) if self.checklist else ())
+
+    @property
+    def design_label(self) -> str:
+        found = [f.label for f in self.fields if f.id == self.design_field]
+        return f"the {found[0]} field" if found else "the design field"
+
+    def checklist_of(self, values: Mapping[str, Any]) -> Checklist | None:
+        """The checklist an entry with these values is appraised with (None: none yet)."""
+        return checklist_of(self.all_checklists, self.design_field, values)
+
+    def checklist_for(self, values: Mapping[str, Any]) -> Checklist:
+        """The same, or an error saying why there is none (design missing or unmapped)."""
+        return checklist_for(self.all_checklists, self.design_field, self.design_label,
+                             values)
 
     def theme(self, theme_id: str) -> FormTheme:
         for theme in self.themes:
@@ -196,7 +222,7 @@ def form_for(store: Store, conn: Connection, protocol: Protocol) -> Form:
             + [FormTheme(r.id, kind, r.label, r.description, r.added_by, r.parent)
                for r in added if r.kind == kind])
     return Form(protocol.extraction.fields, tuple(themes), protocol.extraction.dual,
-                protocol.quality, kinds)
+                protocol.quality, kinds, protocol.checklists, protocol.design_field)
 
 
 def extraction_form(store: Store, conn: Connection | None = None) -> Form:
@@ -344,14 +370,18 @@ def _entries(store: Store, conn: Connection, rows: list[Any], form: Form) -> lis
         answers[r.entry_id][r.question_id] = r.answer
     order = {f.id: i for i, f in enumerate(form.fields)}
     theme_order = {th.id: i for i, th in enumerate(form.themes)}
-    questions = {q: i for i, (q, _) in enumerate(form.checklist.questions)} if form.checklist \
-        else {}
+
+    def in_order(answered: dict[str, str], values: Mapping[str, Any]) -> dict[str, str]:
+        checklist = form.checklist_of(values)
+        order = {q: i for i, (q, _) in enumerate(checklist.questions)} if checklist else {}
+        return dict(sorted(answered.items(), key=lambda kv: order.get(kv[0], 999)))
+
     return [Entry(
         study_id=r.study_id, extractor=FINAL if r.extractor == FINAL else r.extractor_name,
         status=r.status,
         values=dict(sorted(values[r.id].items(), key=lambda kv: order.get(kv[0], 999))),
         extracts=tuple(sorted(extracts[r.id], key=lambda e: theme_order.get(e.theme_id, 999))),
-        answers=dict(sorted(answers[r.id].items(), key=lambda kv: questions.get(kv[0], 999))),
+        answers=in_order(answers[r.id], values[r.id]),
         rating=r.quality_rating, updated_at=r.updated_at, reconciled_by=r.lead_name)
         for r in rows]
 
@@ -514,12 +544,8 @@ def missing_for_done(form: Form, values: Mapping[str, Any], answers: Mapping[str
                if f.required and values.get(f.id) is None]
     missing += [f"the voice of extract {n} ({form.theme(e.theme_id).label}): participant or "
                 "author" for n, e in enumerate(extracts, start=1) if e.voice is None]
-    if form.checklist is not None:
-        missing += [f"quality question {q}" for q, _ in form.checklist.questions
-                    if q not in answers]
-        if rating is None:
-            missing.append("overall quality rating")
-    return missing
+    return missing + missing_appraisal(form.all_checklists, form.design_field,
+                                       form.design_label, values, answers, rating)
 
 
 def write_entry(store: Store, conn: Connection, study_id: int, extractor: str,
@@ -615,12 +641,11 @@ def save_entry(store: Store, study_id: int, reviewer: str | Reviewer, *,
         kept += [e for e in added if e not in kept]
         order = {theme.id: i for i, theme in enumerate(form.themes)}
         new_extracts = sorted(kept, key=lambda e: order.get(e.theme_id, len(order)))
-        new_answers = {} if replace or mine is None else dict(mine.answers)
-        if answers:
-            new_answers.update(check_answers(form.checklist, answers))
-        new_rating = None if replace or mine is None else mine.rating
-        if rating is not None:
-            new_rating = check_rating(form.checklist, rating)
+        new_answers, new_rating = updated_appraisal(
+            form.all_checklists, form.design_field, form.design_label,
+            old_values=mine.values if mine else {}, old_answers=mine.answers if mine else {},
+            old_rating=mine.rating if mine else None, new_values=new_values, answers=answers,
+            rating=rating, replace=replace or mine is None)
         status = (DONE if done else IN_PROGRESS) if done is not None else (
             mine.status if mine else IN_PROGRESS)
         if status == DONE:

@@ -31,12 +31,15 @@ from review.errors import ReviewError
 from review.extraction.tables import Table
 from review.tabular import csv_value, is_risky
 
-__all__ = ["FORMATS", "csv_text", "docx_bytes", "export", "markdown_text", "xlsx_bytes"]
+__all__ = ["FORMATS", "add_docx_table", "column_shares", "csv_text", "docx_bytes", "export",
+           "markdown_table", "markdown_text", "xlsx_bytes"]
 
 FORMATS = ("csv", "xlsx", "md", "docx")
 STEM = "evidence-tables"
 _SHEET_NAMES = {"characteristics": "Characteristics", "themes": "Themes", "quotes": "Quotes",
-                "findings": "Qualitative findings", "cerqual": "CERQual evidence profile"}
+                "appraisal": "Appraisal",
+                "findings": "Qualitative findings", "cerqual": "CERQual evidence profile",
+                "excluded": "Excluded reports", "references": "References"}
 
 
 def csv_text(table: Table) -> str:
@@ -99,28 +102,105 @@ def _md(value: Any) -> str:
     return " ".join(text.split())
 
 
+def markdown_table(table: Table) -> str:
+    """One table in Markdown (no heading): the grid, what an empty table means, the note."""
+    parts = ["| " + " | ".join(_md(c) for c in table.columns) + " |\n"]
+    parts.append("|" + "|".join("---:" if isinstance(table.rows[0][i], int) else "---"
+                                for i in range(len(table.columns))) + "|\n"
+                 if table.rows else "|" + "---|" * len(table.columns) + "\n")
+    for row in table.rows:
+        parts.append("| " + " | ".join(_md(v) for v in row) + " |\n")
+    if not table.rows:
+        parts.append(f"\n{_md(table.empty)}\n")
+    if table.note:
+        parts.append(f"\n{_md(table.note)}\n")
+    return "".join(parts)
+
+
 def markdown_text(tables: Sequence[Table], title: str = "Evidence tables") -> str:
     parts = [f"# {_md(title)}\n"]
     for number, table in enumerate(tables, start=1):
         parts.append(f"\n## Table {number}. {_md(table.title)}\n\n")
-        parts.append("| " + " | ".join(_md(c) for c in table.columns) + " |\n")
-        parts.append("|" + "|".join("---:" if isinstance(table.rows[0][i], int) else "---"
-                                    for i in range(len(table.columns))) + "|\n"
-                     if table.rows else "|" + "---|" * len(table.columns) + "\n")
-        for row in table.rows:
-            parts.append("| " + " | ".join(_md(v) for v in row) + " |\n")
-        if not table.rows:
-            parts.append("\nNo studies with a final entry yet.\n")
-        if table.note:
-            parts.append(f"\n{_md(table.note)}\n")
+        parts.append(markdown_table(table))
     return "".join(parts)
+
+
+def column_shares(table: Table, chars: float = 150.0) -> list[float]:
+    """How to share a line of `chars` characters between a table's columns: each gets at least
+    its longest word (so no word is broken), the rest goes by how much text it holds."""
+    def words(value: Any) -> list[str]:
+        return str("" if value is None else value).split() or [""]
+
+    columns = range(len(table.columns))
+    rows = [table.columns, *table.rows]
+    least = [max(len(w) for r in rows for w in words(r[i])) + 1 for i in columns]
+    mean = [sum(len(str(r[i] or "")) for r in table.rows) / max(len(table.rows), 1)
+            for i in columns]
+    want = [max(least[i], min(mean[i], 45.0)) for i in columns]
+    total_least, total_want = sum(least), sum(want)
+    budget = max(total_want, 1.0) if total_want <= chars else chars
+    if total_least >= budget:  # too narrow for every longest word: cap the longest ones
+        low, high = 0.0, float(max(least))
+        for _ in range(40):
+            cap = (low + high) / 2
+            low, high = (cap, high) if sum(min(n, cap) for n in least) < budget else (low, cap)
+        capped = [min(n, low) for n in least]
+        return [n / sum(capped) for n in capped]
+    spare = budget - total_least
+    extra = [w - n for w, n in zip(want, least, strict=True)]
+    shares = [n + (spare * e / sum(extra) if sum(extra) else spare / len(least))
+              for n, e in zip(least, extra, strict=True)]
+    return [x / sum(shares) for x in shares]
+
+
+def _column_widths(table: Table, width: int, font_pt: float) -> list[int]:
+    """Column widths (EMU) filling `width`: each a cell's padding (Word's default, about
+    0.4 cm) plus its share of the text width, counting half an em per character."""
+    pad = int(0.4 / 2.54 * 914400)
+    text = max(width - pad * len(table.columns), width // 2)
+    chars = text / (font_pt * 0.52 * 12700)
+    return [pad + int(text * share) for share in column_shares(table, chars)]
+
+
+def add_docx_table(document: Any, table: Table, width: int | None = None,
+                   font_pt: float | None = None) -> None:
+    """One table into a python-docx Document: a grid with a bold header row that repeats on
+    every page, what an empty table means, the note in italics. With `width` (EMU) the
+    columns share it by column_shares; `font_pt` sets the cells' type size."""
+    from docx.oxml import OxmlElement  # start-up: python-docx only for a .docx
+    from docx.oxml.ns import qn  # start-up: as above
+    from docx.shared import Pt  # start-up: as above
+
+    grid = document.add_table(rows=1 + len(table.rows), cols=len(table.columns))
+    grid.style = "Table Grid"
+    widths = _column_widths(table, width, font_pt or 9.0) if width else None
+    if widths:
+        grid.autofit = False
+        for column, size_emu in zip(grid.columns, widths, strict=True):
+            column.width = size_emu  # the grid LibreOffice reads; cells below for Word
+    for r, row in enumerate([table.columns, *table.rows]):
+        cells = grid.rows[r].cells
+        for c, value in enumerate(row):
+            paragraph = cells[c].paragraphs[0]
+            run = paragraph.add_run("" if value is None else str(value))
+            run.bold = r == 0
+            if font_pt:
+                run.font.size = Pt(font_pt)
+            if widths:
+                cells[c].width = widths[c]
+    header = grid.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header.append(repeat)
+    if not table.rows:
+        document.add_paragraph(table.empty)
+    if table.note:
+        document.add_paragraph(table.note).runs[0].italic = True
 
 
 def docx_bytes(tables: Sequence[Table], title: str = "Evidence tables") -> bytes:
     from docx import Document  # start-up: python-docx only for a .docx
     from docx.enum.section import WD_ORIENT  # start-up: as above
-    from docx.oxml import OxmlElement  # start-up: as above
-    from docx.oxml.ns import qn  # start-up: as above
     from docx.shared import Cm, Pt  # start-up: as above
 
     document = Document()
@@ -133,22 +213,9 @@ def docx_bytes(tables: Sequence[Table], title: str = "Evidence tables") -> bytes
     document.add_heading(title, level=1)
     for number, table in enumerate(tables, start=1):
         document.add_heading(f"Table {number}. {table.title}", level=2)
-        grid = document.add_table(rows=1 + len(table.rows), cols=len(table.columns))
-        grid.style = "Table Grid"
-        for r, row in enumerate([table.columns, *table.rows]):
-            cells = grid.rows[r].cells
-            for c, value in enumerate(row):
-                paragraph = cells[c].paragraphs[0]
-                run = paragraph.add_run("" if value is None else str(value))
-                run.bold = r == 0
-        header = grid.rows[0]._tr.get_or_add_trPr()
-        repeat = OxmlElement("w:tblHeader")
-        repeat.set(qn("w:val"), "true")
-        header.append(repeat)
-        if not table.rows:
-            document.add_paragraph("No studies with a final entry yet.")
-        if table.note:
-            document.add_paragraph(table.note).runs[0].italic = True
+        usable = ((section.page_width or 0) - (section.left_margin or 0)
+                  - (section.right_margin or 0))
+        add_docx_table(document, table, usable or None)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

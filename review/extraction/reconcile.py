@@ -25,6 +25,12 @@ shown beside another's. Decisions made here:
 - With `dual = true` both entries must be marked done first. With `dual = false` the single
   entry is final once done; a lead may still reconcile it to correct it (it is copied).
 - Reconciling again replaces the final entry (audited with what was decided).
+- With checklists by design (review.extraction.checklist) the extractors may have appraised
+  with different checklists, having recorded different designs. Then the appraisal follows
+  the design: its rows are shown, each question under its checklist's name, but they are
+  settled by the design row, and the final entry takes the whole appraisal (answers and
+  rating) of the extractor whose checklist is the final design's. A design neither used is
+  an error: the appraisal must be made with its checklist first.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ from review.extraction.entries import (
     write_entry,
 )
 from review.extraction.quotes import entered_pages
+from review.protocol import Checklist
 from review.store import Store
 from review.store.records import audit
 
@@ -87,10 +94,19 @@ class Comparison:
     statuses: dict[str, str]
     rows: tuple[Row, ...]
     final: Entry | None
+    # the extractors appraised with different checklists (different designs): the quality
+    # rows are settled by the design row, not one by one
+    appraisal_follows_design: bool = False
 
     @property
     def disagreements(self) -> tuple[Row, ...]:
         return tuple(r for r in self.rows if not r.agree)
+
+    @property
+    def to_decide(self) -> tuple[Row, ...]:
+        """The disagreements a lead decides row by row."""
+        return tuple(r for r in self.disagreements
+                     if not (self.appraisal_follows_design and r.section == "quality"))
 
     def row(self, key: str) -> Row:
         return _find_row(self.rows, key)
@@ -196,15 +212,51 @@ def _rows(form: Form, entries: list[Entry]) -> tuple[Row, ...]:
         rows.append(Row(f"field:{spec.id}", "field", spec.label, values,
                         same(list(values.values()))))
     rows += _extract_rows(form, entries)
-    if form.checklist is not None:
-        for qid, text in form.checklist.questions:
+    used = _checklists(form, entries)
+    if len(used) > 1:  # different designs, different checklists: settled by the design
+        seen: set[str] = set()
+        for checklist in used:
+            for qid, text in checklist.questions:
+                if qid in seen:
+                    continue
+                seen.add(qid)
+                values = {e.extractor: e.answers.get(qid) for e in entries}
+                rows.append(Row(f"quality:{qid}", "quality", f"{checklist.name}: {text}",
+                                values, same(list(values.values()))))
+    elif (only := used[0] if used else None if form.design_field else form.checklist):
+        for qid, text in only.questions:
             values = {e.extractor: e.answers.get(qid) for e in entries}
             rows.append(Row(f"quality:{qid}", "quality", text, values,
                             same(list(values.values()))))
+    if used or form.checklist is not None:
         values = {e.extractor: e.rating for e in entries}
         rows.append(Row("rating", "quality", "Overall quality rating", values,
                         same(list(values.values()))))
     return tuple(rows)
+
+
+def _checklists(form: Form, entries: list[Entry]) -> list[Checklist]:
+    """The checklists the entries were appraised with (by their designs), each once."""
+    found: dict[str, Checklist] = {}
+    for entry in entries:
+        checklist = form.checklist_of(entry.values)
+        if checklist is not None:
+            found.setdefault(checklist.id, checklist)
+    return list(found.values())
+
+
+def _appraiser(form: Form, entries: list[Entry], final_values: Mapping[str, Any],
+               study_id: int) -> Entry:
+    """With different checklists: the entry whose checklist is the final design's."""
+    checklist = form.checklist_for(final_values)
+    for entry in entries:
+        found = form.checklist_of(entry.values)
+        if found is not None and found.id == checklist.id:
+            return entry
+    raise ReviewError(f"study {study_id}: the final design is appraised with the "
+                      f"{checklist.name} checklist, which neither extractor used; pick the "
+                      "design of the extractor whose appraisal stands, or have the study "
+                      "appraised with that checklist first")
 
 
 def _lead(store: Store, conn: Any, by: str | Reviewer) -> Reviewer:
@@ -224,7 +276,8 @@ def compare(store: Store, study_id: int, *, by: str | Reviewer) -> Comparison:
         entries = entries_of(store, conn, study_id, form)
         final = final_entries(store, conn, form).get(study_id)
     return Comparison(study_id, found.label, tuple(e.extractor for e in entries),
-                      {e.extractor: e.status for e in entries}, _rows(form, entries), final)
+                      {e.extractor: e.status for e in entries}, _rows(form, entries), final,
+                      len(_checklists(form, entries)) > 1)
 
 
 def reconcile(store: Store, study_id: int, *, by: str | Reviewer, take: str | None = None,
@@ -275,8 +328,16 @@ def reconcile(store: Store, study_id: int, *, by: str | Reviewer, take: str | No
                 raise ReviewError(f"edit {key}: only extracts are edited this way (give a "
                                   "field's value with values)")
             own[row.key] = make_extract(form, value, row.theme_id, f"edit {row.key}: ")
+        by_design = len(_checklists(form, entries)) > 1
+        wrong = [k for k, e in chosen.items() if by_design and k.split(":")[0] in
+                 ("quality", "rating")]
+        if wrong:
+            raise ReviewError(f"study {study_id}: the extractors appraised with different "
+                              "checklists, so the appraisal follows the design: pick the "
+                              f"design (field:{form.design_field}), not {', '.join(wrong)}")
         open_rows = [r.key for r in rows if not r.agree and r.key not in chosen
-                     and r.key not in own and preferred is None]
+                     and r.key not in own and preferred is None
+                     and not (by_design and r.section == "quality")]
         if open_rows:
             raise ReviewError(f"study {study_id}: decide these disagreements first (pick an "
                               "extractor per row, take one extractor's version, or give a "
@@ -318,6 +379,9 @@ def reconcile(store: Store, study_id: int, *, by: str | Reviewer, take: str | No
                     answers[item] = answer
             else:
                 rating = source(row).rating
+        if by_design:
+            appraiser = _appraiser(form, entries, final_values, study_id)
+            answers, rating = dict(appraiser.answers), appraiser.rating
         missing = missing_for_done(form, final_values, answers, rating, final_extracts)
         if missing:
             raise ReviewError(f"study {study_id}: the final entry would lack: "

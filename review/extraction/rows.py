@@ -22,7 +22,8 @@ def entry_rows(entry: Entry, form: Form | None = None) -> list[EntryRow]:
     read (the field's label, the theme's, the checklist's question); without it, the ids."""
     fields = {f.id: f.label for f in form.fields} if form else {}
     themes = {t.id.casefold(): form.theme_path(t.id) for t in form.themes} if form else {}
-    questions = dict(form.checklist.questions) if form and form.checklist else {}
+    checklist = form.checklist_of(entry.values) if form else None
+    questions = dict(checklist.questions) if checklist else {}
     rows = [EntryRow(f"field:{k}", fields.get(k, k), shown_value(v))
             for k, v in entry.values.items()]
     rows += [EntryRow(f"extract:{n}",

@@ -356,9 +356,30 @@ def _reasons(counter: Counter[str | None], order: tuple[str, ...]) -> Breakdown:
     return tuple(named + rest + missing)
 
 
+@dataclass(frozen=True, slots=True)
+class ExcludedReport:
+    """A report excluded after assessment, as counted in PRISMA's "reports excluded" boxes."""
+
+    group_id: int
+    column: str  # "dbr" (databases and registers) or "other" (other methods)
+    stage: str  # the stage that excluded it
+    reason: str  # the protocol's reason (NO_REASON when none was recorded)
+
+
 def compute(store: Store, *, by: str | Reviewer | None = None) -> Prisma:
     """Every count, from one read of the review, checked (PrismaIdentityError if broken).
     For the review's leads and observers; `by` is whoever asks (None: the command line)."""
+    return _compute(store, by)[0]
+
+
+def excluded_reports(store: Store, *, by: str | Reviewer | None = None
+                     ) -> tuple[Prisma, list[ExcludedReport]]:
+    """The counts and, one by one, the reports they count as excluded with reasons (the
+    same walk, so the list always has as many reports as the boxes), in group order."""
+    return _compute(store, by)
+
+
+def _compute(store: Store, by: str | Reviewer | None) -> tuple[Prisma, list[ExcludedReport]]:
     with store.read() as conn:
         if by is not None:
             authorise(store, conn, by, reads_reports,
@@ -439,6 +460,7 @@ def compute(store: Store, *, by: str | Reviewer | None = None) -> Prisma:
     split = stages.index(report_stage) if report_stage is not None else len(stages)
     screening, assessing = stages[:split], stages[split:]
     reasons: dict[str, Counter[str | None]] = {"dbr": Counter(), "other": Counter()}
+    excluded: list[ExcludedReport] = []
     included: list[int] = []
     for group_id in sorted(all_groups):
         col = "dbr" if group_id in left_groups else "other"
@@ -480,6 +502,7 @@ def compute(store: Store, *, by: str | Reviewer | None = None) -> Prisma:
                 break
             if row.state == DECIDED and row.outcome == EXCLUDE:
                 reasons[col][row.reason] += 1
+                excluded.append(ExcludedReport(group_id, col, stage.id, row.reason or NO_REASON))
                 break
             if row.state != DECIDED:
                 n[f"{col}_awaiting_later_stage"] += 1
@@ -499,7 +522,7 @@ def compute(store: Store, *, by: str | Reviewer | None = None) -> Prisma:
                   previous_reports=previous_reports, previous_studies=previous_studies,
                   total_studies=studies + previous_studies,
                   total_reports=len(included) + previous_reports)
-    return check_identities(Prisma(**values))
+    return check_identities(Prisma(**values)), excluded
 
 
 def _walk(states: dict, group_id: int, stages: tuple) -> str | None:

@@ -83,16 +83,17 @@ class Agreement:
 
 
 def agreement(store: Store, stage: str | None = None, *,
-              by: str | Reviewer) -> list[Agreement]:
+              by: str | Reviewer | None) -> list[Agreement]:
     """Per stage: the pooled figure, then one row per pair of reviewers who share records.
-    For a lead, a third reviewer or an observer."""
+    For a lead, a third reviewer or an observer; `by` is whoever asks (None: the command
+    line, as for the PRISMA counts and the evidence tables)."""
     protocol = review_protocol(store)
     decisions, reviewers, state, resolutions = (t.decisions, t.reviewers,
                                                 t.screening_state, t.resolutions)
     stages = [protocol.stage(stage)] if stage else list(protocol.stages)
     with store.read() as conn:
-        person = _viewer(store, conn, by)
-        if not person.sees_whole_review:
+        person = _viewer(store, conn, by) if by is not None else None
+        if person is not None and not person.sees_whole_review:
             raise AccessError(f"{person.name} is a reviewer; agreement between reviewers is for "
                               "leads, third reviewers and observers (it would tell a reviewer "
                               "how the others voted)")

@@ -11,8 +11,8 @@ no row at any stage: it was included there and is never screened again.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from review.dedupe.merge import merge_group
 from review.errors import ReviewError
 from review.protocol import Protocol, Stage
 from review.records import Record
-from review.store import Store, utc_now
+from review.store import Store, at_commit, utc_now
 from review.store import schema as t
 from review.store.records import audit, previous_groups, row_record
 
@@ -147,6 +147,104 @@ def live_groups(store: Store, conn: Connection) -> list[int]:
         .order_by(links.c.group_id))]
 
 
+# --- how many works are in each state at each stage (screening_counts) ----------------------
+# Every write to screening_state is here, and each one's change to the counts goes with it:
+# kept until the transaction's end and written then, in one order (see review.store.at_commit).
+
+_COUNTS = "screening_counts"
+
+
+class _CountChanges:
+    """The transaction's changes to screening_counts, written just before it commits."""
+
+    def __init__(self) -> None:
+        self.changes: Counter[tuple[str, str]] = Counter()
+
+    def __call__(self, conn: Connection) -> None:
+        _write_counts(conn, self.changes)
+        self.changes.clear()
+
+
+def _count(conn: Connection, changes: Mapping[tuple[str, str], int]) -> None:
+    """Note changes to the counts: (stage, state) -> works in (+) or out (-)."""
+    changes = {key: n for key, n in changes.items() if n}
+    if not changes:
+        return
+    work = at_commit(conn)
+    if work is None:
+        _write_counts(conn, changes)
+        return
+    pending = work.get(_COUNTS)
+    if not isinstance(pending, _CountChanges):
+        pending = work[_COUNTS] = _CountChanges()
+    pending.changes.update(changes)
+
+
+def _write_counts(conn: Connection, changes: Mapping[tuple[str, str], int]) -> None:
+    counts = t.screening_counts
+    add: dict[str, Any] = {}
+    for (stage, state), n in sorted(changes.items()):
+        if not n:
+            continue
+        row = {"stage": stage, "state": state, "n": n}
+        keys = [counts.c.stage, counts.c.state]
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects import postgresql  # start-up: only on PostgreSQL
+
+            on_pg = postgresql.insert(counts).values(row)
+            add = {"n": counts.c.n + on_pg.excluded.n}
+            conn.execute(on_pg.on_conflict_do_update(index_elements=keys, set_=add))
+        else:
+            from sqlalchemy.dialects import sqlite  # start-up: the dialect's own module
+
+            on_sqlite = sqlite.insert(counts).values(row)
+            add = {"n": counts.c.n + on_sqlite.excluded.n}
+            conn.execute(on_sqlite.on_conflict_do_update(index_elements=keys, set_=add))
+
+
+def state_counts(store: Store, conn: Connection, stage: str) -> dict[str, int]:
+    """How many works are in each state at the stage (open, conflict, decided, not retrieved):
+    one indexed read, whatever the review's size, including this transaction's own changes."""
+    counts = t.screening_counts
+    found = {state: int(n) for state, n in conn.execute(
+        sa.select(counts.c.state, counts.c.n).where(counts.c.stage == stage))}
+    work = at_commit(conn)
+    pending = work.get(_COUNTS) if work is not None else None
+    if isinstance(pending, _CountChanges):
+        for (at, state), n in pending.changes.items():
+            if at == stage:
+                found[state] = found.get(state, 0) + n
+    return {state: n for state, n in found.items() if n}
+
+
+def count_drift(store: Store, conn: Connection) -> dict[tuple[str, str], tuple[int, int]]:
+    """Where screening_counts differs from a count of screening_state: (stage, state) ->
+    (kept, counted). Empty when they agree, as they do unless something wrote the state rows
+    around this module (`review doctor` checks, and recounts)."""
+    counts, state_t = t.screening_counts, t.screening_state
+    counted = {(stage, state): int(n) for stage, state, n in conn.execute(
+        sa.select(state_t.c.stage, state_t.c.state, sa.func.count())
+        .group_by(state_t.c.stage, state_t.c.state))}
+    kept = {(stage, state): int(n) for stage, state, n in conn.execute(
+        sa.select(counts.c.stage, counts.c.state, counts.c.n)) if n}
+    return {key: (kept.get(key, 0), counted.get(key, 0))
+            for key in sorted(set(kept) | set(counted)) if kept.get(key) != counted.get(key)}
+
+
+def recount(store: Store, conn: Connection) -> None:
+    """Count screening_state afresh into screening_counts (after rows were written around
+    this module, as a benchmark's set-up does)."""
+    counts, state_t = t.screening_counts, t.screening_state
+    work = at_commit(conn)
+    if work is not None:
+        work.pop(_COUNTS, None)
+    conn.execute(counts.delete())
+    conn.execute(counts.insert().from_select(
+        ["stage", "state", "n"],
+        sa.select(state_t.c.stage, state_t.c.state, sa.func.count())
+        .group_by(state_t.c.stage, state_t.c.state)))
+
+
 def refresh(store: Store, conn: Connection, protocol: Protocol, group_ids: Iterable[int]) -> None:
     """Recompute the state rows of these groups at every stage, writing only what changed."""
     ids = sorted(set(group_ids))
@@ -180,6 +278,7 @@ def _refresh_chunk(store: Store, conn: Connection, protocol: Protocol, ids: list
     previous = {g for (g,) in conn.execute(
         previous_groups(store).where(t.record_groups.c.group_id.in_(ids)))}
     now = utc_now()
+    changes: Counter[tuple[str, str]] = Counter()
     for group_id in ids:
         eligible = group_id not in previous  # a previous version's report: no stage at all
         for index, stage in enumerate(protocol.stages):
@@ -188,6 +287,7 @@ def _refresh_chunk(store: Store, conn: Connection, protocol: Protocol, ids: list
                 if key in existing:
                     conn.execute(state_t.delete().where(state_t.c.group_id == group_id,
                                                         state_t.c.stage == stage.id))
+                    changes[(stage.id, existing[key].state)] -= 1
                 continue
             found = votes.get(key, [])
             if key in resolved:
@@ -204,11 +304,15 @@ def _refresh_chunk(store: Store, conn: Connection, protocol: Protocol, ids: list
             if old is None:
                 conn.execute(state_t.insert().values(group_id=group_id, stage=stage.id,
                                                      updated_at=now, **values))
+                changes[(stage.id, new.state)] += 1
             elif any(getattr(old, k) != v for k, v in values.items()):
                 conn.execute(state_t.update().where(state_t.c.group_id == group_id,
                                                     state_t.c.stage == stage.id)
                              .values(updated_at=now, **values))
+                changes[(stage.id, old.state)] -= 1
+                changes[(stage.id, new.state)] += 1
             eligible = new.state == DECIDED and new.outcome == INCLUDE
+    _count(conn, changes)
 
 
 def _final_group(merged_into: dict[int, int | None], group_id: int) -> int:
@@ -269,8 +373,15 @@ def sync_groups(store: Store, conn: Connection, protocol: Protocol, *, actor: st
     live = set(live_groups(store, conn))
     dead = [g for (g,) in conn.execute(sa.select(state_t.c.group_id).distinct())
             if g not in live]
+    gone: Counter[tuple[str, str]] = Counter()
     for start in range(0, len(dead), _CHUNK):
-        conn.execute(state_t.delete().where(state_t.c.group_id.in_(dead[start:start + _CHUNK])))
+        chunk = state_t.c.group_id.in_(dead[start:start + _CHUNK])
+        for stage_id, state, n in conn.execute(
+                sa.select(state_t.c.stage, state_t.c.state, sa.func.count()).where(chunk)
+                .group_by(state_t.c.stage, state_t.c.state)):
+            gone[(stage_id, state)] -= n
+        conn.execute(state_t.delete().where(chunk))
+    _count(conn, gone)
     wanted = live if only is None else (set(only) & live)
     refresh(store, conn, protocol, wanted | (touched & live))
 

@@ -23,6 +23,17 @@ from review.store.migrations import LATEST, MIGRATIONS
 from review.store.schema import schema_migrations
 
 DEFAULT_DB = "review.db"
+_AT_COMMIT = "review_at_commit"
+
+
+def at_commit(conn: Connection) -> dict[str, Callable[[Connection], None]] | None:
+    """The work a write transaction (Store.write) runs last, just before it commits, by name:
+    a service puts a callable there once and adds to what it holds (the screening counts keep
+    their changes so; review.screening.state). Run last, a transaction takes the locks such
+    work needs after every other lock it takes, always in the same order, so on PostgreSQL two
+    writers cannot wait on each other through it. None outside Store.write: do the work now."""
+    found: dict[str, Callable[[Connection], None]] | None = conn.info.get(_AT_COMMIT)
+    return found
 
 
 def utc_now() -> str:
@@ -124,16 +135,30 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction: everything inside lands together or not at all."""
+        """One write transaction: everything inside lands together or not at all. Work that
+        services leave for its end (`at_commit`) runs last, just before the commit."""
         with self.engine.connect() as conn:
             conn.execution_options(review_write=True)
             with conn.begin():
-                yield conn
+                conn.info[_AT_COMMIT] = {}
+                try:
+                    yield conn
+                    for work in list(conn.info[_AT_COMMIT].values()):
+                        work(conn)
+                finally:
+                    conn.info.pop(_AT_COMMIT, None)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A consistent read (one transaction, so counts and rows agree)."""
+        """A consistent read: one snapshot for the whole transaction, so counts and rows agree
+        while others write. SQLite's read transaction is one snapshot already; PostgreSQL's
+        default (read committed) takes a new snapshot per statement, so a count read after a
+        reviewer's vote committed would disagree with the one read before it: reads there run
+        repeatable read, read only (a read-only transaction never fails to serialise)."""
         with self.engine.connect() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ",
+                                       postgresql_readonly=True)
             with conn.begin():
                 yield conn
 

@@ -650,7 +650,26 @@ def _m0016_pdf_text(conn: Connection) -> None:
     md.create_all(conn, tables=[md.tables["pdf_texts"], md.tables["pdf_pages"]])
 
 
-def _m0017_coded_extracts(conn: Connection) -> None:
+def _m0017_screening_counts(conn: Connection) -> None:
+    """How many works are in each screening state at each stage, kept with screening_state
+    from now on (review.screening.state) and filled here from the rows already there."""
+    md = sa.MetaData()
+    state = sa.Table("screening_state", md, sa.Column("group_id", sa.Integer),
+                     sa.Column("stage", sa.String(64)), sa.Column("state", sa.String(16)))
+    counts = sa.Table(
+        "screening_counts", md,
+        sa.Column("stage", sa.String(64), primary_key=True),
+        sa.Column("state", sa.String(16), primary_key=True),
+        sa.Column("n", sa.Integer, nullable=False),
+    )
+    counts.create(conn)
+    conn.execute(counts.insert().from_select(
+        ["stage", "state", "n"],
+        sa.select(state.c.stage, state.c.state, sa.func.count())
+        .group_by(state.c.stage, state.c.state)))
+
+
+def _m0018_coded_extracts(conn: Connection) -> None:
     """Coded extracts (issue 15, item 1): any number per extraction entry and theme, each with
     its quote, location, voice (participant or author) and an optional sub-theme, in the
     entry's order. Every theme coding of before (one quote per theme) becomes one extract with
@@ -695,14 +714,14 @@ def _m0017_coded_extracts(conn: Connection) -> None:
     # SQLite cannot drop a CHECK constraint: the table is made anew with the same rows (no
     # other table points at it)
     conn.exec_driver_sql(
-        "CREATE TABLE extra_themes_m17 (id VARCHAR(64) NOT NULL, kind VARCHAR(32) NOT NULL, "
+        "CREATE TABLE extra_themes_m18 (id VARCHAR(64) NOT NULL, kind VARCHAR(32) NOT NULL, "
         "label TEXT NOT NULL, description TEXT NOT NULL, added_by TEXT NOT NULL, "
         "added_at VARCHAR(32) NOT NULL, parent VARCHAR(64), PRIMARY KEY (id))")
     conn.exec_driver_sql(
-        "INSERT INTO extra_themes_m17 (id, kind, label, description, added_by, added_at) "
+        "INSERT INTO extra_themes_m18 (id, kind, label, description, added_by, added_at) "
         "SELECT id, kind, label, description, added_by, added_at FROM extra_themes")
     conn.exec_driver_sql("DROP TABLE extra_themes")
-    conn.exec_driver_sql("ALTER TABLE extra_themes_m17 RENAME TO extra_themes")
+    conn.exec_driver_sql("ALTER TABLE extra_themes_m18 RENAME TO extra_themes")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -723,8 +742,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     (15, "GRADE-CERQual: review findings, their studies, a lead's judgements",
      _m0015_cerqual_findings),
     (16, "PDF text per page, for search and quote location (pdftext)", _m0016_pdf_text),
-    (17, "coded extracts: any number per theme, with voice and sub-theme; themes of any kind "
-         "under analytical themes", _m0017_coded_extracts),
+    (17, "screening counts per stage and state, kept with the state (speed14)",
+     _m0017_screening_counts),
+    (18, "coded extracts: any number per theme, with voice and sub-theme; themes of any kind "
+         "under analytical themes", _m0018_coded_extracts),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

@@ -295,7 +295,7 @@ extraction_values = sa.Table(
     sa.Column("value", sa.JSON, nullable=False),
 )
 
-# coded extracts (migration 17 replaced theme_codings, one quote per theme, with these): any
+# coded extracts (migration 18 replaced theme_codings, one quote per theme, with these): any
 # number per entry and theme, in the entry's order; voice: whose words (participant, author),
 # NULL only for extracts carried over from before voices were recorded
 theme_extracts = sa.Table(
@@ -320,7 +320,7 @@ quality_answers = sa.Table(
 )
 
 # themes a lead adds during extraction: any kind; parent makes it a descriptive theme under
-# an analytical one (migration 17)
+# an analytical one (migration 18)
 extra_themes = sa.Table(
     "extra_themes", metadata,
     sa.Column("id", sa.String(64), primary_key=True),
@@ -523,6 +523,18 @@ pdf_pages = sa.Table(
     sa.Column("page", sa.Integer, primary_key=True),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("folded", sa.Text, nullable=False),
+)
+
+# --- how many works are in each screening state at each stage (migration 17) ---------------
+# Kept by review.screening.state with every change to screening_state, in the same
+# transaction: a reviewer's progress ("n of m voted") reads one row instead of counting the
+# open works of a 50,000-record review on every vote.
+
+screening_counts = sa.Table(
+    "screening_counts", metadata,
+    sa.Column("stage", sa.String(64), primary_key=True),
+    sa.Column("state", sa.String(16), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
 )
 
 REVIEW_TABLES: tuple[sa.Table, ...] = tuple(

@@ -24,6 +24,7 @@ from review.extraction.rows import entry_rows
 from review.fields import FieldSpec
 from review.screening import fulltext
 from review.store import Store
+from review.ui.appraisal_form import appraisal_inputs, appraisal_to_save
 from review.ui.safe import md_escape
 from review.ui.session import signed_in, store
 
@@ -184,22 +185,8 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
                     "participant or author, optional sub-theme)")
         kept, problems = _extracts_inputs(form, mine.extracts if mine else (), stamp,
                                           int(new_rows))
-        answers: dict[str, str] = {}
-        rating = None
-        if form.checklist is not None:
-            st.markdown(f"**Quality appraisal**: {form.checklist.name}")
-            for qid, text in form.checklist.questions:
-                current = answered.get(qid)
-                answer = st.radio(text, form.checklist.answers, horizontal=True,
-                                  index=form.checklist.answers.index(current)
-                                  if current in form.checklist.answers else None,
-                                  key=f"{key}-quality-{qid}")
-                if answer is not None:
-                    answers[qid] = answer
-            ratings = form.checklist.ratings
-            rating = st.selectbox("Overall rating", ratings, key=f"{key}-rating",
-                                  index=ratings.index(mine.rating) if mine and mine.rating
-                                  in ratings else None, placeholder="not rated yet")
+        shown, answers, rating = appraisal_inputs(form, values, answered,
+                                                  mine.rating if mine else None, key)
         left, right = st.columns(2)
         draft = left.form_submit_button("Save draft")
         done = right.form_submit_button("Save and mark done", type="primary")
@@ -215,6 +202,7 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
     if problems:
         st.error("Not saved: " + "; ".join(problems) + ".")
         return
+    answers, rating, notice = appraisal_to_save(form, shown, given, answers, rating)
     try:
         located, checks = quotes.check_quotes(review, records, [e for _, e in kept])
         checked = [extraction.make_extract(form, e, where=f"{label}: ")
@@ -228,7 +216,7 @@ def _entry_form(review: Store, person: Reviewer, form: Form, study_id: int,
     st.session_state[f"{key}-saved"] = (
         f"Saved ({saved.status}): {len(saved.values)} field(s), {len(saved.extracts)} "
         f"extract(s) under {len(saved.themes)} theme(s), {len(saved.answers)} quality "
-        "answer(s).")
+        "answer(s)." + notice)
     st.rerun()
 
 
@@ -276,7 +264,11 @@ def _compare(review: Store, person: Reviewer, study_id: int) -> None:
     with st.form(f"reconcile-{study_id}"):
         picks: dict[str, str | None] = {}
         edits: dict[str, dict[str, Any]] = {}
-        for row in found.disagreements:
+        if found.appraisal_follows_design:
+            st.caption("The extractors recorded different designs and appraised with different "
+                       "checklists: the final entry takes the appraisal of the extractor whose "
+                       "design you keep.")
+        for row in found.to_decide:
             options = list(found.extractors)
             if row.section == "extract":
                 present = [v for v in row.values.values() if v is not None]

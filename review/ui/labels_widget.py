@@ -33,7 +33,8 @@ def labels_widget(store: Store, person: Reviewer, item: Item, *, prefix: str) ->
     shown = (item.stage, item.group_id)
     if state.get(f"{key}-for") != shown or key not in state:
         state[f"{key}-for"] = shown
-        state[key] = mine
+        if key not in state or list(state[key]) != mine:  # left alone, the box is kept as is
+            state[key] = mine
     st.multiselect("My labels", options, key=key,
                    accept_new_options=True, placeholder="Type a label, then Enter",
                    help="Your own tags on this record, to find it again on the Records page. "

@@ -149,13 +149,26 @@ def _key(prefix: str, name: str) -> str:
     return f"{prefix}-form-{name}"
 
 
+def put(key: str, value: object) -> None:
+    """Set a widget's value in session state only where it differs from what it holds.
+
+    Streamlit sends a widget whose value was set in session state as a new element, and the
+    browser builds it afresh; one left alone is the element it already has, so it is kept as
+    it is. Most records leave the checklist, reason, note and labels as blank as the last one
+    did: setting them anyway rebuilt eight widgets on every vote."""
+    state = st.session_state
+    if key not in state or state[key] != value:
+        state[key] = value
+
+
 def _load_form(prefix: str, item: Item, stage: Stage, protocol: Protocol) -> None:
     """Put the record's own values (the reviewer's vote on it, else blanks) into the form's
     widgets when another record (or a changed vote) comes on screen; keep what the reviewer
     typed while it is the same one (after an error, say).
 
-    The widgets keep one key each from record to record, so the browser updates them in place
-    instead of building new ones for every record, much of a vote's cost in the browser."""
+    The widgets keep one key each from record to record, and a value is set only where it
+    changes (`put`), so the browser keeps the widgets it has instead of building new ones for
+    every record, much of a vote's cost in the browser."""
     mine = item.my_vote or {}
     token = (item.stage, item.group_id, mine.get("id"), mine.get("updated_at"))
     state = st.session_state
@@ -165,11 +178,11 @@ def _load_form(prefix: str, item: Item, stage: Stage, protocol: Protocol) -> Non
     answers = dict(mine.get("criteria") or {})
     for criterion in protocol.criteria_for(stage.id):
         before = answers.get(criterion.id)
-        state[_key(prefix, f"criterion-{criterion.id}")] = (
+        put(_key(prefix, f"criterion-{criterion.id}"),
             before if before in screening.ANSWERS else None)
     reason = mine.get("reason")
-    state[_key(prefix, "reason")] = reason if reason in protocol.exclusion_reasons else None
-    state[_key(prefix, "note")] = mine.get("note") or ""
+    put(_key(prefix, "reason"), reason if reason in protocol.exclusion_reasons else None)
+    put(_key(prefix, "note"), mine.get("note") or "")
 
 
 def vote_form(store: Store, person: Reviewer, item: Item, stage: Stage, protocol: Protocol,
@@ -370,7 +383,12 @@ def load_item(store: Store, person: Reviewer, stage: Stage, protocol: Protocol, 
         except ReviewError as exc:
             st.session_state[f"{prefix}-error"] = str(exc)
             st.session_state.pop(f"{prefix}-open", None)
-    return screening.next_item(store, person, stage.id, protocol=protocol), False
+    item = screening.next_item(store, person, stage.id, protocol=protocol)
+    if item is None and why.why_empty(store, person, stage.id, protocol=protocol) is None:
+        # a record came in (an import, a vote reopened) between the queue's read and this one:
+        # show it now rather than a page with neither a record nor a reason
+        item = screening.next_item(store, person, stage.id, protocol=protocol)
+    return item, False
 
 
 def reopened_banner(item: Item, *, prefix: str) -> None:

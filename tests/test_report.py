@@ -1,0 +1,267 @@
+"""The review's report (review.report, `review report`): its numbers compared with the services
+that own them (PRISMA counts, agreement, studies), its headings, and the files read back
+(report.md; report.docx with python-docx, and through LibreOffice when it is installed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import io
+import re
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from docx import Document
+
+from review.accounts import AccessError, get_reviewer
+from review.cli.main import main
+from review.demo.build import build_demo
+from review.extraction.studies import list_studies
+from review.prisma.counts import compute, total
+from review.protocol import load_protocol
+from review.report.build import HEADINGS, build_report
+from review.report.methods import duplicates_removed, records_found
+from review.report.writers import docx_bytes, markdown_text, write_report
+from review.screening.agreement import agreement
+from review.store import Store
+from tests.conftest import IN_CI, ROOT, missing
+from tests.extraction_fixtures import included_review
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("report") / "demo.db"
+    build_demo(db).close()
+    return db
+
+
+@pytest.fixture(scope="module")
+def report(demo: Path):
+    store = Store.open(demo)
+    try:
+        yield build_report(store)
+    finally:
+        store.close()
+
+
+def _section(report, heading: str):
+    return next(s for s in report.sections if s.heading == heading)
+
+
+def test_methods_numbers_are_the_reviews_own(demo: Path, report) -> None:
+    store = Store.open(demo)
+    try:
+        counts = compute(store)
+        figures = agreement(store, by="Morgan")
+    finally:
+        store.close()
+    methods = " ".join(_section(report, "Methods").paragraphs)
+    assert f"The searches found {records_found(counts):,} records" in methods
+    assert records_found(counts) == counts.database_results + counts.register_results + sum(
+        getattr(counts, k) for k in ("website_results", "organisation_results",
+                                     "citations_results", "other_results"))
+    assert f"{duplicates_removed(counts):,} duplicates were removed" in methods
+    pooled = {a.stage: a for a in figures if a.reviewer_a is None}
+    assert set(pooled) == {"title_abstract", "full_text"}
+    for figure in pooled.values():
+        assert figure.records and figure.kappa is not None
+        assert (f"agreement {figure.percent:.1f}%, Cohen's kappa {figure.kappa:.2f}, on "
+                f"{figure.records} records") in methods
+    assert "Two reviewers screened every record independently" in methods
+    assert "MEDLINE (Ovid) on 11 March 2025 (82 records)" in methods  # the manifest's date
+    assert "in this order: Not about self-harm; Not peer support;" in methods
+    shipped = load_protocol(ROOT / "protocols" / "peer-support-self-harm.toml")
+    for checklist in shipped.checklists:  # appraisal by design: every tool named
+        assert f"{checklist.name} ({len(checklist.questions)} questions) for " in methods
+    assert "Thematic synthesis:" in methods and "GRADE-CERQual" in methods
+
+
+def test_study_selection_matches_prisma_and_the_studies(demo: Path, report) -> None:
+    store = Store.open(demo)
+    try:
+        counts = compute(store)
+        studies = list_studies(store)
+    finally:
+        store.close()
+    text = _section(report, "Study selection").paragraphs[0]
+    excluded = total(counts.dbr_excluded) + total(counts.other_excluded)
+    assert (f"Databases and registers gave {counts.identified_dbr:,} records; after "
+            f"{counts.duplicates:,} duplicates were removed, {counts.records_screened:,} "
+            f"records were screened and {counts.records_excluded:,} excluded. Of "
+            f"{counts.dbr_sought_reports:,} reports sought for retrieval, "
+            f"{counts.dbr_notretrieved_reports:,} could not be retrieved and "
+            f"{counts.dbr_assessed:,} were assessed in full; {total(counts.dbr_excluded):,} "
+            "were excluded.") in text
+    assert counts.identified_other and not counts.other_sought_reports
+    assert (f"Other methods gave {counts.identified_other:,} records, none of them a report "
+            "sought for retrieval.") in text
+    for reason, n in counts.dbr_excluded:
+        assert f"{reason.lower()}, {n}" in text
+    assert (f"{len(studies)} studies ({sum(len(s.reports) for s in studies)} reports) were "
+            "included") in text
+    assert len(studies) == counts.new_studies and excluded > 0
+
+
+def test_excluded_reports_are_prismas_excluded_reports(demo: Path, report) -> None:
+    store = Store.open(demo)
+    try:
+        counts = compute(store)
+    finally:
+        store.close()
+    table = _section(report, "Excluded full-text reports").tables[0]
+    assert len(table.rows) == total(counts.dbr_excluded) + total(counts.other_excluded)
+    assert Counter(row[2] for row in table.rows) == Counter(
+        dict(counts.dbr_excluded)) + Counter(dict(counts.other_excluded))
+    assert [row[0] for row in table.rows] == list(range(1, len(table.rows) + 1))
+
+
+def test_references_number_every_included_study_as_the_tables_do(demo: Path, report) -> None:
+    store = Store.open(demo)
+    try:
+        studies = list_studies(store)
+    finally:
+        store.close()
+    references = _section(report, "References").numbered
+    assert len(references) == len(studies) == report.data.prisma.new_studies
+    characteristics = _section(report, "Characteristics of included studies").tables[0]
+    cited = {c.number: c for c in report.data.evidence.cited}
+    for row in characteristics.rows:
+        number, name = row[0], row[1]
+        assert cited[number].name == name
+        surname = re.match(r"[^(]+", name)[0].strip()
+        assert references[number - 1].startswith(surname)
+    names = [(c.name.split(" (")[0].casefold(), c.name) for c in cited.values()]
+    assert names == sorted(names)  # by first author, then year
+
+
+def test_markdown_has_the_headings_the_figure_and_every_table(report) -> None:
+    text = markdown_text(report)
+    for heading in HEADINGS:
+        assert re.search(rf"^#{{2,3}} {re.escape(heading)}$", text, re.MULTILINE), heading
+    assert "![Figure 1. PRISMA 2020 flow diagram" in text and "(prisma-flow.png)" in text
+    tables = re.findall(r"^\*\*Table (\d+)\. ", text, re.MULTILINE)
+    assert tables == [str(n) for n in range(1, len(tables) + 1)] and len(tables) >= 6
+    assert text.startswith("# Peer support for self-harm in non-clinical settings\n")
+    assert "*Provisional: the review is still in progress" in text
+
+
+def test_docx_reads_back_with_headings_picture_and_tables(report) -> None:
+    document = Document(io.BytesIO(docx_bytes(report)))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    for heading in HEADINGS:
+        assert heading in headings
+    assert headings.index("Methods") < headings.index("Characteristics of included studies") \
+        < headings.index("Excluded full-text reports") < headings.index("References")
+    assert len(document.inline_shapes) == 1  # the PRISMA diagram
+    shown = [t for s in report.sections for t in s.tables]
+    assert len(document.tables) == len(shown)
+    for grid, table in zip(document.tables, shown, strict=True):
+        assert tuple(c.text for c in grid.rows[0].cells) == table.columns
+        assert len(grid.rows) == 1 + len(table.rows)
+    orientations = {s.page_width > s.page_height for s in document.sections}
+    assert orientations == {True, False}  # wide tables on landscape pages, text on portrait
+    texts = [p.text for p in document.paragraphs]
+    assert "1. " + _section(report, "References").numbered[0] in texts
+
+
+def test_write_report_and_the_command(demo: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["report", "--out", str(tmp_path / "out"), "--db",
+                                       str(demo)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["prisma-flow.png", "report.docx", "report.md"]
+    assert (tmp_path / "out" / "prisma-flow.png").read_bytes().startswith(b"\x89PNG")
+    assert "8 studies included; 5 with a final extraction;" in result.output
+    refused = CliRunner().invoke(main, ["report", "--out", str(tmp_path / "final"), "--final",
+                                        "--db", str(demo)])
+    assert refused.exit_code == 1 and "not final" in refused.output
+    assert not (tmp_path / "final").exists()
+
+
+def test_a_lead_only_and_an_empty_review_still_reads(db_url: str, tmp_path: Path) -> None:
+    store = included_review(db_url, tmp_path)
+    try:
+        with pytest.raises(AccessError, match="only a lead writes the review's report"):
+            build_report(store, by=get_reviewer(store, "Priya"))  # as the app signs her in
+        made = build_report(store, by=get_reviewer(store, "Lee"))
+    finally:
+        store.close()
+    text = markdown_text(made)
+    assert "Table 1 describes the 0 included studies" in text
+    assert "No full-text report has been excluded." in text
+    assert "3 studies (3 reports) were included" in text
+    assert len(_section(made, "References").numbered) == 3
+    written = write_report(made, tmp_path / "empty")
+    assert {p.name for p in written} == {"report.md", "report.docx", "prisma-flow.png"}
+
+
+def test_report_docx_converts_with_libreoffice(report, tmp_path: Path) -> None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if IN_CI:
+            missing("LibreOffice", "apt-get install libreoffice-writer-nogui "
+                    "(scripts/system-deps.sh)")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    path = tmp_path / "report.docx"
+    path.write_bytes(docx_bytes(report))
+    done = subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir",
+                           str(tmp_path), str(path)], capture_output=True, timeout=300,
+                          check=False)
+    pdf = tmp_path / "report.pdf"
+    assert done.returncode == 0 and pdf.is_file(), done.stderr
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 20_000
+
+
+def test_readme_excerpt_is_what_the_command_writes(report) -> None:
+    """The README's excerpt of the demo's report is the command's output (regenerate it with
+    scripts/readme_report.py), never typed."""
+    spec = importlib.util.spec_from_file_location("readme_report",
+                                                  ROOT / "scripts" / "readme_report.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert script.current_block(readme) == script.excerpt(markdown_text(report)), (
+        "README.md's report excerpt is out of date: run scripts/readme_report.py")
+
+
+def test_a_table_no_builder_places_still_reaches_the_report(demo: Path, monkeypatch) -> None:
+    """Another evidence table (coded extracts, a per-question appraisal table) slots in: with
+    no section builder of its own it goes under "Additional tables", before the references."""
+    import review.report.build as build
+    from review.extraction.tables import Table
+
+    real = build.build_tables
+
+    def with_extra(store):  # noqa: ANN001, ANN202
+        found = real(store)
+        extra = Table("sensitivity", "Sensitivity analysis", ("Study", "Q1"), (("A", "yes"),))
+        return dataclasses.replace(found, tables=(*found.tables, extra))
+
+    monkeypatch.setattr(build, "build_tables", with_extra)
+    store = Store.open(demo)
+    try:
+        made = build_report(store)
+    finally:
+        store.close()
+    headings = [s.heading for s in made.sections]
+    assert headings.index("Additional tables") == headings.index("References") - 1
+    assert [t.key for t in _section(made, "Additional tables").tables] == ["sensitivity"]
+    assert "**Table 8. Sensitivity analysis**" in markdown_text(made)
+    assert any("Companion report: " in r for r in _section(made, "References").numbered)
+
+
+def test_an_updated_review_counts_the_previous_version_too() -> None:
+    from review.prisma.counts import Prisma
+    from review.report.methods import selection_paragraph
+
+    counts = Prisma(previous_records=3, previous_reports=3, previous_studies=2, new_studies=4,
+                    new_reports=5, total_studies=6, total_reports=8)
+    text = selection_paragraph(counts, counts.new_studies, counts.new_reports)
+    assert text.endswith("4 studies (5 reports) were included in this update, which with the "
+                         "previous version's 2 studies (3 reports) makes 6 studies (8 reports) "
+                         "in all (Figure 1).")
