@@ -78,6 +78,13 @@ def test_methods_numbers_are_the_reviews_own(demo: Path, report) -> None:
     for checklist in shipped.checklists:  # appraisal by design: every tool named
         assert f"{checklist.name} ({len(checklist.questions)} questions) for " in methods
     assert "Thematic synthesis:" in methods and "GRADE-CERQual" in methods
+    # coded extracts: the themes counted from the protocol, in two levels, and the voice
+    themes = [t for kind in shipped.extraction.themes.values() for t in kind]
+    below = sum(1 for t in themes if t.parent)
+    assert (f"coded as extracts under {len(themes)} themes ({below} descriptive themes under "
+            f"{len(themes) - below} analytical themes) of 4 kinds (benefits, risks, "
+            "mitigations and acceptability)") in methods
+    assert "participants' own words or the authors' interpretation" in methods
 
 
 def test_study_selection_matches_prisma_and_the_studies(demo: Path, report) -> None:

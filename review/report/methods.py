@@ -126,6 +126,25 @@ def appraisal_sentence(form: Form) -> str:
             f"{_join(c.ratings, 'or')}), {who}.")
 
 
+def coding_sentence(form: Form) -> str:
+    """How the studies' findings were coded: the themes (in two levels when the protocol has
+    descriptive themes), their kinds, and what each extract records; "" without themes."""
+    if not form.themes:
+        return ""
+    descriptive = sum(1 for theme in form.themes if theme.parent)
+    analytical = len(form.themes) - descriptive
+    kinds = [form.kind_label(k).lower() for k in form.kinds if form.themes_of(k)]
+    levels = (f" ({_count(descriptive, 'descriptive theme', 'descriptive themes')} under "
+              f"{_count(analytical, 'analytical theme', 'analytical themes')})"
+              if descriptive else "")
+    return (f"Each study's findings were coded as extracts under "
+            f"{_count(len(form.themes), 'theme', 'themes')}{levels} of "
+            f"{_count(len(kinds), 'kind', 'kinds')} ({_join(kinds)}), any number per study "
+            "and theme; each extract records the quote, its page or section, whether it gives "
+            "participants' own words or the authors' interpretation, and an optional "
+            "sub-theme. ")
+
+
 def methods_paragraphs(protocol: Protocol, form: Form, p: Prisma, searches: SearchReport,
                        agreement: Sequence[Agreement], findings: Sequence[Finding]
                        ) -> list[str]:
@@ -178,7 +197,7 @@ def methods_paragraphs(protocol: Protocol, form: Form, p: Prisma, searches: Sear
                   f"({_count(len(form.fields), 'field', 'fields')}) "
                   + ("by two reviewers independently and reconciled by a lead."
                      if form.dual else "by one reviewer."))
-    paragraphs.append(extraction + " " + appraisal_sentence(form))
+    paragraphs.append(extraction + " " + coding_sentence(form) + appraisal_sentence(form))
     synthesis = protocol.report.synthesis
     if findings:
         synthesis = (synthesis + " " if synthesis else "") + (
