@@ -104,6 +104,7 @@ def _deduplicate(records: Sequence[Record], uids: Sequence[str], *,
             progress("comparing", done, total)
     if progress:
         progress("comparing", total, total)
+    del pairs  # the results hold the same pairs: memory for what follows
 
     person_yes = {_pair(index, a, b) for a, b in confirmed if a in index and b in index}
     person_no = {_pair(index, a, b) for a, b in rejected if a in index and b in index}
@@ -132,12 +133,14 @@ def _deduplicate(records: Sequence[Record], uids: Sequence[str], *,
     clusters = Clusters.singletons(n)
     blocked = join(clusters, edges, different=different, different_by_person=different_by_person,
                    anchors=anchors)
-    del pairs, automatic, edges  # no longer needed: memory for what follows
+    del automatic, edges  # no longer needed: memory for what follows
 
     group, kept = _label(clusters, keys)
     blocked_set = set(blocked)
     scored = []
-    for (i, j), r in results.items():  # the candidate pairs, not those scored to check a join
+    checked.clear()  # scored only to check a join: not candidate pairs, not shown
+    while results:  # each result dropped as its pair is made, so both are never held at once
+        (i, j), r = results.popitem()
         outcome, reason = r.outcome, r.reason
         if (i, j) in blocked_set:
             outcome = UNCERTAIN
@@ -147,8 +150,6 @@ def _deduplicate(records: Sequence[Record], uids: Sequence[str], *,
             a, b = b, a
         scored.append(ScoredPair(a, b, outcome, r.score, reason, r.evidence,
                                  group[i] == group[j]))
-    results.clear()  # the pairs' evidence lives on in `scored`; the rest can go now
-    checked.clear()
     # strongest first, ties by the two ids: sorted one key at a time (each sort is stable),
     # which needs no key tuple per pair
     scored.sort(key=attrgetter("b"))

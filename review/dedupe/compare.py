@@ -58,6 +58,8 @@ def _authors(a: Keys, b: Keys) -> tuple[str, float]:
     'swapped': given name and surname exchanged. The first twelve authors decide."""
     if not a.surnames or not b.surnames:
         return "missing", 0.0
+    if a.surnames == b.surnames:  # one author list (most pairs worth weighing): all matched
+        return "same", 1.0
     ends = {whole: (start, end) for whole, start, end in a.compounds + b.compounds} \
         if a.compounds or b.compounds else {}
     first = a.surnames[0] == b.surnames[0] or fuzz.ratio(a.surnames[0], b.surnames[0]) >= 85 \
@@ -369,6 +371,10 @@ def compare(a: Keys, b: Keys) -> PairResult:
     return result
 
 
+# the reason of most pairs, made once ('titles only 23% alike'), not once per pair
+_UNALIKE = tuple(f"titles only {percent}% alike" for percent in range(61))
+
+
 def _compare(a: Keys, b: Keys) -> PairResult:
     quick = None
     if a.doi != b.doi or not a.doi:
@@ -376,7 +382,7 @@ def _compare(a: Keys, b: Keys) -> PairResult:
             quick = _title(a, b)
             if quick < 60:  # most blocked pairs: unrelated titles, nothing shared to weigh
                 return PairResult(NOT_DUPLICATE, round(quick / 100 * 0.6, 3),
-                                  f"titles only {quick:.0f}% alike", {"title": round(quick, 1)},
+                                  _UNALIKE[round(quick)], {"title": round(quick, 1)},
                                   conflict=True)
     ev = evidence(a, b, quick)
     title = ev["title"]
