@@ -20,7 +20,7 @@ from review.dedupe.keys import Keys, make_keys
 from review.dedupe.merge import merge_group
 from review.records import Record
 
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"  # 4: one unlike title word on one DOI and one page place merges
 
 __all__ = ["DUPLICATE", "ENGINE_VERSION", "NOT_DUPLICATE", "UNCERTAIN", "DedupeResult",
            "ScoredPair", "deduplicate", "merge_group"]
