@@ -29,6 +29,7 @@ from sklearn.svm import LinearSVC
 from review.errors import ReviewError
 
 DEFAULT_MODEL = "ensemble"
+PSEUDO_EXCLUDES = 100  # unscreened records taken as excludes at each fit (with_pseudo_excludes)
 TEXT_FIELDS = ("title", "abstract", "keywords")
 
 
@@ -248,9 +249,12 @@ class Ranking:
         return ranked.tolist()
 
 
-def model_version(model: Classifier, labelled: Mapping[int, int]) -> str:
+def model_version(model: Classifier, labelled: Mapping[int, int],
+                  pseudo_excludes: int = PSEUDO_EXCLUDES) -> str:
     digest = hashlib.sha256()
     digest.update(model.name.encode())
+    if pseudo_excludes:
+        digest.update(f"pseudo_excludes={pseudo_excludes}".encode())
     digest.update(repr(sorted(model.params().items())).encode())
     for row in sorted(labelled):
         digest.update(f"{row}:{labelled[row]};".encode())
@@ -286,10 +290,38 @@ def training_rows(labelled: Mapping[int, int], limit: int | None = MAX_TRAINING_
     return kept, np.fromiter((1 if labelled[int(r)] else 0 for r in kept), dtype=np.int64)
 
 
+def with_pseudo_excludes(rows: np.ndarray, labels: np.ndarray, n_records: int, count: int,
+                         seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training rows plus `count` records not yet screened, drawn at random and labelled
+    exclude for this fit only (Cormack and Grossman's AutoTAR). Most unscreened records are
+    excludes, so the guess is nearly always right, and it matters most at the start: with one
+    include and a handful of excludes the model otherwise learns whatever separates those few
+    records; against a sample of the whole review it learns what sets the includes apart from
+    the review's records in general. A new sample is drawn at every retraining (seeded by the
+    number of labels, so the same decisions give the same fit), so an include drawn by
+    mistake does not stay an exclude. At most a quarter of the records left are drawn, so on a
+    small review, or near the end of one, the guess never outweighs the real decisions. On the
+    four development sets it raised the mean WSS@95 and recall at 10% (the README has the
+    table)."""
+    free = np.ones(n_records, dtype=bool)
+    free[rows] = False
+    pool = np.flatnonzero(free)
+    size = min(count, pool.size // 4)
+    if size <= 0:
+        return rows, labels
+    drawn = np.random.default_rng(seed).choice(pool, size=size, replace=False)
+    every = np.concatenate([rows, drawn])
+    order = np.argsort(every, kind="stable")
+    return every[order], np.concatenate([labels, np.zeros(drawn.size, dtype=np.int64)])[order]
+
+
 def train(features: sparse.csr_matrix, labelled: Mapping[int, int],
           model: str | Classifier = DEFAULT_MODEL,
-          max_rows: int | None = MAX_TRAINING_ROWS) -> Ranking:
-    """Fit a classifier on the labelled rows ({row: 1 include, 0 exclude}) and score every row.
+          max_rows: int | None = MAX_TRAINING_ROWS,
+          pseudo_excludes: int = PSEUDO_EXCLUDES) -> Ranking:
+    """Fit a classifier on the labelled rows ({row: 1 include, 0 exclude}), with
+    `pseudo_excludes` unscreened records as excludes (see `with_pseudo_excludes`), and score
+    every row.
 
     This is the retraining step: it can take a second on a large review, so a caller runs it
     away from the voting path (a vote never waits for it) and keeps showing the last Ranking
@@ -301,11 +333,14 @@ def train(features: sparse.csr_matrix, labelled: Mapping[int, int],
         raise RankingError("a labelled row is outside the feature matrix")
     started = time.perf_counter()
     rows, labels = training_rows(labelled, max_rows)
+    rows, labels = with_pseudo_excludes(rows, labels, features.shape[0], pseudo_excludes,
+                                        seed=len(labelled))
     classifier.fit(features[rows], labels)
     scores = np.asarray(classifier.scores(features), dtype=np.float64)
     seconds = time.perf_counter() - started
     n_include = sum(1 for v in labelled.values() if v)
-    return Ranking(model=classifier.name, version=model_version(classifier, labelled),
+    return Ranking(model=classifier.name,
+                   version=model_version(classifier, labelled, pseudo_excludes),
                    scores=scores, n_include=n_include, n_exclude=len(labelled) - n_include,
                    fit_seconds=seconds)
 
