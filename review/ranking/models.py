@@ -4,7 +4,8 @@ the decisions so far.
 Two small parts behind one interface: `TextFeatures` turns title, abstract and keywords into
 TF-IDF vectors (fitted on every record of the review, labelled or not: it needs no labels), and
 a `Classifier` (naive Bayes, logistic regression or linear SVM, each with class balancing) learns
-include/exclude from the screened ones and scores the rest. `train` does one retraining and
+include/exclude from the screened ones, plus a fresh random sample of unscreened records taken
+as excludes (`with_pseudo_excludes`), and scores the rest. `train` does one retraining and
 returns a `Ranking` with a version string, so the record a reviewer is shown can name the model
 run that placed it. No model is possible until at least one include and one exclude exist:
 `rank_pool` then falls back to a seeded random order, as a reviewer without ranking would see.
