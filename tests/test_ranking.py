@@ -107,9 +107,9 @@ def test_unknown_model() -> None:
         ranking.make_classifier("forest")
 
 
-def test_the_default_is_the_ensemble_of_the_three_models() -> None:
-    assert ranking.DEFAULT_MODEL == "ensemble"
-    assert ranking.make_classifier().name == "ensemble"
+def test_the_default_is_the_linear_svm() -> None:
+    assert ranking.DEFAULT_MODEL == "svm"
+    assert ranking.make_classifier().name == "svm"
     assert set(ranking.SINGLE_MODELS) == set(ranking.MODEL_NAMES) - {"ensemble"}
 
 
