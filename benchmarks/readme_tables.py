@@ -147,7 +147,8 @@ def ranking_table(results: Path = RESULTS) -> str:
         methods += [m for m in ("asreview", "random") if m in f["sets"][0]["summaries"]]
         header = ["set", "WSS@95 " + " / ".join(_method_name(m) for m in methods),
                   f"recall@10% {ours}", f"records to 95% / 100% ({ours})",
-                  "buscar stop: recall, work saved", "target method: recall, work saved"]
+                  f"buscar (bias {f.get('stopping_bias', 1):g}) stop: recall, work saved",
+                  "buscar bias 1: recall, work saved", "target method: recall, work saved"]
         rows = []
         for s in f["sets"]:
             rows.append(_ranking_row(s["set"], s["summaries"], methods, ours))
@@ -176,9 +177,11 @@ def _ranking_row(name: str, m: Result, methods: list[str], ours: str) -> list[st
     o = m[ours]
     target = (f"{o['target_recall_at_stop']:.3f}, {o['target_work_saved']:.0%}"
               if "target_work_saved" in o else "not run")
+    plain = (f"{o['buscar1_recall_at_stop']:.3f}, {o['buscar1_work_saved']:.0%}"
+             if "buscar1_work_saved" in o else "not run")
     return [name, wss, f"{o['recall_at_10']:.3f}",
             f"{o['records_to_95']:.0f} / {o['records_to_100']:.0f}",
-            f"{o['recall_at_stop']:.3f}, {o['work_saved_at_stop']:.0%}", target]
+            f"{o['recall_at_stop']:.3f}, {o['work_saved_at_stop']:.0%}", plain, target]
 
 
 def _ranking_summary(f: Result, methods: list[str]) -> str:
@@ -206,8 +209,9 @@ def _ranking_summary(f: Result, methods: list[str]) -> str:
     recalls = [r for s in f["sets"] for r in s["stop_recalls"][ours]]
     reached = sum(1 for r in recalls if r >= target - 1e-12)
     early = sum(round(s["summaries"][ours]["stopped_early"] * s["seeds"]) for s in f["sets"])
-    sentences.append(f"The buscar stopping rule reached {target:.0%} recall in {reached} of "
-                     f"{len(recalls)} runs and stopped before the end in {early} of them.")
+    sentences.append(f"The buscar stopping rule (bias {f.get('stopping_bias', 1):g}) reached "
+                     f"{target:.0%} recall in {reached} of {len(recalls)} runs and stopped "
+                     f"before the end in {early} of them.")
     speed = f.get("speed")
     if speed:
         retrain = [v for k, v in speed.items() if k.startswith(f"{ours}_retrain_seconds_")]

@@ -168,7 +168,7 @@ class RankingSettings:
     for."""
 
     enabled: bool = False
-    model: str = "ensemble"
+    model: str = "svm"
     recall_target: float = 0.95
     confidence: float = 0.95
 
@@ -381,7 +381,7 @@ RANKING_MODELS = ("ensemble", "svm", "lr", "nb")
 
 def _ranking(r: _Reader, screening: dict) -> RankingSettings:
     enabled = r.get(screening, "screening", "ranking", bool, False)
-    model = r.text(screening, "screening", "ranking_model", "ensemble")
+    model = r.text(screening, "screening", "ranking_model", "svm")
     if model not in RANKING_MODELS:
         r.fail("screening.ranking_model", f"expected one of: {', '.join(RANKING_MODELS)}; "
                f"got {model!r}")

@@ -383,6 +383,40 @@ def test_one_study_changing_word_keeps_titles_apart(first: str, second: str, sai
     assert shared[0] == UNCERTAIN and said in shared[1]
 
 
+def test_one_word_on_one_doi_and_one_page_is_a_title_error() -> None:
+    """One DOI, author list, year and first page of one journal volume: one article whatever
+    one word of a title says (a database's error); the word stays in the evidence. Without the
+    page, or for a stem, number or contrasting word, a person still decides."""
+    first = "Plaque stability in diabetic mice after carotid ligation and statin treatment"
+    second = "Plaque stability in diabetic mice after carotid banding and statin treatment"
+    said = "'ligation' against 'banding'"
+    a = companion(title=first, doi="10.5555/x", pages="112-119")
+    result, why, evidence = judged(a, companion(title=second, doi="10.5555/x", pages="112-19"))
+    assert result == DUPLICATE and "one article" in why and said in why
+    assert any(said in line for line in evidence)
+    # one journal named two ways, the issue agreeing: still one place
+    assert judged(a, companion(title=second, doi="10.5555/x", pages="112-19",
+                               journal="Atheroscler Thromb Vasc Biol"))[0] == DUPLICATE
+    for other in (dict(pages=None), dict(pages="120-127"), dict(issue="3"), dict(year="2016"),
+                  dict(volume="242"),
+                  dict(authors=["Terashima, Keiko", "Baptiste, Lea", "Moreau, Ines"]),
+                  dict(doi=None, pmid="26012345")):
+        b = companion(**{"title": second, "doi": "10.5555/x", "pages": "112-119", **other})
+        if "pmid" in other:
+            a_pmid = companion(title=first, doi=None, pmid="26012345", pages="112-119")
+            assert judged(a_pmid, b)[0] == UNCERTAIN, other
+            continue
+        assert judged(a, b)[0] != DUPLICATE, other
+    # not without the DOI: two works in one issue may share little else but pages typed alike
+    assert judged(companion(title=first, pages="112-119"),
+                  companion(title=second, pages="112-119"))[0] == NOT_DUPLICATE
+    stems = judged(companion(title="Liraglutide and plaque stability in diabetic mice after "
+                                   "carotid ligation", doi="10.5555/x", pages="112-119"),
+                   companion(title="Semaglutide and plaque stability in diabetic mice after "
+                                   "carotid ligation", doi="10.5555/x", pages="112-119"))
+    assert stems[0] == UNCERTAIN
+
+
 @pytest.mark.parametrize(("first", "second"), [
     ("Haemoglobin A1c and plaque stability in diabetic mice",
      "Hemoglobin A1c and plaque stability in diabetic mice"),  # spelling

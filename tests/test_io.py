@@ -290,6 +290,40 @@ def test_streamed_reading_does_not_depend_on_chunk_size(exports, monkeypatch, ch
     assert {p.line_endings for p in constructed} == {"CRLF", "CR", "LF", "CRLF+LF"}
 
 
+CSV = ("record_id,author,year,title,journal,volume,number,pages,doi,isbn,abstract\n"
+       "r1,\"Smith, J. and Jones, K.\",2019,A study,Crisis,40,2,123-9,,,\"Line one\nline two\n"
+       "\nline four\"\n"
+       "r2,Brown L.,2020,Another,BJPsych Open,6,1,e12,,,\n"
+       "r3,\"Ng, T. (5715)\",2021,A third,Crisis,41\n"
+       "r4,Ode A.,2022,Last; no ending,Crisis,42,1,1-9,,,")
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64])
+def test_csv_is_read_line_by_line_as_from_its_whole_text(monkeypatch, chunk: int) -> None:
+    """A CSV export is parsed from its lines as they stream in, never its whole text held:
+    every chunk end, inside a CRLF or a quoted field of several lines, gives the records that
+    the whole text gives, with their lines, and the line endings the file has."""
+    from review.io.csvfile import parse_csv
+
+    monkeypatch.setattr("review.io.decode.CHUNK", chunk)
+    variants = {"CRLF": CSV.replace("\n", "\r\n"), "CR": CSV.replace("\n", "\r"), "LF": CSV,
+                "CRLF+LF": CSV.replace("\n", "\r\n", 2)}
+    abstracts = {"CRLF": "Line one\r\nline two\r\n\r\nline four",
+                 "CR": "Line one\rline two\r\rline four", "LF": "Line one\nline two\n\nline four",
+                 "CRLF+LF": "Line one\r\nline two\n\nline four"}
+    for endings, text in variants.items():
+        parsed = read_bytes(text.encode("utf-8"), "plain.csv")
+        whole = parse_csv(text, "plain.csv")
+        assert parsed.line_endings == endings
+        assert [(r.raw, r.normalised(), r.line) for r in parsed.records] == \
+            [(r.raw, r.normalised(), r.line) for r in whole]
+        assert [r.line for r in parsed.records] == [2, 6, 7, 8]
+        assert parsed.records[0].raw["abstract"] == [abstracts[endings]]  # as written
+        short = parsed.records[2]  # a short row: its trailing columns empty
+        assert short.authors == ["Ng T"] and short.raw["abstract"] == [""] and not short.abstract
+        assert parsed.records[3].title == "Last; no ending"
+
+
 def test_read_file_and_read_bytes_agree(exports) -> None:
     for row in export_index():
         path = exports / row["file"]

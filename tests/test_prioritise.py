@@ -124,6 +124,9 @@ def test_ranking_off_keeps_group_order(tmp_path: Path, protocol_path: Path) -> N
     add_reviewer(store, "Ana", actor="lead")
     assert [r["record_id"] for r in screening.queue(store, "Ana")] == list(range(1, 11))
     assert prioritise.retrain(store).status == "off"
+    # Screened in import order, the records are a random draw: the stopping rule drops the
+    # ranking's bias and is the paper's test.
+    assert prioritise.stopping(store).estimate.bias == 1.0
 
 
 def test_stopping_rule_and_a_leads_stop(review: Store) -> None:
@@ -140,6 +143,7 @@ def test_stopping_rule_and_a_leads_stop(review: Store) -> None:
     assert found.estimate.n_records == 36 and found.estimate.n_screened == 22
     assert found.estimate.n_included == 12  # all includes found first
     assert found.curve[-1] == (22, 12) and found.assumptions
+    assert found.estimate.bias == 2.0 and "twice the odds" in found.assumptions[0]
     assert "target method" in found.why and "59 includes" in found.why  # 95% with 95%
     with pytest.raises(AccessError):
         prioritise.stop_screening(review, by="Ana")

@@ -107,9 +107,9 @@ def test_unknown_model() -> None:
         ranking.make_classifier("forest")
 
 
-def test_the_default_is_the_ensemble_of_the_three_models() -> None:
-    assert ranking.DEFAULT_MODEL == "ensemble"
-    assert ranking.make_classifier().name == "ensemble"
+def test_the_default_is_the_linear_svm() -> None:
+    assert ranking.DEFAULT_MODEL == "svm"
+    assert ranking.make_classifier().name == "svm"
     assert set(ranking.SINGLE_MODELS) == set(ranking.MODEL_NAMES) - {"ensemble"}
 
 
@@ -153,3 +153,31 @@ def test_ensemble_follows_the_majority_when_one_member_disagrees() -> None:
     # A constant member (no spread) counts as no opinion rather than dividing by zero.
     ensemble._models = [Fixed([1.0, 1.0, 1.0]), Fixed([0.0, 5.0, 1.0])]
     assert list(np.argsort(-ensemble.scores(None))) == [1, 2, 0]  # type: ignore[arg-type]
+
+
+def test_pseudo_excludes_are_unscreened_records_and_change_with_the_labels() -> None:
+    rows = np.array([3, 10, 50])
+    labels = np.array([1, 0, 0])
+    got_rows, got_labels = ranking.with_pseudo_excludes(rows, labels, 1000, 100, seed=3)
+    assert got_rows.size == 103 and np.all(np.diff(got_rows) > 0)
+    by_row = dict(zip(got_rows.tolist(), got_labels.tolist(), strict=True))
+    assert (by_row[3], by_row[10], by_row[50]) == (1, 0, 0)  # the real labels are kept
+    assert sum(by_row.values()) == 1  # every drawn record is taken as an exclude
+    again, _ = ranking.with_pseudo_excludes(rows, labels, 1000, 100, seed=3)
+    assert again.tolist() == got_rows.tolist()  # same labels, same fit
+    other, _ = ranking.with_pseudo_excludes(rows, labels, 1000, 100, seed=4)
+    assert other.tolist() != got_rows.tolist()  # a new sample at the next retraining
+    # At most a quarter of the records left: none on a tiny review, none when turned off.
+    few, _ = ranking.with_pseudo_excludes(np.array([1, 2, 3]), labels, 6, 100, seed=3)
+    assert few.tolist() == [1, 2, 3]
+    assert ranking.with_pseudo_excludes(rows, labels, 1000, 0, seed=3)[0].tolist() == [3, 10, 50]
+    assert ranking.with_pseudo_excludes(rows, labels, 403, 100, seed=3)[0].size == 3 + 100
+
+
+def test_training_with_pseudo_excludes_changes_the_version() -> None:
+    matrix = ranking.TextFeatures().fit_transform(TEXTS * 50)
+    labelled = {**LABELLED}
+    with_pseudo = ranking.train(matrix, labelled, "lr")
+    without = ranking.train(matrix, labelled, "lr", pseudo_excludes=0)
+    assert with_pseudo.version != without.version
+    assert not np.allclose(with_pseudo.scores, without.scores)

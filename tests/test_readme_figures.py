@@ -115,7 +115,8 @@ def test_ranking_table_and_its_summary(tmp_path: Path) -> None:
         return {"wss95": wss95, "wss100": 0.3, "recall_at_10": 0.5, "records_to_95": 120.0,
                 "records_to_100": 300.4, "recall_at_stop": stop_recall,
                 "work_saved_at_stop": 0.19, "stopped_early": 1.0,
-                "target_recall_at_stop": 0.99, "target_work_saved": 0.051}
+                "target_recall_at_stop": 0.99, "target_work_saved": 0.051,
+                "buscar1_recall_at_stop": 1.0, "buscar1_work_saved": 0.12}
     sets = [{"set": "a", "seeds": 2, "summaries": {"ensemble": summary(0.5012, 1.0),
                                                    "svm": summary(0.52, 1.0),
                                                    "random": summary(0.02, 1.0),
@@ -131,6 +132,7 @@ def test_ranking_table_and_its_summary(tmp_path: Path) -> None:
                                 "sets_measured": {"date": "2026-12-06 05:15 UTC",
                                                   "command": "ranking.py --seeds 5"},
                                 "recall_target": 0.95, "asreview": "asreview 3.0.8",
+                                "stopping_bias": 2.0,
                                 "sets": sets, "average": average,
                                 "speed": {"records": 20000, "feature_seconds": 12.34,
                                           "ensemble_retrain_seconds_10pct_labelled": 0.8,
@@ -142,8 +144,9 @@ def test_ranking_table_and_its_summary(tmp_path: Path) -> None:
     assert "after every 1% of the labels" in out
     assert "the final includes are the reviewer's answers" in out
     assert "| set | WSS@95 ensemble / svm / ASReview / random |" in out
-    assert "| a | 0.501 / 0.520 / 0.501 / 0.020 | 0.500 | 120 / 300 | 1.000, 19% | 0.990, 5% |" \
-        in out
+    assert "buscar (bias 2) stop: recall, work saved | buscar bias 1: recall, work saved |" in out
+    assert ("| a | 0.501 / 0.520 / 0.501 / 0.020 | 0.500 | 120 / 300 | 1.000, 19% | 1.000, 12% "
+            "| 0.990, 5% |") in out
     assert "| b | 0.300 / 0.350 / not run / 0.010 |" in out
     assert "| **mean** | 0.400 / 0.400 / not run / 0.400 |" in out
     assert "at most 0.02 below on 1 of 2 sets (gaps -0.050 to -0.019)" in out

@@ -30,8 +30,8 @@ METRICS = (  # (label, key, format)
 @click.option("--model", type=click.Choice((*ranking.MODEL_NAMES, "random")),
               default=ranking.DEFAULT_MODEL, show_default=True,
               help="Ranking model: the ensemble (logistic regression and linear SVM "
-                   "averaged, the app's default), naive Bayes, logistic regression, linear SVM, "
-                   "or random order for comparison.")
+                   "averaged), naive Bayes, logistic regression, the linear SVM (the app's "
+                   "default), or random order for comparison.")
 @click.option("--seeds", type=click.IntRange(min=1), default=5, show_default=True,
               help="Replays from different random starts; figures are means over them.")
 @click.option("--recall-target", type=click.FloatRange(0, 1, min_open=True),

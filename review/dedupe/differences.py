@@ -57,11 +57,18 @@ def _numeral(word: str) -> bool:
     return word.isdigit() or word in _ROMAN or word == "i"
 
 
-def title_change(a: Keys, b: Keys) -> str | None:
-    """A change between two otherwise alike titles that makes another study: a number or part
-    label ('type 1'/'type 2', 'II'/'III', 'Study A'/'Study B'), a contrasting word ('in vitro'/
-    'in vivo', 'men'/'women') or a prefix that makes another compound or condition
-    ('chloroquine'/'hydroxychloroquine', 'hyperglycaemia'/'hypoglycaemia')."""
+# kinds of title change, from `title_change`
+NUMBER, LABEL, CONTRAST, PREFIX, STEM, WORD = ("number", "label", "contrast", "prefix", "stem",
+                                              "word")
+
+
+def title_change(a: Keys, b: Keys) -> tuple[str, str] | None:
+    """A change between two otherwise alike titles that makes another study, as (kind,
+    description): a number or part label ('type 1'/'type 2', 'II'/'III', 'Study A'/'Study B'),
+    a contrasting word ('in vitro'/'in vivo', 'men'/'women'), a prefix that makes another
+    compound or condition ('chloroquine'/'hydroxychloroquine', 'hyperglycaemia'/
+    'hypoglycaemia'), one stem with two starts ('liraglutide'/'semaglutide') or one content
+    word for another, unlike throughout ('breast'/'prostate')."""
     if not a.title or not b.title or a.title_key == b.title_key:
         return None
     words_a, words_b = set(a.title.split()), set(b.title.split())
@@ -71,48 +78,53 @@ def title_change(a: Keys, b: Keys) -> str | None:
     numbers_a = [w for w in only_a if _numeral(w)]
     numbers_b = [w for w in only_b if _numeral(w)]
     if numbers_a and numbers_b:
-        return f"titles differ in a number ({numbers_a[0]!r} against {numbers_b[0]!r})"
+        return NUMBER, f"titles differ in a number ({numbers_a[0]!r} against {numbers_b[0]!r})"
     if len(only_a) == 1 and len(only_b) == 1:
         x, y = only_a[0], only_b[0]
         if len(x) == 1 and len(y) == 1 and x.isalpha() and y.isalpha() \
                 and {x, y} != {"a", "i"}:
-            return f"titles differ in a label ({x!r} against {y!r})"
+            return LABEL, f"titles differ in a label ({x!r} against {y!r})"
         if frozenset((x, y)) in _CONTRAST:
-            return f"titles differ in one word that makes another study ({x!r} against {y!r})"
+            return CONTRAST, f"titles differ in one word that makes another study ({x!r} " \
+                f"against {y!r})"
         if x in _STOP or y in _STOP:
             return None
         start = _opposed_start(x, y)
         if start:
-            return f"titles differ in one word that makes another study ({x!r} against " \
-                   f"{y!r}: {start})"
-        if _other_word(x, y):
-            return f"titles differ in one word ({x!r} against {y!r}): another drug, " \
-                   "condition or population, not a spelling"
+            return PREFIX, f"titles differ in one word that makes another study ({x!r} " \
+                f"against {y!r}: {start})"
+        other = _other_word(x, y)
+        if other:
+            return other, f"titles differ in one word ({x!r} against {y!r}): another drug, " \
+                "condition or population, not a spelling"
     for x in only_a:
         for y in only_b:
             if frozenset((x, y)) in _CONTRAST:
-                return f"titles differ in words that make another study ({x!r} against {y!r})"
+                return CONTRAST, f"titles differ in words that make another study ({x!r} " \
+                    f"against {y!r})"
     return None
 
 
-def _other_word(x: str, y: str) -> bool:
+def _other_word(x: str, y: str) -> str | None:
     """Two content words that are not spellings of one word: unlike throughout ('breast',
-    'prostate'), or one stem with two starts ('liraglutide', 'semaglutide')."""
+    'prostate': WORD), or one stem with two starts ('liraglutide', 'semaglutide': STEM)."""
     if len(x) < 4 or len(y) < 4 or not x.isalpha() or not y.isalpha():
-        return False
+        return None
     x, y = _british(x), _british(y)
     if x == y or x.rstrip("s") == y.rstrip("s"):
-        return False  # a plural
+        return None  # a plural
     if fuzz.ratio(x, y) < 60:
-        return True
+        return WORD
     common = 0
     for cx, cy in zip(reversed(x), reversed(y), strict=False):
         if cx != cy:
             break
         common += 1
     head_x, head_y = x[: len(x) - common], y[: len(y) - common]
-    return common >= 5 and len(head_x) >= 2 and len(head_y) >= 2 \
-        and Levenshtein.distance(head_x, head_y) >= 2  # 'phe'/'pho' is a typing error
+    if common >= 5 and len(head_x) >= 2 and len(head_y) >= 2 \
+            and Levenshtein.distance(head_x, head_y) >= 2:  # 'phe'/'pho' is a typing error
+        return STEM
+    return None
 
 
 def _british(word: str) -> str:

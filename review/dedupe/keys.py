@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 
 from review.records import NORMALISED_FIELDS, Record, fold
 
@@ -274,6 +275,9 @@ class Keys:
     completeness: int
 
 
+_NORMALISED = attrgetter(*NORMALISED_FIELDS)  # every normalised field's value at once
+
+
 def make_keys(uid: str, record: Record) -> Keys:
     placeholder = is_placeholder(record.title)
     raw_title = "" if placeholder else record.title or ""
@@ -295,7 +299,8 @@ def make_keys(uid: str, record: Record) -> Keys:
     main = simple(raw_title[: subtitle.start()]) if subtitle else title
     journal = _journal(record.journal)
     names = [(_surname(a), a) for a in record.authors]
-    filled = sum(1 for name in NORMALISED_FIELDS if getattr(record, name) not in (None, "", []))
+    values = _NORMALISED(record)
+    filled = len(values) - values.count(None) - values.count("") - values.count([])
     return Keys(
         uid=uid,
         title=title,

@@ -135,7 +135,7 @@ def _parse(source: Source, name: str, encoding: str | None, format: str | None) 
     elif fmt == "ovid":
         records = parse_ovid(stream_lines(stream), name)
     elif fmt == "csv":
-        records = parse_csv(stream.text(), name)
+        records = parse_csv(stream.lines_with_endings(), name)
     elif fmt == "bibtex":
         records = parse_bibtex("\n".join(stream_lines(stream)), name)
     else:

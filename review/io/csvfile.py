@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
+from collections.abc import Iterable, Iterator
 
 from review.errors import InputError
 from review.records import Candidates, Raw, Record, build_record
@@ -74,11 +76,21 @@ def looks_like_csv(lines: list[str]) -> bool:
     return len(names) >= 2 and bool(lowered & set(COLUMNS["title"]))
 
 
-def parse_csv(text: str, file: str) -> list[Record]:
-    stream = io.StringIO(text, newline="")
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    reader = csv.reader(stream, delimiter=_sniff_delimiter(first), strict=True)
+def parse_csv(text: str | Iterable[str], file: str) -> list[Record]:
+    """Records of a CSV export: its whole text, or its lines with their endings as written
+    (`StreamedText.lines_with_endings`, which never holds the whole text)."""
+    lines: Iterator[str] = iter(io.StringIO(text, newline="") if isinstance(text, str) else text)
+    skipped: list[str] = []
+    for line in lines:  # the first line with content tells the delimiter
+        skipped.append(line)
+        if line.strip():
+            break
+    first = skipped[-1].rstrip("\r\n") if skipped else ""
+    reader = csv.reader(itertools.chain(skipped, lines), delimiter=_sniff_delimiter(first),
+                        strict=True)
     header: list[str] | None = None
+    columns: list[tuple[str, list[int]]] = []
+    width = 0
     records: list[Record] = []
     try:
         for row in reader:
@@ -87,23 +99,39 @@ def parse_csv(text: str, file: str) -> list[Record]:
             if header is None:
                 header = [h.strip() for h in row]
                 _check_header(header, file, reader.line_num)
+                columns = _field_columns(header)
+                width = len(header)
                 continue
-            if len(row) > len(header):
-                raise InputError(file, f"{len(row)} fields where the header has {len(header)}: "
+            if len(row) > width:
+                raise InputError(file, f"{len(row)} fields where the header has {width}: "
                                        "a stray delimiter or quote?", line=reader.line_num)
+            if len(row) < width:  # a short row leaves its trailing columns empty
+                row += [""] * (width - len(row))
             # every column kept, empty or not and in header order, so a batch run can write
-            # the rows back unchanged; a short row leaves its trailing columns empty
-            raw: Raw = {name: [row[i] if i < len(row) else ""] for i, name in enumerate(header)}
+            # the rows back unchanged
+            raw: Raw = {name: [cell] for name, cell in zip(header, row, strict=True)}
             start = reader.line_num - row_newlines(row)
-            records.append(build_record(raw, csv_candidates(raw), format="csv", line=start))
+            found = {fieldname: [row[i] for i in where] for fieldname, where in columns}
+            records.append(build_record(raw, _candidates(found), format="csv", line=start))
     except csv.Error as exc:
         raise InputError(file, f"CSV cannot be parsed ({exc}); an unclosed quote?",
                          line=reader.line_num) from None
     return records
 
 
+def _field_columns(header: list[str]) -> list[tuple[str, list[int]]]:
+    """For each normalised field, the positions of its columns in order of preference: worked
+    out once per file, not once per row. Where names repeat (only blank ones can), the last
+    column counts, as in a row's raw fields."""
+    position = {name.lower(): i for i, name in enumerate(header)}
+    return [(fieldname, [position[name] for name in names if name in position])
+            for fieldname, names in COLUMNS.items()]
+
+
 def row_newlines(row: list[str]) -> int:
-    return sum(cell.count("\n") for cell in row)
+    """Line breaks inside the row's quoted cells (CRLF, CR or LF), so its first line is known."""
+    return sum(cell.count("\n") + cell.count("\r") - cell.count("\r\n") if "\r" in cell
+               else cell.count("\n") for cell in row)
 
 
 def _check_header(header: list[str], file: str, line: int) -> None:
@@ -120,13 +148,19 @@ def _check_header(header: list[str], file: str, line: int) -> None:
 
 def csv_candidates(raw: Raw) -> Candidates:
     by_lower = {name.lower(): values for name, values in raw.items()}
-    candidates: Candidates = {}
-    for fieldname, names in COLUMNS.items():
-        values = [v for name in names for v in by_lower.get(name, [])]
-        if fieldname == "authors":
-            values = [a for v in values[:1] for a in _split_authors(v)]
-            values = [re.sub(r"\s*\(\d+\)$", "", a) for a in values]  # Scopus author ids
-        elif fieldname == "keywords":
-            values = [k for v in values for k in re.split(r"\s*;\s*", v) if k]
-        candidates[fieldname] = values
-    return candidates
+    return _candidates({fieldname: [v for name in names for v in by_lower.get(name, [])]
+                        for fieldname, names in COLUMNS.items()})
+
+
+_SCOPUS_AUTHOR_ID = re.compile(r"\s*\(\d+\)$")
+_KEYWORD_SPLIT = re.compile(r"\s*;\s*")
+
+
+def _candidates(found: dict[str, list[str]]) -> Candidates:
+    """The values found under each field's columns, authors and keywords split apart."""
+    authors = [a for v in found["authors"][:1] for a in _split_authors(v)]
+    found["authors"] = [_SCOPUS_AUTHOR_ID.sub("", a) if ")" in a else a
+                        for a in authors]  # Scopus author ids
+    found["keywords"] = [k for v in found["keywords"]
+                         for k in (_KEYWORD_SPLIT.split(v) if ";" in v else (v,)) if k]
+    return found

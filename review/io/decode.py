@@ -264,6 +264,16 @@ def _split(text: str) -> list[str]:
     return lines
 
 
+_LINE_WITH_ENDING = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
+
+
+def _ending_kind(line: str) -> int:
+    """Index into the counts (CRLF, CR, LF) of how a line ends."""
+    if line[-1] == "\n":
+        return 0 if line.endswith("\r\n") else 2
+    return 1
+
+
 class StreamedText:
     """Decoded text as blocks of lines, one chunk's worth at a time, with what `decode` tells
     about it: the first characters (for format detection) and, once read, the line endings.
@@ -331,6 +341,39 @@ class StreamedText:
                 yield lines
         if carry:
             yield [carry]
+
+    def lines_with_endings(self) -> Iterator[str]:
+        """The lines one at a time, each with its ending as written (CRLF, CR or LF): what
+        the csv module reads, as from a file opened with newline='', without holding the
+        whole text. A CRLF cut by a chunk's end stays one ending."""
+        counts = self._counts
+        carry = ""  # the start of a line cut by the previous chunk's end
+        for text in self._rest():
+            if carry:
+                text = carry + text
+            crlf = text.count("\r\n")
+            # a CR that ends the chunk stays in the carried line, for the next chunk's LF
+            if text.count("\r") == crlf + (text[-1] == "\r"):  # LF and CRLF only: split at LF
+                parts = text.split("\n")
+                carry = parts.pop()
+                counts[0] += crlf
+                counts[2] += len(parts) - crlf
+                for part in parts:
+                    yield part + "\n"
+                continue
+            end = 0
+            for match in _LINE_WITH_ENDING.finditer(text):
+                line = match.group()
+                if line[-1] == "\r" and match.end() == len(text):
+                    break  # a CR that ends the chunk may be the first half of a CRLF
+                end = match.end()
+                counts[_ending_kind(line)] += 1
+                yield line
+            carry = text[end:]
+        if carry:
+            if carry[-1] in "\r\n":
+                counts[_ending_kind(carry)] += 1
+            yield carry
 
     @property
     def line_endings(self) -> str:

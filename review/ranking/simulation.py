@@ -19,9 +19,9 @@ Metrics, for a screening order with N records of which R are includes:
   (TN + FN) / N - (1 - r), where TN + FN = N - n are the records not screened. Random order
   gives about 0; the best possible WSS@95 is about 0.95 - R/N.
 - recall at 10%: includes among the first ceil(0.10 * N) records, over R.
-- stopping: n where the stopping rule (review.ranking.stopping) first says the recall target is
-  reached, checking after every record; the recall there, and work saved = 1 - n / N (0 if it never
-  stops before the end).
+- stopping: n where the stopping rule (review.ranking.stopping, with its default bias) first
+  says the recall target is reached, checking after every record; the recall there, and work
+  saved = 1 - n / N (0 if it never stops before the end).
 """
 
 from __future__ import annotations

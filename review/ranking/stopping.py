@@ -13,13 +13,24 @@ stated confidence (say 95%, i.e. p < 0.05):
   replacement, from the records that were left when they were drawn: the n themselves plus
   every record not yet screened. If k of them were includes, and r - k includes had been found
   before them, the null needs at least K - (r - k) includes in that population.
-- The p-value for that sample is the hypergeometric probability of finding k or fewer includes
-  in n draws from such a population (the smallest K is the null's least favourable case); the
-  rule takes the smallest p over every n (the paper's ranked quasi-sampling, as buscar does).
+- The p-value for that sample is the probability of finding k or fewer includes in n draws
+  from such a population (the smallest K is the null's least favourable case); the rule takes
+  the smallest p over every n (the paper's ranked quasi-sampling, as buscar does).
 
-Assumption, said wherever the estimate is shown: the model's ranking at the end is no better
-than random among what is left. While the model still puts includes first, the recent records
-are richer in includes than the rest, so the test errs on the side of screening more.
+How those n draws are modelled is the rule's one assumption, said wherever the estimate is
+shown. The paper's form (bias 1) treats them as a random draw: the hypergeometric
+distribution, which assumes the ranking at the end is no better than random among what is
+left. It is safe but wasteful: while the model still puts includes first, the recent records
+are richer in includes than the rest, and with a few dozen includes it has to see most of the
+records left after the last include before it can rule out the two or three that would break
+95% recall. The buscar package offers a bias parameter for exactly this (a biased urn). Here
+the default is bias 2 with Fisher's noncentral hypergeometric distribution: among the
+records left when the sample began, the ranking still drew an include with at least twice the
+odds of an exclude. A ranking that is still learning does far better than that; the
+assumption fails only if the model's order of the last records was worse than half as good as
+a coin for the includes that remain. On the four development sets, with the default model,
+bias 2 stopped at 95% recall or more in every run and saved about 28% of the screening against
+17% for bias 1 (the README's ranking section has the figures and the other biases tried).
 """
 
 from __future__ import annotations
@@ -29,20 +40,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import gammaln, logsumexp
 from scipy.stats import hypergeom
 
 from review.errors import ReviewError
 
 DEFAULT_TARGET = 0.95
 DEFAULT_CONFIDENCE = 0.95
+DEFAULT_BIAS = 2.0
 
 ASSUMPTIONS = (
-    "The last records screened are treated as a random sample of the records left when they "
-    "were screened; the ranking of what remains is assumed no better than random.",
+    "The last records screened are treated as a sample of the records left when they were "
+    "screened, drawn by a ranking that still gave each include at least twice the odds of an "
+    "exclude of being drawn (bias 2, Fisher's noncentral hypergeometric distribution); a "
+    "ranking that had stopped learning, no better than random at the end, would break it.",
     "Every record screened so far has a final decision (include or exclude), and the records "
     "not yet screened are all the review's remaining records.",
     "It is a statistical test, not a guarantee: at 95% confidence about 1 review in 20 that "
-    "stops here could still be below the recall target.",
+    "stops here could still be below the recall target, if the assumptions hold.",
 )
 
 
@@ -53,7 +68,10 @@ WHY_THIS_RULE = (
     "To promise {recall:.0%} recall with {confidence:.0%} confidence that sample must find "
     "{targets} includes, which on a review with a few dozen includes means screening most of "
     "it at random; on the development sets this rule saved more screening while reaching the "
-    "target as often (figures in the README's ranking section)."
+    "target as often. The bias of 2 (the ranking still at least twice as likely to draw an "
+    "include as an exclude) replaces the paper's bias of 1 (a random draw): on the "
+    "development sets it saved about 28% of the screening instead of 17%, still at 95% "
+    "recall or more in every run (figures in the README's ranking section)."
 )
 
 
@@ -80,6 +98,7 @@ class StoppingEstimate:
     p_value: float
     sample_size: int
     min_includes_if_missed: int
+    bias: float = 1.0
 
     @property
     def target_reached(self) -> bool:
@@ -99,7 +118,9 @@ class StoppingEstimate:
                 f"needs p < {1 - self.confidence:.3g}).")
 
 
-def _check(recall_target: float, confidence: float) -> None:
+def _check(recall_target: float, confidence: float, bias: float = 1.0) -> None:
+    if not (math.isfinite(bias) and bias >= 1.0):
+        raise StoppingError(f"the bias must be 1 (a random draw) or more, not {bias}")
     if not 0.0 < recall_target <= 1.0:
         raise StoppingError(f"the recall target must be above 0 and at most 1, "
                             f"not {recall_target}")
@@ -124,12 +145,12 @@ def _floor_min_total(n_included: int, recall_target: float) -> int:
 
 
 def p_values(labels: Sequence[int] | np.ndarray, n_records: int,
-             recall_target: float = DEFAULT_TARGET) -> np.ndarray:
+             recall_target: float = DEFAULT_TARGET, bias: float = 1.0) -> np.ndarray:
     """The p-value for every sample size n = 1..len(labels) (the last n screened): the
     reference computation, linear in the records screened. `estimate` gives the same minimum
     faster."""
     y = _labels(labels)
-    _check(recall_target, 0.5)
+    _check(recall_target, 0.5, bias)
     t = y.size
     if t == 0:
         return np.ones(0)
@@ -139,30 +160,64 @@ def p_values(labels: Sequence[int] | np.ndarray, n_records: int,
     k = np.cumsum(y[::-1])
     population = n_records - (t - sizes)
     needed = total - (r - k)
-    return _cdf(k, population, needed, sizes)
+    return _cdf(k, population, needed, sizes, bias)
+
+
+def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    return np.asarray(gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1))
+
+
+def fisher_cdf(k: np.ndarray, population: np.ndarray, needed: np.ndarray, sizes: np.ndarray,
+               odds: float) -> np.ndarray:
+    """P(X <= k) for X following Fisher's noncentral hypergeometric distribution: `sizes`
+    records drawn from `population` of which `needed` are includes, each include drawn with
+    `odds` times the odds of an exclude (odds 1: the ordinary hypergeometric). Exact: the sum
+    runs over every possible count of includes drawn, which is at most `needed` + 1 terms."""
+    k, population, needed, sizes = (np.asarray(a, dtype=np.int64).reshape(-1)
+                                    for a in (k, population, needed, sizes))
+    if k.size == 0:
+        return np.ones(0)
+    x = np.arange(int(needed.max()) + 1)[None, :]
+    low = np.maximum(0, sizes - (population - needed))[:, None]
+    high = np.minimum(needed, sizes)[:, None]
+    valid = (x >= low) & (x <= high)
+    xs = np.where(valid, x, 0)
+    log_weight = (_log_choose(needed[:, None], xs)
+                  + _log_choose((population - needed)[:, None], sizes[:, None] - xs)
+                  + xs * math.log(odds))
+    log_weight = np.where(valid, log_weight, -np.inf)
+    below = np.where(x <= k[:, None], log_weight, -np.inf)
+    return np.clip(np.exp(logsumexp(below, axis=1) - logsumexp(log_weight, axis=1)), 0.0, 1.0)
 
 
 def _cdf(k: np.ndarray, population: np.ndarray, needed: np.ndarray,
-         sizes: np.ndarray) -> np.ndarray:
+         sizes: np.ndarray, bias: float = 1.0) -> np.ndarray:
     # A null that needs more includes than the population holds is impossible: p = 0.
     possible = needed <= population
     p = np.zeros(k.shape, dtype=np.float64)
     if possible.any():
-        p[possible] = hypergeom.cdf(k[possible], population[possible], needed[possible],
-                                    sizes[possible])
+        if bias == 1.0:
+            p[possible] = hypergeom.cdf(k[possible], population[possible], needed[possible],
+                                        sizes[possible])
+        else:
+            p[possible] = fisher_cdf(k[possible], population[possible], needed[possible],
+                                     sizes[possible], bias)
     return np.clip(p, 0.0, 1.0)
 
 
 def estimate(labels: Sequence[int] | np.ndarray, n_records: int,
              recall_target: float = DEFAULT_TARGET,
-             confidence: float = DEFAULT_CONFIDENCE) -> StoppingEstimate:
+             confidence: float = DEFAULT_CONFIDENCE, bias: float = DEFAULT_BIAS,
+             ) -> StoppingEstimate:
     """The rule at this point: `labels` are the decisions in the order screened (1 include,
-    0 exclude), `n_records` the review's records, screened or not.
+    0 exclude), `n_records` the review's records, screened or not; `bias` the odds with which
+    the ranking is assumed to still draw an include rather than an exclude (1: a random draw,
+    the paper's hypergeometric test).
 
     Only r + 1 sample sizes need testing: lengthening a sample by an exclude never raises its
     p-value (a draw more from a population with one exclude more finds no more includes), so
     the minimum is at a sample that starts just after an include, or at the whole sequence."""
-    _check(recall_target, confidence)
+    _check(recall_target, confidence, bias)
     y = _labels(labels)
     t = int(y.size)
     if n_records < t:
@@ -170,7 +225,8 @@ def estimate(labels: Sequence[int] | np.ndarray, n_records: int,
     r = int(y.sum())
     total = _floor_min_total(r, recall_target)
     if t == 0:
-        return StoppingEstimate(recall_target, confidence, n_records, 0, 0, 1.0, 0, total)
+        return StoppingEstimate(recall_target, confidence, n_records, 0, 0, 1.0, 0, total,
+                                bias)
     positions = np.flatnonzero(y)  # index of each include, in screening order
     starts = np.concatenate(([0], positions + 1))
     starts = starts[starts < t]
@@ -179,23 +235,23 @@ def estimate(labels: Sequence[int] | np.ndarray, n_records: int,
     k = r - np.searchsorted(positions, starts, side="left")
     population = n_records - starts
     needed = total - (r - k)
-    p = _cdf(k, population, needed, sizes)
+    p = _cdf(k, population, needed, sizes, bias)
     best = int(np.argmin(p))
     return StoppingEstimate(recall_target, confidence, n_records, t, r, float(p[best]),
-                            int(sizes[best]), int(total))
+                            int(sizes[best]), int(total), bias)
 
 
 def first_stop(labels: Sequence[int] | np.ndarray, n_records: int,
                recall_target: float = DEFAULT_TARGET, confidence: float = DEFAULT_CONFIDENCE,
-               check_every: int = 1, start: int = 1) -> int | None:
+               check_every: int = 1, start: int = 1, bias: float = DEFAULT_BIAS) -> int | None:
     """How many records had been screened when the rule first said stop, checking after every
     `check_every` records (as a reviewer looking at the progress page would); None if it never
     did before the end of `labels`."""
-    _check(recall_target, confidence)
+    _check(recall_target, confidence, bias)
     y = _labels(labels)
     step = max(1, int(check_every))
     for n in range(max(1, start), y.size + 1, step):
-        if estimate(y[:n], n_records, recall_target, confidence).target_reached:
+        if estimate(y[:n], n_records, recall_target, confidence, bias).target_reached:
             return n
     return None
 

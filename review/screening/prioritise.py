@@ -241,8 +241,11 @@ def stopping(store: Store, *, stage: str | None = None) -> Stopping:
                                            state.c.decided_by != BY_AUTOMATION))).scalar_one()
         stop = stopped(store, conn, stage)
     labels = [1 if o == INCLUDE else 0 for (o,) in decided]
+    # The default bias assumes a ranking that still puts includes first; screened without
+    # ranking (import order), the records are a random draw: the paper's test, bias 1.
     found = estimate(labels, total, protocol.ranking.recall_target,
-                     protocol.ranking.confidence)
+                     protocol.ranking.confidence,
+                     **({} if protocol.ranking.enabled else {"bias": 1.0}))
     return Stopping(stage, found, recall_curve(labels), ASSUMPTIONS, stop,
                     why_this_rule(protocol.ranking.recall_target, protocol.ranking.confidence))
 
