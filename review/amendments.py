@@ -97,12 +97,21 @@ def _moved_appraisals(conn: Connection, old: Form, new: Form) -> list[int]:
                                 .where(values.c.entry_id.in_(list(answered)),
                                        values.c.field_id.in_(sorted(fields)))):
             given[row.entry_id][row.field_id] = row.value
+    questions: dict[int, set[str]] = {i: set() for i in answered}
+    for entry_id, question_id in conn.execute(
+            sa.select(t.quality_answers.c.entry_id, t.quality_answers.c.question_id)
+            .where(t.quality_answers.c.entry_id.in_(list(answered)))):
+        questions[entry_id].add(question_id)
     moved = set()
     for entry_id, study_id in answered.items():
         before, after = old.checklist_of(given[entry_id]), new.checklist_of(given[entry_id])
         if before is None:
             continue  # nothing it stood on before (e.g. an appraisal from an older protocol)
-        if after is None or (after.id != before.id and after.questions != before.questions):
+        # an answer must keep its question in the checklist the entry's design gets: question
+        # ids repeat across checklists, so one checklist losing a question another still has
+        # would otherwise pass unseen, and the answer drop out of the appraisal
+        if (after is None or (after.id != before.id and after.questions != before.questions)
+                or questions[entry_id] - {q for q, _ in after.questions}):
             moved.add(study_id)
     return sorted(moved)
 

@@ -331,6 +331,22 @@ def test_an_amendment_keeps_each_appraisal_with_its_checklist(shipped_review,
     assert my_entry(store, 1, "Priya").answers == {"response": "yes"}
 
 
+def test_an_amendment_keeps_every_answered_question_in_its_checklist(shipped_review,
+                                                                     tmp_path: Path) -> None:
+    """Question ids repeat across checklists: dropping an answered question from the
+    qualitative checklist alone is refused, though other checklists still ask it."""
+    store = shipped_review
+    save_entry(store, 2, "Priya", values={"design": "Qualitative"}, answers={"ethics": "yes"})
+    block = ('[[quality.checklists.questions]]\nid = "ethics"\ntext = "Were ethical issues, '
+             "including participants' safety and consent, addressed?\"\n\n")
+    assert SHIPPED.count(block) >= 2  # the qualitative checklist's and another's
+    amended = tmp_path / "amended.toml"
+    amended.write_text(SHIPPED.replace(block, "", 1), encoding="utf-8")
+    with pytest.raises(ReviewError, match=r"\(studies \[2\]\)"):
+        amend_protocol(store, amended, by="Lee", note="no ethics question for interviews")
+    assert my_entry(store, 2, "Priya").answers == {"ethics": "yes"}
+
+
 def test_the_demo_appraises_a_study_with_every_checklist(tmp_path: Path) -> None:
     store = build_demo(tmp_path / "demo.db")
     try:
