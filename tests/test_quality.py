@@ -23,6 +23,7 @@ from review.extraction.reconcile import compare, reconcile
 from review.extraction.studies import list_studies
 from review.extraction.tables import build_tables
 from review.protocol import parse_protocol
+from review.ui.appraisal_form import appraisal_to_save
 from tests.extraction_fixtures import PROTOCOL, included_review
 
 BLOCKS = Path(__file__).resolve().parent.parent / "protocols" / "blocks"
@@ -226,6 +227,31 @@ def test_a_design_without_a_checklist_says_so(db_url: str, tmp_path: Path) -> No
         entry = save_entry(store, 1, "Priya", values={"design": " SURVEY "},
                            answers={"AIMS": "Yes", "response": "no"}, rating="Good", done=True)
         assert entry.answers == {"aims": "yes", "response": "no"} and entry.rating == "good"
+    finally:
+        store.close()
+
+
+def test_the_page_moves_an_appraised_study_to_a_design_without_a_checklist(
+        db_url: str, tmp_path: Path) -> None:
+    """The Extraction page sends the form's answers back with the new design; for a design no
+    checklist appraises it leaves them out (a radio cannot be cleared), so the save goes
+    through instead of being refused for answers with no checklist."""
+    text = by_design(TWO, '[[extraction.fields]]\nid = "design"\nlabel = "Study design"\n'
+                          'type = "text"\n')
+    store = included_review(db_url, tmp_path, text=text)
+    try:
+        entry = save_entry(store, 1, "Priya", values={"design": "Survey"},
+                           answers={"aims": "yes"}, rating="good")
+        form = extraction_form(store)
+        shown = form.checklist_of(entry.values)
+        assert shown is not None
+        values = {**entry.values, "design": "Case report"}
+        answers, rating, notice = appraisal_to_save(form, shown, values, dict(entry.answers),
+                                                     entry.rating)
+        assert (answers, rating) == ({}, None) and "no appraisal checklist" in notice
+        moved = save_entry(store, 1, "Priya", values=values, answers=answers, rating=rating,
+                           replace=True)
+        assert moved.values["design"] == "Case report" and moved.answers == {}
     finally:
         store.close()
 

@@ -60,6 +60,11 @@ def appraisal_to_save(form: Form, shown: Checklist | None, values: Mapping[str, 
     """What to save with the form's values, and a notice when the design now calls for
     another checklist than the one shown (whose answers are then left out)."""
     now = form.checklist_of(values)
+    if now is None and shown is not None and form.design_field is not None:
+        # a design no checklist appraises: the shown checklist's answers cannot be kept, and a
+        # radio once set cannot be cleared, so they are left out here
+        return {}, None, (f" The design now has no appraisal checklist: the answers to the "
+                          f"{shown.name} checklist were not kept.")
     if now is None or shown is not None and now.id == shown.id:
         return answers, rating, ""
     if shown is not None:
