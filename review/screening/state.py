@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from review.dedupe.merge import merge_group
 from review.errors import ReviewError
+from review.project import lock_protocol
 from review.protocol import Protocol, Stage
 from review.records import Record
 from review.store import Store, at_commit, utc_now
@@ -235,6 +236,10 @@ def recount(store: Store, conn: Connection) -> None:
     """Count screening_state afresh into screening_counts (after rows were written around
     this module, as a benchmark's set-up does)."""
     counts, state_t = t.screening_counts, t.screening_state
+    # votes hold the review row shared until they commit (their counts are written last, in
+    # order): holding it exclusively, no vote is half-way while the counts are replaced, so
+    # none waits on a deleted count row or inserts one the recount inserts again
+    lock_protocol(store, conn, exclusive=True)
     work = at_commit(conn)
     if work is not None:
         work.pop(_COUNTS, None)
