@@ -22,6 +22,7 @@ from review.cli.main import main
 from review.demo.build import build_demo
 from review.extraction.studies import list_studies
 from review.prisma.counts import compute, total
+from review.project import review_protocol as load_protocol_of
 from review.protocol import load_protocol
 from review.report.build import HEADINGS, build_report
 from review.report.methods import duplicates_removed, records_found
@@ -242,14 +243,14 @@ def test_a_table_no_builder_places_still_reaches_the_report(demo: Path, monkeypa
     import review.report.build as build
     from review.extraction.tables import Table
 
-    real = build.build_tables
+    real = build.tables_of
 
-    def with_extra(store):  # noqa: ANN001, ANN202
-        found = real(store)
+    def with_extra(store, excluded):  # noqa: ANN001, ANN202
+        found = real(store, excluded)
         extra = Table("sensitivity", "Sensitivity analysis", ("Study", "Q1"), (("A", "yes"),))
         return dataclasses.replace(found, tables=(*found.tables, extra))
 
-    monkeypatch.setattr(build, "build_tables", with_extra)
+    monkeypatch.setattr(build, "tables_of", with_extra)
     store = Store.open(demo)
     try:
         made = build_report(store)
@@ -272,3 +273,106 @@ def test_an_updated_review_counts_the_previous_version_too() -> None:
     assert text.endswith("4 studies (5 reports) were included in this update, which with the "
                          "previous version's 2 studies (3 reports) makes 6 studies (8 reports) "
                          "in all (Figure 1).")
+
+
+def _excluded_figures(made) -> tuple[int, int, int]:  # noqa: ANN001
+    """The excluded reports as the sentence, the diagram's counts and the table give them."""
+    section = _section(made, "Excluded full-text reports")
+    said = int(re.match(r"([\d,]+) full-text report", section.paragraphs[0]).group(1))
+    prisma = made.data.prisma
+    return said, total(prisma.dbr_excluded) + total(prisma.other_excluded), len(
+        section.tables[0].rows) if section.tables else 0
+
+
+def test_a_change_committing_while_the_report_is_made_cannot_split_it(
+        demo: Path, tmp_path: Path, monkeypatch) -> None:
+    """A full-text exclusion commits between the report's reads (here: just
+    before the pending work is read, after the diagram and the tables): the report is made
+    again from the new state, so the sentence, Figure 1, the table and the status agree, and
+    it is the report a lead would make now."""
+    import review.report.build as build
+    from review.screening.conflicts import resolve
+
+    db = tmp_path / "busy.db"
+    shutil.copy(demo, db)
+    store = Store.open(db)
+    try:
+        before = build_report(store)
+        reason = load_protocol_of(store).exclusion_reasons[0]
+        real, calls = build.pending_work, []
+
+        def meanwhile(store_):  # noqa: ANN001, ANN202
+            calls.append(1)
+            if len(calls) == 1:  # the lead settles record 25's full-text conflict: excluded
+                resolve(store_, 25, "exclude", by="Morgan", stage="full_text", reason=reason)
+            return real(store_)
+
+        monkeypatch.setattr(build, "pending_work", meanwhile)
+        made = build_report(store)
+        monkeypatch.setattr(build, "pending_work", real)
+        again = build_report(store)
+    finally:
+        store.close()
+    assert len(calls) == 2  # the first build saw the change land and was made again
+    said, drawn, listed = _excluded_figures(made)
+    assert said == drawn == listed == _excluded_figures(before)[0] + 1
+    assert markdown_text(made) == markdown_text(again)
+    assert made.status == again.status
+
+
+def test_a_review_that_never_stops_changing_gets_a_clear_error(
+        demo: Path, tmp_path: Path, monkeypatch) -> None:
+    import review.report.build as build
+    from review.errors import ReviewError
+    from review.screening.votes import cast_vote
+
+    db = tmp_path / "busy.db"
+    shutil.copy(demo, db)
+    store = Store.open(db)
+    real, calls = build.pending_work, []
+
+    def meanwhile(store_):  # noqa: ANN001, ANN202
+        calls.append(1)  # Priya keeps changing her mind on record 78
+        cast_vote(store_, "Priya", 78, "include" if len(calls) % 2 else "maybe",
+                  stage="full_text", note="read in print")
+        return real(store_)
+
+    monkeypatch.setattr(build, "pending_work", meanwhile)
+    try:
+        with pytest.raises(ReviewError, match="kept changing while the report was made"):
+            build_report(store)
+    finally:
+        store.close()
+    assert len(calls) == 4
+
+
+@pytest.mark.parametrize("failing", [1, 2, 3, 4, 5])
+def test_a_write_failing_part_way_leaves_the_previous_report(
+        report, tmp_path: Path, monkeypatch, failing: int) -> None:
+    """The n-th move of the swap fails (a full disk, a file held open): the folder holds the
+    previous report, byte for byte, and nothing of the new one or of the staging."""
+    import review.report.writers as writers
+    from review.errors import ReviewError
+
+    out = tmp_path / "out"
+    write_report(report, out)
+    (out / "notes.txt").write_text("mine")  # not the report's: left alone
+    old = {p.name: p.read_bytes() for p in out.iterdir()}
+    newer = dataclasses.replace(report, title="A newer title")
+    real, calls = writers.os.replace, []
+
+    def flaky(src, dst):  # noqa: ANN001, ANN202
+        calls.append((src, dst))
+        if len(calls) == failing:
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(writers.os, "replace", flaky)
+    with pytest.raises(ReviewError, match="cannot write the report: No space left"):
+        write_report(newer, out)
+    monkeypatch.setattr(writers.os, "replace", real)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == old
+    written = write_report(newer, out)
+    assert "# A newer title" in (out / "report.md").read_text()
+    assert sorted(p.name for p in out.iterdir()) == sorted([*(p.name for p in written),
+                                                            "notes.txt"])

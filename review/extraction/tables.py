@@ -58,6 +58,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from review.accounts import Reviewer, authorise, is_lead
+from review.audit_trail import from_one_state
 from review.extraction.cerqual import COMPONENT_LABELS, COMPONENTS, CONFIDENCE_LABELS, level_label
 from review.extraction.citations import first_author, vancouver
 from review.extraction.entries import Entry, Extract, Form, extraction_form, final_entries
@@ -75,7 +76,7 @@ __all__ = ["MARK", "NOT_ASSESSED", "NOT_REPORTED", "Cited", "EvidenceTables", "T
            "appraisal", "build_tables", "cell", "cerqual_profile", "characteristics",
            "cite_studies", "excluded_table", "qualitative_findings", "references_table",
            "study_names",
-           "theme_matrix", "theme_quotes"]
+           "tables_of", "theme_matrix", "theme_quotes"]
 
 MARK = "✓"
 NOT_REPORTED = "NR"
@@ -428,12 +429,21 @@ def excluded_table(excluded: Sequence[ExcludedReport], bib: dict[int, dict[str, 
 
 def build_tables(store: Store, *, by: str | Reviewer | None = None) -> EvidenceTables:
     """The review's evidence tables, for its leads (who export them); `by` is whoever asks
-    (None: the command line)."""
+    (None: the command line). Made from one state of the review: rebuilt when someone's
+    change commits while they are made (review.audit_trail.from_one_state)."""
     if by is not None:
         with store.read() as conn:
             authorise(store, conn, by, is_lead, "only a lead exports the evidence tables")
+    list_studies(store)  # start from materialised studies (this writes): not mid-build
+    return from_one_state(store, lambda: tables_of(store, excluded_reports(store)[1]),
+                          "the evidence tables")
+
+
+def tables_of(store: Store, excluded: Sequence[ExcludedReport]) -> EvidenceTables:
+    """The evidence tables with these excluded reports (the ones the caller's PRISMA counts
+    walked). Several transactions: the caller makes sure they saw one state (build_tables,
+    review.report.build)."""
     studies = list_studies(store)
-    _, excluded = excluded_reports(store)
     with store.read() as conn:
         form = extraction_form(store, conn)
         finals = final_entries(store, conn, form)
