@@ -376,3 +376,53 @@ def test_a_write_failing_part_way_leaves_the_previous_report(
     assert "# A newer title" in (out / "report.md").read_text()
     assert sorted(p.name for p in out.iterdir()) == sorted([*(p.name for p in written),
                                                             "notes.txt"])
+
+
+HOSTILE = ("[click me](javascript:alert(1)) ![](http://tracker.example/p.gif) "
+           "<img src=x onerror=alert(1)> *loud* _quiet_ `code` ~~gone~~ a|b \\[kept\\]")
+
+
+def _rendered(text: str) -> str | None:
+    """report.md as a Markdown viewer shows it (CommonMark with GFM tables and
+    strikethrough), when markdown-it-py is installed."""
+    if importlib.util.find_spec("markdown_it") is None:
+        return None
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(text)
+
+
+@pytest.mark.parametrize("leading", ["# Heading?", "1. Listed?", "- Bullet?", "+ Plus?",
+                                     "> Quoted?", "2) Listed?"])
+def test_typed_and_imported_text_stays_text_in_report_md(report, leading: str) -> None:
+    """A title, a quote, a reason, a study's name or a reference holding Markdown or HTML is
+    shown as typed: no link, image, emphasis, code, heading or list appears from it."""
+    from review.extraction.export import markdown_text as tables_markdown
+    from review.extraction.tables import Table
+    from review.report.build import Section
+
+    table = Table("quotes", f"{leading} {HOSTILE}", ("Study", HOSTILE, "Extracts"),
+                  ((f"{leading} Smith (2015) [3]", HOSTILE, 12), ("Jones", "-3 and 1.5", -3)),
+                  f"Note: {HOSTILE}")
+    hostile = dataclasses.replace(report, title=f"{leading} {HOSTILE}", sections=(
+        Section("Results", 1, (f"{leading} {HOSTILE}",), (table,),
+                numbered=(f"{leading} {HOSTILE}",)),))
+    for text, ours in ((markdown_text(hostile), 1), (tables_markdown([table]), 0)):
+        assert "[click me](" not in text and "![](" not in text and "<img" not in text
+        assert "\\[click me\\](javascript:alert(1))" in text
+        assert "\\*loud\\* \\_quiet\\_ \\`code\\` \\~\\~gone\\~\\~ a\\|b \\\\\\[kept\\\\\\]" in text
+        assert "| Jones | -3 and 1.5 | -3 |" in text  # numbers as they are
+        assert "Smith (2015) \\[3\\]" in text
+        html = _rendered(text)
+        if html is None:
+            continue
+        for made in ("<a ", "<img", "<code>", "<del>", "<s>", "<blockquote", "<ul>",
+                     "<h3>"):
+            assert made not in html, (made, html)
+        # only our own markup: the title and section headings, the italic status line and
+        # the numbered references and the bold table caption of the report
+        assert html.count("<h1>") == 1 and html.count("<h2>") == 1, html
+        assert html.count("<em>") == ours and html.count("<ol") == ours, html
+        assert html.count("<strong>") == ours, html
+        assert "[click me](javascript:alert(1))" in html  # shown, as typed
+        assert "a|b" in html and "*loud* _quiet_ `code` ~~gone~~" in html

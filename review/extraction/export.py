@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -95,11 +96,21 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
     return out.getvalue()
 
 
+_INLINE = re.compile(r"([\\`*_\[\]~|])")  # Markdown's inline markup (and the cell divider)
+_LEADING = re.compile(r"^(?:([#+=-])(?!\d)|(\d+)([.)])(?=\s|$))")  # a block marker first
+
+
 def _md(value: Any) -> str:
-    text = "" if value is None else str(value)
+    """Text as Markdown shows it literally, on one line: HTML's characters as entities and
+    every character of inline markup backslash-escaped (emphasis, code, strikethrough, and
+    the brackets every link and image needs, so `[x](javascript:...)` or `![](http://...)`
+    typed in a quote or imported in a title stays text); a heading, list or quote marker at
+    the start too. Parentheses and `!` are left: without a bracket they make nothing, and
+    they keep "Smith (2015)" and numbers readable."""
+    text = " ".join(("" if value is None else str(value)).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("\\", "\\\\").replace("|", "\\|")
-    return " ".join(text.split())
+    text = _INLINE.sub(r"\\\1", text)
+    return _LEADING.sub(lambda m: (f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}"), text)
 
 
 def markdown_table(table: Table) -> str:
