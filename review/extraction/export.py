@@ -44,10 +44,12 @@ _SHEET_NAMES = {"characteristics": "Characteristics", "themes": "Themes", "quote
 
 
 def csv_text(table: Table) -> str:
+    """The table as data: a header, then one row per item; totals rows are left out (the
+    XLSX, Markdown and DOCX tables show them), so a reader never counts them as items."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([csv_value(c) for c in table.columns])
-    for row in table.rows:
+    for row in table.data_rows:
         writer.writerow([csv_value(v) for v in row])
     return out.getvalue()
 
@@ -80,12 +82,14 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
                 cell.alignment = wrap
                 if r == 1:
                     cell.font, cell.fill = header_font, fill
+                elif r > len(table.data_rows) + 1:  # a totals row
+                    cell.font = header_font
         for c in range(1, len(table.columns) + 1):
             sheet.column_dimensions[get_column_letter(c)].width = _width(table, c - 1)
         sheet.freeze_panes = "A2"
-        if table.rows:
+        if table.data_rows:  # sorting and filtering the items leaves the totals last
             sheet.auto_filter.ref = (f"A1:{get_column_letter(len(table.columns))}"
-                                     f"{len(table.rows) + 1}")
+                                     f"{len(table.data_rows) + 1}")
         if table.note:
             note = sheet.cell(row=len(table.rows) + 3, column=1, value=table.note)
             note.data_type = "s"
@@ -194,7 +198,7 @@ def add_docx_table(document: Any, table: Table, width: int | None = None,
         for c, value in enumerate(row):
             paragraph = cells[c].paragraphs[0]
             run = paragraph.add_run("" if value is None else str(value))
-            run.bold = r == 0
+            run.bold = r == 0 or r > len(table.data_rows)  # the header, a totals row
             if font_pt:
                 run.font.size = Pt(font_pt)
             if widths:

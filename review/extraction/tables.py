@@ -7,7 +7,9 @@ export (review.extraction.export), the Tables page and `review report` show the 
    one column per study with a mark where the study reports the theme (and how many extracts,
    when more than one), then the number of studies and of extracts. An analytical theme's row
    counts the extracts coded under it and under its descriptive themes. A last row ("All")
-   counts the themes each study reports (analytical themes, or themes of one level).
+   counts the themes each study reports (analytical themes, or themes of one level): a
+   totals row (Table.totals), shown on the page and in the XLSX, Markdown and DOCX tables,
+   left out of themes.csv so a script reading it row by row gets one row per theme.
 3. The quotes: one row per extract (kind, theme, sub-theme, study, voice, location, quote),
    in the order of the themes, then the studies, then the entry.
    Then, when the protocol has a checklist, the per-question quality appraisal (key
@@ -97,6 +99,12 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]  # text, or a whole number (counts)
     note: str = ""
     empty: str = "No studies with a final entry yet."  # what a table without rows says
+    totals: int = 0  # how many of the last rows are totals (shown, but not data: not in CSV)
+
+    @property
+    def data_rows(self) -> tuple[tuple[Any, ...], ...]:
+        """The rows without the totals: one per item (theme, study, ...), for data readers."""
+        return self.rows[:len(self.rows) - self.totals]
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +321,7 @@ def theme_matrix(form: Form, cited: Sequence[Cited], finals: dict[int, Entry]) -
                  "coded under it and its descriptive themes. Studies and Extracts: how many. "
                  "The last row counts the themes each study reports (its last cells: the "
                  "themes any study reports, and every extract). [n]: the study's reference "
-                 "number.")
+                 "number.", totals=1 if rows else 0)
 
 
 def theme_quotes(form: Form, cited: Sequence[Cited], finals: dict[int, Entry]) -> Table:
