@@ -426,3 +426,32 @@ def test_typed_and_imported_text_stays_text_in_report_md(report, leading: str) -
         assert html.count("<strong>") == ours, html
         assert "[click me](javascript:alert(1))" in html  # shown, as typed
         assert "a|b" in html and "*loud* _quiet_ `code` ~~gone~~" in html
+
+
+def test_a_theme_added_while_the_report_is_made_is_in_all_of_it_or_none(
+        db_url: str, tmp_path: Path, monkeypatch) -> None:
+    """On either database: a lead adds a theme between the report's reads; the report is made
+    again, so its themes table and its methods both have it, as a fresh report does."""
+    import review.report.build as build
+    from review.extraction.entries import add_theme, extraction_form
+
+    store = included_review(db_url, tmp_path)
+    real, calls = build.pending_work, []
+
+    def meanwhile(store_):  # noqa: ANN001, ANN202
+        calls.append(1)
+        if len(calls) == 1:
+            kind = extraction_form(store_).themes[0].kind
+            add_theme(store_, kind, "late_theme", "A theme found late", by="Ola")
+        return real(store_)
+
+    monkeypatch.setattr(build, "pending_work", meanwhile)
+    try:
+        made = build_report(store, by="Lee")
+        monkeypatch.setattr(build, "pending_work", real)
+        again = build_report(store, by="Lee")
+    finally:
+        store.close()
+    assert len(calls) == 2
+    assert "A theme found late" in markdown_text(made)
+    assert markdown_text(made) == markdown_text(again)
