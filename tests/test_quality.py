@@ -391,3 +391,32 @@ def test_the_demo_appraises_a_study_with_every_checklist(tmp_path: Path) -> None
             entry.values)
     formats = {f for entry in finals.values() for f in entry.values.get("format", ())}
     assert {"text message", "app"} <= formats
+
+
+def test_methods_word_each_checklist_with_its_own_answers_and_ratings() -> None:
+    """The survey checklist answers only yes or no: the methods say so for it, and the
+    qualitative one's "can't tell"; when every checklist shares them, they are said once."""
+    from review.extraction.entries import Form
+    from review.report.methods import appraisal_sentence
+
+    def sentence(quality: str) -> str:
+        protocol = parse_protocol(by_design(quality))
+        return appraisal_sentence(Form((), (), False, protocol.quality,
+                                       checklists=protocol.checklists,
+                                       design_field=protocol.design_field))
+
+    own = sentence(TWO.replace('answers = ["yes", "no"]\n',
+                               'answers = ["yes", "no"]\nratings = ["usable", "not usable"]\n'))
+    assert own == ("Each included study was appraised with the checklist for its design: "
+                   "Qualitative (1 question, answered “yes”, “no” or “can't tell”; overall "
+                   "rating good or poor) for “Qualitative”; Survey (2 questions, answered "
+                   "“yes” or “no”; overall rating usable or not usable) for “Survey”, by one "
+                   "reviewer.")
+    answers_only = sentence(TWO)
+    assert "Survey (2 questions, answered “yes” or “no”; overall rating good or poor)" in (
+        answers_only)
+    shared = sentence(TWO.replace('answers = ["yes", "no"]\n', ""))
+    assert shared == ("Each included study was appraised with the checklist for its design: "
+                      "Qualitative (1 question) for “Qualitative”; Survey (2 questions) for "
+                      "“Survey”; each question answered “yes”, “no” or “can't tell”, with an "
+                      "overall rating of good or poor, by one reviewer.")

@@ -22,6 +22,7 @@ from review.cli.main import main
 from review.demo.build import build_demo
 from review.extraction.studies import list_studies
 from review.prisma.counts import compute, total
+from review.project import review_protocol as load_protocol_of
 from review.protocol import load_protocol
 from review.report.build import HEADINGS, build_report
 from review.report.methods import duplicates_removed, records_found
@@ -242,14 +243,14 @@ def test_a_table_no_builder_places_still_reaches_the_report(demo: Path, monkeypa
     import review.report.build as build
     from review.extraction.tables import Table
 
-    real = build.build_tables
+    real = build.tables_of
 
-    def with_extra(store):  # noqa: ANN001, ANN202
-        found = real(store)
+    def with_extra(store, excluded):  # noqa: ANN001, ANN202
+        found = real(store, excluded)
         extra = Table("sensitivity", "Sensitivity analysis", ("Study", "Q1"), (("A", "yes"),))
         return dataclasses.replace(found, tables=(*found.tables, extra))
 
-    monkeypatch.setattr(build, "build_tables", with_extra)
+    monkeypatch.setattr(build, "tables_of", with_extra)
     store = Store.open(demo)
     try:
         made = build_report(store)
@@ -272,3 +273,185 @@ def test_an_updated_review_counts_the_previous_version_too() -> None:
     assert text.endswith("4 studies (5 reports) were included in this update, which with the "
                          "previous version's 2 studies (3 reports) makes 6 studies (8 reports) "
                          "in all (Figure 1).")
+
+
+def _excluded_figures(made) -> tuple[int, int, int]:  # noqa: ANN001
+    """The excluded reports as the sentence, the diagram's counts and the table give them."""
+    section = _section(made, "Excluded full-text reports")
+    said = int(re.match(r"([\d,]+) full-text report", section.paragraphs[0]).group(1))
+    prisma = made.data.prisma
+    return said, total(prisma.dbr_excluded) + total(prisma.other_excluded), len(
+        section.tables[0].rows) if section.tables else 0
+
+
+def test_a_change_committing_while_the_report_is_made_cannot_split_it(
+        demo: Path, tmp_path: Path, monkeypatch) -> None:
+    """A full-text exclusion commits between the report's reads (here: just
+    before the pending work is read, after the diagram and the tables): the report is made
+    again from the new state, so the sentence, Figure 1, the table and the status agree, and
+    it is the report a lead would make now."""
+    import review.report.build as build
+    from review.screening.conflicts import resolve
+
+    db = tmp_path / "busy.db"
+    shutil.copy(demo, db)
+    store = Store.open(db)
+    try:
+        before = build_report(store)
+        reason = load_protocol_of(store).exclusion_reasons[0]
+        real, calls = build.pending_work, []
+
+        def meanwhile(store_):  # noqa: ANN001, ANN202
+            calls.append(1)
+            if len(calls) == 1:  # the lead settles record 25's full-text conflict: excluded
+                resolve(store_, 25, "exclude", by="Morgan", stage="full_text", reason=reason)
+            return real(store_)
+
+        monkeypatch.setattr(build, "pending_work", meanwhile)
+        made = build_report(store)
+        monkeypatch.setattr(build, "pending_work", real)
+        again = build_report(store)
+    finally:
+        store.close()
+    assert len(calls) == 2  # the first build saw the change land and was made again
+    said, drawn, listed = _excluded_figures(made)
+    assert said == drawn == listed == _excluded_figures(before)[0] + 1
+    assert markdown_text(made) == markdown_text(again)
+    assert made.status == again.status
+
+
+def test_a_review_that_never_stops_changing_gets_a_clear_error(
+        demo: Path, tmp_path: Path, monkeypatch) -> None:
+    import review.report.build as build
+    from review.errors import ReviewError
+    from review.screening.votes import cast_vote
+
+    db = tmp_path / "busy.db"
+    shutil.copy(demo, db)
+    store = Store.open(db)
+    real, calls = build.pending_work, []
+
+    def meanwhile(store_):  # noqa: ANN001, ANN202
+        calls.append(1)  # Priya keeps changing her mind on record 78
+        cast_vote(store_, "Priya", 78, "include" if len(calls) % 2 else "maybe",
+                  stage="full_text", note="read in print")
+        return real(store_)
+
+    monkeypatch.setattr(build, "pending_work", meanwhile)
+    try:
+        with pytest.raises(ReviewError, match="kept changing while the report was made"):
+            build_report(store)
+    finally:
+        store.close()
+    assert len(calls) == 4
+
+
+@pytest.mark.parametrize("failing", [1, 2, 3, 4, 5])
+def test_a_write_failing_part_way_leaves_the_previous_report(
+        report, tmp_path: Path, monkeypatch, failing: int) -> None:
+    """The n-th move of the swap fails (a full disk, a file held open): the folder holds the
+    previous report, byte for byte, and nothing of the new one or of the staging."""
+    import review.report.writers as writers
+    from review.errors import ReviewError
+
+    out = tmp_path / "out"
+    write_report(report, out)
+    (out / "notes.txt").write_text("mine")  # not the report's: left alone
+    old = {p.name: p.read_bytes() for p in out.iterdir()}
+    newer = dataclasses.replace(report, title="A newer title")
+    real, calls = writers.os.replace, []
+
+    def flaky(src, dst):  # noqa: ANN001, ANN202
+        calls.append((src, dst))
+        if len(calls) == failing:
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(writers.os, "replace", flaky)
+    with pytest.raises(ReviewError, match="cannot write the report: No space left"):
+        write_report(newer, out)
+    monkeypatch.setattr(writers.os, "replace", real)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == old
+    written = write_report(newer, out)
+    assert "# A newer title" in (out / "report.md").read_text()
+    assert sorted(p.name for p in out.iterdir()) == sorted([*(p.name for p in written),
+                                                            "notes.txt"])
+
+
+HOSTILE = ("[click me](javascript:alert(1)) ![](http://tracker.example/p.gif) "
+           "<img src=x onerror=alert(1)> *loud* _quiet_ `code` ~~gone~~ a|b \\[kept\\]")
+
+
+def _rendered(text: str) -> str | None:
+    """report.md as a Markdown viewer shows it (CommonMark with GFM tables and
+    strikethrough), when markdown-it-py is installed."""
+    if importlib.util.find_spec("markdown_it") is None:
+        return None
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(text)
+
+
+@pytest.mark.parametrize("leading", ["# Heading?", "1. Listed?", "- Bullet?", "+ Plus?",
+                                     "> Quoted?", "2) Listed?"])
+def test_typed_and_imported_text_stays_text_in_report_md(report, leading: str) -> None:
+    """A title, a quote, a reason, a study's name or a reference holding Markdown or HTML is
+    shown as typed: no link, image, emphasis, code, heading or list appears from it."""
+    from review.extraction.export import markdown_text as tables_markdown
+    from review.extraction.tables import Table
+    from review.report.build import Section
+
+    table = Table("quotes", f"{leading} {HOSTILE}", ("Study", HOSTILE, "Extracts"),
+                  ((f"{leading} Smith (2015) [3]", HOSTILE, 12), ("Jones", "-3 and 1.5", -3)),
+                  f"Note: {HOSTILE}")
+    hostile = dataclasses.replace(report, title=f"{leading} {HOSTILE}", sections=(
+        Section("Results", 1, (f"{leading} {HOSTILE}",), (table,),
+                numbered=(f"{leading} {HOSTILE}",)),))
+    for text, ours in ((markdown_text(hostile), 1), (tables_markdown([table]), 0)):
+        assert "[click me](" not in text and "![](" not in text and "<img" not in text
+        assert "\\[click me\\](javascript:alert(1))" in text
+        assert "\\*loud\\* \\_quiet\\_ \\`code\\` \\~\\~gone\\~\\~ a\\|b \\\\\\[kept\\\\\\]" in text
+        assert "| Jones | -3 and 1.5 | -3 |" in text  # numbers as they are
+        assert "Smith (2015) \\[3\\]" in text
+        html = _rendered(text)
+        if html is None:
+            continue
+        for made in ("<a ", "<img", "<code>", "<del>", "<s>", "<blockquote", "<ul>",
+                     "<h3>"):
+            assert made not in html, (made, html)
+        # only our own markup: the title and section headings, the italic status line and
+        # the numbered references and the bold table caption of the report
+        assert html.count("<h1>") == 1 and html.count("<h2>") == 1, html
+        assert html.count("<em>") == ours and html.count("<ol") == ours, html
+        assert html.count("<strong>") == ours, html
+        assert "[click me](javascript:alert(1))" in html  # shown, as typed
+        assert "a|b" in html and "*loud* _quiet_ `code` ~~gone~~" in html
+
+
+def test_a_theme_added_while_the_report_is_made_is_in_all_of_it_or_none(
+        db_url: str, tmp_path: Path, monkeypatch) -> None:
+    """On either database: a lead adds a theme between the report's reads; the report is made
+    again, so its themes table and its methods both have it, as a fresh report does."""
+    import review.report.build as build
+    from review.extraction.entries import add_theme, extraction_form
+
+    store = included_review(db_url, tmp_path)
+    real, calls = build.pending_work, []
+
+    def meanwhile(store_):  # noqa: ANN001, ANN202
+        calls.append(1)
+        if len(calls) == 1:
+            kind = extraction_form(store_).themes[0].kind
+            add_theme(store_, kind, "late_theme", "A theme found late", by="Ola")
+        return real(store_)
+
+    monkeypatch.setattr(build, "pending_work", meanwhile)
+    try:
+        made = build_report(store, by="Lee")
+        monkeypatch.setattr(build, "pending_work", real)
+        again = build_report(store, by="Lee")
+    finally:
+        store.close()
+    assert len(calls) == 2
+    assert "A theme found late" in markdown_text(made)
+    assert markdown_text(made) == markdown_text(again)

@@ -113,6 +113,7 @@ def test_theme_matrix_cells(tables) -> None:
     # the last row: the (analytical) themes each study reports, counted once however many
     # descriptive themes hold its extracts; then the themes any study reports and every extract
     assert table.rows[-1] == ("All", "Themes reported by the study", "", 2, 0, 2, 3, 6)
+    assert table.totals == 1 and table.data_rows == table.rows[:-1]  # 30 themes, then "All"
 
 
 def test_theme_quotes_cells(tables) -> None:
@@ -258,7 +259,7 @@ def test_docx_reads_back(tables) -> None:
 def test_markdown_escapes_cells(tables) -> None:
     text = markdown_text(tables.tables)
     assert "| 1 | Alder (2015a) | United Kingdom; Ireland | A charity's forum |" in text
-    assert "| Mitigations | Facilitation and oversight |  | Birch (2019) [3] | Author | " \
+    assert "| Mitigations | Facilitation and oversight |  | Birch (2019) \\[3\\] | Author | " \
            "p. 3 | A nurse ran it \\| weekly |" in text
     assert "|---|---|---|---|---|---|---:|---:|" in text  # counts right-aligned
     assert "|---:|---|---|---|" in text  # the reference numbers too
@@ -275,6 +276,24 @@ def test_export_writes_every_format(tables, tmp_path: Path) -> None:
         "evidence-tables.xlsx", "excluded.csv", "quotes.csv", "references.csv", "themes.csv"]
     raw = (tmp_path / "out" / "themes.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and "✓".encode() in raw
+    # a script reading themes.csv row by row gets one row per theme: the totals row ("All")
+    # is in the tables people read (XLSX, Markdown, DOCX), not in the data
+    themes = tables["themes"]
+    read = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert len(read) == 1 + len(themes.rows) - 1 == 31
+    assert [r[0] for r in read[1:]].count("All") == 0
+    assert read[-1][:3] == [str(v) for v in themes.rows[-2][:3]]
+    assert "| All | Themes reported by the study |  | 2 | 0 | 2 | 3 | 6 |" in (
+        tmp_path / "out" / "evidence-tables.md").read_text(encoding="utf-8")
+    sheet = load_workbook(tmp_path / "out" / "evidence-tables.xlsx")["Themes"]
+    last = sheet[len(themes.rows) + 1]
+    assert [c.value for c in last[:2]] == ["All", "Themes reported by the study"]
+    assert last[0].font.bold and not sheet[2][0].font.bold
+    assert sheet.auto_filter.ref == f"A1:H{len(themes.rows)}"  # the themes, not the totals
+    grid = next(g for g in Document(tmp_path / "out" / "evidence-tables.docx").tables
+                if g.rows[0].cells[2].text == "Descriptive theme")
+    assert grid.rows[-1].cells[0].text == "All" and grid.rows[-1].cells[0].paragraphs[0].runs[
+        0].bold and not grid.rows[-2].cells[0].paragraphs[0].runs[0].bold
     only = export(tables.tables, tmp_path / "md", ["md"])
     assert [p.name for p in only] == ["evidence-tables.md"]
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,12 @@ _SHEET_NAMES = {"characteristics": "Characteristics", "themes": "Themes", "quote
 
 
 def csv_text(table: Table) -> str:
+    """The table as data: a header, then one row per item; totals rows are left out (the
+    XLSX, Markdown and DOCX tables show them), so a reader never counts them as items."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([csv_value(c) for c in table.columns])
-    for row in table.rows:
+    for row in table.data_rows:
         writer.writerow([csv_value(v) for v in row])
     return out.getvalue()
 
@@ -79,12 +82,14 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
                 cell.alignment = wrap
                 if r == 1:
                     cell.font, cell.fill = header_font, fill
+                elif r > len(table.data_rows) + 1:  # a totals row
+                    cell.font = header_font
         for c in range(1, len(table.columns) + 1):
             sheet.column_dimensions[get_column_letter(c)].width = _width(table, c - 1)
         sheet.freeze_panes = "A2"
-        if table.rows:
+        if table.data_rows:  # sorting and filtering the items leaves the totals last
             sheet.auto_filter.ref = (f"A1:{get_column_letter(len(table.columns))}"
-                                     f"{len(table.rows) + 1}")
+                                     f"{len(table.data_rows) + 1}")
         if table.note:
             note = sheet.cell(row=len(table.rows) + 3, column=1, value=table.note)
             note.data_type = "s"
@@ -95,11 +100,21 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
     return out.getvalue()
 
 
+_INLINE = re.compile(r"([\\`*_\[\]~|])")  # Markdown's inline markup (and the cell divider)
+_LEADING = re.compile(r"^(?:([#+=-])(?!\d)|(\d+)([.)])(?=\s|$))")  # a block marker first
+
+
 def _md(value: Any) -> str:
-    text = "" if value is None else str(value)
+    """Text as Markdown shows it literally, on one line: HTML's characters as entities and
+    every character of inline markup backslash-escaped (emphasis, code, strikethrough, and
+    the brackets every link and image needs, so `[x](javascript:...)` or `![](http://...)`
+    typed in a quote or imported in a title stays text); a heading, list or quote marker at
+    the start too. Parentheses and `!` are left: without a bracket they make nothing, and
+    they keep "Smith (2015)" and numbers readable."""
+    text = " ".join(("" if value is None else str(value)).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("\\", "\\\\").replace("|", "\\|")
-    return " ".join(text.split())
+    text = _INLINE.sub(r"\\\1", text)
+    return _LEADING.sub(lambda m: (f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}"), text)
 
 
 def markdown_table(table: Table) -> str:
@@ -183,7 +198,7 @@ def add_docx_table(document: Any, table: Table, width: int | None = None,
         for c, value in enumerate(row):
             paragraph = cells[c].paragraphs[0]
             run = paragraph.add_run("" if value is None else str(value))
-            run.bold = r == 0
+            run.bold = r == 0 or r > len(table.data_rows)  # the header, a totals row
             if font_pt:
                 run.font.size = Pt(font_pt)
             if widths:

@@ -7,7 +7,9 @@ export (review.extraction.export), the Tables page and `review report` show the 
    one column per study with a mark where the study reports the theme (and how many extracts,
    when more than one), then the number of studies and of extracts. An analytical theme's row
    counts the extracts coded under it and under its descriptive themes. A last row ("All")
-   counts the themes each study reports (analytical themes, or themes of one level).
+   counts the themes each study reports (analytical themes, or themes of one level): a
+   totals row (Table.totals), shown on the page and in the XLSX, Markdown and DOCX tables,
+   left out of themes.csv so a script reading it row by row gets one row per theme.
 3. The quotes: one row per extract (kind, theme, sub-theme, study, voice, location, quote),
    in the order of the themes, then the studies, then the entry.
    Then, when the protocol has a checklist, the per-question quality appraisal (key
@@ -58,6 +60,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from review.accounts import Reviewer, authorise, is_lead
+from review.audit_trail import from_one_state
 from review.extraction.cerqual import COMPONENT_LABELS, COMPONENTS, CONFIDENCE_LABELS, level_label
 from review.extraction.citations import first_author, vancouver
 from review.extraction.entries import Entry, Extract, Form, extraction_form, final_entries
@@ -75,7 +78,7 @@ __all__ = ["MARK", "NOT_ASSESSED", "NOT_REPORTED", "Cited", "EvidenceTables", "T
            "appraisal", "build_tables", "cell", "cerqual_profile", "characteristics",
            "cite_studies", "excluded_table", "qualitative_findings", "references_table",
            "study_names",
-           "theme_matrix", "theme_quotes"]
+           "tables_of", "theme_matrix", "theme_quotes"]
 
 MARK = "✓"
 NOT_REPORTED = "NR"
@@ -96,6 +99,12 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]  # text, or a whole number (counts)
     note: str = ""
     empty: str = "No studies with a final entry yet."  # what a table without rows says
+    totals: int = 0  # how many of the last rows are totals (shown, but not data: not in CSV)
+
+    @property
+    def data_rows(self) -> tuple[tuple[Any, ...], ...]:
+        """The rows without the totals: one per item (theme, study, ...), for data readers."""
+        return self.rows[:len(self.rows) - self.totals]
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +321,7 @@ def theme_matrix(form: Form, cited: Sequence[Cited], finals: dict[int, Entry]) -
                  "coded under it and its descriptive themes. Studies and Extracts: how many. "
                  "The last row counts the themes each study reports (its last cells: the "
                  "themes any study reports, and every extract). [n]: the study's reference "
-                 "number.")
+                 "number.", totals=1 if rows else 0)
 
 
 def theme_quotes(form: Form, cited: Sequence[Cited], finals: dict[int, Entry]) -> Table:
@@ -428,12 +437,21 @@ def excluded_table(excluded: Sequence[ExcludedReport], bib: dict[int, dict[str, 
 
 def build_tables(store: Store, *, by: str | Reviewer | None = None) -> EvidenceTables:
     """The review's evidence tables, for its leads (who export them); `by` is whoever asks
-    (None: the command line)."""
+    (None: the command line). Made from one state of the review: rebuilt when someone's
+    change commits while they are made (review.audit_trail.from_one_state)."""
     if by is not None:
         with store.read() as conn:
             authorise(store, conn, by, is_lead, "only a lead exports the evidence tables")
+    list_studies(store)  # start from materialised studies (this writes): not mid-build
+    return from_one_state(store, lambda: tables_of(store, excluded_reports(store)[1]),
+                          "the evidence tables")
+
+
+def tables_of(store: Store, excluded: Sequence[ExcludedReport]) -> EvidenceTables:
+    """The evidence tables with these excluded reports (the ones the caller's PRISMA counts
+    walked). Several transactions: the caller makes sure they saw one state (build_tables,
+    review.report.build)."""
     studies = list_studies(store)
-    _, excluded = excluded_reports(store)
     with store.read() as conn:
         form = extraction_form(store, conn)
         finals = final_entries(store, conn, form)

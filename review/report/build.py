@@ -16,7 +16,11 @@ Decisions made here:
 - The report is for the review's leads (as the evidence tables); `by=None` is the command
   line.
 - Numbers and tables are computed once (ReportData) and every builder reads them from there,
-  so the methods, the diagram and the tables cannot disagree.
+  so the methods, the diagram and the tables cannot disagree; and they are computed from one
+  state of the review: the services read in transactions of their own, so the audit log's
+  marker is read before and after and everything is recomputed when someone's change
+  committed in between (a few tries, then an error asking to try again). With `final`, the
+  check and the status come from that same state.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from review.accounts import Reviewer, authorise, is_lead
+from review.audit_trail import from_one_state
 from review.extraction.entries import Form, extraction_form
 from review.extraction.findings import Finding, list_findings
-from review.extraction.tables import EvidenceTables, Table, build_tables
+from review.extraction.studies import list_studies
+from review.extraction.tables import EvidenceTables, Table, tables_of
 from review.prisma.counts import ExcludedReport, Prisma, excluded_reports
 from review.prisma.diagram import CAPTION, render_png, render_svg
 from review.prisma.final import final_counts, pending_work
@@ -189,23 +195,30 @@ def build_report(store: Store, *, by: str | Reviewer | None = None,
     if by is not None:
         with store.read() as conn:
             authorise(store, conn, by, is_lead, "only a lead writes the review's report")
+    list_studies(store)  # materialises the studies (a write): before the figures are read
+    data = from_one_state(store, lambda: _gather(store, final), "the report")
+    sections: list[Section] = []
+    for builder in SECTIONS:
+        sections.extend(builder(data))
+    status = ("Final counts: no stage of the review has pending work." if not data.pending else
+              "Provisional: the review is still in progress, so its counts and tables will "
+              "change. Pending: " + "; ".join(data.pending) + ".")
+    return Report(data.title, status, tuple(sections), data)
+
+
+def _gather(store: Store, final: bool) -> ReportData:
+    """Every figure of the report; the services read in transactions of their own, so
+    build_report keeps what they computed only when the review did not change meanwhile."""
     if final:
         final_counts(store)  # NotFinalError naming what is pending
-    evidence = build_tables(store)
     prisma, excluded = excluded_reports(store)
+    evidence = tables_of(store, excluded)  # the same excluded reports as the diagram's boxes
     pending = pending_work(store)
     if not pending and not prisma.complete:
         pending = prisma.pending_lines()
     with store.read() as conn:
         protocol = review_protocol(store, conn)
         form = extraction_form(store, conn)
-    data = ReportData(protocol.title, protocol.question, protocol, form, prisma,
+    return ReportData(protocol.title, protocol.question, protocol, form, prisma,
                       tuple(excluded), search_report(store), tuple(agreement(store, by=None)),
                       tuple(list_findings(store)), evidence, tuple(pending), final)
-    sections: list[Section] = []
-    for builder in SECTIONS:
-        sections.extend(builder(data))
-    status = ("Final counts: no stage of the review has pending work." if not pending else
-              "Provisional: the review is still in progress, so its counts and tables will "
-              "change. Pending: " + "; ".join(pending) + ".")
-    return Report(protocol.title, status, tuple(sections), data)

@@ -28,7 +28,7 @@ from review.extraction.entries import Form
 from review.extraction.findings import Finding
 from review.prisma.counts import DBR_KINDS, Prisma, total
 from review.prisma.searches import SearchReport
-from review.protocol import Protocol
+from review.protocol import Checklist, Protocol
 from review.screening.agreement import Agreement
 
 __all__ = ["agreement_phrase", "appraisal_sentence", "duplicates_removed", "kappa_text",
@@ -106,6 +106,10 @@ def agreement_phrase(figure: Agreement | None) -> str:
     return f"agreement {percent}, {kappa}, on {_count(figure.records, 'record', 'records')}"
 
 
+def _answers(checklist: Checklist) -> str:
+    return _join([f"“{a}”" for a in checklist.answers], "or")
+
+
 def appraisal_sentence(form: Form) -> str:
     """Which tools appraised the studies (the protocol's checklists) and how."""
     if form.checklist is None:
@@ -114,11 +118,21 @@ def appraisal_sentence(form: Form) -> str:
     who = ("independently by two reviewers, and a lead reconciled the two appraisals"
            if form.dual else "by one reviewer")
     if form.design_field is not None:
-        tools = "; ".join(f"{k.name} ({_count(len(k.questions), 'question', 'questions')}) "
-                          f"for {_join([f'“{x}”' for x in k.designs], 'or')}"
-                          for k in form.all_checklists)
+        checklists = form.all_checklists
+        shared = len({(k.answers, k.ratings) for k in checklists}) == 1
+
+        def tool(k: Checklist) -> str:
+            own = "" if shared else f", answered {_answers(k)}; overall rating " + _join(
+                k.ratings, "or")
+            return (f"{k.name} ({_count(len(k.questions), 'question', 'questions')}{own}) "
+                    f"for {_join([f'“{x}”' for x in k.designs], 'or')}")
+
+        tools = "; ".join(tool(k) for k in checklists)
+        if not shared:  # each checklist has its own answers or ratings: said with it
+            return (f"Each included study was appraised with the checklist for its design: "
+                    f"{tools}, {who}.")
         return (f"Each included study was appraised with the checklist for its design: "
-                f"{tools}; each question answered {_join([f'“{a}”' for a in c.answers], 'or')}, "
+                f"{tools}; each question answered {_answers(c)}, "
                 f"with an overall rating of {_join(c.ratings, 'or')}, {who}.")
     return (f"Each included study was appraised with the {c.name} "
             f"({_count(len(c.questions), 'question', 'questions')}, answered "

@@ -12,14 +12,19 @@ Decisions made here:
   page's width by how much text each holds (never narrower than its longest word); headings
   use Word's Heading styles, so the navigation pane and a table of contents find them;
   tables repeat their header row.
-- Everything is written to temporary names first and renamed at the end, so a failed write
-  never leaves half a report beside an old one.
+- Everything is written into a staging folder inside the output folder (same file system,
+  so moves are renames), then swapped in file by file with the previous files set aside;
+  a failure part-way puts the previous files back, so a failed write never leaves half a
+  new report beside an old one.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import shutil
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -119,26 +124,50 @@ def docx_bytes(report: Report) -> bytes:
     return out.getvalue()
 
 
+def _swap(out: Path, staging: Path, names: Sequence[str]) -> None:
+    """Move the staged files into out, each previous file set aside first; on a failure
+    part-way, every previous file goes back (a file that had none is removed), so out holds
+    the old report or the new one, never a mix."""
+    previous = staging / "previous"
+    previous.mkdir()
+    moved: list[tuple[str, bool]] = []  # name, whether an old file was set aside
+    try:
+        for name in names:
+            had = (out / name).exists()
+            if had:
+                os.replace(out / name, previous / name)
+            moved.append((name, had))
+            os.replace(staging / name, out / name)
+    except OSError:
+        for name, had in reversed(moved):
+            if had:
+                os.replace(previous / name, out / name)
+            else:
+                (out / name).unlink(missing_ok=True)
+        raise
+
+
 def write_report(report: Report, out_dir: str | Path) -> list[Path]:
-    """report.md, its diagram (PNG) and report.docx into out_dir; returns the files written."""
+    """report.md, its diagram (PNG) and report.docx into out_dir; returns the files written.
+    All of them or none: a failure leaves the previous report as it was."""
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReviewError(f"{out}: cannot create the folder: {exc.strerror}") from None
-    files: list[tuple[Path, bytes]] = [(out / MD_NAME, markdown_text(report).encode("utf-8"))]
-    files += [(out / f.file_name, f.png) for f in report.figures]
-    files.append((out / DOCX_NAME, docx_bytes(report)))
-    staged: list[tuple[Path, Path]] = []
+    files: list[tuple[str, bytes]] = [(MD_NAME, markdown_text(report).encode("utf-8"))]
+    files += [(f.file_name, f.png) for f in report.figures]
+    files.append((DOCX_NAME, docx_bytes(report)))
     try:
-        for path, data in files:
-            temporary = path.with_name(f".{path.name}.part")
-            temporary.write_bytes(data)
-            staged.append((temporary, path))
-        for temporary, path in staged:
-            os.replace(temporary, path)
+        staging = Path(tempfile.mkdtemp(prefix=".report-staging-", dir=out))
     except OSError as exc:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
         raise ReviewError(f"{out}: cannot write the report: {exc.strerror or exc}") from None
-    return [path for _, path in staged]
+    try:
+        for name, data in files:
+            (staging / name).write_bytes(data)
+        _swap(out, staging, [name for name, _ in files])
+    except OSError as exc:
+        raise ReviewError(f"{out}: cannot write the report: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / name for name, _ in files]
