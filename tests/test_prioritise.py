@@ -5,6 +5,7 @@ as not screened). On a real SQLite file and a real PostgreSQL server."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -126,7 +127,11 @@ def test_ranking_off_keeps_group_order(tmp_path: Path, protocol_path: Path) -> N
     assert prioritise.retrain(store).status == "off"
     # Screened in import order, the records are a random draw: the stopping rule drops the
     # ranking's bias and is the paper's test.
-    assert prioritise.stopping(store).estimate.bias == 1.0
+    found = prioritise.stopping(store)
+    assert found.estimate.bias == 1.0 and found.estimate.sample_bias == 1.0
+    # ... and says so: no ranking bias in its assumptions or its reasons
+    assert "bias 1" in found.assumptions[0] and "twice the odds" not in found.assumptions[0]
+    assert "bias of 2" not in found.why and "paper's bias of 1" in found.why
 
 
 def test_stopping_rule_and_a_leads_stop(review: Store) -> None:
@@ -144,6 +149,11 @@ def test_stopping_rule_and_a_leads_stop(review: Store) -> None:
     assert found.estimate.n_included == 12  # all includes found first
     assert found.curve[-1] == (22, 12) and found.assumptions
     assert found.estimate.bias == 2.0 and "twice the odds" in found.assumptions[0]
+    # the first two were decided before any model run placed them: samples reaching back to
+    # them are a random draw (bias 1), and the assumptions say so
+    assert found.estimate.ranked_from == 2 and found.estimate.mixed
+    assert "The first 2 records decided" in found.assumptions[0]
+    assert "bias 1" in found.assumptions[0] and "first 2 records" in found.why
     assert "target method" in found.why and "59 includes" in found.why  # 95% with 95%
     with pytest.raises(AccessError):
         prioritise.stop_screening(review, by="Ana")
@@ -151,6 +161,13 @@ def test_stopping_rule_and_a_leads_stop(review: Store) -> None:
         prioritise.stop_screening(review, by="Lee", stage="full_text")
     values = prioritise.stop_screening(review, by="Lee", note="rule says stop")
     assert values["n_unscreened"] == 14
+    # the stop keeps the bias its p-value was computed with, in the table and the audit
+    assert values["bias"] == found.estimate.sample_bias
+    assert prioritise.stop_of(review, "title_abstract")["bias"] == values["bias"]
+    detail = audit_actions(review, "stop screening")[0]["detail"]
+    detail = json.loads(detail) if isinstance(detail, str) else detail
+    assert detail["bias"] == values["bias"] and detail["ranked_bias"] == 2.0
+    assert detail["ranked_from"] == 2 and detail["sample_size"] == found.estimate.sample_size
     assert screening.next_item(review, "Ana") is None and screening.queue(review, "Ben") == []
     with pytest.raises(ReviewError, match="was stopped by a lead"):
         screening.cast_vote(review, "Ana", 1, "exclude")

@@ -229,3 +229,116 @@ def test_biased_rule_keeps_its_guarantee_when_its_assumption_holds() -> None:
         saved_plain.append(1 - (labels.size if plain is None else plain) / labels.size)
     assert short / runs <= 0.1
     assert np.mean(saved_biased) > np.mean(saved_plain)
+
+
+# --- the Fisher computation per row and in chunks, and the bias only where ranking chose ---
+
+
+def test_fisher_cdf_per_row_matches_the_dense_computation() -> None:
+    rng = np.random.default_rng(7)
+    rows = 400
+    population = rng.integers(1, 3000, rows)
+    needed = np.array([rng.integers(0, p + 1) for p in population])
+    sizes = np.array([rng.integers(1, p + 1) for p in population])
+    k = np.array([rng.integers(0, min(s, n) + 1) for s, n in zip(sizes, needed, strict=True)])
+    k[:20] = 0  # some rows with nothing at or below k possible (p = 0)
+    for odds in (1.0, 1.5, 2.0, 7.0):
+        dense = stopping.fisher_cdf_dense(k, population, needed, sizes, odds)
+        chunked = stopping.fisher_cdf(k, population, needed, sizes, odds)
+        assert chunked == pytest.approx(dense, rel=1e-12, abs=0)
+        assert ((chunked == 0) == (dense == 0)).all() and ((chunked == 1) == (dense == 1)).all()
+    # many rows in several chunks: same as one row at a time
+    one_by_one = [stopping.fisher_cdf_dense(k[i:i + 1], population[i:i + 1], needed[i:i + 1],
+                                            sizes[i:i + 1], 2.0)[0] for i in range(rows)]
+    assert stopping.fisher_cdf(k, population, needed, sizes, 2.0) == pytest.approx(one_by_one,
+                                                                                   rel=1e-12)
+
+
+def test_fisher_cdf_exact_small_case() -> None:
+    # 6 records, 3 includes, draw 3 with odds 2: weights C(3,x) C(3,3-x) 2^x
+    weights = [Fraction(comb(3, x) * comb(3, 3 - x) * 2 ** x) for x in range(4)]
+    for k in range(4):
+        exact = sum(weights[:k + 1]) / sum(weights)
+        assert stopping.fisher_cdf(np.array([k]), np.array([6]), np.array([3]), np.array([3]),
+                                   2.0)[0] == pytest.approx(float(exact), rel=1e-12)
+
+
+def test_five_thousand_includes_with_modest_memory() -> None:
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    n, includes = 100_000, 5_000
+    y = np.zeros(n, dtype=np.int64)
+    y[:includes] = 1
+    # a ranking that finds most includes early: 80,000 screened, 4,990 of them includes
+    order = np.argsort(-(y * rng.random(n) * 4 + rng.random(n)), kind="stable")
+    labels = y[order][:80_000]
+    tracemalloc.start()
+    try:
+        found = stopping.estimate(labels, n, bias=2.0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert found.n_included == int(labels.sum()) > 4_000
+    assert 0.0 <= found.p_value <= 1.0
+    assert peak < 150 * 2**20  # the dense arrays took about 1.7 GB here
+
+
+def test_bias_only_for_samples_of_ranked_records() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(60):
+        n = int(rng.integers(30, 400))
+        t = int(rng.integers(1, n + 1))
+        labels = (rng.random(t) < rng.uniform(0.02, 0.3)).astype(int)
+        ranked_from = int(rng.integers(0, t + 1))
+        biased = stopping.p_values(labels, n, 0.95, bias=2.0)
+        plain = stopping.p_values(labels, n, 0.95, bias=1.0)
+        mixed = stopping.p_values(labels, n, 0.95, bias=2.0, ranked_from=ranked_from)
+        starts = t - np.arange(1, t + 1)  # where each sample (last n) starts
+        assert mixed == pytest.approx(np.where(starts >= ranked_from, biased, plain))
+        found = stopping.estimate(labels, n, bias=2.0, ranked_from=ranked_from)
+        assert found.p_value == pytest.approx(mixed.min(), rel=1e-9, abs=1e-15)
+        start = t - found.sample_size
+        assert found.sample_bias == (2.0 if start >= ranked_from else 1.0)
+    # nothing ranked: the paper's test; everything ranked: the bias throughout
+    labels = [1, 0, 1] + [0] * 150
+    assert stopping.estimate(labels, 400, bias=2.0, ranked_from=len(labels)).p_value == \
+        pytest.approx(stopping.estimate(labels, 400, bias=1.0).p_value)
+    assert stopping.estimate(labels, 400, bias=2.0, ranked_from=0).p_value == \
+        pytest.approx(stopping.estimate(labels, 400, bias=2.0).p_value)
+    with pytest.raises(stopping.StoppingError, match="ranked_from"):
+        stopping.estimate(labels, 400, ranked_from=-1)
+
+
+def test_random_order_is_not_given_the_ranking_bias() -> None:
+    # Screening in random order throughout (ranked_from at the end) stops where bias 1 does,
+    # never earlier, though the rule was asked for bias 2.
+    rng = np.random.default_rng(5)
+    y = np.zeros(600, dtype=np.int64)
+    y[:15] = 1
+    for _ in range(3):
+        labels = y[rng.permutation(y.size)]
+        plain = stopping.first_stop(labels, y.size, bias=1.0, check_every=10)
+        assert stopping.first_stop(labels, y.size, bias=2.0, ranked_from=y.size,
+                                   check_every=10) == plain
+
+
+def test_assumptions_follow_the_bias_used() -> None:
+    ranked = stopping.assumptions(2.0, 0, 100)
+    assert "twice the odds" in ranked[0] and "bias 1" not in ranked[0]
+    assert ranked == stopping.ASSUMPTIONS
+    plain = stopping.assumptions(1.0, 100, 100)
+    assert "bias 1" in plain[0] and "twice" not in plain[0] and "noncentral" not in plain[0]
+    nothing_ranked_yet = stopping.assumptions(2.0, 40, 40)
+    assert "bias 1" in nothing_ranked_yet[0] and "No record has been placed" in \
+        nothing_ranked_yet[0]
+    mixed = stopping.assumptions(2.0, 12, 100)
+    assert "first 12 records" in mixed[0] and "twice the odds" in mixed[0] \
+        and "bias 1" in mixed[0]
+    assert "bias of 2" in stopping.why_this_rule(bias=2.0)
+    assert "bias of 2" not in stopping.why_this_rule(bias=1.0)
+    assert "paper's bias of 1 (a random draw)" in stopping.why_this_rule(bias=1.0)
+    assert "reaching back into the first 12" in stopping.why_this_rule(bias=2.0, ranked_from=12,
+                                                                       n_screened=100)
+    found = stopping.estimate([1, 0, 0, 0], 10, 0.5, confidence=0.5, bias=2.0, ranked_from=2)
+    assert found.mixed and f"with bias {found.sample_bias:g}" in found.summary()

@@ -33,10 +33,12 @@ def stopping_command(curve: bool, fmt: str, db: str | None) -> None:
     row = {"stage": found.stage, "records": e.n_records, "screened": e.n_screened,
            "included": e.n_included, "recall_target": e.recall_target,
            "confidence": e.confidence, "p_value": round(e.p_value, 6),
+           "bias": e.sample_bias, "sample": e.sample_size,
            "target_reached": e.target_reached,
            "stopped_on": (found.stopped or {}).get("decided_at")}
     if fmt == "json":
-        click.echo(json.dumps({**row, "summary": e.summary(),
+        click.echo(json.dumps({**row, "ranked_bias": e.bias, "ranked_from": e.ranked_from,
+                               "summary": e.summary(),
                                "assumptions": list(found.assumptions),
                                "why_this_rule": found.why,
                                "curve": found.curve if curve else None}, indent=2))
@@ -62,7 +64,7 @@ def stop_screening(person: str, note: str | None, db: str | None) -> None:
     values = prioritise.stop_screening(Store.open(db), by=person, note=note)
     click.echo(f"Screening at {values['stage']} stopped: {values['n_screened']} records "
                f"decided, {values['n_unscreened']} left unscreened "
-               f"(stopping rule p = {values['p_value']:.3g}).")
+               f"(stopping rule p = {values['p_value']:.3g}, bias {values['bias']:g}).")
 
 
 @click.command(name="resume-screening")

@@ -65,7 +65,7 @@ def simulate(file: str, model: str, seeds: int, recall_target: float, confidence
                "final_includes": int(dataset.final.sum()), "recall_target": recall_target,
                "confidence": confidence, "mean": summary,
                "runs": [simulation.run_record(r) for r in result.runs],
-               "stopping_assumptions": list(stopping.ASSUMPTIONS)}
+               "stopping_assumptions": _assumptions(model)}
         click.echo(json.dumps(out, indent=2))
         return
     click.echo(f"{dataset.name}: {dataset.n_records} records, {int(dataset.labels.sum())} "
@@ -84,3 +84,14 @@ def simulate(file: str, model: str, seeds: int, recall_target: float, confidence
 
 
 SIMULATE_COMMANDS = (simulate,)
+
+
+def _assumptions(model: str) -> list[str]:
+    """The stopping rule's assumptions as the replays computed it: random order is a random
+    draw throughout; a model's replay is ranked after its random start."""
+    if model == "random":
+        return list(stopping.assumptions(1.0, 1, 1))
+    first, *rest = stopping.ASSUMPTIONS
+    return [first + " The records of each replay's random start (until one include and one "
+            "exclude are found) were not placed by the model: a sample reaching back to them "
+            "is treated as a random draw (bias 1).", *rest]

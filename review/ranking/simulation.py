@@ -227,6 +227,16 @@ class Replay:
     fit_seconds: float = 0.0
     versions: list[str | None] = field(default_factory=list)
 
+    @property
+    def ranked_from(self) -> int:
+        """Where ranking took over: every record from this position on was placed by a model
+        run (the stopping rule's bias applies only to samples from here); random order: the
+        end (nothing was ranked)."""
+        if self.model == "random" or not self.versions:
+            return len(self.order)
+        unranked = [i for i, version in enumerate(self.versions) if version is None]
+        return unranked[-1] + 1 if unranked else 0
+
 
 def replay(features: sparse.csr_matrix, labels: np.ndarray, model: str = ranking.DEFAULT_MODEL,
            seed: int = 0, prior: Sequence[int] | None = None, retrain_every: int = 1) -> Replay:
@@ -294,13 +304,15 @@ class Run:
 
 def evaluate(dataset: Dataset, order: Sequence[int], seed: int, *, fits: int = 0,
              fit_seconds: float = 0.0, recall_target: float = stopping.DEFAULT_TARGET,
-             confidence: float = stopping.DEFAULT_CONFIDENCE) -> Run:
+             confidence: float = stopping.DEFAULT_CONFIDENCE, ranked_from: int = 0) -> Run:
     """Metrics of one screening order, and where the stopping rule would have stopped. The rule
-    sees only the reviewer's answers (dataset.labels), as in a live review."""
+    sees only the reviewer's answers (dataset.labels), as in a live review; `ranked_from` is
+    where a model started placing the records (before it, the random start: bias 1)."""
     if sorted(order) != list(range(dataset.n_records)):
         raise ReviewError("a screening order must hold every record exactly once")
     answers = dataset.labels[np.asarray(order)]
-    stop_at = stopping.first_stop(answers, dataset.n_records, recall_target, confidence)
+    stop_at = stopping.first_stop(answers, dataset.n_records, recall_target, confidence,
+                                  ranked_from=ranked_from)
     return Run(seed=seed, order=list(order), stop_at=stop_at,
                screening=metrics(answers, stop_at),
                final=metrics(dataset.final[np.asarray(order)], stop_at),
@@ -369,7 +381,7 @@ def simulate(dataset: Dataset, model: str = ranking.DEFAULT_MODEL, seeds: int = 
             done = replay(matrix, dataset.labels, model, seed)
         runs.append(evaluate(dataset, done.order, seed, fits=done.fits,
                              fit_seconds=done.fit_seconds, recall_target=recall_target,
-                             confidence=confidence))
+                             confidence=confidence, ranked_from=done.ranked_from))
     return Simulation(dataset=dataset.name, label_column=dataset.label_column, model=model,
                       recall_target=recall_target, confidence=confidence, runs=runs,
                       seconds=time.perf_counter() - started)

@@ -49,16 +49,57 @@ DEFAULT_TARGET = 0.95
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_BIAS = 2.0
 
-ASSUMPTIONS = (
-    "The last records screened are treated as a sample of the records left when they were "
-    "screened, drawn by a ranking that still gave each include at least twice the odds of an "
-    "exclude of being drawn (bias 2, Fisher's noncentral hypergeometric distribution); a "
-    "ranking that had stopped learning, no better than random at the end, would break it.",
+def _odds(bias: float) -> str:
+    return "twice" if bias == 2.0 else f"{bias:g} times"
+
+
+def _ranked_draw(bias: float) -> str:
+    return (f"drawn by a ranking that still gave each include at least {_odds(bias)} the odds "
+            f"of an exclude of being drawn (bias {bias:g}, Fisher's noncentral hypergeometric "
+            "distribution); a ranking that had stopped learning, no better than random at the "
+            "end, would break it")
+
+
+_RANDOM_DRAW = ("a random draw (bias 1, the hypergeometric distribution of the paper): it holds "
+                "when the records were screened in random order, or in an order unrelated to "
+                "whether they are included; an order that put likely includes first or last "
+                "(one database's records first, sorted by year or title) would break it")
+
+_COMMON = (
     "Every record screened so far has a final decision (include or exclude), and the records "
     "not yet screened are all the review's remaining records.",
     "It is a statistical test, not a guarantee: at 95% confidence about 1 review in 20 that "
     "stops here could still be below the recall target, if the assumptions hold.",
 )
+
+
+def assumptions(bias: float = DEFAULT_BIAS, ranked_from: int = 0,
+                n_screened: int | None = None) -> tuple[str, ...]:
+    """The rule's assumptions as computed: `bias` for samples of ranked records, and bias 1
+    for samples reaching back before `ranked_from` (the records screened in random or import
+    order, before a ranking model placed them) out of `n_screened` decided so far."""
+    ranked_all = ranked_from <= 0
+    ranked_none = n_screened is not None and ranked_from >= n_screened
+    if bias == 1.0 or ranked_none:
+        first = ("The last records screened are treated as a sample of the records left when "
+                 f"they were screened, taken as {_RANDOM_DRAW}.")
+        if bias != 1.0:
+            first += (f" No record has been placed by a ranking model yet, so the bias of "
+                      f"{bias:g} assumed for ranked screening does not apply.")
+    elif ranked_all:
+        first = ("The last records screened are treated as a sample of the records left when "
+                 f"they were screened, {_ranked_draw(bias)}.")
+    else:
+        first = (f"The first {ranked_from} records decided were screened before a ranking "
+                 "model placed them (random order before the first model run, or before "
+                 "ranking was switched on); every record decided after them was placed by a "
+                 "ranking model. A sample of the last records made only of ranked records is "
+                 f"treated as {_ranked_draw(bias)}. A sample that reaches back into the first "
+                 f"{ranked_from} is treated as {_RANDOM_DRAW}.")
+    return (first, *_COMMON)
+
+
+ASSUMPTIONS = assumptions(DEFAULT_BIAS)  # ranked screening throughout, the default bias
 
 
 WHY_THIS_RULE = (
@@ -68,18 +109,37 @@ WHY_THIS_RULE = (
     "To promise {recall:.0%} recall with {confidence:.0%} confidence that sample must find "
     "{targets} includes, which on a review with a few dozen includes means screening most of "
     "it at random; on the development sets this rule saved more screening while reaching the "
-    "target as often. The bias of 2 (the ranking still at least twice as likely to draw an "
-    "include as an exclude) replaces the paper's bias of 1 (a random draw): on the "
-    "development sets it saved about 28% of the screening instead of 17%, still at 95% "
+    "target as often."
+)
+
+WHY_THE_BIAS = (
+    " The bias of {bias:g} for ranked records (the ranking still at least {odds} as likely to "
+    "draw an include as an exclude) replaces the paper's bias of 1 (a random draw): on the "
+    "development sets bias 2 saved about 28% of the screening instead of 17%, still at 95% "
     "recall or more in every run (figures in the README's ranking section)."
+)
+
+WHY_NO_BIAS = (
+    " Here it uses the paper's bias of 1 (a random draw){where}: no ranking chose the "
+    "records, so nothing says the recent ones are richer in includes than the rest."
 )
 
 
 def why_this_rule(recall_target: float = DEFAULT_TARGET,
-                  confidence: float = DEFAULT_CONFIDENCE) -> str:
-    """Why buscar and not the target method, with this review's figures."""
+                  confidence: float = DEFAULT_CONFIDENCE, bias: float = DEFAULT_BIAS,
+                  ranked_from: int = 0, n_screened: int | None = None) -> str:
+    """Why buscar and not the target method, with this review's figures and the bias used
+    (arguments as for `assumptions`)."""
     targets = target_size(min(recall_target, 0.999), confidence)
-    return WHY_THIS_RULE.format(targets=targets, recall=recall_target, confidence=confidence)
+    text = WHY_THIS_RULE.format(targets=targets, recall=recall_target, confidence=confidence)
+    ranked_none = n_screened is not None and ranked_from >= n_screened
+    if bias == 1.0 or ranked_none:
+        return text + WHY_NO_BIAS.format(where="")
+    text += WHY_THE_BIAS.format(bias=bias, odds=_odds(bias))
+    if ranked_from > 0:
+        text += WHY_NO_BIAS.format(where=f" for samples reaching back into the first "
+                                         f"{ranked_from} records")
+    return text
 
 
 class StoppingError(ReviewError):
@@ -99,6 +159,20 @@ class StoppingEstimate:
     sample_size: int
     min_includes_if_missed: int
     bias: float = 1.0
+    ranked_from: int = 0
+
+    @property
+    def sample_bias(self) -> float:
+        """The bias the p-value was computed with: `bias` if every record of the sample was
+        placed by a ranking model, 1 if the sample reaches back into screening done in
+        random or import order (before `ranked_from`)."""
+        start = self.n_screened - self.sample_size
+        return self.bias if start >= self.ranked_from else 1.0
+
+    @property
+    def mixed(self) -> bool:
+        """Some of the screening was ranked and some not: samples get different biases."""
+        return self.bias != 1.0 and 0 < self.ranked_from < self.n_screened
 
     @property
     def target_reached(self) -> bool:
@@ -111,11 +185,14 @@ class StoppingEstimate:
 
     def summary(self) -> str:
         target = f"{self.recall_target:.0%}"
+        source = (f" The p-value comes from the last {self.sample_size} records decided, "
+                  f"with bias {self.sample_bias:g}." if self.sample_size else "")
         if self.target_reached:
             return (f"Recall of at least {target} reached with {self.confidence:.0%} confidence "
-                    f"(p = {self.p_value:.3g}); {self.n_unscreened} records unscreened.")
+                    f"(p = {self.p_value:.3g}); {self.n_unscreened} records unscreened."
+                    + source)
         return (f"Not yet confident that {target} recall is reached (p = {self.p_value:.3g}, "
-                f"needs p < {1 - self.confidence:.3g}).")
+                f"needs p < {1 - self.confidence:.3g})." + source)
 
 
 def _check(recall_target: float, confidence: float, bias: float = 1.0) -> None:
@@ -144,13 +221,28 @@ def _floor_min_total(n_included: int, recall_target: float) -> int:
     return int(whole) + 1
 
 
+def _sample_bias(starts: np.ndarray, bias: float, ranked_from: int) -> np.ndarray:
+    """`bias` for samples that start at or after `ranked_from` (every record in them placed by
+    a ranking), 1 for samples reaching back into screening in random or import order."""
+    return np.where(starts >= ranked_from, bias, 1.0)
+
+
+def _check_ranked_from(ranked_from: int) -> int:
+    if int(ranked_from) != ranked_from or ranked_from < 0:
+        raise StoppingError(f"ranked_from must be a position in the screening order (0 or "
+                            f"more), not {ranked_from}")
+    return int(ranked_from)
+
+
 def p_values(labels: Sequence[int] | np.ndarray, n_records: int,
-             recall_target: float = DEFAULT_TARGET, bias: float = 1.0) -> np.ndarray:
+             recall_target: float = DEFAULT_TARGET, bias: float = 1.0,
+             ranked_from: int = 0) -> np.ndarray:
     """The p-value for every sample size n = 1..len(labels) (the last n screened): the
     reference computation, linear in the records screened. `estimate` gives the same minimum
-    faster."""
+    faster. Samples that start before `ranked_from` are computed with bias 1."""
     y = _labels(labels)
     _check(recall_target, 0.5, bias)
+    ranked_from = _check_ranked_from(ranked_from)
     t = y.size
     if t == 0:
         return np.ones(0)
@@ -160,11 +252,14 @@ def p_values(labels: Sequence[int] | np.ndarray, n_records: int,
     k = np.cumsum(y[::-1])
     population = n_records - (t - sizes)
     needed = total - (r - k)
-    return _cdf(k, population, needed, sizes, bias)
+    return _cdf(k, population, needed, sizes, _sample_bias(t - sizes, bias, ranked_from))
 
 
 def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
     return np.asarray(gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1))
+
+
+_CHUNK = 1 << 18  # (row, count) terms evaluated at once: about 20 MB of working arrays
 
 
 def fisher_cdf(k: np.ndarray, population: np.ndarray, needed: np.ndarray, sizes: np.ndarray,
@@ -172,7 +267,55 @@ def fisher_cdf(k: np.ndarray, population: np.ndarray, needed: np.ndarray, sizes:
     """P(X <= k) for X following Fisher's noncentral hypergeometric distribution: `sizes`
     records drawn from `population` of which `needed` are includes, each include drawn with
     `odds` times the odds of an exclude (odds 1: the ordinary hypergeometric). Exact: the sum
-    runs over every possible count of includes drawn, which is at most `needed` + 1 terms."""
+    runs over every possible count of includes drawn, max(0, sizes - (population - needed))
+    to min(needed, sizes), for each row only over its own counts and in chunks of rows, so
+    memory stays bounded whatever the number of includes (log-factorials looked up in one
+    table instead of computed per term)."""
+    k, population, needed, sizes = (np.asarray(a, dtype=np.int64).reshape(-1)
+                                    for a in (k, population, needed, sizes))
+    if k.size == 0:
+        return np.ones(0)
+    low = np.maximum(0, sizes - (population - needed))
+    high = np.minimum(needed, sizes)
+    p = np.where(k < low, 0.0, 1.0)  # no count at or below k is possible / every count is
+    todo = np.flatnonzero((k >= low) & (k < high))
+    if todo.size == 0:
+        return p
+    # log(n!) for every n a term can need: gammaln(n + 1), as the dense form computed it
+    log_factorial = gammaln(np.arange(int(population[todo].max()) + 1, dtype=np.float64) + 1)
+    log_odds = math.log(odds)
+    widths = high[todo] - low[todo] + 1
+    offsets = np.concatenate(([0], np.cumsum(widths)))
+    first = 0
+    while first < todo.size:
+        last = int(np.searchsorted(offsets, offsets[first] + _CHUNK, side="right")) - 1
+        last = min(max(last, first + 1), todo.size)
+        rows = todo[first:last]
+        width = widths[first:last]
+        starts = offsets[first:last] - offsets[first]
+        row = np.repeat(np.arange(rows.size), width)
+        x = np.arange(int(width.sum()), dtype=np.int64) - starts[row] + low[rows][row]
+        inc = needed[rows][row]
+        exc = (population - needed)[rows][row]
+        drawn_exc = sizes[rows][row] - x
+        log_weight = ((log_factorial[inc] - log_factorial[x] - log_factorial[inc - x])
+                      + (log_factorial[exc] - log_factorial[drawn_exc]
+                         - log_factorial[exc - drawn_exc])
+                      + x * log_odds)
+        top = np.maximum.reduceat(log_weight, starts)
+        whole = np.add.reduceat(np.exp(log_weight - top[row]), starts)
+        below = np.where(x <= k[rows][row], log_weight, -np.inf)
+        top_below = np.maximum.reduceat(below, starts)  # finite: k >= low for these rows
+        part = np.add.reduceat(np.exp(below - top_below[row]), starts)
+        p[rows] = np.exp((np.log(part) + top_below) - (np.log(whole) + top))
+        first = last
+    return np.clip(p, 0.0, 1.0)
+
+
+def fisher_cdf_dense(k: np.ndarray, population: np.ndarray, needed: np.ndarray,
+                     sizes: np.ndarray, odds: float) -> np.ndarray:
+    """The straightforward form of `fisher_cdf` (one dense row per case, every term from
+    gammaln): the reference the tests compare it with; memory grows with rows x includes."""
     k, population, needed, sizes = (np.asarray(a, dtype=np.int64).reshape(-1)
                                     for a in (k, population, needed, sizes))
     if k.size == 0:
@@ -191,33 +334,39 @@ def fisher_cdf(k: np.ndarray, population: np.ndarray, needed: np.ndarray, sizes:
 
 
 def _cdf(k: np.ndarray, population: np.ndarray, needed: np.ndarray,
-         sizes: np.ndarray, bias: float = 1.0) -> np.ndarray:
+         sizes: np.ndarray, bias: float | np.ndarray = 1.0) -> np.ndarray:
+    """The p-value of each sample; `bias` one value for all, or one per sample."""
     # A null that needs more includes than the population holds is impossible: p = 0.
     possible = needed <= population
+    biases = np.broadcast_to(np.asarray(bias, dtype=np.float64), k.shape)
     p = np.zeros(k.shape, dtype=np.float64)
-    if possible.any():
-        if bias == 1.0:
-            p[possible] = hypergeom.cdf(k[possible], population[possible], needed[possible],
-                                        sizes[possible])
-        else:
-            p[possible] = fisher_cdf(k[possible], population[possible], needed[possible],
-                                     sizes[possible], bias)
+    random_draw = possible & (biases == 1.0)
+    if random_draw.any():
+        p[random_draw] = hypergeom.cdf(k[random_draw], population[random_draw],
+                                       needed[random_draw], sizes[random_draw])
+    for odds in np.unique(biases[possible & (biases != 1.0)]):
+        rows = possible & (biases == odds)
+        p[rows] = fisher_cdf(k[rows], population[rows], needed[rows], sizes[rows], float(odds))
     return np.clip(p, 0.0, 1.0)
 
 
 def estimate(labels: Sequence[int] | np.ndarray, n_records: int,
              recall_target: float = DEFAULT_TARGET,
              confidence: float = DEFAULT_CONFIDENCE, bias: float = DEFAULT_BIAS,
-             ) -> StoppingEstimate:
+             ranked_from: int = 0) -> StoppingEstimate:
     """The rule at this point: `labels` are the decisions in the order screened (1 include,
     0 exclude), `n_records` the review's records, screened or not; `bias` the odds with which
     the ranking is assumed to still draw an include rather than an exclude (1: a random draw,
-    the paper's hypergeometric test).
+    the paper's hypergeometric test); `ranked_from` the position in `labels` from which every
+    record was placed by a ranking model: a sample that starts before it reaches back into
+    screening in random or import order, where no ranking chose the records, and gets bias 1.
 
-    Only r + 1 sample sizes need testing: lengthening a sample by an exclude never raises its
-    p-value (a draw more from a population with one exclude more finds no more includes), so
-    the minimum is at a sample that starts just after an include, or at the whole sequence."""
+    Only r + 2 sample sizes need testing: lengthening a sample by an exclude never raises its
+    p-value (a draw more from a population with one exclude more finds no more includes), as
+    long as its bias stays the same, so the minimum is at a sample that starts just after an
+    include, at `ranked_from`, or at the whole sequence."""
     _check(recall_target, confidence, bias)
+    ranked_from = _check_ranked_from(ranked_from)
     y = _labels(labels)
     t = int(y.size)
     if n_records < t:
@@ -226,32 +375,36 @@ def estimate(labels: Sequence[int] | np.ndarray, n_records: int,
     total = _floor_min_total(r, recall_target)
     if t == 0:
         return StoppingEstimate(recall_target, confidence, n_records, 0, 0, 1.0, 0, total,
-                                bias)
+                                bias, ranked_from)
     positions = np.flatnonzero(y)  # index of each include, in screening order
     starts = np.concatenate(([0], positions + 1))
+    if bias != 1.0 and 0 < ranked_from < t:
+        starts = np.union1d(starts, [ranked_from])
     starts = starts[starts < t]
     sizes = t - starts
     # includes inside each sample = includes at or after its start
     k = r - np.searchsorted(positions, starts, side="left")
     population = n_records - starts
     needed = total - (r - k)
-    p = _cdf(k, population, needed, sizes, bias)
+    p = _cdf(k, population, needed, sizes, _sample_bias(starts, bias, ranked_from))
     best = int(np.argmin(p))
     return StoppingEstimate(recall_target, confidence, n_records, t, r, float(p[best]),
-                            int(sizes[best]), int(total), bias)
+                            int(sizes[best]), int(total), bias, ranked_from)
 
 
 def first_stop(labels: Sequence[int] | np.ndarray, n_records: int,
                recall_target: float = DEFAULT_TARGET, confidence: float = DEFAULT_CONFIDENCE,
-               check_every: int = 1, start: int = 1, bias: float = DEFAULT_BIAS) -> int | None:
+               check_every: int = 1, start: int = 1, bias: float = DEFAULT_BIAS,
+               ranked_from: int = 0) -> int | None:
     """How many records had been screened when the rule first said stop, checking after every
     `check_every` records (as a reviewer looking at the progress page would); None if it never
-    did before the end of `labels`."""
+    did before the end of `labels`. `ranked_from`: where ranking began (see `estimate`)."""
     _check(recall_target, confidence, bias)
     y = _labels(labels)
     step = max(1, int(check_every))
     for n in range(max(1, start), y.size + 1, step):
-        if estimate(y[:n], n_records, recall_target, confidence, bias).target_reached:
+        if estimate(y[:n], n_records, recall_target, confidence, bias,
+                    ranked_from).target_reached:
             return n
     return None
 

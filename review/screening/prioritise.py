@@ -219,10 +219,30 @@ class Stopping:
     why: str = ""
 
 
+def _ranked(store: Store, conn: Connection, stage: str) -> set[int]:
+    """The groups a ranking model placed: each reviewer shown the group was last shown it in
+    a model run's order (screening_shown.run_id). A group shown in random order (before the
+    first run) to anyone, or never shown (votes cast outside the queue), was not ranked."""
+    shown = t.screening_shown
+    last: dict[tuple[int, int], int | None] = {}
+    for group_id, reviewer_id, run_id in conn.execute(
+            sa.select(shown.c.group_id, shown.c.reviewer_id, shown.c.run_id)
+            .where(shown.c.stage == stage).order_by(shown.c.id)):
+        last[(group_id, reviewer_id)] = run_id
+    ranked: set[int] = set()
+    unranked: set[int] = set()
+    for (group_id, _), run_id in last.items():
+        (ranked if run_id is not None else unranked).add(group_id)
+    return ranked - unranked
+
+
 def stopping(store: Store, *, stage: str | None = None) -> Stopping:
-    """The buscar estimate from the decisions so far, in the order records were decided."""
+    """The buscar estimate from the decisions so far, in the order records were decided. The
+    ranking's bias applies only to samples of records a ranking model placed; a sample that
+    reaches back into screening in random or import order is a random draw (bias 1)."""
     from review.ranking.stopping import (  # start-up: numpy and scipy
-        ASSUMPTIONS,
+        DEFAULT_BIAS,
+        assumptions,
         estimate,
         recall_curve,
         why_this_rule,
@@ -232,7 +252,7 @@ def stopping(store: Store, *, stage: str | None = None) -> Stopping:
     stage = stage or protocol.stages[0].id
     state = t.screening_state
     with store.read() as conn:
-        decided = conn.execute(sa.select(state.c.outcome).where(
+        decided = conn.execute(sa.select(state.c.outcome, state.c.group_id).where(
             state.c.stage == stage, state.c.state == DECIDED,
             sa.or_(state.c.decided_by.is_(None), state.c.decided_by != BY_AUTOMATION))
             .order_by(state.c.updated_at, state.c.group_id)).all()
@@ -240,14 +260,19 @@ def stopping(store: Store, *, stage: str | None = None) -> Stopping:
             state.c.stage == stage, sa.or_(state.c.decided_by.is_(None),
                                            state.c.decided_by != BY_AUTOMATION))).scalar_one()
         stop = stopped(store, conn, stage)
-    labels = [1 if o == INCLUDE else 0 for (o,) in decided]
-    # The default bias assumes a ranking that still puts includes first; screened without
-    # ranking (import order), the records are a random draw: the paper's test, bias 1.
-    found = estimate(labels, total, protocol.ranking.recall_target,
-                     protocol.ranking.confidence,
-                     **({} if protocol.ranking.enabled else {"bias": 1.0}))
-    return Stopping(stage, found, recall_curve(labels), ASSUMPTIONS, stop,
-                    why_this_rule(protocol.ranking.recall_target, protocol.ranking.confidence))
+        ranked = _ranked(store, conn, stage) if protocol.ranking.enabled else set()
+    labels = [1 if o == INCLUDE else 0 for o, _ in decided]
+    # The default bias assumes a ranking that still puts includes first; records screened
+    # without it (random order before the first model run, or import order with ranking off)
+    # are a random draw: the paper's test, bias 1, for any sample that reaches back to them.
+    unranked = [i for i, (_, group_id) in enumerate(decided) if group_id not in ranked]
+    ranked_from = unranked[-1] + 1 if unranked else 0
+    bias = DEFAULT_BIAS if protocol.ranking.enabled else 1.0
+    target, confidence = protocol.ranking.recall_target, protocol.ranking.confidence
+    found = estimate(labels, total, target, confidence, bias, ranked_from)
+    return Stopping(stage, found, recall_curve(labels),
+                    assumptions(bias, ranked_from, len(labels)), stop,
+                    why_this_rule(target, confidence, bias, ranked_from, len(labels)))
 
 
 def stopped(store: Store, conn: Connection, stage: str) -> dict[str, Any] | None:
@@ -289,11 +314,17 @@ def stop_screening(store: Store, *, by: str | Reviewer, stage: str | None = None
             state.c.stage == stage, state.c.state == OPEN)).scalar_one()
         values = {"stage": stage, "decided_by": person.id, "decided_at": utc_now(),
                   "n_screened": found.n_screened, "n_unscreened": int(still_open),
-                  "p_value": found.p_value, "recall_target": found.recall_target,
+                  "p_value": found.p_value, "bias": found.sample_bias,
+                  "recall_target": found.recall_target,
                   "confidence": found.confidence, "note": (note or "").strip() or None}
         conn.execute(stops.insert().values(**values))
+        # the audit says how the p-value was computed: the sample it came from, the bias
+        # assumed for ranked records, and where ranking took over
         audit(store, conn, actor=person.name, action="stop screening", entity="stage",
-              entity_id=stage, detail={**values, "target_reached": found.target_reached})
+              entity_id=stage, detail={**values, "target_reached": found.target_reached,
+                                       "sample_size": found.sample_size,
+                                       "ranked_bias": found.bias,
+                                       "ranked_from": found.ranked_from})
     return values
 
 

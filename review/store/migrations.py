@@ -724,6 +724,14 @@ def _m0018_coded_extracts(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE extra_themes_m18 RENAME TO extra_themes")
 
 
+def _m0019_stop_bias(conn: Connection) -> None:
+    """The stopping rule's bias with a lead's stop: the p-value it was recorded with is only
+    meaningful with the bias assumed (1: a random draw; more: a ranking that still favoured
+    includes). Stops recorded before it have none (they were computed with the bias of the
+    time, kept in the audit log's rule text only)."""
+    conn.exec_driver_sql("ALTER TABLE screening_stops ADD COLUMN bias FLOAT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -746,6 +754,7 @@ MIGRATIONS: tuple[Migration, ...] = (
      _m0017_screening_counts),
     (18, "coded extracts: any number per theme, with voice and sub-theme; themes of any kind "
          "under analytical themes", _m0018_coded_extracts),
+    (19, "the stopping rule's bias with a lead's stop (stopfix)", _m0019_stop_bias),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

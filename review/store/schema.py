@@ -382,6 +382,7 @@ screening_stops = sa.Table(
     sa.Column("recall_target", sa.Float, nullable=False),
     sa.Column("confidence", sa.Float, nullable=False),
     sa.Column("note", sa.Text),
+    sa.Column("bias", sa.Float),  # the stopping rule's bias for the p-value (migration 19)
 )
 
 # --- labels and a lead's bulk exclusions by a rule (migration 11) --------------------------

@@ -37,7 +37,9 @@ def stopping_panel(store: Store, person: Reviewer, protocol: Protocol) -> None:
     if found.stopped:
         st.info(f"Screening was stopped on {found.stopped['decided_at'][:10]} with "
                 f"{found.stopped['n_unscreened']} records left unscreened "
-                f"(p = {found.stopped['p_value']:.3g}).")
+                f"(p = {found.stopped['p_value']:.3g}"
+                + (f", bias {found.stopped['bias']:g}" if found.stopped.get("bias") else "")
+                + ").")
         if person.is_lead:
             _resume_form(store, person)
         return
