@@ -6,9 +6,7 @@ People's decisions come in as confirmed and rejected pairs and always win over t
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -18,6 +16,7 @@ from review.dedupe.cluster import Clusters, join
 from review.dedupe.compare import DUPLICATE, NOT_DUPLICATE, UNCERTAIN, PairResult, compare
 from review.dedupe.keys import Keys, make_keys
 from review.dedupe.merge import merge_group
+from review.io import cycle_collector_paused
 from review.records import Record
 
 ENGINE_VERSION = "4"  # 4: one unlike title word on one DOI and one page place merges
@@ -56,21 +55,6 @@ def _ordered(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Keys, pair results and their evidence hold no reference cycles, so the cyclic collector
-    finds nothing among them; yet it walks every object built so far, again and again as
-    hundreds of thousands of pairs are scored: a quarter of the time on 80,000 records.
-    Reference counting still frees whatever is dropped. (The readers do the same, review.io.)"""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def deduplicate(records: Sequence[Record], uids: Sequence[str], *,
                 confirmed: Collection[tuple[str, str]] = (),
                 rejected: Collection[tuple[str, str]] = (),
@@ -80,7 +64,7 @@ def deduplicate(records: Sequence[Record], uids: Sequence[str], *,
     are pairs of uids decided by people; `anchors` are existing group labels per record."""
     if len(set(uids)) != len(uids):
         raise ValueError("record ids must be unique")
-    with _cycle_collector_paused():
+    with cycle_collector_paused():
         return _deduplicate(records, uids, confirmed=confirmed, rejected=rejected,
                             anchors=anchors, progress=progress)
 
