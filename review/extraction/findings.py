@@ -24,7 +24,8 @@ Decisions made here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -268,21 +269,36 @@ def remove_finding(store: Store, finding_id: int, *, by: str | Reviewer) -> None
                                  for c, j in gone.judgements.items()}})
 
 
-def link_studies(store: Store, finding_id: int, study_ids: Iterable[int], *,
-                 by: str | Reviewer) -> Finding:
-    """Add included studies to those behind a finding (leads only)."""
+@contextmanager
+def _editing_links(store: Store, finding_id: int, by: str | Reviewer
+                   ) -> Iterator[tuple[Connection, str]]:
+    """The opening every change of a finding's studies shares: the studies made current, then
+    one write as a lead on a finding that exists."""
     list_studies(store)
     with store.write() as conn:
         actor = as_lead(store, conn, by)
         finding_row(conn, finding_id)
+        yield conn, actor
+
+
+def _links_changed(store: Store, conn: Connection, finding_id: int, actor: str, action: str,
+                   detail: dict[str, list[int]]) -> None:
+    _touch(conn, finding_id, actor)
+    audit(store, conn, actor=actor, action=action, entity="finding", entity_id=str(finding_id),
+          detail=detail)
+
+
+def link_studies(store: Store, finding_id: int, study_ids: Iterable[int], *,
+                 by: str | Reviewer) -> Finding:
+    """Add included studies to those behind a finding (leads only)."""
+    with _editing_links(store, finding_id, by) as (conn, actor):
         wanted = _check_studies(store, conn, study_ids)
         if not wanted:
             raise ReviewError("name at least one study to link")
         new = _link(store, conn, finding_id, wanted, actor)
         if new:
-            _touch(conn, finding_id, actor)
-            audit(store, conn, actor=actor, action="link finding studies", entity="finding",
-                  entity_id=str(finding_id), detail={"added": new})
+            _links_changed(store, conn, finding_id, actor, "link finding studies",
+                           {"added": new})
         return findings_in(store, conn, [finding_id])[0]
 
 
@@ -290,10 +306,7 @@ def unlink_studies(store: Store, finding_id: int, study_ids: Iterable[int], *,
                    by: str | Reviewer) -> Finding:
     """Take studies out of those behind a finding (leads only)."""
     links = t.finding_studies
-    list_studies(store)
-    with store.write() as conn:
-        actor = as_lead(store, conn, by)
-        finding_row(conn, finding_id)
+    with _editing_links(store, finding_id, by) as (conn, actor):
         have = {s for (s,) in conn.execute(sa.select(links.c.study_id).where(
             links.c.finding_id == finding_id))}
         gone = list(dict.fromkeys(study_ids))
@@ -304,9 +317,8 @@ def unlink_studies(store: Store, finding_id: int, study_ids: Iterable[int], *,
                 raise ReviewError(f"study {study_id} is not linked to finding {finding_id}")
         conn.execute(links.delete().where(links.c.finding_id == finding_id,
                                           links.c.study_id.in_(gone)))
-        _touch(conn, finding_id, actor)
-        audit(store, conn, actor=actor, action="unlink finding studies", entity="finding",
-              entity_id=str(finding_id), detail={"removed": gone})
+        _links_changed(store, conn, finding_id, actor, "unlink finding studies",
+                       {"removed": gone})
         return findings_in(store, conn, [finding_id])[0]
 
 
@@ -314,10 +326,7 @@ def set_studies(store: Store, finding_id: int, study_ids: Iterable[int], *,
                 by: str | Reviewer) -> Finding:
     """Make these the studies behind a finding (the app's multi-select); leads only."""
     links = t.finding_studies
-    list_studies(store)
-    with store.write() as conn:
-        actor = as_lead(store, conn, by)
-        finding_row(conn, finding_id)
+    with _editing_links(store, finding_id, by) as (conn, actor):
         wanted = _check_studies(store, conn, study_ids)
         have = [s for (s,) in conn.execute(sa.select(links.c.study_id).where(
             links.c.finding_id == finding_id).order_by(links.c.study_id))]
@@ -327,7 +336,6 @@ def set_studies(store: Store, finding_id: int, study_ids: Iterable[int], *,
                                               links.c.study_id.in_(gone)))
         new = _link(store, conn, finding_id, wanted, actor)
         if new or gone:
-            _touch(conn, finding_id, actor)
-            audit(store, conn, actor=actor, action="set finding studies", entity="finding",
-                  entity_id=str(finding_id), detail={"added": new, "removed": gone})
+            _links_changed(store, conn, finding_id, actor, "set finding studies",
+                           {"added": new, "removed": gone})
         return findings_in(store, conn, [finding_id])[0]
