@@ -327,6 +327,10 @@ def test_screen_previous_and_next_walk_through_my_votes(team_db: Path, monkeypat
         "Record 1 reopened: your vote is include; change it below."]
     _click(app, "Next")  # past the latest vote: the queue again
     assert "Peer mentoring" in _record_title(app) and not app.info
+    _click(app, "Next")  # at the queue already: Next stays pressable and says where you are
+    assert "Peer mentoring" in _record_title(app)
+    assert [i.value for i in app.info] == [
+        "This is the next record to screen; Next steps forward after Previous vote."]
     _click(app, "Exclude")  # record 2: the queue is empty
     _click(app, "Previous vote")
     assert "Record 2 reopened: your vote is exclude" in app.info[0].value

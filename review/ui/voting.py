@@ -262,8 +262,9 @@ def navigation(store: Store, stage: Stage, item: Item | None, *, prefix: str) ->
                   width="stretch", on_click=_undo, args=(store, stage, prefix))
         st.button("Previous vote", key=f"{prefix}-previous", shortcut=PREVIOUS_SHORTCUT,
                   width="stretch", on_click=_step, args=(store, stage, prefix, shown, -1))
+        # never disabled: a shortcut is bound only after its button is drawn enabled, so an N
+        # pressed just after P would be lost in the moment between the two
         st.button("Next", key=f"{prefix}-next", shortcut=NEXT_SHORTCUT, width="stretch",
-                  disabled=st.session_state.get(f"{prefix}-open") is None,
                   on_click=_step, args=(store, stage, prefix, shown, 1))
 
 
@@ -291,6 +292,10 @@ def _step(store: Store, stage: Stage, prefix: str, shown: int | None, step: int)
     if person is None:
         return
     opened = st.session_state.get(f"{prefix}-open")
+    if opened is None and step > 0:
+        st.session_state[f"{prefix}-info"] = ("This is the next record to screen; Next steps "
+                                              "forward after Previous vote.")
+        return
     try:
         target = screening.adjacent_vote(store, person, shown if opened is not None else None,
                                          step, stage.id)
