@@ -28,18 +28,23 @@ class ReviewInfo:
 
 
 def create_review(protocol_path: str | Path, db: str | os.PathLike[str] | None = None, *,
-                  actor: str) -> Store:
-    """Validate the protocol first, so a bad protocol leaves no database behind."""
+                  actor: str, review: str | None = None, title: str | None = None) -> Store:
+    """Validate the protocol first, so a bad protocol leaves no database behind. `review` is
+    the new review's slug (default: made from the title); a database holding reviews takes
+    one more only under a slug of its own. `title` defaults to the protocol's."""
     protocol = load_protocol(protocol_path)
-    store = Store.create(db)
-    with store.write() as conn:
+    name = title.strip() if title and title.strip() else protocol.title
+
+    def first_rows(store: Store, conn: Connection) -> None:
         conn.execute(t.review.insert().values(
-            id=1, title=protocol.title, protocol_file=Path(protocol_path).name,
+            id=1, title=name, protocol_file=Path(protocol_path).name,
             protocol_text=protocol.text, protocol_sha256=protocol.sha256,
             created_at=utc_now()))
         audit(store, conn, actor=actor, action="create review", entity="review", entity_id="1",
-              detail={"protocol": Path(protocol_path).name, "sha256": protocol.sha256})
-    return store
+              detail={"protocol": Path(protocol_path).name, "sha256": protocol.sha256,
+                      "slug": store.review.slug if store.review else None})
+
+    return Store.create(db, review=review, title=name, created_by=actor, fill=first_rows)
 
 
 def review_info(store: Store) -> ReviewInfo:

@@ -52,32 +52,57 @@ def _declared(table: sa.Table) -> dict[str, Any]:
     }
 
 
-def _reflected(inspector: sa.Inspector, name: str) -> dict[str, Any]:
+def _reflected(inspector: sa.Inspector, name: str, *, schema: str | None = None,
+               prefix: str = "") -> dict[str, Any]:
+    """As the database has the table; a later review's on PostgreSQL in its own schema, in an
+    SQLite file under its prefix (which is taken off table, index and key names here)."""
+    real = prefix + name
+
+    def bare(text: str) -> str:
+        return text.removeprefix(prefix)
+
     fks = []
-    for fk in inspector.get_foreign_keys(name):
+    for fk in inspector.get_foreign_keys(real, schema=schema):
         for local, remote in zip(fk["constrained_columns"], fk["referred_columns"], strict=True):
-            fks.append((local, f"{fk['referred_table']}.{remote}"))
+            fks.append((local, f"{bare(fk['referred_table'])}.{remote}"))
     return {
         "columns": [(c["name"], _kind(c["type"]), c["nullable"], _server_default(c["default"]))
-                    for c in inspector.get_columns(name)],
-        "primary key": inspector.get_pk_constraint(name)["constrained_columns"],
+                    for c in inspector.get_columns(real, schema=schema)],
+        "primary key": inspector.get_pk_constraint(real, schema=schema)["constrained_columns"],
         "foreign keys": sorted(fks),
-        "unique": sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(name)),
+        "unique": sorted(tuple(u["column_names"])
+                         for u in inspector.get_unique_constraints(real, schema=schema)),
         # PostgreSQL also lists the index behind each unique constraint: that is the constraint
-        "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
-                          for i in inspector.get_indexes(name) if "duplicates_constraint" not in i),
-        "checks": sorted(c["name"] for c in inspector.get_check_constraints(name)),
+        "indexes": sorted((bare(i["name"]), tuple(i["column_names"]), bool(i["unique"]))
+                          for i in inspector.get_indexes(real, schema=schema)
+                          if "duplicates_constraint" not in i),
+        "checks": sorted(c["name"] for c in inspector.get_check_constraints(real, schema=schema)),
     }
 
 
-def differences(engine: sa.Engine) -> list[str]:
-    """Every way the database differs from the declaration, each said from both sides."""
+def differences(engine: sa.Engine, namespace: str | None = None) -> list[str]:
+    """Every way the database differs from the declaration, each said from both sides. With a
+    namespace: a later review's tables (review/store/namespaces.py) against the declared
+    review tables."""
     inspector = sa.inspect(engine)
-    found, declared = set(inspector.get_table_names()), set(t.metadata.tables)
+    tables = {table.name: table for table in t.metadata.tables.values()
+              if namespace is None or table.schema != t.SERVER}
+    schema, prefix = None, ""
+    if namespace is not None and engine.dialect.name == "postgresql":
+        schema = namespace
+        found = set(inspector.get_table_names(schema=schema))
+    elif namespace is not None:
+        prefix = namespace + "_"
+        found = {n.removeprefix(prefix) for n in inspector.get_table_names()
+                 if n.startswith(prefix)}
+    else:
+        found = {n for n in inspector.get_table_names() if not re.match(r"review_\d+_", n)}
+    declared = set(tables)
     problems = [f"table {n} is in the database but not declared" for n in sorted(found - declared)]
     problems += [f"table {n} is declared but not in the database" for n in sorted(declared - found)]
     for name in sorted(found & declared):
-        want, got = _declared(t.metadata.tables[name]), _reflected(inspector, name)
+        want = _declared(tables[name])
+        got = _reflected(inspector, name, schema=schema, prefix=prefix)
         problems += _column_differences(name, want.pop("columns"), got.pop("columns"))
         for aspect in want:
             if want[aspect] != got[aspect]:
@@ -121,11 +146,23 @@ def test_the_declared_schema_is_what_the_migrations_build(migrated: Store) -> No
 def test_every_table_and_column_is_compared(migrated: Store) -> None:
     """The comparison sees every declared table with columns and keys (not an empty match)."""
     inspector = sa.inspect(migrated.engine)
-    assert set(inspector.get_table_names()) == set(t.metadata.tables)
+    assert set(inspector.get_table_names()) == {table.name for table in t.metadata.tables.values()}
     assert len(t.metadata.tables) >= 26  # every table of schema 8, schema_migrations included
     for table in t.metadata.tables.values():
         assert _reflected(inspector, table.name)["columns"], table.name
         assert _reflected(inspector, table.name)["primary key"], table.name
+
+
+def test_a_later_review_has_every_declared_table_in_its_namespace(migrated: Store) -> None:
+    """A second review's tables are made from the declaration, not the migrations: the same
+    tables, columns, keys and indexes, in its namespace; the first review's are untouched."""
+    second = Store.create(migrated.url, review="second", title="Second")
+    try:
+        assert second.review is not None and second.review.namespace == "review_2"
+        assert differences(migrated.engine, "review_2") == []
+        assert differences(migrated.engine) == []
+    finally:
+        second.close()
 
 
 def test_a_column_a_migration_adds_is_caught(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from review import __version__
-from review.cli.common import _actor, _Group, db_option, format_option
+from review.cli.common import _actor, _Group, db_only_option, db_option, format_option
 from review.cli.lazy import LazyCommand, LazyGroup
 from review.errors import ReviewError
 from review.importing import KINDS, SourceInfo, import_and_deduplicate, new_records
@@ -58,6 +58,7 @@ LAZY_COMMANDS = {
                     "get, search.",
     }, hidden=("reviewers",)),
     **_lazy("project", "PROJECT_COMMANDS", {
+        "reviews": "The reviews a database holds (one server, many reviews).",
         "protocol": "The review's protocol as stored with it, and amending it.",
         "export-project": "Write the whole review (records, decisions, PDFs, protocol, audit "
                           "log) to OUT.zip.",
@@ -117,12 +118,18 @@ def main() -> None:
 @main.command()
 @click.option("--protocol", "protocol", required=True, type=click.Path(exists=True, dir_okay=False),
               help="The review protocol (TOML), e.g. protocols/peer-support-self-harm.toml.")
-@db_option
-def init(protocol: str, db: str | None) -> None:
+@click.option("--review", "slug", metavar="SLUG", default=None,
+              help="The new review's slug, which commands and links choose it by (lower-case "
+                   "letters, digits, hyphens). Default: made from the title. A database that "
+                   "holds reviews takes one more only with a slug of its own.")
+@click.option("--title", default=None, help="The review's title. Default: the protocol's.")
+@db_only_option
+def init(protocol: str, slug: str | None, title: str | None, db: str | None) -> None:
     """Create a review from a protocol."""
-    store = create_review(protocol, db, actor=_actor())
+    store = create_review(protocol, db, actor=_actor(), review=slug, title=title)
     info = review_info(store)
-    click.echo(f"Created review {info.title!r} in {info.database}")
+    where = f" as '{store.review.slug}'" if store.review is not None else ""
+    click.echo(f"Created review {info.title!r}{where} in {info.database}")
 
 
 @main.command(name="import")

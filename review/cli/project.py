@@ -3,13 +3,16 @@ log."""
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from review.amendments import amend_protocol
 from review.audit_trail import audit_rows
-from review.cli.common import _Group, db_option, format_option
+from review.cli.common import _Group, db_only_option, db_option, format_option
 from review.doctor import run_checks
 from review.project import review_info, review_protocol
+from review.reviews import list_reviews
 from review.store import Store
 from review.store.archive import copy_review, export_project, import_project
 from review.tabular import render
@@ -108,5 +111,27 @@ def protocol_amend(file: str, person: str, note: str, db: str | None) -> None:
                "recomputed under it.")
 
 
-PROJECT_COMMANDS = (protocol, export_project_command, import_project_command, migrate_command,
-                    audit_command, doctor_command)
+@click.group(cls=_Group)
+def reviews() -> None:
+    """The reviews a database holds (one server, many reviews)."""
+
+
+@reviews.command(name="list")
+@format_option
+@db_only_option
+def reviews_list(fmt: str, db: str | None) -> None:
+    """Every review of the database: slug, title, records, people, and each stage's works by
+    state."""
+    found = list_reviews(db)
+    rows = [summary.row() for summary in found]
+    stages = sorted({stage for summary in found for stage in summary.stages})
+    if fmt == "json":
+        click.echo(json.dumps([{"slug": s.slug, "title": s.title, "records": s.records,
+                                "people": s.people, "stages": s.stages} for s in found],
+                              indent=2, ensure_ascii=False))
+        return
+    click.echo(render(rows, ("slug", "title", "records", "people", *stages), fmt), nl=False)
+
+
+PROJECT_COMMANDS = (reviews, protocol, export_project_command, import_project_command,
+                    migrate_command, audit_command, doctor_command)

@@ -24,15 +24,17 @@ def sample_manifest(samples: str | Path | None = None) -> list[dict[str, str]]:
 
 
 def build_demo(db: str | Path, *, samples: str | Path | None = None,
-               protocol: str | Path | None = None, rebuild: bool = False) -> Store:
+               protocol: str | Path | None = None, rebuild: bool = False,
+               review: str | None = None) -> Store:
     """Create the demo review at `db` (an SQLite path); with rebuild, start from scratch.
+    With `review` (a slug), add the demo as one more review of the database at `db`.
 
     samples and protocol default to the copies shipped with review (see review.demo.files).
     """
     files = demo_files(samples, protocol)
     url = resolve_url(db)
     path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
-    if path is not None and path.exists():
+    if path is not None and path.exists() and review is None:
         if not rebuild:
             store = Store.open(db)
             if get_setting(store, "demo_accounts"):
@@ -40,7 +42,7 @@ def build_demo(db: str | Path, *, samples: str | Path | None = None,
             store.close()  # a demo from an older version, without its accounts: build anew
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    store = create_review(files.protocol, db, actor=DEMO_ACTOR)
+    store = create_review(files.protocol, db, actor=DEMO_ACTOR, review=review)
     for row in read_manifest(files.samples):
         source = SourceInfo(name=row["source"], kind=row["kind"],
                             searched_on=row.get("searched") or None)

@@ -10,8 +10,12 @@ failing half-way; reads never block writes.
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,10 +24,51 @@ from sqlalchemy.engine import Connection, Engine
 
 from review.errors import StoreError
 from review.store.migrations import LATEST, MIGRATIONS
-from review.store.schema import schema_migrations
+from review.store.namespaces import (
+    create_namespace,
+    flatten_sqlite,
+    namespace_for,
+    translate_map,
+)
+from review.store.schema import reviews, schema_migrations
 
 DEFAULT_DB = "review.db"
 _AT_COMMIT = "review_at_commit"
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
+
+CHOSEN_REVIEW: ContextVar[str | None] = ContextVar("review_chosen", default=None)
+"""The review a caller chose for every Store.open that names none (the command line's
+--review, for the one command it runs); else $REVIEW_SLUG, else the database's only review."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSlot:
+    """One review of a database: its slug, title and where its tables are (namespace None:
+    the first review's plain-named tables)."""
+    id: int
+    slug: str
+    title: str
+    namespace: str | None
+
+
+def slug_from(title: str) -> str:
+    """A slug made from a title: lower-case words joined by hyphens."""
+    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    slug = ""
+    for word in re.findall(r"[a-z0-9]+", plain):
+        if len(slug) + len(word) + 1 > 48:
+            slug = slug or word[:48]
+            break
+        slug = f"{slug}-{word}" if slug else word
+    return slug or "review"
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG_PATTERN.match(slug):
+        raise StoreError(f"review slug {slug!r} is not usable: lower-case letters, digits and "
+                         "hyphens, 1 to 48 characters, starting and ending with a letter or "
+                         "digit (e.g. peer-support-2026)")
+    return slug
 
 
 def at_commit(conn: Connection) -> dict[str, Callable[[Connection], None]] | None:
@@ -56,6 +101,11 @@ def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 60})
 
+        @sa.event.listens_for(engine, "before_cursor_execute", retval=True)
+        def _sqlite_namespaces(_conn, _cursor, statement, parameters, _context,  # type: ignore[no-untyped-def]
+                               _many):
+            return flatten_sqlite(statement), parameters
+
         @sa.event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
@@ -87,42 +137,124 @@ def _apply(conn: Connection, version: int, name: str,
 
 
 class Store:
-    """A review's database: `Store.create` makes a new review, `Store.open` opens one."""
+    """A database and one of its reviews: `Store.create` makes a review (in a new database or
+    beside the reviews a database holds), `Store.open` opens one. Every connection it hands out
+    reads and writes that review's tables only (review/store/namespaces.py)."""
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    def __init__(self, engine: Engine, url: str, review: ReviewSlot | None = None) -> None:
         self.engine = engine
         self.url = url
+        self.review = review
+        self._map = translate_map(review.namespace if review is not None else None)
 
     # --- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, db: str | os.PathLike[str] | None = None) -> Store:
-        """Create the schema for a new review; refuse a database that already holds one."""
+    def create(cls, db: str | os.PathLike[str] | None = None, *, review: str | None = None,
+               title: str = "", created_by: str = "review",
+               fill: Callable[[Store, Connection], None] | None = None) -> Store:
+        """A new review: the first of a new (or empty) database, or, given a slug not yet
+        taken, one more beside the reviews a database holds. `fill` writes the review's first
+        rows in the same transaction that registers it, so a failure leaves no half review."""
         url = resolve_url(db)
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        store = cls(_make_engine(url), url)
-        if store.schema_version() is not None:
-            store.close()
-            raise StoreError(f"{store.display_url} already holds a review; "
-                             "choose another --db or delete it first")
-        store.migrate()
+        server = cls(_make_engine(url), url)
+        slug = check_slug(review) if review is not None else slug_from(title)
+        fresh = server.schema_version() is None
+        if not fresh:
+            held = [r.slug for r in server.reviews()] if server._has_reviews() else []
+            if review is None:
+                server.close()
+                raise StoreError(f"{server.display_url} already holds a review "
+                                 f"({', '.join(held) or 'unlisted'}); choose another --db, "
+                                 "or add one more review to it with --review SLUG")
+            if slug in held:
+                server.close()
+                raise StoreError(f"{server.display_url} already holds a review '{slug}'; "
+                                 "choose another --review SLUG")
+        server.migrate()
+        with server.write() as conn:
+            if fresh or not server.reviews(conn):
+                slot = ReviewSlot(id=1, slug=slug, title=title, namespace=None)
+            else:
+                next_id = (conn.execute(sa.select(sa.func.max(reviews.c.id))).scalar() or 0) + 1
+                slot = ReviewSlot(id=next_id, slug=slug, title=title,
+                                  namespace=namespace_for(next_id))
+            conn.execute(reviews.insert().values(
+                id=slot.id, slug=slot.slug, title=title, namespace=slot.namespace,
+                created_at=utc_now(), created_by=created_by))
+            store = cls(server.engine, url, slot)
+            conn.execution_options(schema_translate_map=store._map)
+            if slot.namespace is not None:
+                create_namespace(conn, slot.namespace)
+            if fill is not None:
+                fill(store, conn)
         return store
 
     @classmethod
-    def open(cls, db: str | os.PathLike[str] | None = None) -> Store:
-        """Open an existing review, bringing its schema up to date."""
+    def open(cls, db: str | os.PathLike[str] | None = None, review: str | None = None) -> Store:
+        """Open a review, bringing the database's schema up to date. Which review: `review`,
+        else CHOSEN_REVIEW, else $REVIEW_SLUG, else the database's only one."""
+        server = cls.open_database(db)
+        slug = review or CHOSEN_REVIEW.get() or os.environ.get("REVIEW_SLUG") or None
+        try:
+            slot = server.choose(slug)
+        except StoreError:
+            server.close()
+            raise
+        return server.with_review(slot) if slot is not None else server
+
+    @classmethod
+    def open_database(cls, db: str | os.PathLike[str] | None = None) -> Store:
+        """The database as a whole, its schema brought up to date, no review chosen: for what
+        spans its reviews (listing them, checking them all). Open a review with
+        `with_review` before reading or writing one."""
         url = resolve_url(db)
         if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
             raise StoreError(f"no review at {url.removeprefix('sqlite:///')}: run "
                              "'review init --protocol FILE --db PATH' first, or pass --db")
-        store = cls(_make_engine(url), url)
-        if store.schema_version() is None:
-            store.close()
-            raise StoreError(f"{store.display_url} is not a review database "
+        server = cls(_make_engine(url), url)
+        if server.schema_version() is None:
+            server.close()
+            raise StoreError(f"{server.display_url} is not a review database "
                              "(no schema_migrations table); run 'review init' first")
-        store.migrate()
-        return store
+        server.migrate()
+        return server
+
+    def choose(self, slug: str | None) -> ReviewSlot | None:
+        """The review named, or the only one; None for a database whose first review is still
+        being made (no review registered yet)."""
+        held = self.reviews()
+        if slug is not None:
+            for slot in held:
+                if slot.slug == slug:
+                    return slot
+            listed = ", ".join(r.slug for r in held) or "none"
+            raise StoreError(f"{self.display_url} holds no review '{slug}'; its reviews: "
+                             f"{listed} (see 'review reviews list')")
+        if len(held) > 1:
+            raise StoreError(f"{self.display_url} holds {len(held)} reviews: "
+                             f"{', '.join(r.slug for r in held)}; choose one with "
+                             "--review SLUG (or $REVIEW_SLUG)")
+        return held[0] if held else None
+
+    def reviews(self, conn: Connection | None = None) -> list[ReviewSlot]:
+        """Every review the database holds, in the order they were made."""
+        if conn is None:
+            with self.read() as own:
+                return self.reviews(own)
+        rows = conn.execute(sa.select(reviews.c.id, reviews.c.slug, reviews.c.title,
+                                      reviews.c.namespace).order_by(reviews.c.id))
+        return [ReviewSlot(id=r.id, slug=r.slug, title=r.title, namespace=r.namespace)
+                for r in rows]
+
+    def with_review(self, slot: ReviewSlot) -> Store:
+        """Another review of the same database, on the same engine (its connection pool)."""
+        return Store(self.engine, self.url, slot)
+
+    def _has_reviews(self) -> bool:
+        return sa.inspect(self.engine).has_table(reviews.name)
 
     @property
     def display_url(self) -> str:
@@ -138,7 +270,7 @@ class Store:
         """One write transaction: everything inside lands together or not at all. Work that
         services leave for its end (`at_commit`) runs last, just before the commit."""
         with self.engine.connect() as conn:
-            conn.execution_options(review_write=True)
+            conn.execution_options(review_write=True, schema_translate_map=self._map)
             with conn.begin():
                 conn.info[_AT_COMMIT] = {}
                 try:
@@ -156,6 +288,7 @@ class Store:
         reviewer's vote committed would disagree with the one read before it: reads there run
         repeatable read, read only (a read-only transaction never fails to serialise)."""
         with self.engine.connect() as conn:
+            conn.execution_options(schema_translate_map=self._map)
             if self.engine.dialect.name == "postgresql":
                 conn.execution_options(isolation_level="REPEATABLE READ",
                                        postgresql_readonly=True)
@@ -171,12 +304,18 @@ class Store:
             return conn.execute(sa.select(sa.func.max(schema_migrations.c.version))).scalar()
 
     def migrate(self) -> list[int]:
-        """Apply pending migrations in order, each in its own transaction; return those applied."""
-        with self.write() as conn:
+        """Apply pending migrations in order, each in its own transaction; return those applied.
+
+        Migrations 1 to 20 build the first review's tables under their plain names and the
+        server's own tables; a later review's namespace is made at the latest declaration
+        (review/store/namespaces.py). So a migration after 20 that changes a review's tables
+        must make the change in every namespace the `reviews` table lists, too."""
+        server = Store(self.engine, self.url)  # migrations name plain tables: no translation
+        with server.write() as conn:
             schema_migrations.create(conn, checkfirst=True)
         applied: list[int] = []
         for version, name, step in MIGRATIONS:
-            with self.write() as conn:
+            with server.write() as conn:
                 if _apply(conn, version, name, step):
                     applied.append(version)
         current = self.schema_version()

@@ -11,6 +11,8 @@ ISO-8601 UTC text so SQLite and PostgreSQL give back the same values.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -732,6 +734,39 @@ def _m0019_stop_bias(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE screening_stops ADD COLUMN bias FLOAT")
 
 
+def _m0020_reviews(conn: Connection) -> None:
+    """A database holds one or more reviews, each with a slug people and commands choose it
+    by. The review a database already holds stays where it is (namespace NULL: the tables
+    under their plain names, every row kept) and is listed under a slug made from its title;
+    later reviews get namespaces of their own (review/store/namespaces.py)."""
+    md = sa.MetaData()
+    reviews = sa.Table(
+        "reviews", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("slug", sa.String(64), nullable=False, unique=True),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("namespace", sa.String(64), unique=True),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.Column("created_by", sa.Text, nullable=False),
+    )
+    reviews.create(conn)
+    review = sa.Table("review", md, sa.Column("id", sa.Integer, primary_key=True),
+                      sa.Column("title", sa.Text), sa.Column("created_at", sa.String(32)))
+    row = conn.execute(sa.select(review.c.title, review.c.created_at)).first()
+    if row is not None:
+        plain = unicodedata.normalize("NFKD", row.title).encode("ascii", "ignore").decode()
+        slug = ""
+        for word in re.findall(r"[a-z0-9]+", plain.lower()):
+            if len(slug) + len(word) + 1 > 48:
+                slug = slug or word[:48]
+                break
+            slug = f"{slug}-{word}" if slug else word
+        slug = slug or "review"
+        conn.execute(reviews.insert().values(id=1, slug=slug, title=row.title, namespace=None,
+                                             created_at=row.created_at,
+                                             created_by="migration 20"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -755,6 +790,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     (18, "coded extracts: any number per theme, with voice and sub-theme; themes of any kind "
          "under analytical themes", _m0018_coded_extracts),
     (19, "the stopping rule's bias with a lead's stop (stopfix)", _m0019_stop_bias),
+    (20, "several reviews in one database: the reviews and their slugs (reviews19)",
+     _m0020_reviews),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

@@ -15,6 +15,11 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+SERVER = "server"
+"""The schema key of the tables the whole server shares, not one review (the migrations
+record, the list of reviews): every connection translates it to the database's default
+schema. Every other table belongs to one review (see review/store/namespaces.py)."""
+
 # --- bookkeeping ---------------------------------------------------------------------------
 
 schema_migrations = sa.Table(
@@ -22,6 +27,22 @@ schema_migrations = sa.Table(
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("applied_at", sa.String(32), nullable=False),
+    schema=SERVER,
+)
+
+# --- the reviews a database holds (migration 20) -------------------------------------------
+# namespace NULL: the first review, in the tables the migrations built under their plain
+# names; 'review_<id>' for every later one (review/store/namespaces.py).
+
+reviews = sa.Table(
+    "reviews", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("namespace", sa.String(64), unique=True),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    schema=SERVER,
 )
 
 # --- the review, its sources and records, the audit log (migration 1) ----------------------
@@ -539,7 +560,7 @@ screening_counts = sa.Table(
 )
 
 REVIEW_TABLES: tuple[sa.Table, ...] = tuple(
-    table for table in metadata.sorted_tables if table not in (schema_migrations, sessions))
+    table for table in metadata.sorted_tables if table.schema != SERVER and table is not sessions)
 """Every table that holds a review's data, parents before children (foreign-key order): what
 an export, a copy to another database or a check of the whole review walks. Not the signed-in
 sessions: they belong to the server the review runs on, and a copy signs nobody in."""

@@ -1,0 +1,54 @@
+"""The reviews one database holds: what `review reviews list` and the app's picker show."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from review.store import Store
+from review.store import schema as t
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSummary:
+    slug: str
+    title: str
+    records: int
+    people: int
+    stages: dict[str, dict[str, int]]  # stage -> state -> works (open, conflict, decided, ...)
+
+    def row(self) -> dict[str, object]:
+        """One flat row: a column per stage with its works by state ("decided 12, open 3")."""
+        flat: dict[str, object] = {"slug": self.slug, "title": self.title,
+                                   "records": self.records, "people": self.people}
+        for stage, states in self.stages.items():
+            flat[stage] = ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
+        return flat
+
+
+def summarise(store: Store) -> ReviewSummary:
+    """One review's counts, read in one snapshot: records imported, people with an active
+    account, and the works at each screening stage by state."""
+    with store.read() as conn:
+        records = conn.execute(sa.select(sa.func.count()).select_from(t.records)).scalar() or 0
+        people = conn.execute(sa.select(sa.func.count()).select_from(t.reviewers).where(
+            t.reviewers.c.active.is_(True))).scalar() or 0
+        stages: dict[str, dict[str, int]] = {}
+        for row in conn.execute(sa.select(t.screening_counts).where(t.screening_counts.c.n > 0)
+                                .order_by(t.screening_counts.c.stage,
+                                          t.screening_counts.c.state)):
+            stages.setdefault(row.stage, {})[row.state] = row.n
+    slot = store.review
+    return ReviewSummary(slug=slot.slug if slot else "", title=slot.title if slot else "",
+                         records=records, people=people, stages=stages)
+
+
+def list_reviews(db: str | os.PathLike[str] | None = None) -> list[ReviewSummary]:
+    """Every review of the database, in the order they were made."""
+    server = Store.open_database(db)
+    try:
+        return [summarise(server.with_review(slot)) for slot in server.reviews()]
+    finally:
+        server.close()

@@ -1,0 +1,217 @@
+"""Several reviews in one database (issue 19): each holds exactly what it would alone, on a
+real SQLite file and a real PostgreSQL server; choosing a review; a database of schema 19
+becomes its first review with every row kept; the command line."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from review.demo.build import build_demo
+from review.importing import SourceInfo, import_files
+from review.prisma.counts import compute
+from review.project import create_review, review_info
+from review.reviews import list_reviews, summarise
+from review.screening import votes as screening
+from review.store import CHOSEN_REVIEW, Store
+from review.store import schema as t
+from review.store.archive import table_contents
+from tests.conftest import HOSTILE
+
+_TIMES = re.compile(r"(^at$|_at$)")
+
+
+def _comparable(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table but what differs between any two builds: times, salted
+    password hashes, and the slug the audit log notes at creation."""
+    found = {}
+    for name, rows in table_contents(store).items():
+        kept = []
+        for row in rows:
+            row = {k: v for k, v in row.items() if not _TIMES.search(k) and k != "password_hash"}
+            if name == "audit_log" and isinstance(row.get("detail"), dict):
+                row["detail"] = {k: v for k, v in row["detail"].items() if k != "slug"}
+            kept.append(row)
+        found[name] = kept
+    return found
+
+
+def _other_review(db: str, protocol_path: Path, tmp_path: Path, slug: str) -> Store:
+    """A small review with a lead, a reviewer, two records and a vote: rows of its own in
+    every table the demo also writes to first."""
+    store = create_review(protocol_path, db, actor="lead", review=slug, title="Other review")
+    export = tmp_path / f"{slug}.ris"
+    export.write_text(HOSTILE, encoding="utf-8")
+    import_files(store, [export], SourceInfo("CINAHL (EBSCO)", "database", "2025-02-01"),
+                 actor="lead")
+    from review.accounts import add_reviewer
+    from review.duplicates import run_dedupe
+
+    run_dedupe(store, actor="lead")
+    add_reviewer(store, "Ana", role="reviewer", actor="lead")
+    screening.cast_vote(store, "Ana", 1, "exclude", origin="test")
+    return store
+
+
+def test_two_reviews_in_one_database_are_each_what_they_would_be_alone(
+        db_url: str, tmp_path: Path, protocol_path: Path, request: pytest.FixtureRequest) -> None:
+    if db_url.startswith("postgresql"):
+        alone_db = request.getfixturevalue("postgres").new_database()
+    else:
+        alone_db = str(tmp_path / "alone.db")
+    alone = build_demo(alone_db)
+    other = _other_review(db_url, protocol_path, tmp_path, "other")
+    other_before = _comparable(other)
+    beside = build_demo(db_url, review="demo")
+    try:
+        assert beside.review is not None and beside.review.slug == "demo"
+        assert beside.review.namespace is not None  # the second review: a namespace of its own
+        assert _comparable(beside) == _comparable(alone)
+        assert compute(beside) == compute(alone)
+        assert _comparable(other) == other_before  # the demo's build touched nothing of it
+        assert summarise(other).records == 2
+        assert [(s.slug, s.records) for s in list_reviews(db_url)] == [
+            ("other", 2), ("demo", summarise(alone).records)]
+        # the same record id in each review is each review's own record
+        assert screening.my_votes(other, "Ana")[0]["decision"] == "exclude"
+        with pytest.raises(Exception, match="Ana"):
+            screening.my_votes(beside, "Ana")  # Ana is a person of the other review only
+    finally:
+        for store in (alone, other, beside):
+            store.close()
+
+
+def test_a_review_is_chosen_by_slug_env_or_being_the_only_one(
+        db_url: str, protocol_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REVIEW_SLUG", raising=False)
+    first = create_review(protocol_path, db_url, actor="lead", review="first")
+    first.close()
+    only = Store.open(db_url)  # the only review
+    assert only.review is not None and only.review.slug == "first"
+    only.close()
+    create_review(protocol_path, db_url, actor="lead", review="second", title="Second").close()
+    with pytest.raises(Exception, match="holds 2 reviews: first, second; choose one with "
+                                        r"--review SLUG \(or \$REVIEW_SLUG\)"):
+        Store.open(db_url)
+    with pytest.raises(Exception, match="holds no review 'third'; its reviews: first, second"):
+        Store.open(db_url, review="third")
+    monkeypatch.setenv("REVIEW_SLUG", "second")
+    store = Store.open(db_url)
+    assert review_info(store).title == "Second"
+    store.close()
+    token = CHOSEN_REVIEW.set("first")  # the command line's --review wins over the variable
+    try:
+        store = Store.open(db_url)
+        assert store.review is not None and store.review.slug == "first"
+        store.close()
+    finally:
+        CHOSEN_REVIEW.reset(token)
+
+
+def test_a_slug_taken_or_malformed_is_refused_and_leaves_nothing(
+        db_url: str, protocol_path: Path) -> None:
+    create_review(protocol_path, db_url, actor="lead", review="alpha").close()
+    with pytest.raises(Exception, match="already holds a review 'alpha'"):
+        create_review(protocol_path, db_url, actor="lead", review="alpha")
+    with pytest.raises(Exception, match="already holds a review \\(alpha\\)"):
+        create_review(protocol_path, db_url, actor="lead")  # no slug: as before, refused
+    with pytest.raises(Exception, match="review slug 'Bad Slug' is not usable"):
+        create_review(protocol_path, db_url, actor="lead", review="Bad Slug")
+    assert [s.slug for s in list_reviews(db_url)] == ["alpha"]
+    server = Store.open_database(db_url)
+    tables = sa.inspect(server.engine).get_table_names()
+    server.close()
+    assert not any(name.startswith("review_") for name in tables)
+
+
+def test_a_second_reviews_audit_log_is_append_only(db_url: str, protocol_path: Path) -> None:
+    create_review(protocol_path, db_url, actor="lead", review="alpha").close()
+    second = create_review(protocol_path, db_url, actor="lead", review="beta")
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), second.write() as conn:
+        conn.execute(sa.delete(t.audit_log))
+    with second.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.audit_log)).scalar() == 1
+    second.close()
+
+
+def test_a_database_of_schema_19_becomes_its_first_review_with_every_row_kept(
+        tmp_path: Path) -> None:
+    """Built by the migrations up to 19 as the previous version did, with rows; opened by
+    this version, it is one review under a slug made from its title, nothing lost."""
+    from review.store.migrations import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execution_options(schema_translate_map={t.SERVER: None})
+        t.schema_migrations.create(conn)
+        for version, name, step in MIGRATIONS:
+            if version <= 19:
+                step(conn)
+                conn.execute(t.schema_migrations.insert().values(
+                    version=version, name=name, applied_at="2026-01-01T00:00:00Z"))
+        conn.exec_driver_sql(
+            "INSERT INTO review (id, title, protocol_file, protocol_text, protocol_sha256, "
+            "created_at) VALUES (1, 'Peer support: self-harm (2026 update)', 'p.toml', 'x', "
+            "'abc', '2026-01-01T00:00:00Z')")
+        conn.exec_driver_sql(
+            "INSERT INTO sources (id, name, kind, file_name, sha256, format, encoding, "
+            "line_endings, size_bytes, searched_on, imported_at, imported_by, record_count) "
+            "VALUES (7, 'MEDLINE', 'database', 'm.ris', 'abc', 'ris', 'utf-8', 'lf', 10, "
+            "'2025-01-01', '2026-01-01T00:00:00Z', 'lead', 1)")
+        conn.exec_driver_sql(
+            "INSERT INTO records (id, source_id, position, source_line, raw, authors, issn, "
+            "isbn, keywords, search_text) VALUES (3, 7, 1, 1, '{}', '[]', '[]', '[]', '[]', '')")
+    engine.dispose()
+    store = Store.open(url)
+    assert store.review is not None
+    assert (store.review.slug, store.review.namespace) == ("peer-support-self-harm-2026-update",
+                                                          None)
+    with store.read() as conn:
+        assert conn.execute(sa.select(t.records.c.id, t.records.c.source_id)).all() == [(3, 7)]
+        assert conn.execute(sa.select(t.sources.c.name)).scalar_one() == "MEDLINE"
+    store.close()
+    assert [(s.slug, s.records) for s in list_reviews(url)] == [
+        ("peer-support-self-harm-2026-update", 1)]
+
+
+def _cli(*args: str, given: str | None = None) -> Any:
+    from review.cli.main import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False, input=given,
+                              env={"REVIEW_USER": "lead", "REVIEW_SLUG": None})
+
+
+def test_the_command_line_makes_lists_and_chooses_reviews(tmp_path: Path,
+                                                         protocol_path: Path) -> None:
+    db = str(tmp_path / "server.db")
+    made = _cli("init", "--protocol", str(protocol_path), "--db", db, "--review", "alpha")
+    assert made.exit_code == 0 and "as 'alpha'" in made.output
+    made = _cli("init", "--protocol", str(protocol_path), "--db", db, "--review", "beta",
+                "--title", "Beta review")
+    assert made.exit_code == 0, made.output
+    export = tmp_path / "beta.ris"
+    export.write_text(HOSTILE, encoding="utf-8")
+    done = _cli("import", str(export), "--source", "CINAHL", "--db", db, "--review", "beta")
+    assert done.exit_code == 0, done.output
+    listed = json.loads(_cli("reviews", "list", "--db", db, "--format", "json").output)
+    assert [(r["slug"], r["title"], r["records"]) for r in listed] == [
+        ("alpha", "Peer support for self-harm in non-clinical settings", 0),
+        ("beta", "Beta review", 2)]
+    assert listed[1]["stages"] == {"title_abstract": {"open": 2}}
+    csv_out = _cli("reviews", "list", "--db", db, "--format", "csv").output.splitlines()
+    assert csv_out[0] == "slug,title,records,people,title_abstract"
+    refused = _cli("progress", "--db", db)
+    assert refused.exit_code == 1
+    assert "holds 2 reviews: alpha, beta; choose one with --review SLUG" in refused.output
+    users = _cli("users", "add", "Ana", "--role", "reviewer", "--password-stdin", "--db", db,
+                 "--review", "alpha", given="a long passphrase\n")
+    assert users.exit_code == 0, users.output
+    assert "Ana" in _cli("users", "list", "--db", db, "--review", "alpha").output
+    assert "Ana" not in _cli("users", "list", "--db", db, "--review", "beta").output
