@@ -10,6 +10,15 @@ Account changes take `actor`: a Reviewer (someone signed in to the app), who mus
 lead now, or a plain name (the command line: whoever can open the database can change it
 anyway, and that is how a review gets its first lead). Every change is in the audit log with
 its before and after; password hashes never are.
+
+One server, many reviews: a person has one account per database (`accounts`: name, password,
+email, whether they may sign in at all, server administrator) and a row in each review they
+are in (`reviewers`: their role there). The password hash and email are mirrored into each of
+those rows, in the same transaction as the account, so a review's sign-in and its page runs
+read one row as before. A lead manages the people of their own review; a change to what is
+the person's in every review (password, email) needs a lead of every review they are in, a
+server administrator, or the command line; disabling an account ends its sessions in every
+review.
 """
 
 from __future__ import annotations
@@ -108,7 +117,7 @@ def authorise(store: Store, conn: Connection, who: str | Reviewer,
     guard nothing) and is how a review gets its first lead: recorded as given. With `named`,
     a plain name is a reviewer's instead (`--by LEAD`), looked up and checked the same way."""
     if isinstance(who, Reviewer):
-        now = reviewer_by_id(store, conn, who.id)
+        now = reviewer_now(store, conn, who)
     elif named:
         now = find_reviewer(store, conn, who)
         if now is None:
@@ -146,7 +155,10 @@ def add_reviewer(store: Store, name: str, *, role: str = "reviewer", password: s
                  resolver: bool = False, email: str | None = None,
                  actor: str | Reviewer) -> Reviewer:
     """Add a person to the review. Without a password they can vote from the command line and
-    CSV imports but cannot sign in to the app (unless by OpenID Connect, matched on email)."""
+    CSV imports but cannot sign in to the app (unless by OpenID Connect, matched on email).
+    Someone with an account on the server already joins with it: their password and email
+    are theirs in every review (a password given must be theirs; a first one follows the
+    rules of a password change)."""
     name = " ".join(name.split())
     if not name:
         raise ReviewError("a reviewer needs a name")
@@ -159,16 +171,210 @@ def add_reviewer(store: Store, name: str, *, role: str = "reviewer", password: s
         who = _actor_name(store, conn, actor)
         if find_reviewer(store, conn, name) is not None:
             raise ReviewError(f"there is already a reviewer called {name!r}")
+        account = _account(conn, name)
+        password_hash = _HASHER.hash(password) if password else None
+        if account is not None:
+            if email is not None and account.email not in (None, email):
+                raise ReviewError(f"{account.name} has an account on this server with another "
+                                  "email; change it with 'review users email' in one of their "
+                                  "reviews")
+            email = email or account.email
+            if account.password_hash and password is not None:
+                try:
+                    _HASHER.verify(account.password_hash, password)
+                except (VerificationError, InvalidHashError):
+                    raise ReviewError(
+                        f"{account.name} has an account on this server with a password of "
+                        "their own, used in every review: add them without one") from None
+            if account.password_hash:
+                password_hash = account.password_hash
+            elif password_hash is not None:
+                _may_change_account(store, conn, actor, _memberships(store, conn, name))
         _email_free(store, conn, email, None)
+        _account_email_free(conn, email, name)
         new_id = conn.execute(table.insert().values(
-            name=name, role=role, resolver=resolver, active=True,
-            password_hash=_HASHER.hash(password) if password else None,
+            name=name, role=role, resolver=resolver, active=True, password_hash=password_hash,
             created_at=utc_now(), created_by=who, **({"email": email} if email else {}))
             .returning(table.c.id)).scalar_one()
         audit(store, conn, actor=who, action="add reviewer", entity="reviewer",
               entity_id=str(new_id), detail={"name": name, "role": role, "resolver": resolver,
-                                             "email": email, "password": password is not None})
+                                             "email": email, "password": password is not None,
+                                             "account": "existing" if account else "new"})
+        if account is None:
+            conn.execute(t.accounts.insert().values(
+                name=name, name_key=_name_key(name), password_hash=password_hash, email=email,
+                active=True, admin=False, created_at=utc_now(), created_by=who))
+        elif password_hash != account.password_hash:
+            _mirror(store, conn, name, {"password_hash": password_hash}, who, "set password",
+                    ENDED_PASSWORD)
     return Reviewer(new_id, name, role, resolver, True, email)
+
+
+# --- the account, shared by every review a person is in --------------------------------------
+
+def _account(conn: Connection, name: str) -> Any:
+    table = t.accounts
+    return conn.execute(sa.select(table).where(table.c.name_key == _name_key(name))).first()
+
+
+def _account_email_free(conn: Connection, email: str | None, name: str) -> None:
+    if email is None:
+        return
+    table = t.accounts
+    row = conn.execute(sa.select(table.c.name, table.c.name_key)
+                       .where(table.c.email == email)).first()
+    if row is not None and row.name_key != _name_key(name):
+        raise ReviewError(f"{email} is already the email of {row.name} on this server")
+
+
+def _memberships(store: Store, conn: Connection, name: str) -> list[tuple[Store, Any]]:
+    """Each review the person is in, as (that review's store, their row there); `conn` is
+    pointed back at `store`'s review after."""
+    if store.review is None:  # a database whose first review is still being made
+        row = _row_by_name(store, conn, name)
+        return [(store, row)] if row is not None else []
+    found = []
+    for slot in store.reviews(conn):
+        other = store if slot == store.review else store.with_review(slot)
+        other.bind(conn)
+        row = _row_by_name(other, conn, name)
+        if row is not None:
+            found.append((other, row))
+    store.bind(conn)
+    return found
+
+
+def _may_change_account(store: Store, conn: Connection, actor: str | Reviewer,
+                        members: list[tuple[Store, Any]]) -> None:
+    """A person's password and email are theirs in every review: a lead signed in to the app
+    changes them only if they lead each of those reviews (or administer the server)."""
+    if not isinstance(actor, Reviewer):
+        return
+    mine = _account(conn, actor.name)
+    if mine is not None and mine.admin and mine.active:
+        return
+    for other, row in members:
+        if other.review == store.review:
+            continue
+        other.bind(conn)
+        lead = _row_by_name(other, conn, actor.name)
+        store.bind(conn)
+        if lead is None or not lead.active or lead.role != "lead":
+            where = other.review.slug if other.review else "another review"
+            raise AccessError(f"{row.name} is also in the review '{where}', which you do not "
+                              "lead; their password and email are the same in every review, so "
+                              "a lead of each of their reviews or a server administrator "
+                              "changes them")
+
+
+def _mirror(store: Store, conn: Connection, name: str, values: dict[str, Any], who: str,
+            action: str, reason: str | None) -> None:
+    """The account's change, and the same in the person's row of each of their other reviews
+    (audited there, their sessions there ended for `reason`)."""
+    conn.execute(t.accounts.update().where(t.accounts.c.name_key == _name_key(name))
+                 .values(**values))
+    for other, row in _memberships(store, conn, name):
+        if other.review == store.review:
+            continue
+        other.bind(conn)
+        conn.execute(t.reviewers.update().where(t.reviewers.c.id == row.id).values(**values))
+        shown = {k: ("set" if k == "password_hash" else v) for k, v in values.items()}
+        audit(other, conn, actor=who, action=action, entity="reviewer", entity_id=str(row.id),
+              detail={"name": row.name, "after": shown, "account": "changed in review "
+                      f"'{store.review.slug if store.review else ''}'"})
+        if reason is not None:
+            end_sessions(other, conn, row.id, reason, actor=who)
+    store.bind(conn)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    name: str
+    email: str | None
+    active: bool
+    admin: bool
+    reviews: tuple[tuple[str, str], ...]  # (slug, role there)
+
+
+def list_accounts(store: Store) -> list[Account]:
+    """Every account of the server, with the reviews each is in and their role there."""
+    with store.read() as conn:
+        rows = conn.execute(sa.select(t.accounts).order_by(t.accounts.c.id)).all()
+        roles: dict[str, list[tuple[str, str]]] = {}
+        for slot in store.reviews(conn):
+            other = store.with_review(slot)
+            other.bind(conn)
+            for person in conn.execute(sa.select(t.reviewers.c.name, t.reviewers.c.role,
+                                                 t.reviewers.c.resolver, t.reviewers.c.active)):
+                role = "third reviewer" if person.resolver and person.role == "reviewer" else \
+                    person.role
+                roles.setdefault(_name_key(person.name), []).append(
+                    (slot.slug, role if person.active else f"{role}, disabled"))
+        store.bind(conn)
+    return [Account(name=r.name, email=r.email, active=bool(r.active), admin=bool(r.admin),
+                    reviews=tuple(roles.get(r.name_key, ()))) for r in rows]
+
+
+def set_account_active(store: Store, name: str, active: bool, *, actor: str | Reviewer) -> int:
+    """Disable (or enable) a person's account on the whole server: disabled, they sign in to
+    no review, and their sessions in every review end now. The command line or a server
+    administrator only. Returns the sessions ended."""
+    ended = 0
+    with store.write() as conn:
+        who = _admin_name(conn, actor)
+        account = _account(conn, name)
+        if account is None:
+            raise ReviewError(f"no account called {name!r} on this server")
+        conn.execute(t.accounts.update().where(t.accounts.c.id == account.id)
+                     .values(active=bool(active)))
+        for other, row in _memberships(store, conn, name):
+            other.bind(conn)
+            audit(other, conn, actor=who, action="enable account" if active else
+                  "disable account", entity="reviewer", entity_id=str(row.id),
+                  detail={"name": row.name})
+            if not active:
+                ended += end_sessions(other, conn, row.id, ENDED_DISABLED, actor=who)
+        store.bind(conn)
+    return ended
+
+
+def set_admin(store: Store, name: str, admin: bool, *, actor: str | Reviewer) -> None:
+    """Make a person a server administrator (or not): they create reviews and appoint their
+    first leads. The command line or another administrator only."""
+    with store.write() as conn:
+        who = _admin_name(conn, actor)
+        account = _account(conn, name)
+        if account is None:
+            raise ReviewError(f"no account called {name!r} on this server; add them to a "
+                              "review first ('review users add NAME --review SLUG')")
+        conn.execute(t.accounts.update().where(t.accounts.c.id == account.id)
+                     .values(admin=bool(admin)))
+        audit(store, conn, actor=who, action="grant server administration" if admin else
+              "withdraw server administration", entity="account", entity_id=str(account.id),
+              detail={"name": account.name})
+
+
+def is_admin(store: Store, name: str) -> bool:
+    with store.read() as conn:
+        account = _account(conn, name)
+    return bool(account is not None and account.admin and account.active)
+
+
+def _admin_name(conn: Connection, actor: str | Reviewer) -> str:
+    if not isinstance(actor, Reviewer):
+        return actor
+    mine = _account(conn, actor.name)
+    if mine is None or not mine.admin or not mine.active:
+        raise AccessError(f"{actor.name} is not a server administrator; only an administrator "
+                          "(or the command line) changes accounts on the whole server")
+    return actor.name
+
+
+def _account_active(conn: Connection, name: str) -> bool:
+    """Whether the person's account may sign in (no account: a review from before accounts,
+    or a row added by hand: as its own row says)."""
+    account = _account(conn, name)
+    return account is None or bool(account.active)
 
 
 def _email_free(store: Store, conn: Connection, email: str | None, own_id: int | None) -> None:
@@ -233,6 +439,10 @@ def _change(store: Store, name: str, actor: str | Reviewer, action: str,
             if not others:
                 raise ReviewError(f"{row.name} is the review's only active lead; make someone "
                                   "else a lead first")
+        shared = {k: v for k, v in values.items() if k in ("password_hash", "email")}
+        if shared:
+            _may_change_account(store, conn, actor, _memberships(store, conn, row.name))
+            _account_email_free(conn, shared.get("email"), row.name)
         conn.execute(table.update().where(table.c.id == row.id).values(**values))
         after = dict(values)
         if shown is not None:
@@ -251,6 +461,8 @@ def _change(store: Store, name: str, actor: str | Reviewer, action: str,
             reason = ENDED_EMAIL
         if reason is not None:
             end_sessions(store, conn, row.id, reason, actor=who, keep=keep_session)
+        if shared:
+            _mirror(store, conn, row.name, shared, who, action, reason)
         found = reviewer_by_id(store, conn, row.id)
     assert found is not None
     return found
@@ -302,6 +514,8 @@ def reviewer_by_email(store: Store, email: str) -> Reviewer | None:
     table = t.reviewers
     with store.read() as conn:
         row = conn.execute(sa.select(table).where(table.c.email == key)).first()
+        if row is not None and not _account_active(conn, row.name):
+            return None
     return _reviewer(row) if row else None
 
 
@@ -330,6 +544,16 @@ def reviewer_by_id(store: Store, conn: Connection, reviewer_id: int) -> Reviewer
     table = t.reviewers
     row = conn.execute(sa.select(table).where(table.c.id == reviewer_id)).first()
     return _reviewer(row) if row else None
+
+
+def reviewer_now(store: Store, conn: Connection, who: Reviewer) -> Reviewer | None:
+    """A person kept from sign-in, as this review stores them now; None if this review has no
+    such person. Looked up by id and checked by name: the same id in another review of the
+    server is someone else, so a person kept from one review is nobody in another."""
+    found = reviewer_by_id(store, conn, who.id)
+    if found is not None and _name_key(found.name) != _name_key(who.name):
+        return None
+    return found
 
 
 def get_reviewer(store: Store, name: str) -> Reviewer:
@@ -394,7 +618,8 @@ def authenticate_session(store: Store, name: str,
     against, so a reset landing during sign-in cannot leave a session with the new stamp."""
     with store.read() as conn:
         row = _row_by_name(store, conn, name)
-    if row is None or not row.password_hash or not row.active:
+        allowed = row is not None and _account_active(conn, row.name)
+    if row is None or not row.password_hash or not row.active or not allowed:
         _HASHER.hash(password)  # same cost either way, so timing does not tell names apart
         return None
     try:
@@ -424,7 +649,7 @@ def acting_reviewer(store: Store, conn: Connection, who: str | Reviewer, *,
     someone deactivated (or given another role) since then is treated as they are now.
     Unknown, inactive and (for work an observer does not do) observer accounts are refused."""
     if isinstance(who, Reviewer):
-        found, name = reviewer_by_id(store, conn, who.id), who.name
+        found, name = reviewer_now(store, conn, who), who.name
     else:
         found, name = find_reviewer(store, conn, who), who
     if found is None:

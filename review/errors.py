@@ -29,3 +29,8 @@ class ProtocolError(ReviewError):
 
 class StoreError(ReviewError):
     """The review database cannot be used as asked (missing, not a review, already imported)."""
+
+
+class ReviewChoiceError(StoreError):
+    """The database holds several reviews and none was chosen, or not the one named: a front
+    end offers the reviews instead of failing."""

@@ -70,6 +70,15 @@ _REASONS = {ENDED_SIGN_OUT: SIGNED_OUT, accounts.ENDED_PASSWORD: PASSWORD_CHANGE
             accounts.ENDED_EMAIL: EMAIL_CHANGED}
 
 
+def cookie_name(store: Store) -> str:
+    """The first review of a database keeps the cookie it always had; each later review has
+    its own, so a browser stays signed in to each review it uses on one server."""
+    slot = store.review
+    if slot is None or slot.namespace is None:
+        return COOKIE
+    return f"{COOKIE}_{slot.slug}"
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     """What a front end keeps between page runs of one signed-in person."""

@@ -54,8 +54,8 @@ def _other_review(db: str, protocol_path: Path, tmp_path: Path, slug: str) -> St
     from review.duplicates import run_dedupe
 
     run_dedupe(store, actor="lead")
-    add_reviewer(store, "Ana", role="reviewer", actor="lead")
-    screening.cast_vote(store, "Ana", 1, "exclude", origin="test")
+    add_reviewer(store, "Oli", role="reviewer", actor="lead")
+    screening.cast_vote(store, "Oli", 1, "exclude", origin="test")
     return store
 
 
@@ -79,9 +79,9 @@ def test_two_reviews_in_one_database_are_each_what_they_would_be_alone(
         assert [(s.slug, s.records) for s in list_reviews(db_url)] == [
             ("other", 2), ("demo", summarise(alone).records)]
         # the same record id in each review is each review's own record
-        assert screening.my_votes(other, "Ana")[0]["decision"] == "exclude"
-        with pytest.raises(Exception, match="Ana"):
-            screening.my_votes(beside, "Ana")  # Ana is a person of the other review only
+        assert screening.my_votes(other, "Oli")[0]["decision"] == "exclude"
+        with pytest.raises(Exception, match="Oli"):
+            screening.my_votes(beside, "Oli")  # Oli is a person of the other review only
     finally:
         for store in (alone, other, beside):
             store.close()
@@ -215,3 +215,158 @@ def test_the_command_line_makes_lists_and_chooses_reviews(tmp_path: Path,
     assert users.exit_code == 0, users.output
     assert "Ana" in _cli("users", "list", "--db", db, "--review", "alpha").output
     assert "Ana" not in _cli("users", "list", "--db", db, "--review", "beta").output
+
+
+# --- one account per person per server, a role per review ---------------------------------
+
+PASSWORD, NEW_PASSWORD = "first passphrase", "second passphrase"
+
+
+def _two(db_url: str, protocol_path: Path) -> tuple[Store, Store]:
+    alpha = create_review(protocol_path, db_url, actor="admin", review="alpha")
+    beta = create_review(protocol_path, db_url, actor="admin", review="beta", title="Beta")
+    return alpha, beta
+
+
+def test_one_account_signs_in_to_each_of_its_reviews_with_one_password(
+        db_url: str, protocol_path: Path) -> None:
+    from review.accounts import add_reviewer, authenticate, list_accounts, set_password
+    from review.errors import ReviewError
+    from review.sessions import Session as Kept
+    from review.sessions import start_session
+
+    alpha, beta = _two(db_url, protocol_path)
+    add_reviewer(alpha, "Ana", role="lead", password=PASSWORD, actor="admin")
+    with pytest.raises(ReviewError, match="a password of their own, used in every review"):
+        add_reviewer(beta, "ana", role="reviewer", password="someone else's", actor="admin")
+    joined = add_reviewer(beta, "Ana", role="reviewer", actor="admin")  # her account, as is
+    assert joined.role == "reviewer"
+    assert authenticate(beta, "Ana", PASSWORD) is not None  # one password
+    assert [(a.name, a.reviews) for a in list_accounts(alpha)] == [
+        ("Ana", (("alpha", "lead"), ("beta", "reviewer")))]
+    person = authenticate(beta, "Ana", PASSWORD)
+    assert person is not None
+    started, _code = start_session(beta, Kept(person, "password", None, 0.0), binding=None)
+    set_password(alpha, "Ana", NEW_PASSWORD, actor="admin")  # changed in one review ...
+    assert authenticate(beta, "Ana", PASSWORD) is None  # ... changed in every one
+    assert authenticate(beta, "Ana", NEW_PASSWORD) is not None
+    assert started.id is not None
+    with beta.read() as conn:
+        ended = conn.execute(sa.select(t.sessions.c.end_reason).where(
+            t.sessions.c.id == started.id)).scalar_one()
+        audited = conn.execute(sa.select(t.audit_log.c.action).order_by(
+            t.audit_log.c.id.desc())).first()
+    assert ended == "password changed"  # her session in the other review ended too
+    assert audited is not None and audited.action == "end sessions"
+    for store in (alpha, beta):
+        store.close()
+
+
+def test_a_lead_changes_an_accounts_password_only_if_they_lead_each_of_its_reviews(
+        db_url: str, protocol_path: Path) -> None:
+    from review.accounts import (
+        AccessError,
+        add_reviewer,
+        list_reviewers,
+        set_admin,
+        set_password,
+    )
+
+    alpha, beta = _two(db_url, protocol_path)
+    lea = add_reviewer(alpha, "Lea", role="lead", password=PASSWORD, actor="admin")
+    add_reviewer(alpha, "Ana", role="reviewer", password=PASSWORD, actor="admin")
+    add_reviewer(beta, "Ana", role="reviewer", actor="admin")
+    with pytest.raises(AccessError, match="also in the review 'beta', which you do not lead"):
+        set_password(alpha, "Ana", NEW_PASSWORD, actor=lea)
+    add_reviewer(beta, "Lea", role="lead", actor="admin")  # now she leads both
+    set_password(alpha, "Ana", NEW_PASSWORD, actor=lea)
+    add_reviewer(beta, "Ben", role="lead", password=PASSWORD, actor="admin")
+    ben = add_reviewer(alpha, "Ben", role="observer", actor="admin")
+    with pytest.raises(AccessError, match="observer"):
+        set_password(alpha, "Ana", PASSWORD, actor=ben)  # not a lead of this review
+    set_admin(alpha, "Ben", True, actor="admin")
+    with pytest.raises(AccessError):  # an administrator, but still an observer here
+        set_password(alpha, "Ana", PASSWORD, actor=ben)
+    beta_ben = next(p for p in list_reviewers(beta) if p.name == "Ben")
+    set_password(beta, "Ana", PASSWORD, actor=beta_ben)  # a lead here and an administrator
+    for store in (alpha, beta):
+        store.close()
+
+
+def test_disabling_an_account_ends_its_sessions_in_every_review(db_url: str,
+                                                                protocol_path: Path) -> None:
+    from review.accounts import (
+        AccessError,
+        add_reviewer,
+        authenticate,
+        set_account_active,
+    )
+    from review.sessions import Session as Kept
+    from review.sessions import start_session
+
+    alpha, beta = _two(db_url, protocol_path)
+    lea = add_reviewer(alpha, "Lea", role="lead", password=PASSWORD, actor="admin")
+    sessions = []
+    for store in (alpha, beta):
+        if store is beta:
+            add_reviewer(beta, "Ana", role="reviewer", actor="admin")
+        else:
+            add_reviewer(alpha, "Ana", role="reviewer", password=PASSWORD, actor="admin")
+        person = authenticate(store, "Ana", PASSWORD)
+        assert person is not None
+        sessions.append(start_session(store, Kept(person, "password", None, 0.0),
+                                      binding=None)[0].id)
+    with pytest.raises(AccessError, match="not a server administrator"):
+        set_account_active(alpha, "Ana", False, actor=lea)  # a lead manages their review only
+    assert set_account_active(alpha, "Ana", False, actor="admin") == 2
+    for store, session_id in zip((alpha, beta), sessions, strict=True):
+        assert authenticate(store, "Ana", PASSWORD) is None
+        with store.read() as conn:
+            assert conn.execute(sa.select(t.sessions.c.end_reason).where(
+                t.sessions.c.id == session_id)).scalar_one() == "disabled"
+    set_account_active(beta, "Ana", True, actor="admin")
+    assert authenticate(beta, "Ana", PASSWORD) is not None
+    for store in (alpha, beta):
+        store.close()
+
+
+def _member_services() -> list[tuple[str, Any]]:
+    """Services a person calls as themselves, each with a record or study of the review."""
+    from review.extraction.findings import add_finding
+    from review.screening import conflicts as conflict_service
+
+    return [
+        ("vote", lambda s, who: screening.cast_vote(s, who, 1, "include", origin="test")),
+        ("queue", lambda s, who: screening.queue(s, who)),
+        ("next record", lambda s, who: screening.next_item(s, who)),
+        ("my votes", lambda s, who: screening.my_votes(s, who)),
+        ("undo", lambda s, who: screening.undo_last(s, who)),
+        ("conflicts", lambda s, who: conflict_service.conflicts(s, who)),
+        ("resolve", lambda s, who: conflict_service.resolve(s, 1, "include", by=who)),
+        ("finding", lambda s, who: add_finding(s, "benefits", "A finding.", by=who)),
+        ("PRISMA", lambda s, who: compute(s, by=who)),
+    ]
+
+
+@pytest.mark.parametrize("service", [name for name, _ in _member_services()])
+def test_a_person_of_one_review_is_refused_by_every_service_of_another(
+        service: str, db_url: str, protocol_path: Path, tmp_path: Path) -> None:
+    from review.accounts import add_reviewer
+    from review.errors import ReviewError
+
+    call = dict(_member_services())[service]
+    alpha = _other_review(db_url, protocol_path, tmp_path, "alpha")
+    lea = add_reviewer(alpha, "Lea", role="lead", actor="admin")
+    beta = _other_review(db_url, protocol_path, tmp_path, "beta")  # Oli in both, Lea not
+    beta_lead = add_reviewer(beta, "Bo", role="lead", actor="admin")
+    assert lea.id == beta_lead.id  # the same id in each review: a different person
+    # by name (the command line; PRISMA's `by` is then the operator, not a person) and signed in
+    for who in ((lea,) if service == "PRISMA" else ("Lea", lea)):
+        with pytest.raises(ReviewError, match="Lea|no longer an active reviewer"):
+            call(beta, who)
+    try:
+        call(alpha, lea)  # a member: let through (a lead may do each of these) ...
+    except ReviewError as exc:  # ... to whatever the review itself then says
+        assert not re.search("no reviewer called|no longer an active reviewer", str(exc))
+    for store in (alpha, beta):
+        store.close()

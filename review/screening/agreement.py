@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from review.accounts import AccessError, Reviewer, find_reviewer, reviewer_by_id
+from review.accounts import AccessError, Reviewer, find_reviewer, reviewer_now
 from review.errors import ReviewError
 from review.project import review_protocol
 from review.screening.state import (
@@ -41,7 +41,7 @@ from review.store import schema as t
 
 def _viewer(store: Store, conn: Connection, who: str | Reviewer) -> Reviewer:
     """The person asking, as stored now (a session's copy may predate a change of role)."""
-    found = (reviewer_by_id(store, conn, who.id) if isinstance(who, Reviewer)
+    found = (reviewer_now(store, conn, who) if isinstance(who, Reviewer)
              else find_reviewer(store, conn, who))
     name = who.name if isinstance(who, Reviewer) else who
     if found is None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from review.accounts import AccessError, Reviewer, find_reviewer, reviewer_by_id
+from review.accounts import AccessError, Reviewer, find_reviewer, reviewer_now
 from review.errors import InputError, ReviewError
 from review.io.decode import decode
 from review.project import lock_protocol, review_protocol
@@ -109,7 +109,7 @@ def export_decisions(store: Store, *, by: str | Reviewer, include_pending: bool 
                                            t.duplicate_groups, t.screening_state)
     with store.read() as conn:
         name = by.name if isinstance(by, Reviewer) else by
-        person = (reviewer_by_id(store, conn, by.id) if isinstance(by, Reviewer)
+        person = (reviewer_now(store, conn, by) if isinstance(by, Reviewer)
                   else find_reviewer(store, conn, by))
         if person is None or not person.is_lead or not person.active:
             raise AccessError(f"{name!r} is not a lead of this review; only a lead exports "

@@ -767,6 +767,43 @@ def _m0020_reviews(conn: Connection) -> None:
                                              created_by="migration 20"))
 
 
+def _m0021_accounts(conn: Connection) -> None:
+    """One account per person per server: name, password, email and whether it may sign in
+    at all, shared by every review the person is in (each review keeps its own row of the
+    person, with their role there). A server administrator creates reviews and appoints
+    their first lead. The people of the review a database already holds become accounts,
+    with their passwords and emails."""
+    md = sa.MetaData()
+    accounts = sa.Table(
+        "accounts", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("name_key", sa.Text, nullable=False, unique=True),
+        sa.Column("password_hash", sa.Text),
+        sa.Column("email", sa.Text),
+        sa.Column("active", sa.Boolean, nullable=False),
+        sa.Column("admin", sa.Boolean, nullable=False),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.Column("created_by", sa.Text, nullable=False),
+        sa.Index("accounts_by_email", "email", unique=True),
+    )
+    accounts.create(conn)
+    reviewers = sa.Table(
+        "reviewers", md, sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text), sa.Column("password_hash", sa.Text),
+        sa.Column("email", sa.Text), sa.Column("created_at", sa.String(32)),
+        sa.Column("created_by", sa.Text))
+    seen: set[str] = set()
+    for row in conn.execute(sa.select(reviewers).order_by(reviewers.c.id)):
+        key = " ".join(row.name.split()).casefold()
+        if key in seen:
+            continue
+        seen.add(key)
+        conn.execute(accounts.insert().values(
+            name=row.name, name_key=key, password_hash=row.password_hash, email=row.email,
+            active=True, admin=False, created_at=row.created_at, created_by=row.created_by))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "sources and records", _m0001_sources_and_records),
     (2, "duplicate groups and pairs", _m0002_duplicates),
@@ -792,6 +829,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     (19, "the stopping rule's bias with a lead's stop (stopfix)", _m0019_stop_bias),
     (20, "several reviews in one database: the reviews and their slugs (reviews19)",
      _m0020_reviews),
+    (21, "one account per person per server, server administrators (reviews19)",
+     _m0021_accounts),
 )
 
 LATEST = max(version for version, _, _ in MIGRATIONS)  # numbers may land out of order

@@ -45,6 +45,26 @@ reviews = sa.Table(
     schema=SERVER,
 )
 
+# --- one account per person per server (migration 21) --------------------------------------
+# name, password and email are the person's in every review; each review keeps its own row
+# of them (`reviewers`, their role there) with the password hash and email mirrored, so a
+# review's sign-in and session checks read one row (review/accounts.py keeps them in step).
+
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name_key", sa.Text, nullable=False, unique=True),  # case and spacing ignored
+    sa.Column("password_hash", sa.Text),
+    sa.Column("email", sa.Text),
+    sa.Column("active", sa.Boolean, nullable=False),  # False: signs in to no review
+    sa.Column("admin", sa.Boolean, nullable=False),  # creates reviews, appoints first leads
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Index("accounts_by_email", "email", unique=True),
+    schema=SERVER,
+)
+
 # --- the review, its sources and records, the audit log (migration 1) ----------------------
 
 review = sa.Table(

@@ -10,9 +10,11 @@ from pathlib import Path
 import streamlit as st
 
 from review.accounts import Reviewer
-from review.errors import ReviewError
+from review.errors import ReviewChoiceError, ReviewError
 from review.project import review_info
-from review.store import Store
+from review.reviews import list_reviews
+from review.store import ReviewSlot, Store
+from review.ui.safe import md_escape
 from review.ui.session import (
     current_reviewer,
     end_this_session,
@@ -21,8 +23,9 @@ from review.ui.session import (
     leads,
     readers,
     screeners,
+    sign_out,
 )
-from review.ui.web import database_argument
+from review.ui.web import app_url, database_argument
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
@@ -53,8 +56,40 @@ NAV: tuple[NavPage, ...] = (
 
 
 @st.cache_resource(show_spinner=False)
-def open_store(db: str | None) -> Store:
-    return Store.open(db)
+def open_store(db: str | None, review: str | None = None) -> Store:
+    return Store.open(db, review)
+
+
+REVIEW_PARAM = "review"  # ?review=SLUG in the address opens that review
+
+
+def _chosen() -> str | None:
+    """The review the address names; kept for the session, so moving between pages (which
+    may drop the query) stays in it."""
+    slug = st.query_params.get(REVIEW_PARAM) or st.session_state.get(REVIEW_PARAM)
+    return slug or None
+
+
+def _picker(db: str | None, problem: str | None) -> None:
+    """The reviews of the database, each a link that opens it (sign-in is per review)."""
+    st.title("Choose a review")
+    if problem:
+        st.info(problem)
+    for summary in list_reviews(db):
+        stages = "; ".join(
+            f"{stage.replace('_', ' ')}: " + ", ".join(f"{n} {state}" for state, n in
+                                                       sorted(states.items()))
+            for stage, states in summary.stages.items()) or (
+                "not deduplicated yet" if summary.records else "nothing imported yet")
+        st.markdown(f"**[{md_escape(summary.title)}]({app_url(summary.slug)})**  \n"
+                    f"`{summary.slug}` · {summary.records} records · {summary.people} people · "
+                    f"{md_escape(stages)}")
+
+
+def _other_reviews(store: Store) -> list[ReviewSlot]:
+    """The database's other reviews, for a link to each (one sign-in per review for now)."""
+    return [slot for slot in store.reviews()
+            if store.review is None or slot.slug != store.review.slug]
 
 
 def pages_for(person: Reviewer) -> list[NavPage]:
@@ -63,13 +98,25 @@ def pages_for(person: Reviewer) -> list[NavPage]:
 
 def run() -> None:
     st.set_page_config(page_title="review", layout="wide")
+    db, slug = database_argument(), _chosen()
     try:
-        store = open_store(database_argument())
+        store = open_store(db, slug)
         info = review_info(store)
+    except ReviewChoiceError:
+        st.session_state.pop(REVIEW_PARAM, None)
+        _picker(db, None if slug is None else f"This server holds no review '{slug}'.")
+        st.stop()
     except ReviewError as exc:
         st.error(str(exc))
         st.stop()
+    previous = st.session_state.get("store")
+    if previous is not None and previous.review != store.review:
+        sign_out()  # another review: its own people, its own sign-in
     st.session_state["store"] = store
+    if store.review is not None and slug is not None:
+        st.session_state[REVIEW_PARAM] = store.review.slug
+        if st.query_params.get(REVIEW_PARAM) != store.review.slug:
+            st.query_params[REVIEW_PARAM] = store.review.slug  # a link to this page opens it
     person = current_reviewer(store)
     # after a sign-in or sign-out the browser goes to set or clear its session cookie and
     # comes back: a sign-in draws nothing meanwhile (the app comes with the cookie)
@@ -79,6 +126,10 @@ def run() -> None:
     with st.sidebar:
         st.caption("Review")
         st.text(info.title)
+        others = _other_reviews(store)
+        if others:
+            st.markdown("Other reviews here: " + " · ".join(
+                f"[{md_escape(slot.title)}]({app_url(slot.slug)})" for slot in others))
         if person is not None and person.is_lead:  # where the data lives: for leads only
             st.caption(f"Database: {info.database}")
         if person is not None:

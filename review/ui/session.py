@@ -82,7 +82,12 @@ def _start(store: Store, session: sessions.Session) -> None:
     binding = web.xsrf_binding(_cookie(web.XSRF_COOKIE))
     started, code = sessions.start_session(store, session, binding=binding)
     _keep(started)
-    st.session_state[_HANDOVER] = web.start_url(code)
+    st.session_state[_HANDOVER] = web.start_url(code, _slug(store))
+
+
+def _slug(store: Store) -> str | None:
+    """The review's slug, which the cookie routes take and send the browser back with."""
+    return store.review.slug if store.review is not None else None
 
 
 def _keep(session: sessions.Session) -> None:
@@ -113,7 +118,7 @@ def _ended(checked: sessions.Checked) -> None:
     sign_out()
     st.session_state[NOTICE] = checked.ended
     # the cookie this page came with is of an ended session: not read again (nor its notice)
-    st.session_state[_DEAD] = _cookie(sessions.COOKIE)
+    st.session_state[_DEAD] = _cookie(sessions.cookie_name(store()))
     if checked.provider_sign_out:
         st.logout()  # the identity cookie would sign this browser straight back in
 
@@ -121,7 +126,7 @@ def _ended(checked: sessions.Checked) -> None:
 def _from_cookie(store: Store, now: float) -> Reviewer | None:
     """The session the browser's cookie carries (a reload, another tab, the back button). The
     cookies are those the page was opened with, so after Sign out here they are not read."""
-    value = _cookie(sessions.COOKIE)
+    value = _cookie(sessions.cookie_name(store))
     if not value or value == st.session_state.get(_DEAD) or signed_in_via() == SIGNED_OUT:
         return None
     checked = sessions.resume(store, value, now=now)
@@ -175,7 +180,7 @@ def end_this_session(store: Store) -> None:
         sessions.end_session(store, session.id, actor=session.reviewer.name, now=_now())
     sign_out()
     st.session_state[_VIA] = SIGNED_OUT
-    st.session_state[_HANDOVER] = web.end_url(provider=via == sessions.OIDC)
+    st.session_state[_HANDOVER] = web.end_url(provider=via == sessions.OIDC, review=_slug(store))
 
 
 def hand_over() -> bool:

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from streamlit.web.server.starlette.starlette_app_utils import decode_xsrf_token_string
 
 from review import sessions
+from review.errors import ReviewError
 from review.store import Store
 
 START = "/review-session/start"
@@ -37,12 +38,18 @@ def xsrf_binding(raw: str | None) -> str | None:
     return token.hex() if token else None
 
 
-def start_url(code: str) -> str:
-    return f"{START}?{urlencode({'code': code})}"
+def start_url(code: str, review: str | None = None) -> str:
+    return f"{START}?{urlencode({'code': code, **({'review': review} if review else {})})}"
 
 
-def end_url(provider: bool) -> str:
-    return END + ("?then=provider" if provider else "")
+def end_url(provider: bool, review: str | None = None) -> str:
+    query = {**({"then": "provider"} if provider else {}), **({"review": review} if review else {})}
+    return END + (f"?{urlencode(query)}" if query else "")
+
+
+def app_url(review: str | None) -> str:
+    """The app's address for a review: `?review=SLUG` opens it (a link, a bookmark)."""
+    return f"/?{urlencode({'review': review})}" if review else "/"
 
 
 def database_argument(argv: list[str] | None = None) -> str | None:
@@ -53,12 +60,17 @@ def database_argument(argv: list[str] | None = None) -> str | None:
 
 
 @cache
-def _store(db: str | None) -> Store:
-    return Store.open(db)
+def _store(db: str | None, review: str | None) -> Store:
+    return Store.open(db, review)
 
 
-def _review() -> Store:
-    return _store(database_argument())
+def _review(request: Request) -> Store | None:
+    """The review the request names (`review=SLUG`), else the database's only one; None for
+    a slug the database does not hold."""
+    try:
+        return _store(database_argument(), request.query_params.get("review") or None)
+    except ReviewError:
+        return None
 
 
 def _cross_site(request: Request) -> bool:
@@ -82,14 +94,15 @@ def _back(target: str = "/") -> Response:
 
 def start(request: Request) -> Response:
     """Exchange a sign-in's one-time code for the session cookie, then back to the app."""
-    response = _back()
-    if _cross_site(request):
+    store = _review(request)
+    response = _back(app_url(request.query_params.get("review") if store else None))
+    if _cross_site(request) or store is None:
         return response
-    value = sessions.redeem(_review(), request.query_params.get("code", ""), now=time.time(),
+    value = sessions.redeem(store, request.query_params.get("code", ""), now=time.time(),
                             binding=xsrf_binding(request.cookies.get(XSRF_COOKIE)))
     if value is not None:
-        response.set_cookie(sessions.COOKIE, value, path="/", httponly=True, samesite="lax",
-                            secure=_secure(request))
+        response.set_cookie(sessions.cookie_name(store), value, path="/", httponly=True,
+                            samesite="lax", secure=_secure(request))
     return response
 
 
@@ -98,11 +111,14 @@ def end(request: Request) -> Response:
     Sign out button sent the browser here); then back to the app, or on to sign out of the
     single sign-on provider too."""
     provider = request.query_params.get("then") == "provider"
-    response = _back(PROVIDER_LOGOUT if provider else "/")
-    if _cross_site(request):
-        return _back()
-    sessions.end_by_cookie(_review(), request.cookies.get(sessions.COOKIE), now=time.time())
-    response.delete_cookie(sessions.COOKIE, path="/", httponly=True, samesite="lax",
+    store = _review(request)
+    home = app_url(request.query_params.get("review") if store else None)
+    response = _back(PROVIDER_LOGOUT if provider else home)
+    if _cross_site(request) or store is None:
+        return _back(home)
+    name = sessions.cookie_name(store)
+    sessions.end_by_cookie(store, request.cookies.get(name), now=time.time())
+    response.delete_cookie(name, path="/", httponly=True, samesite="lax",
                            secure=_secure(request))
     return response
 

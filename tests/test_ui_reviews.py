@@ -1,0 +1,91 @@
+"""The app on a database of several reviews (AppTest): a picker of them, the review the
+address names, its own sign-in, links to the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from review.accounts import add_reviewer
+from review.duplicates import run_dedupe
+from review.importing import SourceInfo, import_files
+from review.project import create_review
+from tests.conftest import HOSTILE
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def two_reviews(tmp_path: Path, protocol_path: Path) -> Path:
+    db = tmp_path / "server.db"
+    alpha = create_review(protocol_path, db, actor="lead", review="alpha")
+    add_reviewer(alpha, "Ana", role="lead", password=PASSWORD, actor="lead")
+    alpha.close()
+    beta = create_review(protocol_path, db, actor="lead", review="beta", title="Beta review")
+    add_reviewer(beta, "Ben", role="lead", password=PASSWORD, actor="lead")
+    export = tmp_path / "beta.ris"
+    export.write_text(HOSTILE, encoding="utf-8")
+    import_files(beta, [export], SourceInfo("CINAHL (EBSCO)", "database", "2025-02-01"),
+                 actor="lead")
+    run_dedupe(beta, actor="lead")
+    beta.close()
+    return db
+
+
+def _app(db: Path, monkeypatch: pytest.MonkeyPatch, review: str | None = None) -> AppTest:
+    monkeypatch.setenv("REVIEW_DB", str(db))
+    monkeypatch.delenv("REVIEW_SLUG", raising=False)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if review is not None:
+        app.query_params["review"] = review
+    return app.run()
+
+
+def _markdown(app: AppTest) -> str:
+    return "\n".join(m.value for m in app.markdown)
+
+
+def _sign_in(app: AppTest, name: str) -> AppTest:
+    next(w for w in app.text_input if w.label == "Name").input(name)
+    next(w for w in app.text_input if w.label == "Password").input(PASSWORD)
+    next(b for b in app.button if b.label == "Sign in").click().run()
+    if any(c.value == "Signing you in..." for c in app.caption):
+        app.run()  # AppTest has no browser to fetch the cookie: run again
+    assert not app.exception, app.exception
+    return app
+
+
+def test_without_a_review_in_the_address_the_app_offers_each(two_reviews: Path,
+                                                             monkeypatch) -> None:  # noqa: ANN001
+    app = _app(two_reviews, monkeypatch)
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Choose a review"
+    text = _markdown(app)
+    assert r"[Peer support for self\-harm in non\-clinical settings](/?review=alpha)" in text
+    assert "[Beta review](/?review=beta)" in text
+    assert r"`beta` · 2 records · 1 people · title abstract\: 2 open" in text
+    assert "`alpha` · 0 records · 1 people · nothing imported yet" in text
+
+
+def test_an_unknown_review_in_the_address_says_so_and_offers_the_others(
+        two_reviews: Path, monkeypatch) -> None:  # noqa: ANN001
+    app = _app(two_reviews, monkeypatch, review="gamma")
+    assert app.info[0].value == "This server holds no review 'gamma'."
+    assert "(/?review=beta)" in _markdown(app)
+
+
+def test_the_review_in_the_address_opens_with_its_own_people(two_reviews: Path,
+                                                            monkeypatch) -> None:  # noqa: ANN001
+    app = _app(two_reviews, monkeypatch, review="beta")
+    assert not app.exception, app.exception
+    assert "Beta review" in [t.value for t in app.text]
+    app = _sign_in(app, "Ana")  # a person of the other review only
+    assert not any("Signed in as" in t.value for t in app.text)
+    app = _sign_in(_app(two_reviews, monkeypatch, review="beta"), "Ben")
+    assert any(t.value == "Signed in as Ben (lead)" for t in app.text)
+    assert app.query_params["review"] == "beta"
+    sidebar = "\n".join(m.value for m in app.sidebar.markdown)
+    assert r"[Peer support for self\-harm in non\-clinical settings](/?review=alpha)" in sidebar
