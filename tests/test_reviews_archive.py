@@ -328,3 +328,36 @@ def test_doctor_checks_every_review_by_name(two_reviews: str) -> None:
     assert "FAIL  [beta] stored PDFs intact: damaged: 000000000000" in result.output
     only = _cli("doctor", "--db", two_reviews, "--review", "alpha")
     assert "[alpha] protocol loads" in only.output and "[beta]" not in only.output
+
+
+def test_a_database_of_reviews_at_an_older_schema_is_refused_untouched(
+        protocol_path: Path, tmp_path: Path) -> None:
+    """Migrating the target first would change it even if the restore then failed: it is
+    refused, byte for byte as it was, with what to do (SQLite; on PostgreSQL the same check
+    runs before the transaction)."""
+    from review.store.migrations import MIGRATIONS
+
+    source = str(tmp_path / "source.db")
+    _review(source, protocol_path, tmp_path, "beta", "Beta review", ONE_RECORD).close()
+    old = tmp_path / "old.db"
+    engine = sa.create_engine(f"sqlite:///{old}")
+    with engine.begin() as conn:
+        conn.execution_options(schema_translate_map={t.SERVER: None})
+        t.schema_migrations.create(conn)
+        for version, name, step in MIGRATIONS:
+            if version <= 19:
+                step(conn)
+                conn.execute(t.schema_migrations.insert().values(
+                    version=version, name=name, applied_at="2026-01-01T00:00:00Z"))
+    engine.dispose()
+    digest = hashlib.sha256(old.read_bytes()).hexdigest()
+    beta = Store.open(source)
+    export_project(beta, tmp_path / "beta.zip")
+    with pytest.raises(StoreError, match="holds reviews of schema 19, older than this "
+                                         "version's .*open it once with this version"):
+        import_project(tmp_path / "beta.zip", old)
+    with pytest.raises(StoreError, match="holds reviews of schema 19"):
+        copy_reviews([beta], str(old))
+    beta.close()
+    assert hashlib.sha256(old.read_bytes()).hexdigest() == digest
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("old")) == ["old.db"]

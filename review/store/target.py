@@ -106,6 +106,23 @@ def _sqlite_names(path: Path) -> list[tuple[str, str]] | None:
     return [(kind, name) for kind, name in rows]
 
 
+def _sqlite_reviews(path: Path) -> tuple[int | None, list[str]]:
+    """An SQLite review database's schema version and review slugs, read only."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+            listed = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                  "name = 'reviews'").fetchone()
+            slugs = [row[0] for row in conn.execute(
+                "SELECT slug FROM reviews ORDER BY id")] if listed else []
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path} could not be read ({exc}); nothing was written") from None
+    return version, slugs
+
+
 def sqlite_holdings(path: Path) -> str | None:
     """What an SQLite target holds, in words, or None if it is missing or an empty file."""
     if path.is_dir():
@@ -269,20 +286,28 @@ class ReviewTarget:
 
     def _check_reviews(self) -> list[str]:
         """A database of reviews takes one more only at this version's schema: migrating it
-        here would change it even if the restore then failed. Returns the slugs it holds."""
+        here would change it even if the restore then failed. Returns the slugs it holds.
+        Read without writing a byte (an SQLite file is opened read-only)."""
+        version, slugs = (_sqlite_reviews(self.path) if self.path is not None
+                          else self._postgresql_reviews())
+        if version is None or version < LATEST:
+            raise StoreError(
+                f"{self.display} holds reviews of schema {version}, older than this "
+                f"version's {LATEST}: open it once with this version (e.g. 'review reviews "
+                "list --db ...'), which migrates it, then run again; nothing was written")
+        if version > LATEST:
+            raise StoreError(f"{self.display} was written by a newer version of review "
+                             f"(schema {version}, this one knows {LATEST}); upgrade review")
+        return slugs
+
+    def _postgresql_reviews(self) -> tuple[int | None, list[str]]:
         store = Store(_make_engine(self.url), self.url)
         try:
             version = store.schema_version()
-            if version is None or version < LATEST:
-                raise StoreError(
-                    f"{self.display} holds reviews of schema {version}, older than this "
-                    f"version's {LATEST}: open it once with this version (e.g. 'review reviews "
-                    "list --db ...'), which migrates it, then run again; nothing was written")
-            if version > LATEST:
-                raise StoreError(f"{self.display} was written by a newer version of review "
-                                 f"(schema {version}, this one knows {LATEST}); upgrade review")
+            if version is None or version != LATEST:
+                return version, []
             with store.read() as conn:
-                return [r.slug for r in _registered(conn)]
+                return version, [r.slug for r in _registered(conn)]
         finally:
             store.close()
 
