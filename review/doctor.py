@@ -1,5 +1,6 @@
 """Checks a deployment before a team relies on it: the database answers and takes writes, the
-schema is current, the protocol loads, someone can sign in as a lead, stored PDFs match their
+schema is current, and for every review it holds (each check naming the review): the protocol
+loads, someone can sign in as a lead, stored PDFs match their
 sha256, the kept screening counts match the screening state (recounted where they do not),
 the demo's printed passwords are not on a real review's sign-in page, the session
 expiry setting is a number, and, where .streamlit/secrets.toml configures OpenID Connect, that
@@ -12,7 +13,7 @@ import importlib.util
 import os
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -32,8 +33,12 @@ class Check:
     name: str
     ok: bool
     detail: str
+    review: str | None = None  # the slug of the review checked; None for the whole database
 
-
+    def line(self) -> str:
+        """How the command line shows it: the review's slug before a review's check."""
+        where = f"[{self.review}] " if self.review else ""
+        return f"{'ok  ' if self.ok else 'FAIL'}  {where}{self.name}: {self.detail}"
 
 
 def secrets_files() -> list[Path]:
@@ -43,27 +48,47 @@ def secrets_files() -> list[Path]:
 
 
 def run_checks(db: str | os.PathLike[str] | None,
-               secrets: Sequence[Path] | None = None) -> list[Check]:
-    """Every check, in order; a check that cannot run because an earlier one failed is not
-    reported as passed."""
+               secrets: Sequence[Path] | None = None, review: str | None = None) -> list[Check]:
+    """Every check, in order: the database's, then each review's (every review of the
+    database, or the one named), each naming its review; a check that cannot run because an
+    earlier one failed is not reported as passed."""
     checks: list[Check] = []
     try:
-        store = Store.open(db)
+        server = Store.open_database(db)
     except (ReviewError, sa.exc.SQLAlchemyError) as exc:
         return [Check("database reachable", False, str(exc).splitlines()[0])]
     try:
-        checks.append(Check("database reachable", True, f"{store.display_url} "
-                            f"({store.engine.dialect.name})"))
-        version = store.schema_version()
+        checks.append(Check("database reachable", True, f"{server.display_url} "
+                            f"({server.engine.dialect.name})"))
+        version = server.schema_version()
         checks.append(Check("migrations current", version == LATEST,
                             f"schema {version}, this version of review knows {LATEST}"))
-        checks.append(_writable(store))
-        checks.extend(_review_checks(store))
+        checks.append(_writable(server))
+        try:
+            stores = _reviews(server, review)
+        except ReviewError as exc:
+            return [*checks, Check("reviews", False, str(exc))]
+        named = [s.review for s in stores if s.review is not None]
+        checks.append(Check("reviews", True, f"{len(named)}: " + ", ".join(
+            f"{slot.slug} ({slot.title})" if slot.title else slot.slug for slot in named)
+            if named else "none listed; the database's tables checked as one review"))
+        for store in stores:
+            slug = store.review.slug if store.review is not None else None
+            checks.extend(replace(check, review=slug) for check in _review_checks(store))
         checks.append(_session_minutes())
-        checks.append(_oidc(store, secrets_files() if secrets is None else list(secrets)))
+        checks.append(_oidc(stores, secrets_files() if secrets is None else list(secrets)))
     finally:
-        store.close()
+        server.close()
     return checks
+
+
+def _reviews(server: Store, slug: str | None) -> list[Store]:
+    """The reviews to check: the one named, else every one the database lists (else its
+    plain tables, for a database whose review is not listed)."""
+    if slug is not None:
+        slot = server.choose(slug)
+        return [server.with_review(slot)] if slot is not None else [server]
+    return [server.with_review(slot) for slot in server.reviews()] or [server]
 
 
 def _session_minutes() -> Check:
@@ -78,7 +103,7 @@ def _session_minutes() -> Check:
     return Check("session expiry", True, f"signed-in sessions end after {minutes:g} idle minutes")
 
 
-def _oidc(store: Store, files: list[Path]) -> Check:
+def _oidc(stores: list[Store], files: list[Path]) -> Check:
     name = "single sign-on (OpenID Connect)"
     auth: dict = {}
     for path in files:
@@ -115,12 +140,20 @@ def _oidc(store: Store, files: list[Path]) -> Check:
     if importlib.util.find_spec("authlib") is None:
         problems.append("Authlib is not installed: pip install 'streamlit[auth]'")
     reviewers = t.reviewers
-    with store.read() as conn:
-        emails = conn.execute(sa.select(sa.func.count()).select_from(reviewers).where(
-            reviewers.c.email.is_not(None), reviewers.c.active.is_(True))).scalar_one()
-    if not emails:
+    counts = []
+    for store in stores:  # accounts are each review's own
+        with store.read() as conn:
+            counts.append(conn.execute(sa.select(sa.func.count()).select_from(reviewers).where(
+                reviewers.c.email.is_not(None), reviewers.c.active.is_(True))).scalar_one())
+    emails = sum(counts)
+    without = [s.review.slug if s.review is not None else "?"
+               for s, n in zip(stores, counts, strict=True) if not n]
+    if without and len(stores) == 1:
         problems.append("no active reviewer has an email to match a sign-in: "
                         "'review users email NAME EMAIL'")
+    elif without:
+        problems.append(f"no active reviewer of {', '.join(without)} has an email to match a "
+                        "sign-in: 'review users email NAME EMAIL --review SLUG'")
     if problems:
         return Check(name, False, "; ".join(problems))
     return Check(name, True, f"{len(providers)} provider(s); {emails} reviewer(s) with an email")

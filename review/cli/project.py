@@ -14,7 +14,7 @@ from review.doctor import run_checks
 from review.project import review_info, review_protocol
 from review.reviews import list_reviews
 from review.store import Store
-from review.store.archive import copy_review, export_project, import_project
+from review.store.archive import copy_reviews, export_project, import_project
 from review.tabular import render
 
 
@@ -26,35 +26,52 @@ def _report(table: str, rows: int) -> None:
 @click.argument("out", type=click.Path(dir_okay=False))
 @db_option
 def export_project_command(out: str, db: str | None) -> None:
-    """Write the whole review (records, decisions, PDFs, protocol, audit log) to OUT.zip."""
+    """Write one review (records, decisions, PDFs, protocol, audit log) to OUT.zip."""
     manifest = export_project(Store.open(db), out)
     total = sum(manifest["tables"].values())
-    click.echo(f"Wrote {out}: {total} rows in {len(manifest['tables'])} tables "
-               f"(schema {manifest['schema_version']}).")
+    click.echo(f"Wrote {out}: review '{manifest['review_slug']}', {total} rows in "
+               f"{len(manifest['tables'])} tables (schema {manifest['schema_version']}).")
 
 
 @click.command(name="import-project")
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
 @click.option("--db", required=True, metavar="PATH|URL",
-              help="A new, empty database: a path that does not exist yet, or an empty "
-                   "PostgreSQL database or schema.")
-def import_project_command(archive: str, db: str) -> None:
-    """Restore a review exported with export-project into a new, empty database; a failed
-    restore leaves the target as it was."""
-    store = import_project(archive, db, progress=_report)
-    click.echo(f"Restored {archive} into {store.display_url}.")
+              help="A new, empty database (a path that does not exist yet, or an empty "
+                   "PostgreSQL database or schema), or a database of reviews to add it to.")
+@click.option("--review", "review_slug", default=None, metavar="SLUG",
+              help="The slug the review gets in the target (refused if taken). Default: its "
+                   "slug in the archive, or <slug>-2, -3, ... if the target has that one.")
+def import_project_command(archive: str, db: str, review_slug: str | None) -> None:
+    """Restore a review exported with export-project, into a new, empty database or beside the
+    reviews a database holds; a failed restore leaves the target as it was."""
+    store = import_project(archive, db, progress=_report, review=review_slug)
+    slug = store.review.slug if store.review is not None else "?"
+    click.echo(f"Restored {archive} into {store.display_url} as review '{slug}'.")
 
 
 @click.command(name="migrate")
 @click.option("--to", "target", required=True, metavar="URL",
-              help="A new, empty database, e.g. postgresql://user@host/review.")
+              help="A new, empty database, e.g. postgresql://user@host/review, or a database "
+                   "of reviews to add to.")
+@click.option("--all", "every", is_flag=True,
+              help="Copy every review of the source database (in one transaction), not one.")
 @db_option
-def migrate_command(target: str, db: str | None) -> None:
-    """Copy a review into another, empty database (e.g. from SQLite to a PostgreSQL server);
-    a failed copy leaves the target as it was."""
-    source = Store.open(db)
-    store = copy_review(source, target, progress=_report)
-    click.echo(f"Copied {source.display_url} to {store.display_url}; the original is unchanged.")
+def migrate_command(target: str, every: bool, db: str | None) -> None:
+    """Copy a review (or --all of them) into another database (e.g. from SQLite to a PostgreSQL
+    server), under its slug (<slug>-2, ... if the target has that one); a failed copy leaves
+    the target as it was."""
+    ctx = click.get_current_context()
+    if every and ctx.get_parameter_source("review_slug") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("give either --review SLUG (one review) or --all, not both")
+    if every:
+        server = Store.open_database(db)
+        sources = [server.with_review(slot) for slot in server.reviews()] or [server]
+    else:
+        sources = [Store.open(db)]
+    stores = copy_reviews(sources, target, progress=_report)
+    landed = ", ".join(f"'{s.review.slug}'" for s in stores if s.review is not None)
+    click.echo(f"Copied {sources[0].display_url} to {stores[0].display_url} "
+               f"(review{'s' if len(stores) > 1 else ''} {landed}); the original is unchanged.")
 
 
 @click.command(name="audit")
@@ -73,13 +90,15 @@ def audit_command(action: str | None, actor: str | None, since: str | None, limi
 
 
 @click.command(name="doctor")
-@db_option
-def doctor_command(db: str | None) -> None:
-    """Check a deployment: database, schema, writes, protocol, sign-in, PDFs. Exit 1 on a
-    failed check."""
-    checks = run_checks(db)
+@click.option("--review", "review_slug", default=None, metavar="SLUG",
+              help="Check only this review. Default: every review of the database.")
+@db_only_option
+def doctor_command(review_slug: str | None, db: str | None) -> None:
+    """Check a deployment: database, schema, writes, and for every review its protocol,
+    sign-in and PDFs, each line naming the review. Exit 1 on a failed check."""
+    checks = run_checks(db, review=review_slug)
     for check in checks:
-        click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+        click.echo(check.line())
     if not all(c.ok for c in checks):
         raise SystemExit(1)
 

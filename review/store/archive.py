@@ -1,14 +1,16 @@
-"""A whole review as one file, and a review moved between databases.
+"""A whole review as one file, and reviews moved between databases.
 
-`export_project` writes a zip: a manifest (schema version, row counts, sha256 of every part),
-one JSON-lines file per table, the stored PDFs as files, and the protocol as text, so a review
-can be backed up, archived with the manuscript, or opened on another machine.
-`import_project` builds a new review database from it, and `copy_review` moves a review from
-one database to another (SQLite to a PostgreSQL team server, say). Both go through the same
-row copying, every table in foreign-key order, in one transaction: a move lands whole or not
-at all. The target must be empty, and a failure leaves it exactly as it was found: only what
-the run itself created goes (see review/store/target.py). Tables are read from the schema
-itself, so tables added by later migrations travel without changes here.
+`export_project` writes a zip of one review: a manifest (schema version, the review's slug and
+title, row counts, sha256 of every part), one JSON-lines file per table, the stored PDFs as
+files, and the protocol as text, so a review can be backed up, archived with the manuscript, or
+opened on another machine. `import_project` restores it, and `copy_review` / `copy_reviews`
+move reviews from one database to another (SQLite to a PostgreSQL team server, say). Both go
+through the same row copying, every table in foreign-key order, in one transaction: a move
+lands whole or not at all. The target is a new, empty database (the review becomes its first)
+or a database of reviews (the review lands beside them, in a namespace of its own, under its
+slug or `<slug>-2`, ...); a failure leaves it exactly as it was found: only what the run itself
+created goes (see review/store/target.py). Tables are read from the schema itself, so tables
+added by later migrations travel without changes here.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from sqlalchemy.engine import Connection
 
 from review import __version__
 from review.errors import InputError, ReviewError, StoreError
-from review.store import Store, schema, utc_now
+from review.store import Store, check_slug, schema, slug_from, utc_now
 from review.store.migrations import LATEST
-from review.store.target import NewDatabase
+from review.store.target import ReviewTarget, taken_slug
 
 FORMAT = "review-project"
 FORMAT_VERSION = 1
@@ -61,14 +63,16 @@ def _rows(conn: Connection, table: sa.Table) -> Iterator[dict[str, Any]]:
 
 
 def export_project(store: Store, out: str | os.PathLike[str]) -> dict[str, Any]:
-    """Write the review to a zip file; returns the manifest. The file appears only when it is
-    complete (written beside it, then renamed)."""
+    """Write the store's review (its tables only, through the store's connections, whichever
+    namespace they are in) to a zip file; returns the manifest, which names the review's slug
+    and title. The file appears only when it is complete (written beside it, then renamed)."""
     out = Path(out)
     partial = out.with_name(out.name + ".partial")
+    title, slug = _source_names(store)
     manifest: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION,
                                 "review_version": __version__, "exported_at": utc_now(),
                                 "schema_version": store.schema_version(), "tables": {},
-                                "sha256": {}}
+                                "sha256": {}, "review_slug": slug, "review_title": title}
     with store.read() as conn, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
         for table in _tables():
             lines, count = [], 0
@@ -120,16 +124,54 @@ def _read_archive(path: Path) -> tuple[dict[str, Any], zipfile.ZipFile]:
     return manifest, archive
 
 
+def _stored_title(archive: zipfile.ZipFile, names: set[str]) -> str:
+    """The title in the archive's review row: an archive written before the manifest named
+    the review's slug and title lands under a slug made from it."""
+    name = "tables/review.jsonl"
+    if name in names:
+        for line in archive.read(name).decode("utf-8").splitlines():
+            try:
+                title = json.loads(line).get("title")
+            except (ValueError, AttributeError):
+                break
+            if isinstance(title, str):
+                return title
+    return ""
+
+
+def _landing(slug: Any, title: str) -> str:
+    """The slug a review asks for: its own if usable, else one made from its title."""
+    if isinstance(slug, str):
+        try:
+            return check_slug(slug)
+        except StoreError:
+            pass
+    return slug_from(title)
+
+
 def import_project(path: str | os.PathLike[str], db: str | os.PathLike[str] | None,
-                   progress: Callable[[str, int], None] | None = None) -> Store:
-    """A new review database from an exported project. The target must be empty; a failed
-    restore leaves it exactly as it was found."""
+                   progress: Callable[[str, int], None] | None = None,
+                   review: str | None = None) -> Store:
+    """The review of an exported project, restored into a new, empty database (its first
+    review) or beside the reviews a database holds, under its slug (`<slug>-2`, ... if that is
+    taken), or under `review` if given (refused if taken). A failed restore leaves the target
+    exactly as it was found."""
     path = Path(path)
     manifest, archive = _read_archive(path)
     with archive:
-        target = _new_target(db, manifest["schema_version"], str(path))
         names = set(archive.namelist())
-        with target.filling() as conn:
+        stored = _stored_title(archive, names)
+        title = manifest.get("review_title")
+        title = title if isinstance(title, str) else stored
+        slug = check_slug(review) if review is not None else _landing(
+            manifest.get("review_slug"), stored)
+        target = _new_target(db, manifest["schema_version"], str(path))
+        if review is not None and review in target.taken():
+            raise taken_slug(target.display, review, target.taken())
+        with target.filling() as filling:
+            slot = filling.add(slug, title, explicit=review is not None,
+                               created_by=f"import-project {path.name}")
+            conn = filling.conn
             tables = _tables()
             for table in tables:
                 name = f"tables/{table.name}.jsonl"
@@ -153,28 +195,62 @@ def import_project(path: str | os.PathLike[str], db: str | os.PathLike[str] | No
                 _write(conn, table, rows, f"{path}: {name}", target)
                 if progress:
                     progress(table.name, len(rows))
-            _reset_sequences(conn, tables)
-    return target.open()
+            _reset_sequences(conn, tables, slot.namespace)
+    return target.open(slot)
 
 
 def copy_review(source: Store, db: str | os.PathLike[str],
                 progress: Callable[[str, int], None] | None = None) -> Store:
-    """Copy every row of a review into a new, empty database (e.g. a PostgreSQL server); a
-    failed copy leaves the target exactly as it was found."""
-    target = _new_target(db, source.schema_version(), source.display_url)
-    with source.read() as src, target.filling() as conn:
-        tables = _tables()
-        for table in tables:
-            rows = list(_rows(src, table))
-            _write(conn, table, rows, f"{source.display_url}: table {table.name}", target)
-            if progress:
-                progress(table.name, len(rows))
-        _reset_sequences(conn, tables)
-    return target.open()
+    """Copy every row of one review into another database, a new, empty one or one holding
+    other reviews (it lands under its slug, `<slug>-2`, ... if that is taken); a failed copy
+    leaves the target exactly as it was found."""
+    return copy_reviews([source], db, progress)[0]
+
+
+def copy_reviews(sources: list[Store], db: str | os.PathLike[str],
+                 progress: Callable[[str, int], None] | None = None) -> list[Store]:
+    """Copy several reviews (each a Store opened on one review, e.g. every review of a
+    database) in one transaction: all land, or none and the target is as it was found. With
+    more than one, the progress names each table as `slug: table`."""
+    if not sources:
+        raise StoreError("no review to copy: the source database lists none")
+    origin = sources[0].display_url
+    target = _new_target(db, sources[0].schema_version(), origin)
+    slots = []
+    with target.filling() as filling:
+        for source in sources:
+            title, slug = _source_names(source)
+            slot = filling.add(slug, title, created_by=f"migrate from {origin}")
+            slots.append(slot)
+            tables = _tables()
+            with source.read() as src:
+                for table in tables:
+                    rows = list(_rows(src, table))
+                    _write(filling.conn, table, rows,
+                           f"{source.display_url}: {_named(source)}table {table.name}", target)
+                    if progress:
+                        label = table.name if len(sources) == 1 else f"{slot.slug}: {table.name}"
+                        progress(label, len(rows))
+            _reset_sequences(filling.conn, tables, slot.namespace)
+    return [target.open(slot) for slot in slots]
+
+
+def _source_names(source: Store) -> tuple[str, str]:
+    """A source review's title and slug: as listed, or (a review its database does not list)
+    made from its stored title."""
+    if source.review is not None:
+        return source.review.title, source.review.slug
+    with source.read() as conn:
+        title = conn.execute(sa.select(schema.review.c.title)).scalar() or ""
+    return title, slug_from(title)
+
+
+def _named(source: Store) -> str:
+    return f"review {source.review.slug}, " if source.review is not None else ""
 
 
 def _new_target(db: str | os.PathLike[str] | None, schema_version: int | None,
-                origin: str) -> NewDatabase:
+                origin: str) -> ReviewTarget:
     """Check the schema versions and the target before anything is written."""
     if schema_version is None or schema_version > LATEST:
         raise ReviewError(f"{origin} was written with schema {schema_version}; this version of "
@@ -183,11 +259,11 @@ def _new_target(db: str | os.PathLike[str] | None, schema_version: int | None,
         raise ReviewError(f"{origin} has schema {schema_version}, older than this version's "
                           f"{LATEST}: open it once with this version (which migrates it), "
                           "then export again")
-    return NewDatabase(db)
+    return ReviewTarget(db)
 
 
 def _write(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], origin: str,
-           target: NewDatabase) -> None:
+           target: ReviewTarget) -> None:
     """Insert the rows, turning a database refusal into a message that says which rows broke
     what, and that nothing was kept."""
     try:
@@ -216,16 +292,18 @@ def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> No
                              .values({name: row[name]}))
 
 
-def _reset_sequences(conn: Connection, tables: list[sa.Table]) -> None:
-    """PostgreSQL keeps id counters apart from the rows: move them past the copied ids."""
+def _reset_sequences(conn: Connection, tables: list[sa.Table], namespace: str | None) -> None:
+    """PostgreSQL keeps id counters apart from the rows: move them past the copied ids (those
+    of the review's own namespace, named in full: plain SQL is not translated)."""
     if conn.dialect.name != "postgresql":
         return
     for table in tables:
         key = list(table.primary_key.columns)
         if len(key) == 1 and isinstance(key[0].type, sa.Integer) and key[0].autoincrement:
+            name = f'"{namespace}".{table.name}' if namespace else table.name
             conn.execute(sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key[0].name}'), "
-                f"COALESCE((SELECT max({key[0].name}) FROM {table.name}), 0) + 1, false)"))
+                f"SELECT setval(pg_get_serial_sequence('{name}', '{key[0].name}'), "
+                f"COALESCE((SELECT max({key[0].name}) FROM {name}), 0) + 1, false)"))
 
 
 def table_contents(store: Store) -> dict[str, list[dict[str, Any]]]:
