@@ -35,7 +35,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
 from review.errors import ReviewError
-from review.store import Store, utc_now
+from review.store import Store, person_key, utc_now
 from review.store import schema as t
 from review.store.records import audit
 
@@ -520,7 +520,7 @@ def reviewer_by_email(store: Store, email: str) -> Reviewer | None:
 
 
 def _name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    return person_key(name)
 
 
 def _row_by_name(store: Store, conn: Connection, name: str) -> Any:

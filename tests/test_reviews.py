@@ -370,3 +370,30 @@ def test_a_person_of_one_review_is_refused_by_every_service_of_another(
         assert not re.search("no reviewer called|no longer an active reviewer", str(exc))
     for store in (alpha, beta):
         store.close()
+
+
+def test_people_of_a_restored_review_take_their_accounts_on_the_server(
+        db_url: str, protocol_path: Path, tmp_path: Path) -> None:
+    """Restored beside other reviews, a person with an account keeps one password (the
+    account's); a person new to the server gets an account of their own."""
+    from review.accounts import add_reviewer, authenticate, list_accounts
+    from review.store.archive import export_project, import_project
+
+    elsewhere = create_review(protocol_path, tmp_path / "laptop.db", actor="admin",
+                              review="laptop")
+    add_reviewer(elsewhere, "Ana", role="lead", password=PASSWORD, actor="admin")
+    add_reviewer(elsewhere, "Zed", role="reviewer", password=PASSWORD, actor="admin")
+    export_project(elsewhere, tmp_path / "laptop.zip")
+    elsewhere.close()
+    server = create_review(protocol_path, db_url, actor="admin", review="server")
+    add_reviewer(server, "Ana", role="lead", password=NEW_PASSWORD, actor="admin")
+    restored = import_project(tmp_path / "laptop.zip", db_url)
+    assert restored.review is not None and restored.review.slug == "laptop"
+    assert authenticate(restored, "Ana", NEW_PASSWORD) is not None  # her server password
+    assert authenticate(restored, "Ana", PASSWORD) is None
+    assert authenticate(restored, "Zed", PASSWORD) is not None  # new here: his own
+    assert [(a.name, a.reviews) for a in list_accounts(server)] == [
+        ("Ana", (("server", "lead"), ("laptop", "lead"))),
+        ("Zed", (("laptop", "reviewer"),))]
+    for store in (server, restored):
+        store.close()

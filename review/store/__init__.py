@@ -63,6 +63,12 @@ def slug_from(title: str) -> str:
     return slug or "review"
 
 
+def person_key(name: str) -> str:
+    """What makes two names one person's: case and spacing ignored, in any alphabet (an
+    account's `name_key`; accounts are matched on it in every review of the server)."""
+    return " ".join(name.split()).casefold()
+
+
 def check_slug(slug: str) -> str:
     if not SLUG_PATTERN.match(slug):
         raise StoreError(f"review slug {slug!r} is not usable: lower-case letters, digits and "

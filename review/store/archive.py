@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 
 from review import __version__
 from review.errors import InputError, ReviewError, StoreError
-from review.store import Store, check_slug, schema, slug_from, utc_now
+from review.store import Store, check_slug, person_key, schema, slug_from, utc_now
 from review.store.migrations import LATEST
 from review.store.target import ReviewTarget, taken_slug
 
@@ -196,6 +196,7 @@ def import_project(path: str | os.PathLike[str], db: str | os.PathLike[str] | No
                 if progress:
                     progress(table.name, len(rows))
             _reset_sequences(conn, tables, slot.namespace)
+            _people_take_accounts(conn, f"import-project {path.name}")
     return target.open(slot)
 
 
@@ -232,7 +233,31 @@ def copy_reviews(sources: list[Store], db: str | os.PathLike[str],
                         label = table.name if len(sources) == 1 else f"{slot.slug}: {table.name}"
                         progress(label, len(rows))
             _reset_sequences(filling.conn, tables, slot.namespace)
+            _people_take_accounts(filling.conn, f"migrate from {origin}")
     return [target.open(slot) for slot in slots]
+
+
+def _people_take_accounts(conn: Connection, by: str) -> None:
+    """The people of a review just restored (`conn` on its tables) join the server's
+    accounts: someone new gets an account made from their row; someone who has one already
+    takes its password and email into their row, as for anyone added to a second review (one
+    password in every review; review/accounts.py)."""
+    people, accounts = schema.reviewers, schema.accounts
+    for row in conn.execute(sa.select(people.c.id, people.c.name, people.c.password_hash,
+                                      people.c.email, people.c.created_at)).all():
+        key = person_key(row.name)
+        account = conn.execute(sa.select(accounts).where(accounts.c.name_key == key)).first()
+        if account is not None:
+            conn.execute(people.update().where(people.c.id == row.id).values(
+                password_hash=account.password_hash, email=account.email))
+            continue
+        email = row.email
+        if email is not None and conn.execute(sa.select(accounts.c.id).where(
+                accounts.c.email == email)).first() is not None:
+            email = None  # another person's on this server: the account goes without
+        conn.execute(accounts.insert().values(
+            name=row.name, name_key=key, password_hash=row.password_hash, email=email,
+            active=True, admin=False, created_at=row.created_at or utc_now(), created_by=by))
 
 
 def _source_names(source: Store) -> tuple[str, str]:

@@ -92,18 +92,25 @@ def _describe(found: list[tuple[str, str]]) -> str | None:
 
 
 def _sqlite_names(path: Path) -> list[tuple[str, str]] | None:
-    """Tables and views in an SQLite file, read without writing a byte (immutable: no lock, no
-    journal); None when it cannot be read."""
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    """Tables and views in an SQLite file, read without writing a byte; None when it cannot be
+    read. With a write-ahead log beside it (a database in use: the app running on it), read
+    through the log, where its newest tables may still be; else immutable (no lock, no
+    journal)."""
+    modes = ["mode=ro&immutable=1"]
+    if Path(f"{path}-wal").is_file():
+        modes.insert(0, "mode=ro")
+    for mode in modes:
         try:
-            rows = conn.execute("SELECT type, name FROM sqlite_master WHERE type IN "
-                                "('table', 'view') AND name NOT LIKE 'sqlite_%'").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return None
-    return [(kind, name) for kind, name in rows]
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+            try:
+                rows = conn.execute("SELECT type, name FROM sqlite_master WHERE type IN "
+                                    "('table', 'view') AND name NOT LIKE 'sqlite_%'").fetchall()
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            continue
+        return [(kind, name) for kind, name in rows]
+    return None
 
 
 def _sqlite_reviews(path: Path) -> tuple[int | None, list[str]]:
