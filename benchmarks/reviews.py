@@ -14,6 +14,7 @@ PostgreSQL schema of their own, among the others. Ana and Ben take turns, readin
 record and voting on it, so half the votes are first votes and half decide a record; the two
 databases are timed in alternation (each turn in both, which goes first swapping every turn),
 so a change in the machine's load weighs on both alike. The first 3 turns warm up, untimed.
+Both databases are ANALYZEd first, as autovacuum would soon after an import.
 
 The databases are made on `--server` (a PostgreSQL URL whose user may create databases),
 by default on a throwaway server started from the PostgreSQL binaries as the test suite does
@@ -85,6 +86,19 @@ def new_database(server: str, label: str) -> str:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+def analyse(db: str) -> None:
+    """ANALYZE the whole database, as autovacuum would soon after an import: without it, a
+    review imported a moment ago is planned on no statistics, and the database made last (the
+    one alone) would be timed on worse plans than the other for that reason only."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db.replace("postgresql://", "postgresql+psycopg://", 1),
+                              isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text("ANALYZE"))
+    engine.dispose()
 
 
 def add_review(db: str, slug: str, parsed: Sequence[Any]) -> dict[str, float]:
@@ -179,6 +193,8 @@ def run(server: str, reviews: int, records: int, votes: int) -> dict[str, Any]:
     alone_s = time.perf_counter() - began
     print(f"built in {shared_s:.0f} s ({reviews} reviews) and {alone_s:.0f} s (alone); "
           f"timing {votes} votes and queue reads in each...", flush=True)
+    analyse(shared)
+    analyse(alone)
     timed = measure({"shared": (shared, slug), "alone": (alone, slug)}, votes)
     ratio = {f"{what}_{stat}": round(timed["shared"][what][f"{stat}_ms"]
                                      / timed["alone"][what][f"{stat}_ms"], 2)
