@@ -345,3 +345,28 @@ def team_table(results: Path = RESULTS) -> str:
     header = ["database", "reviewers", "records", "votes", "votes/s (team)", "vote p50",
               "vote p95", "vote max"]
     return block(table(header, rows) if rows else "", *lines)
+
+
+# --- many reviews on one server -------------------------------------------------------------
+
+
+def reviews_table(results: Path = RESULTS) -> str:
+    """A review among many in one PostgreSQL database against it alone: benchmarks/reviews.py."""
+    def render(result: Result) -> list[str]:
+        f = result["figures"]
+        rows = []
+        for what, label in (("queue_read", "queue read (`next_item`)"),
+                            ("vote", "vote (`cast_vote`, committed)")):
+            for stat in ("median", "p95"):
+                rows.append([f"{label}, {stat}", f"{f['shared'][what][f'{stat}_ms']:,.1f} ms",
+                             f"{f['alone'][what][f'{stat}_ms']:,.1f} ms",
+                             f"{f['ratio'][f'{what}_{stat}']:.2f}×"])
+        header = [f"review {f['review_timed']}", f"among {f['reviews']} reviews", "alone",
+                  "ratio"]
+        verdict = (f"{f['reviews']} reviews of {f['records']:,} records each in one PostgreSQL "
+                   f"database, against the same review alone in a database of its own; "
+                   f"{f['votes']} timed turns in each, the two databases timed in alternation. "
+                   f"Goal, every ratio within {f['target_ratio']}×: "
+                   f"{'met' if f['met'] else 'NOT met'}.")
+        return [table(header, rows), verdict]
+    return _rendered("reviews", "reviews.py", results, render)

@@ -54,7 +54,8 @@ def test_record_writes_date_machine_command_and_figures(tmp_path: Path) -> None:
 @pytest.mark.parametrize("render", [readme_tables.import_table, readme_tables.dedup_table,
                                     readme_tables.dedup_held_out, readme_tables.ranking_table,
                                     readme_tables.screening_table, readme_tables.team_table,
-                                    readme_tables.screening_browser_table])
+                                    readme_tables.screening_browser_table,
+                                    readme_tables.reviews_table])
 def test_a_benchmark_not_run_says_so(render, tmp_path: Path) -> None:
     out = render(tmp_path)
     assert "Not measured yet" in out and "|" not in out
@@ -193,3 +194,24 @@ def test_screening_browser_table_with_its_targets(tmp_path: Path) -> None:
     assert "| 2,000 | 95 | 80 ms / 120 ms / 150 ms | 20 ms / 30 ms / 41 ms | 15 ms |" in out
     assert "| 50,000 | 95 | 130 ms / 190 ms / 260 ms |" in out
     assert "met at 2,000 records; NOT met at 50,000 records." in out
+
+
+def test_reviews_table_from_the_reviews_benchmark_shape(tmp_path: Path) -> None:
+    def timed(median: float, p95: float) -> dict:
+        return {"median_ms": median, "p95_ms": p95, "max_ms": p95 * 2}
+
+    write(tmp_path, "reviews", {
+        "database": "PostgreSQL", "reviews": 20, "records": 5000, "votes": 200, "warm_up": 3,
+        "review_timed": "r19",
+        "shared": {"queue_read": timed(12.04, 20.0), "vote": timed(9.5, 16.0)},
+        "alone": {"queue_read": timed(11.0, 18.0), "vote": timed(9.0, 8.0)},
+        "ratio": {"queue_read_median": 1.09, "queue_read_p95": 1.11, "vote_median": 1.06,
+                  "vote_p95": 2.0},
+        "target_ratio": 1.5, "met": False,
+        "build_s": {"shared": 200.0, "alone": 10.0, "per_review_import_s": 0.7,
+                    "per_review_dedupe_s": 7.5}}, "reviews.py --records 5000")
+    out = readme_tables.reviews_table(tmp_path)
+    assert "| queue read (`next_item`), median | 12.0 ms | 11.0 ms | 1.09× |" in out
+    assert "| vote (`cast_vote`, committed), p95 | 16.0 ms | 8.0 ms | 2.00× |" in out
+    assert "20 reviews of 5,000 records each" in out and "within 1.5×: NOT met." in out
+    assert "with `python benchmarks/reviews.py --records 5000`." in out
