@@ -230,11 +230,12 @@ def _account_email_free(conn: Connection, email: str | None, name: str) -> None:
 def _memberships(store: Store, conn: Connection, name: str) -> list[tuple[Store, Any]]:
     """Each review the person is in, as (that review's store, their row there); `conn` is
     pointed back at `store`'s review after."""
-    if store.review is None:  # a database whose first review is still being made
+    slots = store.reviews(conn)
+    if not slots:  # a database whose first review is still being made
         row = _row_by_name(store, conn, name)
         return [(store, row)] if row is not None else []
     found = []
-    for slot in store.reviews(conn):
+    for slot in slots:
         other = store if slot == store.review else store.with_review(slot)
         other.bind(conn)
         row = _row_by_name(other, conn, name)
@@ -352,6 +353,14 @@ def set_admin(store: Store, name: str, admin: bool, *, actor: str | Reviewer) ->
         audit(store, conn, actor=who, action="grant server administration" if admin else
               "withdraw server administration", entity="account", entity_id=str(account.id),
               detail={"name": account.name})
+
+
+def has_password(store: Store, name: str) -> bool:
+    """Whether the person has an account on the server with a password already (then adding
+    them to a review asks for none)."""
+    with store.read() as conn:
+        account = _account(conn, name)
+    return bool(account is not None and account.password_hash)
 
 
 def is_admin(store: Store, name: str) -> bool:

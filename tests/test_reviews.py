@@ -397,3 +397,24 @@ def test_people_of_a_restored_review_take_their_accounts_on_the_server(
         ("Zed", (("laptop", "reviewer"),))]
     for store in (server, restored):
         store.close()
+
+
+def test_the_command_line_manages_accounts_across_reviews(tmp_path: Path,
+                                                          protocol_path: Path) -> None:
+    db = str(tmp_path / "server.db")
+    for slug in ("alpha", "beta"):
+        assert _cli("init", "--protocol", str(protocol_path), "--db", db,
+                    "--review", slug).exit_code == 0
+    first = _cli("users", "add", "Ana", "--role", "lead", "--password-stdin", "--db", db,
+                 "--review", "alpha", given=f"{PASSWORD}\n")
+    assert first.output == "Added Ana (lead).\n"
+    joined = _cli("users", "add", "ana", "--db", db, "--review", "beta")  # nothing asked
+    assert joined.exit_code == 0 and "with their account on this server" in joined.output
+    listed = json.loads(_cli("accounts", "list", "--db", db, "--format", "json").output)
+    assert listed == [{"name": "Ana", "email": None, "active": True, "admin": False,
+                       "reviews": "alpha (lead); beta (reviewer)"}]
+    assert _cli("accounts", "admin", "Ana", "--db", db).exit_code == 0
+    off = _cli("accounts", "disable", "Ana", "--db", db)
+    assert off.output == "Disabled the account of Ana; 0 open session(s) ended.\n"
+    listed = json.loads(_cli("accounts", "list", "--db", db, "--format", "json").output)
+    assert (listed[0]["active"], listed[0]["admin"]) == (False, True)

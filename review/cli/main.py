@@ -40,6 +40,8 @@ def _lazy(module: str, registry: str, commands: dict[str, str],
 LAZY_COMMANDS = {
     **_lazy("screening", "SCREENING_COMMANDS", {
         "users": "Manage the people of the review: leads, reviewers and observers.",
+        "accounts": "The server's accounts: one per person, shared by every review they are "
+                    "in.",
         "reviewers": "Earlier name of 'review users' (add, list, password).",
         "vote": "Vote on RECORD (or change your vote).",
         "queue": "The records waiting for a reviewer's vote (no one else's votes shown).",

@@ -16,13 +16,17 @@ from review.accounts import (
     ROLES,
     add_reviewer,
     get_reviewer,
+    has_password,
+    list_accounts,
     list_reviewers,
+    set_account_active,
     set_active,
+    set_admin,
     set_email,
     set_password,
     set_role,
 )
-from review.cli.common import _actor, _Group, db_option, format_option
+from review.cli.common import _actor, _Group, db_only_option, db_option, format_option
 from review.errors import ReviewError
 from review.screening import agreement as agreement_service
 from review.screening import conflicts as conflict_service
@@ -77,15 +81,19 @@ def _read_password(name: str, from_stdin: bool) -> str:
 @db_option
 def users_add(name: str, role: str, resolver: bool, email: str | None, password_stdin: bool,
               no_password: bool, db: str | None) -> None:
-    """Add a person; asks for a password (hashed with Argon2) unless told otherwise."""
+    """Add a person; asks for a password (hashed with Argon2) unless told otherwise. Someone
+    with an account on the server joins with it: no password asked, theirs stays."""
+    store = Store.open(db)
+    known = has_password(store, name)
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
-    elif not no_password:
+    elif not no_password and not known:
         password = getpass.getpass(f"Password for {name}: ")
-    person = add_reviewer(Store.open(db), name, role=role, password=password, resolver=resolver,
+    person = add_reviewer(store, name, role=role, password=password, resolver=resolver,
                           email=email, actor=_actor())
-    click.echo(f"Added {person.name} ({person.describe()}).")
+    joined = " with their account on this server" if known else ""
+    click.echo(f"Added {person.name} ({person.describe()}){joined}.")
 
 
 @users.command(name="list")
@@ -552,7 +560,51 @@ def fulltext_locate(record_id: int, quote: str, db: str | None) -> None:
         sys.exit(1)
 
 
-SCREENING_COMMANDS = (users, reviewers, vote, queue, votes, undo, conflicts, resolve, discuss,
-                      agreement, progress, decisions, fulltext)
+@click.group(cls=_Group)
+def accounts() -> None:
+    """The server's accounts: one per person, shared by every review they are in."""
+
+
+@accounts.command(name="list")
+@format_option
+@db_only_option
+def accounts_list(fmt: str, db: str | None) -> None:
+    """Every account with its reviews and the role in each."""
+    rows = [{"name": a.name, "email": a.email, "active": a.active, "admin": a.admin,
+             "reviews": "; ".join(f"{slug} ({role})" for slug, role in a.reviews)}
+            for a in list_accounts(Store.open_database(db))]
+    click.echo(render(rows, ("name", "email", "active", "admin", "reviews"), fmt), nl=False)
+
+
+@accounts.command(name="disable")
+@click.argument("name")
+@db_only_option
+def accounts_disable(name: str, db: str | None) -> None:
+    """Stop NAME signing in to any review of the server; their sessions end everywhere."""
+    ended = set_account_active(Store.open_database(db), name, False, actor=_actor())
+    click.echo(f"Disabled the account of {name}; {ended} open session(s) ended.")
+
+
+@accounts.command(name="enable")
+@click.argument("name")
+@db_only_option
+def accounts_enable(name: str, db: str | None) -> None:
+    """Let a disabled account sign in again (to the reviews where it is still active)."""
+    set_account_active(Store.open_database(db), name, True, actor=_actor())
+    click.echo(f"Enabled the account of {name}.")
+
+
+@accounts.command(name="admin")
+@click.argument("name")
+@click.option("--off", is_flag=True, help="Withdraw it instead.")
+@db_only_option
+def accounts_admin(name: str, off: bool, db: str | None) -> None:
+    """Make NAME a server administrator: they create reviews and appoint first leads."""
+    set_admin(Store.open_database(db), name, not off, actor=_actor())
+    click.echo(f"{name} is {'no longer ' if off else ''}a server administrator.")
+
+
+SCREENING_COMMANDS = (users, accounts, reviewers, vote, queue, votes, undo, conflicts, resolve,
+                      discuss, agreement, progress, decisions, fulltext)
 
 __all__ = ["SCREENING_COMMANDS", "ReviewError"]
