@@ -35,7 +35,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
 from review.errors import ReviewError
-from review.store import Store, person_key, utc_now
+from review.store import ReviewSlot, Store, person_key, utc_now
 from review.store import schema as t
 from review.store.records import audit
 
@@ -353,6 +353,26 @@ def set_admin(store: Store, name: str, admin: bool, *, actor: str | Reviewer) ->
         audit(store, conn, actor=who, action="grant server administration" if admin else
               "withdraw server administration", entity="account", entity_id=str(account.id),
               detail={"name": account.name})
+
+
+def member_here(store: Store, name: str) -> tuple[Reviewer, str] | None:
+    """The person of this review with that name and their credential stamp, if they and their
+    account are active: who a session begun in another of their reviews stands for here."""
+    with store.read() as conn:
+        row = _row_by_name(store, conn, name)
+        if row is None or not row.active or not _account_active(conn, row.name):
+            return None
+    return _reviewer(row), _stamp(row.password_hash)
+
+
+def reviews_of(store: Store, name: str) -> list[tuple[ReviewSlot, str]]:
+    """The reviews of the server the person is an active member of, with their role there."""
+    found = []
+    with store.read() as conn:
+        for other, row in _memberships(store, conn, name):
+            if row.active and other.review is not None:
+                found.append((other.review, _reviewer(row).describe()))
+    return found
 
 
 def has_password(store: Store, name: str) -> bool:

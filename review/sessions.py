@@ -334,6 +334,32 @@ def resume(store: Store, value: str | None, *, now: float,
     return check_session(store, session, now=now, minutes=minutes)
 
 
+def carry_over(store: Store, cookies: Mapping[str, str], *, now: float) -> Session | None:
+    """A new session in this review for someone signed in to another review of the server:
+    one account, so moving between one's reviews signs in once. It stands only if the other
+    session does (checked as at any page run) and the person is an active member of this
+    review with an account that may sign in; a password session here is held to this
+    review's credential stamp, as one begun here would be."""
+    if store.review is None:
+        return None
+    for slot in store.reviews():
+        if slot == store.review:
+            continue
+        other = store.with_review(slot)
+        value = cookies.get(cookie_name(other))
+        if not value:
+            continue
+        there = resume(other, value, now=now).session
+        if there is None:
+            continue
+        here = accounts.member_here(store, there.reviewer.name)
+        if here is None:
+            continue
+        person, stamp = here
+        return Session(person, there.via, stamp if there.via == PASSWORD else "", now)
+    return None
+
+
 def end_session(store: Store, session_id: int, reason: str = ENDED_SIGN_OUT, *, actor: str,
                 now: float) -> bool:
     """End one session (sign-out, or idle); audited. False if it had already ended."""

@@ -418,3 +418,53 @@ def test_the_command_line_manages_accounts_across_reviews(tmp_path: Path,
     assert off.output == "Disabled the account of Ana; 0 open session(s) ended.\n"
     listed = json.loads(_cli("accounts", "list", "--db", db, "--format", "json").output)
     assert (listed[0]["active"], listed[0]["admin"]) == (False, True)
+
+
+def test_signed_in_to_one_review_signs_the_same_account_in_to_another(
+        db_url: str, protocol_path: Path) -> None:
+    """The cookie of a session in one review starts one in another review of the person's,
+    only while that session, their membership here and their account all stand."""
+    import time
+
+    from review.accounts import add_reviewer, set_account_active, set_active
+    from review.sessions import (
+        carry_over,
+        cookie_name,
+        end_session,
+        password_sign_in,
+        redeem,
+        start_session,
+    )
+
+    alpha, beta = _two(db_url, protocol_path)
+    add_reviewer(alpha, "Ana", role="lead", password=PASSWORD, actor="admin")
+    add_reviewer(beta, "Ana", role="reviewer", actor="admin")
+    add_reviewer(beta, "Bo", role="lead", actor="admin")
+    now = time.time()
+    kept = password_sign_in(alpha, "Ana", PASSWORD, now=now)
+    assert kept is not None
+    started, code = start_session(alpha, kept, binding=None)
+    cookie = redeem(alpha, code, now=now)
+    assert cookie is not None
+    cookies = {cookie_name(alpha): cookie}
+    carried = carry_over(beta, cookies, now=now)
+    assert carried is not None and carried.reviewer.name == "Ana"
+    assert carried.reviewer.role == "reviewer" and carried.via == "password"
+    assert carry_over(beta, {cookie_name(alpha): cookie[:-2] + "xx"}, now=now) is None  # forged
+    assert carry_over(alpha, {cookie_name(beta): cookie}, now=now) is None  # not beta's cookie
+    set_active(beta, "Ana", False, actor="admin")  # no longer a member here
+    assert carry_over(beta, cookies, now=now) is None
+    set_active(beta, "Ana", True, actor="admin")
+    set_account_active(beta, "Ana", False, actor="admin")  # account off: her sessions end
+    assert carry_over(beta, cookies, now=now) is None
+    set_account_active(beta, "Ana", True, actor="admin")
+    kept = password_sign_in(alpha, "Ana", PASSWORD, now=now)
+    assert kept is not None
+    started, code = start_session(alpha, kept, binding=None)
+    cookie = redeem(alpha, code, now=now)
+    assert cookie is not None and carry_over(beta, {cookie_name(alpha): cookie}, now=now)
+    assert started.id is not None
+    end_session(alpha, started.id, actor="Ana", now=now)  # signed out there: nothing here
+    assert carry_over(beta, {cookie_name(alpha): cookie}, now=now) is None
+    for store in (alpha, beta):
+        store.close()

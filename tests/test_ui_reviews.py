@@ -23,14 +23,16 @@ def two_reviews(tmp_path: Path, protocol_path: Path) -> Path:
     db = tmp_path / "server.db"
     alpha = create_review(protocol_path, db, actor="lead", review="alpha")
     add_reviewer(alpha, "Ana", role="lead", password=PASSWORD, actor="lead")
-    alpha.close()
     beta = create_review(protocol_path, db, actor="lead", review="beta", title="Beta review")
     add_reviewer(beta, "Ben", role="lead", password=PASSWORD, actor="lead")
+    add_reviewer(beta, "Cy", role="reviewer", password=PASSWORD, actor="lead")
     export = tmp_path / "beta.ris"
     export.write_text(HOSTILE, encoding="utf-8")
     import_files(beta, [export], SourceInfo("CINAHL (EBSCO)", "database", "2025-02-01"),
                  actor="lead")
     run_dedupe(beta, actor="lead")
+    add_reviewer(alpha, "Ben", role="reviewer", actor="lead")  # joins with his account
+    alpha.close()
     beta.close()
     return db
 
@@ -66,8 +68,8 @@ def test_without_a_review_in_the_address_the_app_offers_each(two_reviews: Path,
     text = _markdown(app)
     assert r"[Peer support for self\-harm in non\-clinical settings](/?review=alpha)" in text
     assert "[Beta review](/?review=beta)" in text
-    assert r"`beta` · 2 records · 1 people · title abstract\: 2 open" in text
-    assert "`alpha` · 0 records · 1 people · nothing imported yet" in text
+    assert r"`beta` · 2 records · 2 people · title abstract\: 2 open" in text
+    assert "`alpha` · 0 records · 2 people · nothing imported yet" in text
 
 
 def test_an_unknown_review_in_the_address_says_so_and_offers_the_others(

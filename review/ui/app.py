@@ -9,11 +9,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from review.accounts import Reviewer
+from review.accounts import Reviewer, reviews_of
 from review.errors import ReviewChoiceError, ReviewError
 from review.project import review_info
 from review.reviews import list_reviews
-from review.store import ReviewSlot, Store
+from review.store import Store
 from review.ui.safe import md_escape
 from review.ui.session import (
     current_reviewer,
@@ -86,10 +86,15 @@ def _picker(db: str | None, problem: str | None) -> None:
                     f"{md_escape(stages)}")
 
 
-def _other_reviews(store: Store) -> list[ReviewSlot]:
-    """The database's other reviews, for a link to each (one sign-in per review for now)."""
-    return [slot for slot in store.reviews()
-            if store.review is None or slot.slug != store.review.slug]
+def _other_reviews(store: Store, person: Reviewer | None) -> list[str]:
+    """Links to the database's other reviews: a signed-in person's own, with their role there
+    (their account signs them in to each); before sign-in, every one."""
+    here = store.review.slug if store.review is not None else None
+    if person is None:
+        return [f"[{md_escape(slot.title)}]({app_url(slot.slug)})" for slot in store.reviews()
+                if slot.slug != here]
+    return [f"[{md_escape(slot.title)}]({app_url(slot.slug)}) ({role})"
+            for slot, role in reviews_of(store, person.name) if slot.slug != here]
 
 
 def pages_for(person: Reviewer) -> list[NavPage]:
@@ -126,10 +131,14 @@ def run() -> None:
     with st.sidebar:
         st.caption("Review")
         st.text(info.title)
-        others = _other_reviews(store)
+        key = ("other-reviews", store.review, person)  # once per sign-in, not every vote
+        if st.session_state.get("other-reviews-key") != key:
+            st.session_state["other-reviews"] = _other_reviews(store, person)
+            st.session_state["other-reviews-key"] = key
+        others = st.session_state["other-reviews"]
         if others:
-            st.markdown("Other reviews here: " + " · ".join(
-                f"[{md_escape(slot.title)}]({app_url(slot.slug)})" for slot in others))
+            st.markdown("Your other reviews: " if person is not None else "Other reviews here: ")
+            st.markdown("  \n".join(others))
         if person is not None and person.is_lead:  # where the data lives: for leads only
             st.caption(f"Database: {info.database}")
         if person is not None:

@@ -138,11 +138,28 @@ def _from_cookie(store: Store, now: float) -> Reviewer | None:
     return checked.session.reviewer
 
 
+def _from_other_review(store: Store, now: float) -> Reviewer | None:
+    """Signed in to another review of the server (its cookie): signed in here too, as the
+    same account, through the cookie route like any sign-in."""
+    if signed_in_via() == SIGNED_OUT:
+        return None
+    cookies = {name: value for name, value in st.context.cookies.items()
+               if isinstance(value, str) and name.startswith(sessions.COOKIE)}
+    if not cookies:
+        return None
+    session = sessions.carry_over(store, cookies, now=now)
+    if session is None:
+        return None
+    _start(store, session)
+    return session.reviewer
+
+
 def current_reviewer(store: Store) -> Reviewer | None:
     now = _now()
     session = _kept(now)
     if session is None:
-        return _from_cookie(store, now) or _from_identity(store)
+        return _from_cookie(store, now) or _from_other_review(store, now) or \
+            _from_identity(store)
     checked = sessions.check_session(store, session, now=now)
     if checked.session is None:
         _ended(checked)
