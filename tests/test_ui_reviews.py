@@ -65,18 +65,22 @@ def test_without_a_review_in_the_address_the_app_offers_each(two_reviews: Path,
     app = _app(two_reviews, monkeypatch)
     assert not app.exception, app.exception
     assert app.title[0].value == "Choose a review"
-    text = _markdown(app)
-    assert r"[Peer support for self\-harm in non\-clinical settings](/?review=alpha)" in text
-    assert "[Beta review](/?review=beta)" in text
+    assert [b.label for b in app.button] == [
+        "Peer support for self-harm in non-clinical settings", "Beta review"]
+    text = "\n".join(c.value for c in app.caption)
     assert r"`beta` · 2 records · 2 people · title abstract\: 2 open" in text
     assert "`alpha` · 0 records · 2 people · nothing imported yet" in text
+    app.button[1].click().run()  # opens it here, named in the address
+    assert not app.exception, app.exception
+    assert app.query_params["review"] == "beta"
+    assert "Beta review" in [t.value for t in app.text]
 
 
 def test_an_unknown_review_in_the_address_says_so_and_offers_the_others(
         two_reviews: Path, monkeypatch) -> None:  # noqa: ANN001
     app = _app(two_reviews, monkeypatch, review="gamma")
     assert app.info[0].value == "This server holds no review 'gamma'."
-    assert "(/?review=beta)" in _markdown(app)
+    assert "Beta review" in [b.label for b in app.button]
 
 
 def test_the_review_in_the_address_opens_with_its_own_people(two_reviews: Path,
@@ -89,5 +93,8 @@ def test_the_review_in_the_address_opens_with_its_own_people(two_reviews: Path,
     app = _sign_in(_app(two_reviews, monkeypatch, review="beta"), "Ben")
     assert any(t.value == "Signed in as Ben (lead)" for t in app.text)
     assert app.query_params["review"] == "beta"
-    sidebar = "\n".join(m.value for m in app.sidebar.markdown)
-    assert r"[Peer support for self\-harm in non\-clinical settings](/?review=alpha)" in sidebar
+    assert "Your other reviews" in [c.value for c in app.sidebar.caption]
+    assert [b.label for b in app.sidebar.button if b.key.startswith("switch-review")] == [
+        "Peer support for self-harm in non-clinical settings (reviewer)"]
+    app = _sign_in(_app(two_reviews, monkeypatch, review="beta"), "Cy")  # in beta only
+    assert "Your other reviews" not in [c.value for c in app.sidebar.caption]

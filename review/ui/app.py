@@ -25,7 +25,7 @@ from review.ui.session import (
     screeners,
     sign_out,
 )
-from review.ui.web import app_url, database_argument
+from review.ui.web import database_argument
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
@@ -70,8 +70,15 @@ def _chosen() -> str | None:
     return slug or None
 
 
+def _open_review(slug: str) -> None:
+    """Open another review in this tab: the address names it, so a reload or a copied link
+    opens it too. Its own sign-in, or the one a session in another review carries over."""
+    st.session_state[REVIEW_PARAM] = slug
+    st.query_params[REVIEW_PARAM] = slug
+
+
 def _picker(db: str | None, problem: str | None) -> None:
-    """The reviews of the database, each a link that opens it (sign-in is per review)."""
+    """The reviews of the database, each opened by its button, with its progress."""
     st.title("Choose a review")
     if problem:
         st.info(problem)
@@ -81,19 +88,19 @@ def _picker(db: str | None, problem: str | None) -> None:
                                                        sorted(states.items()))
             for stage, states in summary.stages.items()) or (
                 "not deduplicated yet" if summary.records else "nothing imported yet")
-        st.markdown(f"**[{md_escape(summary.title)}]({app_url(summary.slug)})**  \n"
-                    f"`{summary.slug}` · {summary.records} records · {summary.people} people · "
-                    f"{md_escape(stages)}")
+        st.button(summary.title, key=f"open-review-{summary.slug}", on_click=_open_review,
+                  args=(summary.slug,))
+        st.caption(f"`{summary.slug}` · {summary.records} records · {summary.people} people · "
+                   f"{md_escape(stages)}")
 
 
-def _other_reviews(store: Store, person: Reviewer | None) -> list[str]:
-    """Links to the database's other reviews: a signed-in person's own, with their role there
-    (their account signs them in to each); before sign-in, every one."""
+def _other_reviews(store: Store, person: Reviewer | None) -> list[tuple[str, str]]:
+    """The database's other reviews as (slug, label): a signed-in person's own, with their
+    role there (their account signs them in to each); before sign-in, every one."""
     here = store.review.slug if store.review is not None else None
     if person is None:
-        return [f"[{md_escape(slot.title)}]({app_url(slot.slug)})" for slot in store.reviews()
-                if slot.slug != here]
-    return [f"[{md_escape(slot.title)}]({app_url(slot.slug)}) ({role})"
+        return [(slot.slug, slot.title) for slot in store.reviews() if slot.slug != here]
+    return [(slot.slug, f"{slot.title} ({role})")
             for slot, role in reviews_of(store, person.name) if slot.slug != here]
 
 
@@ -137,8 +144,10 @@ def run() -> None:
             st.session_state["other-reviews-key"] = key
         others = st.session_state["other-reviews"]
         if others:
-            st.markdown("Your other reviews: " if person is not None else "Other reviews here: ")
-            st.markdown("  \n".join(others))
+            st.caption("Your other reviews" if person is not None else "Other reviews here")
+            for slug, label in others:
+                st.button(label, key=f"switch-review-{slug}", on_click=_open_review,
+                          args=(slug,), type="tertiary")
         if person is not None and person.is_lead:  # where the data lives: for leads only
             st.caption(f"Database: {info.database}")
         if person is not None:

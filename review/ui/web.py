@@ -107,19 +107,25 @@ def start(request: Request) -> Response:
 
 
 def end(request: Request) -> Response:
-    """Clear the session cookie and end its session (the page has ended it already when the
-    Sign out button sent the browser here); then back to the app, or on to sign out of the
-    single sign-on provider too."""
+    """Clear the session cookies and end their sessions (the page has ended its own already
+    when the Sign out button sent the browser here); then back to the app, or on to sign out
+    of the single sign-on provider too. Every review of the server this browser is signed in
+    to: a session in one would sign the person straight back in to the others (one account)."""
     provider = request.query_params.get("then") == "provider"
     store = _review(request)
     home = app_url(request.query_params.get("review") if store else None)
     response = _back(PROVIDER_LOGOUT if provider else home)
     if _cross_site(request) or store is None:
         return _back(home)
-    name = sessions.cookie_name(store)
-    sessions.end_by_cookie(store, request.cookies.get(name), now=time.time())
-    response.delete_cookie(name, path="/", httponly=True, samesite="lax",
-                           secure=_secure(request))
+    each = [store] + [store.with_review(slot) for slot in store.reviews()
+                      if store.review is not None and slot != store.review]
+    for review in each:
+        name = sessions.cookie_name(review)
+        if name not in request.cookies and review is not store:
+            continue
+        sessions.end_by_cookie(review, request.cookies.get(name), now=time.time())
+        response.delete_cookie(name, path="/", httponly=True, samesite="lax",
+                               secure=_secure(request))
     return response
 
 
