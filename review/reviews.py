@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 
+from review.accounts import add_reviewer
+from review.errors import ReviewError
+from review.project import create_review
 from review.store import Store
 from review.store import schema as t
 
@@ -52,3 +56,21 @@ def list_reviews(db: str | os.PathLike[str] | None = None) -> list[ReviewSummary
         return [summarise(server.with_review(slot)) for slot in server.reviews()]
     finally:
         server.close()
+
+
+def create_with_lead(protocol_path: str | Path, db: str | os.PathLike[str] | None,
+                     *, slug: str, lead: str, title: str | None = None,
+                     password: str | None = None, actor: str) -> ReviewSummary:
+    """A server administrator's new review with its first lead (an account of the server, or
+    a new one with `password`). If the lead cannot be added the review stays, empty, and the
+    error says how to add them."""
+    made = create_review(protocol_path, db, actor=actor, review=slug, title=title)
+    try:
+        add_reviewer(made, lead, role="lead", password=password, actor=actor)
+        return summarise(made)
+    except ReviewError as exc:
+        raise ReviewError(f"the review '{slug}' was created, but its first lead was not added "
+                          f"({exc}); add them with: review users add NAME --role lead "
+                          f"--review {slug}") from None
+    finally:
+        made.close()

@@ -50,6 +50,9 @@ GUARDS: dict[str, tuple[str, frozenset[str], str | None]] = {
                                        "are written by the review's leads."),
     "tables.py": ("Tables", LEADS, "The evidence tables are exported by the review's leads."),
     "accounts.py": ("Accounts", LEADS, "Accounts are managed by the review's leads."),
+    # for a server administrator (an account's, not a role here: tests/test_ui_reviews.py)
+    "administration.py": ("Administration", frozenset(),
+                          "This page is for the server's administrators."),
 }
 # parts of a page open to everyone it is for, but with parts for some: (a heading, who sees it)
 PARTS = {"progress.py": ("Agreement", frozenset({"observer", "third reviewer", "lead"}))}
@@ -123,7 +126,7 @@ def test_the_table_agrees_with_the_menu() -> None:
         kind = "reviewer" if role == "third reviewer" else role
         return Reviewer(1, "x", kind, role == "third reviewer", True)
 
-    assert {p.script for p in NAV} == set(GUARDS) - {"sign_in.py"}
+    assert {p.script for p in NAV} == set(GUARDS) - {"sign_in.py", "administration.py"}
     for page in NAV:
         menu = {role for role in SIGNED_IN if page.allowed(person(role))}
         assert menu == GUARDS[page.script][1] - {"signed out"}, page.script

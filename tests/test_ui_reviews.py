@@ -98,3 +98,38 @@ def test_the_review_in_the_address_opens_with_its_own_people(two_reviews: Path,
         "Peer support for self-harm in non-clinical settings (reviewer)"]
     app = _sign_in(_app(two_reviews, monkeypatch, review="beta"), "Cy")  # in beta only
     assert "Your other reviews" not in [c.value for c in app.sidebar.caption]
+
+
+def test_a_server_administrator_creates_a_review_with_its_first_lead(
+        two_reviews: Path, protocol_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from review.accounts import authenticate, list_reviewers, set_admin
+    from review.errors import ReviewError
+    from review.reviews import create_with_lead, list_reviews
+    from review.store import Store
+
+    server = Store.open_database(two_reviews)
+    set_admin(server, "Ben", True, actor="admin")
+    server.close()
+    app = _sign_in(_app(two_reviews, monkeypatch, review="beta"), "Ben")
+    app.switch_page(str(ROOT / "review" / "ui" / "pages" / "administration.py")).run()
+    assert not app.exception, app.exception
+    assert [t.value for t in app.title] == ["Administration"]
+    assert "Ben" in app.dataframe[1].value["Name"].tolist()  # the accounts
+    app.session_state["admin-file-0"] = None
+    next(w for w in app.text_input if w.label.startswith("Slug")).input("gamma")
+    next(w for w in app.text_input if w.label == "First lead").input("Dee")
+    next(w for w in app.text_input if w.label.startswith("Their password")).input(PASSWORD)
+    app.button[0].click().run()  # no protocol file: refused, nothing made
+    assert app.error[0].value == "A review needs a protocol file, a slug and a first lead."
+    assert [s.slug for s in list_reviews(two_reviews)] == ["alpha", "beta"]
+    made = create_with_lead(protocol_path, two_reviews, slug="gamma", lead="Dee",
+                            password=PASSWORD, actor="Ben")
+    assert (made.slug, made.people) == ("gamma", 1)
+    gamma = Store.open(two_reviews, "gamma")
+    assert authenticate(gamma, "Dee", PASSWORD) is not None
+    assert [(p.name, p.role) for p in list_reviewers(gamma)] == [("Dee", "lead")]
+    gamma.close()
+    with pytest.raises(ReviewError, match="'delta' was created, but its first lead was not "
+                                          "added"):
+        create_with_lead(protocol_path, two_reviews, slug="delta", lead="Eve",
+                         password="short", actor="Ben")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from review.accounts import Reviewer, reviews_of
+from review.accounts import Reviewer, is_admin, reviews_of
 from review.errors import ReviewChoiceError, ReviewError
 from review.project import review_info
 from review.reviews import list_reviews
@@ -162,4 +162,11 @@ def run() -> None:
         return
     pages = [st.Page(PAGES / p.script, title=p.title, url_path=p.url_path, default=i == 0)
              for i, p in enumerate(pages_for(person))]
+    admin_key = ("admin", store.review, person)  # an account's, not a role in this review
+    if st.session_state.get("admin-key") != admin_key:
+        st.session_state["admin"] = is_admin(store, person.name)
+        st.session_state["admin-key"] = admin_key
+    if st.session_state["admin"]:
+        pages.append(st.Page(PAGES / "administration.py", title="Administration",
+                             url_path="administration"))
     st.navigation(pages, expanded=True).run()  # a lead's 13 pages, none behind 'View more'
