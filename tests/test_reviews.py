@@ -334,6 +334,11 @@ def _member_services() -> list[tuple[str, Any]]:
     """Services a person calls as themselves, each with a record or study of the review."""
     from review.extraction.findings import add_finding
     from review.screening import conflicts as conflict_service
+    from review.screening.agreement import agreement, progress
+    from review.screening.decisions_csv import export_decisions
+    from review.screening.discussion import post
+    from review.screening.fulltext import attach_pdf
+    from review.screening.labels import add_label, labels_on
 
     return [
         ("vote", lambda s, who: screening.cast_vote(s, who, 1, "include", origin="test")),
@@ -345,7 +350,17 @@ def _member_services() -> list[tuple[str, Any]]:
         ("resolve", lambda s, who: conflict_service.resolve(s, 1, "include", by=who)),
         ("finding", lambda s, who: add_finding(s, "benefits", "A finding.", by=who)),
         ("PRISMA", lambda s, who: compute(s, by=who)),
+        ("label", lambda s, who: add_label(s, who, 1, "check")),
+        ("labels shown", lambda s, who: labels_on(s, who, 1)),
+        ("discussion", lambda s, who: post(s, 1, "A note.", by=who)),
+        ("full text", lambda s, who: attach_pdf(s, 1, b"%PDF-1.4", "a.pdf", actor=who)),
+        ("agreement", lambda s, who: agreement(s, by=who)),
+        ("progress", lambda s, who: progress(s, by=who)),
+        ("decisions export", lambda s, who: export_decisions(s, by=who)),
     ]
+
+
+_OPERATOR_BY_NAME = {"PRISMA", "full text"}  # a plain name there is the command line's operator
 
 
 @pytest.mark.parametrize("service", [name for name, _ in _member_services()])
@@ -361,7 +376,7 @@ def test_a_person_of_one_review_is_refused_by_every_service_of_another(
     beta_lead = add_reviewer(beta, "Bo", role="lead", actor="admin")
     assert lea.id == beta_lead.id  # the same id in each review: a different person
     # by name (the command line; PRISMA's `by` is then the operator, not a person) and signed in
-    for who in ((lea,) if service == "PRISMA" else ("Lea", lea)):
+    for who in ((lea,) if service in _OPERATOR_BY_NAME else ("Lea", lea)):
         with pytest.raises(ReviewError, match="Lea|no longer an active reviewer"):
             call(beta, who)
     try:
