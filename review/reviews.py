@@ -53,9 +53,14 @@ def list_reviews(db: str | os.PathLike[str] | None = None) -> list[ReviewSummary
     """Every review of the database, in the order they were made."""
     server = Store.open_database(db)
     try:
-        return [summarise(server.with_review(slot)) for slot in server.reviews()]
+        return summaries(server)
     finally:
         server.close()
+
+
+def summaries(server: Store) -> list[ReviewSummary]:
+    """As list_reviews, on a store already open (any review of the database: its engine)."""
+    return [summarise(server.with_review(slot)) for slot in server.reviews()]
 
 
 def create_with_lead(protocol_path: str | Path, db: str | os.PathLike[str] | None,

@@ -208,13 +208,19 @@ class Store:
         """Open a review, bringing the database's schema up to date. Which review: `review`,
         else CHOSEN_REVIEW, else $REVIEW_SLUG, else the database's only one."""
         server = cls.open_database(db)
-        slug = review or CHOSEN_REVIEW.get() or os.environ.get("REVIEW_SLUG") or None
         try:
-            slot = server.choose(slug)
+            return server.review_named(review)
         except StoreError:
             server.close()
             raise
-        return server.with_review(slot) if slot is not None else server
+
+    def review_named(self, review: str | None = None) -> Store:
+        """One review of this database, on this store's engine (one connection pool for all
+        the reviews a process serves): `review`, else CHOSEN_REVIEW, else $REVIEW_SLUG, else
+        the database's only one."""
+        slug = review or CHOSEN_REVIEW.get() or os.environ.get("REVIEW_SLUG") or None
+        slot = self.choose(slug)
+        return self.with_review(slot) if slot is not None else self
 
     @classmethod
     def open_database(cls, db: str | os.PathLike[str] | None = None) -> Store:

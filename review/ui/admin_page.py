@@ -13,7 +13,7 @@ import streamlit as st
 
 from review import accounts
 from review.errors import ReviewError
-from review.reviews import create_with_lead, list_reviews
+from review.reviews import create_with_lead, summaries
 from review.ui import voting
 from review.ui.safe import md_escape
 from review.ui.session import signed_in, store
@@ -36,7 +36,7 @@ def admin_page() -> None:
     review = store()
     st.subheader("Reviews on this server", anchor=False)
     st.dataframe(pd.DataFrame([{"Slug": s.slug, "Title": s.title, "Records": s.records,
-                                "People": s.people} for s in list_reviews(review.url)]),
+                                "People": s.people} for s in summaries(review)]),
                  hide_index=True, width="stretch")
     _new_review(review.url, person.name)
     st.subheader("Accounts", anchor=False)

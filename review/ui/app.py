@@ -12,7 +12,7 @@ import streamlit as st
 from review.accounts import Reviewer, is_admin, reviews_of
 from review.errors import ReviewChoiceError, ReviewError
 from review.project import review_info
-from review.reviews import list_reviews
+from review.reviews import summaries
 from review.store import Store
 from review.ui.safe import md_escape
 from review.ui.session import (
@@ -56,8 +56,14 @@ NAV: tuple[NavPage, ...] = (
 
 
 @st.cache_resource(show_spinner=False)
+def open_database(db: str | None) -> Store:
+    """One engine (one connection pool) per database, shared by every review it serves."""
+    return Store.open_database(db)
+
+
+@st.cache_resource(show_spinner=False)
 def open_store(db: str | None, review: str | None = None) -> Store:
-    return Store.open(db, review)
+    return open_database(db).review_named(review)
 
 
 REVIEW_PARAM = "review"  # ?review=SLUG in the address opens that review
@@ -82,7 +88,7 @@ def _picker(db: str | None, problem: str | None) -> None:
     st.title("Choose a review")
     if problem:
         st.info(problem)
-    for summary in list_reviews(db):
+    for summary in summaries(open_database(db)):
         stages = "; ".join(
             f"{stage.replace('_', ' ')}: " + ", ".join(f"{n} {state}" for state, n in
                                                        sorted(states.items()))

@@ -60,8 +60,13 @@ def database_argument(argv: list[str] | None = None) -> str | None:
 
 
 @cache
+def _database(db: str | None) -> Store:
+    return Store.open_database(db)
+
+
+@cache
 def _store(db: str | None, review: str | None) -> Store:
-    return Store.open(db, review)
+    return _database(db).review_named(review)
 
 
 def _review(request: Request) -> Store | None:
