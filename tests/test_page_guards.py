@@ -58,12 +58,10 @@ GUARDS: dict[str, tuple[str, frozenset[str], str | None]] = {
 PARTS = {"progress.py": ("Agreement", frozenset({"observer", "third reviewer", "lead"}))}
 
 
-@pytest.fixture(scope="module")
-def review_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _guards_review(db: Path, folder: Path, slug: str | None = None) -> None:
     """The small hostile review, deduplicated, with one person of every role."""
-    folder = tmp_path_factory.mktemp("guards")
-    db = folder / "review.db"
-    store = create_review(ROOT / "protocols" / "peer-support-self-harm.toml", db, actor="lead")
+    store = create_review(ROOT / "protocols" / "peer-support-self-harm.toml", db, actor="lead",
+                          review=slug)
     export = folder / "forum.ris"
     export.write_text(HOSTILE, encoding="utf-8")
     import_files(store, [export], SourceInfo("CINAHL (EBSCO)", "database", "2025-02-01"),
@@ -74,12 +72,38 @@ def review_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     add_reviewer(store, "Tia", resolver=True, actor="lead")
     add_reviewer(store, "Olu", role="observer", actor="lead")
     store.close()
+
+
+@pytest.fixture(scope="module")
+def review_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("guards")
+    db = folder / "review.db"
+    _guards_review(db, folder)
     return db
 
 
-@pytest.fixture
-def store(review_file: Path) -> Iterator[Store]:
-    opened = Store.open(review_file)
+@pytest.fixture(scope="module")
+def beside_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same review as the second of a database whose first review gives its people other
+    roles (Lee an observer there, Olu a lead): every page must go by this review's roles."""
+    folder = tmp_path_factory.mktemp("guards-beside")
+    db = folder / "server.db"
+    other = create_review(ROOT / "protocols" / "peer-support-self-harm.toml", db, actor="lead",
+                          review="other")
+    add_reviewer(other, "Lee", role="observer", password=PASSWORDS["Lee"], actor="lead")
+    add_reviewer(other, "Olu", role="lead", actor="lead")
+    add_reviewer(other, "Ana", role="lead", password=PASSWORDS["Ana"], actor="lead")
+    other.close()
+    _guards_review(db, folder, slug="guards")
+    return db
+
+
+@pytest.fixture(params=["alone", "beside another review"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    if request.param == "alone":
+        opened = Store.open(request.getfixturevalue("review_file"))
+    else:
+        opened = Store.open(request.getfixturevalue("beside_file"), "guards")
     yield opened
     opened.close()
 
