@@ -174,11 +174,12 @@ def add_reviewer(store: Store, name: str, *, role: str = "reviewer", password: s
         account = _account(conn, name)
         password_hash = _HASHER.hash(password) if password else None
         if account is not None:
-            if email is not None and account.email not in (None, email):
-                raise ReviewError(f"{account.name} has an account on this server with another "
-                                  "email; change it with 'review users email' in one of their "
-                                  "reviews")
-            email = email or account.email
+            if email is not None and email != account.email:
+                raise ReviewError(f"{account.name} has an account on this server, and their "
+                                  "email is the account's in every review: add them without "
+                                  "one, then change it with 'review users email' (a lead of "
+                                  "each of their reviews, or a server administrator)")
+            email = account.email
             if account.password_hash and password is not None:
                 try:
                     _HASHER.verify(account.password_hash, password)
@@ -248,8 +249,11 @@ def _memberships(store: Store, conn: Connection, name: str) -> list[tuple[Store,
 def _may_change_account(store: Store, conn: Connection, actor: str | Reviewer,
                         members: list[tuple[Store, Any]]) -> None:
     """A person's password and email are theirs in every review: a lead signed in to the app
-    changes them only if they lead each of those reviews (or administer the server)."""
+    changes them only if they lead each of those reviews (or administer the server); a person
+    changes their own."""
     if not isinstance(actor, Reviewer):
+        return
+    if members and all(_name_key(row.name) == _name_key(actor.name) for _, row in members):
         return
     mine = _account(conn, actor.name)
     if mine is not None and mine.admin and mine.active:
@@ -350,9 +354,12 @@ def set_admin(store: Store, name: str, admin: bool, *, actor: str | Reviewer) ->
                               "review first ('review users add NAME --review SLUG')")
         conn.execute(t.accounts.update().where(t.accounts.c.id == account.id)
                      .values(admin=bool(admin)))
-        audit(store, conn, actor=who, action="grant server administration" if admin else
-              "withdraw server administration", entity="account", entity_id=str(account.id),
-              detail={"name": account.name})
+        for other, row in _memberships(store, conn, name):  # in each review they are in
+            other.bind(conn)
+            audit(other, conn, actor=who, action="grant server administration" if admin else
+                  "withdraw server administration", entity="reviewer", entity_id=str(row.id),
+                  detail={"name": row.name, "account": account.id})
+        store.bind(conn)
 
 
 def member_here(store: Store, name: str) -> tuple[Reviewer, str] | None:
@@ -360,8 +367,12 @@ def member_here(store: Store, name: str) -> tuple[Reviewer, str] | None:
     account are active: who a session begun in another of their reviews stands for here."""
     with store.read() as conn:
         row = _row_by_name(store, conn, name)
-        if row is None or not row.active or not _account_active(conn, row.name):
+        if row is None or not row.active:
             return None
+        account = _account(conn, row.name)
+    if account is None or not account.active or (account.password_hash, account.email) != (
+            row.password_hash, row.email):
+        return None  # no account, or a row out of step with it: it stands for nobody else
     return _reviewer(row), _stamp(row.password_hash)
 
 

@@ -291,7 +291,7 @@ def cookie_token(store: Store, value: str | None) -> str | None:
     return token
 
 
-_KEYS: dict[str, bytes] = {}
+_KEYS: dict[tuple[str, str | None], bytes] = {}  # per database and review
 
 
 def signing_key(store: Store, environ: Mapping[str, str] | None = None) -> bytes:
@@ -300,7 +300,8 @@ def signing_key(store: Store, environ: Mapping[str, str] | None = None) -> bytes
     secret = (os.environ if environ is None else environ).get(SECRET_ENV, "")
     if secret:
         return hashlib.sha256(secret.encode()).digest()
-    if store.url not in _KEYS:
+    key = (store.url, store.review.namespace if store.review is not None else None)
+    if key not in _KEYS:
         kept = accounts.get_setting(store, _KEY_SETTING)
         if not kept:
             table = t.settings
@@ -311,8 +312,8 @@ def signing_key(store: Store, environ: Mapping[str, str] | None = None) -> bytes
             except sa.exc.IntegrityError:
                 pass  # another process made it first: use theirs
             kept = accounts.get_setting(store, _KEY_SETTING)
-        _KEYS[store.url] = bytes.fromhex(kept)
-    return _KEYS[store.url]
+        _KEYS[key] = bytes.fromhex(kept)
+    return _KEYS[key]
 
 
 def resume(store: Store, value: str | None, *, now: float,
@@ -350,8 +351,8 @@ def carry_over(store: Store, cookies: Mapping[str, str], *, now: float) -> Sessi
         if not value:
             continue
         there = resume(other, value, now=now).session
-        if there is None:
-            continue
+        if there is None or accounts.member_here(other, there.reviewer.name) is None:
+            continue  # no session there, or its row out of step with the account
         here = accounts.member_here(store, there.reviewer.name)
         if here is None:
             continue

@@ -483,3 +483,96 @@ def test_signed_in_to_one_review_signs_the_same_account_in_to_another(
     assert carry_over(beta, {cookie_name(alpha): cookie}, now=now) is None
     for store in (alpha, beta):
         store.close()
+
+
+def test_a_lead_cannot_give_another_reviews_lead_an_email_to_sign_in_as_them(
+        db_url: str, protocol_path: Path) -> None:
+    """The email is the account's: a lead adding someone who has an account cannot set one
+    (single sign-on matches on it), and a row out of step with its account carries nobody's
+    session over."""
+    import time
+
+    from review.accounts import add_reviewer
+    from review.errors import ReviewError
+    from review.sessions import carry_over, cookie_name, identity_sign_in, redeem, start_session
+
+    alpha, beta = _two(db_url, protocol_path)
+    add_reviewer(alpha, "Alice", role="lead", password=PASSWORD, actor="admin")
+    mallory = add_reviewer(beta, "Mallory", role="lead", password=PASSWORD, actor="admin")
+    with pytest.raises(ReviewError, match="their email is the account's in every review"):
+        add_reviewer(beta, "Alice", role="observer", email="m@example.org", actor=mallory)
+    add_reviewer(beta, "Alice", role="observer", actor=mallory)
+    with beta.write() as conn:  # a row changed behind the services' back
+        conn.execute(t.reviewers.update().where(t.reviewers.c.name == "Alice")
+                     .values(email="m@example.org"))
+    session, _ = identity_sign_in(beta, {"email": "m@example.org", "email_verified": True},
+                                  now=time.time())
+    assert session is not None  # beta's own row says so: beta's business ...
+    started, code = start_session(beta, session, binding=None)
+    cookie = redeem(beta, code, now=time.time())
+    assert cookie is not None and started.id is not None
+    # ... but it does not stand for Alice in alpha
+    assert carry_over(alpha, {cookie_name(beta): cookie}, now=time.time()) is None
+    for store in (alpha, beta):
+        store.close()
+
+
+def test_a_disabled_account_stays_disabled_when_its_review_moves_or_is_restored(
+        db_url: str, protocol_path: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    from review.accounts import add_reviewer, authenticate, list_accounts, set_account_active
+    from review.store.archive import copy_reviews, export_project, import_project
+
+    source = create_review(protocol_path, tmp_path / "source.db", actor="admin", review="src")
+    add_reviewer(source, "Eve", role="reviewer", password=PASSWORD, actor="admin")
+    add_reviewer(source, "Lea", role="lead", password=PASSWORD, actor="admin")
+    set_account_active(source, "Eve", False, actor="admin")
+    export_project(source, tmp_path / "src.zip")
+    restored = import_project(tmp_path / "src.zip", db_url)
+    if db_url.startswith("postgresql"):
+        moved_db = request.getfixturevalue("postgres").new_database()
+    else:
+        moved_db = str(tmp_path / "moved.db")
+    moved = copy_reviews([source], moved_db)[0]
+    for store in (restored, moved):
+        assert authenticate(store, "Eve", PASSWORD) is None
+        assert authenticate(store, "Lea", PASSWORD) is not None
+        assert [(a.name, a.active) for a in list_accounts(store)] == [("Eve", False),
+                                                                      ("Lea", True)]
+        store.close()
+    source.close()
+
+
+def test_each_review_signs_its_cookies_with_its_own_key_whichever_comes_first(
+        tmp_path: Path, protocol_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from review import sessions
+
+    monkeypatch.delenv("REVIEW_SECRET", raising=False)
+    db = tmp_path / "server.db"
+    alpha = create_review(protocol_path, db, actor="admin", review="alpha")
+    beta = create_review(protocol_path, db, actor="admin", review="beta")
+    monkeypatch.setattr(sessions, "_KEYS", {})
+    first = (sessions.signing_key(beta), sessions.signing_key(alpha))
+    monkeypatch.setattr(sessions, "_KEYS", {})
+    second = (sessions.signing_key(beta), sessions.signing_key(alpha))
+    monkeypatch.setattr(sessions, "_KEYS", {})
+    assert sessions.signing_key(alpha) == first[1] and first == second
+    assert first[0] != first[1]  # each review its own
+    for store in (alpha, beta):
+        store.close()
+
+
+def test_a_lead_sets_their_own_password_though_only_a_reviewer_elsewhere(
+        db_url: str, protocol_path: Path) -> None:
+    from review.accounts import add_reviewer, authenticate, set_admin, set_password
+
+    alpha, beta = _two(db_url, protocol_path)
+    lea = add_reviewer(alpha, "Lea", role="lead", password=PASSWORD, actor="admin")
+    add_reviewer(beta, "Lea", role="reviewer", actor="admin")
+    set_password(alpha, "Lea", NEW_PASSWORD, actor=lea)
+    assert authenticate(beta, "Lea", NEW_PASSWORD) is not None
+    set_admin(alpha, "Lea", True, actor="admin")
+    for store in (alpha, beta):
+        with store.read() as conn:
+            assert conn.execute(sa.select(t.audit_log.c.action).order_by(
+                t.audit_log.c.id.desc())).first() == ("grant server administration",)
+        store.close()

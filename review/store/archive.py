@@ -90,6 +90,7 @@ def export_project(store: Store, out: str | os.PathLike[str]) -> dict[str, Any]:
             archive.writestr(name, body)
             manifest["sha256"][name] = hashlib.sha256(body).hexdigest()
             manifest["tables"][table.name] = count
+        manifest["disabled_accounts"] = _disabled_accounts(conn)
         protocol = conn.execute(sa.select(schema.review.c.protocol_text)).scalar()
         if protocol is not None:
             archive.writestr("protocol.toml", protocol)
@@ -196,7 +197,9 @@ def import_project(path: str | os.PathLike[str], db: str | os.PathLike[str] | No
                 if progress:
                     progress(table.name, len(rows))
             _reset_sequences(conn, tables, slot.namespace)
-            _people_take_accounts(conn, f"import-project {path.name}")
+            disabled = manifest.get("disabled_accounts")
+            _people_take_accounts(conn, f"import-project {path.name}",
+                                  disabled if isinstance(disabled, list) else [])
     return target.open(slot)
 
 
@@ -225,6 +228,7 @@ def copy_reviews(sources: list[Store], db: str | os.PathLike[str],
             slots.append(slot)
             tables = _tables()
             with source.read() as src:
+                disabled = _disabled_accounts(src)
                 for table in tables:
                     rows = list(_rows(src, table))
                     _write(filling.conn, table, rows,
@@ -233,31 +237,49 @@ def copy_reviews(sources: list[Store], db: str | os.PathLike[str],
                         label = table.name if len(sources) == 1 else f"{slot.slug}: {table.name}"
                         progress(label, len(rows))
             _reset_sequences(filling.conn, tables, slot.namespace)
-            _people_take_accounts(filling.conn, f"migrate from {origin}")
+            _people_take_accounts(filling.conn, f"migrate from {origin}", disabled)
     return [target.open(slot) for slot in slots]
 
 
-def _people_take_accounts(conn: Connection, by: str) -> None:
-    """The people of a review just restored (`conn` on its tables) join the server's
-    accounts: someone new gets an account made from their row; someone who has one already
-    takes its password and email into their row, as for anyone added to a second review (one
-    password in every review; review/accounts.py)."""
+def _disabled_accounts(conn: Connection) -> list[str]:
+    """The review's people whose account on its server is disabled (`conn` on the review):
+    a move or a restore must not sign them in again elsewhere. Server administration does not
+    travel: it is the server's, not the review's."""
     people, accounts = schema.reviewers, schema.accounts
+    keys = {person_key(name): name for name in conn.execute(sa.select(people.c.name)).scalars()}
+    off = conn.execute(sa.select(accounts.c.name_key).where(accounts.c.active.is_(False)))
+    return sorted(keys[key] for key in off.scalars() if key in keys)
+
+
+def _people_take_accounts(conn: Connection, by: str, disabled: list[str]) -> None:
+    """The people of a review just restored (`conn` on its tables) join the server's
+    accounts: someone new gets an account made from their row (disabled if it was disabled
+    where the review came from); someone who has one already takes its password and email
+    into their row, as for anyone added to a second review (one password in every review;
+    review/accounts.py). An email that is another person's on this server goes from both."""
+    people, accounts = schema.reviewers, schema.accounts
+    off = {person_key(name) for name in disabled if isinstance(name, str)}
     for row in conn.execute(sa.select(people.c.id, people.c.name, people.c.password_hash,
                                       people.c.email, people.c.created_at)).all():
         key = person_key(row.name)
         account = conn.execute(sa.select(accounts).where(accounts.c.name_key == key)).first()
         if account is not None:
+            email = account.email
+            if email is not None and conn.execute(sa.select(people.c.id).where(
+                    people.c.email == email, people.c.id != row.id)).first() is not None:
+                email = None  # another person of this review has it: not claimed here
             conn.execute(people.update().where(people.c.id == row.id).values(
-                password_hash=account.password_hash, email=account.email))
+                password_hash=account.password_hash, email=email))
             continue
         email = row.email
         if email is not None and conn.execute(sa.select(accounts.c.id).where(
                 accounts.c.email == email)).first() is not None:
-            email = None  # another person's on this server: the account goes without
+            email = None  # another person's on this server: not this one's
+            conn.execute(people.update().where(people.c.id == row.id).values(email=None))
         conn.execute(accounts.insert().values(
             name=row.name, name_key=key, password_hash=row.password_hash, email=email,
-            active=True, admin=False, created_at=row.created_at or utc_now(), created_by=by))
+            active=key not in off, admin=False, created_at=row.created_at or utc_now(),
+            created_by=by))
 
 
 def _source_names(source: Store) -> tuple[str, str]:

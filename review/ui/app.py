@@ -12,7 +12,7 @@ import streamlit as st
 from review.accounts import Reviewer, is_admin, reviews_of
 from review.errors import ReviewChoiceError, ReviewError
 from review.project import review_info
-from review.reviews import summaries
+from review.reviews import summarise
 from review.store import Store
 from review.ui.safe import md_escape
 from review.ui.session import (
@@ -88,16 +88,11 @@ def _picker(db: str | None, problem: str | None) -> None:
     st.title("Choose a review")
     if problem:
         st.info(problem)
-    for summary in summaries(open_database(db)):
-        stages = "; ".join(
-            f"{stage.replace('_', ' ')}: " + ", ".join(f"{n} {state}" for state, n in
-                                                       sorted(states.items()))
-            for stage, states in summary.stages.items()) or (
-                "not deduplicated yet" if summary.records else "nothing imported yet")
-        st.button(summary.title, key=f"open-review-{summary.slug}", on_click=_open_review,
-                  args=(summary.slug,))
-        st.caption(f"`{summary.slug}` · {summary.records} records · {summary.people} people · "
-                   f"{md_escape(stages)}")
+    st.caption("Open one and sign in; once signed in, the sidebar lists your reviews with your "
+               "role and progress in each.")
+    for slot in open_database(db).reviews():  # before sign-in: titles only, no figures
+        st.button(md_escape(slot.title), key=f"open-review-{slot.slug}", on_click=_open_review,
+                  args=(slot.slug,))
 
 
 def _other_reviews(store: Store, person: Reviewer | None) -> list[tuple[str, str]]:
@@ -105,9 +100,16 @@ def _other_reviews(store: Store, person: Reviewer | None) -> list[tuple[str, str
     role there (their account signs them in to each); before sign-in, every one."""
     here = store.review.slug if store.review is not None else None
     if person is None:
-        return [(slot.slug, slot.title) for slot in store.reviews() if slot.slug != here]
-    return [(slot.slug, f"{slot.title} ({role})")
-            for slot, role in reviews_of(store, person.name) if slot.slug != here]
+        return [(slot.slug, md_escape(slot.title)) for slot in store.reviews()
+                if slot.slug != here]
+    found = []
+    for slot, role in reviews_of(store, person.name):
+        if slot.slug != here:
+            summary = summarise(store.with_review(slot))
+            waiting = sum(states.get("open", 0) for states in summary.stages.values())
+            found.append((slot.slug, f"{md_escape(slot.title)} ({role}) · {summary.records} "
+                                     f"records, {waiting} open"))
+    return found
 
 
 def pages_for(person: Reviewer) -> list[NavPage]:
@@ -118,7 +120,8 @@ def run() -> None:
     st.set_page_config(page_title="review", layout="wide")
     db, slug = database_argument(), _chosen()
     try:
-        store = open_store(db, slug)
+        # with no review named, choose anew each run: a review added since changes the answer
+        store = open_store(db, slug) if slug else open_database(db).review_named(None)
         info = review_info(store)
     except ReviewChoiceError:
         st.session_state.pop(REVIEW_PARAM, None)

@@ -65,8 +65,13 @@ def _database(db: str | None) -> Store:
 
 
 @cache
-def _store(db: str | None, review: str | None) -> Store:
+def _named(db: str | None, review: str) -> Store:
     return _database(db).review_named(review)
+
+
+def _store(db: str | None, review: str | None) -> Store:
+    """With no review named, chosen anew: a review added since changes the answer."""
+    return _named(db, review) if review else _database(db).review_named(None)
 
 
 def _review(request: Request) -> Store | None:
