@@ -369,11 +369,11 @@ def test_prisma_page_shows_the_diagram_and_downloads(known: Store) -> None:
     from review.ui.session import _KEY
 
     app.session_state["store"] = known
-    app.session_state[_KEY] = Reviewer(1, "Ana", "reviewer", False, True)
+    app.session_state[_KEY] = Reviewer(2, "Ana", "reviewer", False, True)
     app.run()
     assert not app.exception and not app.title  # a plain reviewer is refused
     assert "leads and observers" in app.error[0].value
-    app.session_state[_KEY] = Reviewer(1, "Lee", "lead", False, True)
+    app.session_state[_KEY] = Reviewer(1, "Lead", "lead", False, True)  # as stored
     app.run()
     assert not app.exception
     assert app.title[0].value == "PRISMA"

@@ -62,14 +62,17 @@ LAZY_COMMANDS = {
     **_lazy("project", "PROJECT_COMMANDS", {
         "reviews": "The reviews a database holds (one server, many reviews).",
         "protocol": "The review's protocol as stored with it, and amending it.",
-        "export-project": "Write the whole review (records, decisions, PDFs, protocol, audit "
-                          "log) to OUT.zip.",
-        "import-project": "Restore a review exported with export-project into a new, empty "
-                          "database; a failed restore leaves the target as it was.",
-        "migrate": "Copy a review into another, empty database (e.g. from SQLite to a "
-                   "PostgreSQL server); a failed copy leaves the target as it was.",
+        "export-project": "Write one review (records, decisions, PDFs, protocol, audit log) to "
+                          "OUT.zip.",
+        "import-project": "Restore a review exported with export-project, into a new, empty "
+                          "database or beside the reviews a database holds; a failed restore "
+                          "leaves the target as it was.",
+        "migrate": "Copy a review (or --all of them) into another database (e.g. from SQLite "
+                   "to a PostgreSQL server), under its slug (<slug>-2, ... if the target has "
+                   "that one); a failed copy leaves the target as it was.",
         "audit": "The audit log: every change, who made it and when, with its details.",
-        "doctor": "Check a deployment: database, schema, writes, protocol, sign-in, PDFs.",
+        "doctor": "Check a deployment: database, schema, writes, and for every review its "
+                  "protocol, sign-in and PDFs, each line naming the review.",
     }),
     **_lazy("prisma", "PRISMA_COMMANDS", {
         "prisma": "PRISMA 2020 flow counts computed from the review; optionally the diagram "

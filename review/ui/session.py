@@ -86,8 +86,11 @@ def _start(store: Store, session: sessions.Session) -> None:
 
 
 def _slug(store: Store) -> str | None:
-    """The review's slug, which the cookie routes take and send the browser back with."""
-    return store.review.slug if store.review is not None else None
+    """The review's slug, which the cookie routes take and send the browser back with, when
+    the database holds several (with one, the app's plain address is the review's)."""
+    if store.review is None or len(store.reviews()) < 2:
+        return None
+    return store.review.slug
 
 
 def _keep(session: sessions.Session) -> None:
