@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -251,3 +252,20 @@ def review_db(tmp_path: Path, protocol_path: Path) -> Path:
                  actor="lead")
     store.close()
     return db
+
+
+def migrate_up_to(conn: Any, last: int) -> None:
+    """An SQLite database as an older version left it: the migrations up to `last` and their
+    record, on a plain connection (a test then adds rows and opens it with this version)."""
+    import sqlalchemy as sa
+
+    from review.store import schema as t
+    from review.store.migrations import MIGRATIONS
+
+    conn.execution_options(schema_translate_map={t.SERVER: None})
+    t.schema_migrations.create(conn)
+    for version, name, step in MIGRATIONS:
+        if version <= last:
+            step(conn)
+            conn.execute(sa.insert(t.schema_migrations).values(
+                version=version, name=name, applied_at="2026-01-01T00:00:00Z"))

@@ -188,7 +188,12 @@ def broken_archive(small_review: Path, tmp_path_factory: pytest.TempPathFactory)
     folder = tmp_path_factory.mktemp("broken")
     good = folder / "good.zip"
     export_project(Store.open(small_review), good)
-    broken = folder / "broken.zip"
+    return break_late(good, folder / "broken.zip")
+
+
+def break_late(good: Path, broken: Path) -> Path:
+    """`good` with the last screening_state row pointing at a group that does not exist and
+    the sha256 sums made right again, written to `broken`."""
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
         manifest = json.loads(src.read("manifest.json"))
         for name in src.namelist():

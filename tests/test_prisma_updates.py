@@ -456,18 +456,12 @@ def test_a_doi_many_records_carry_joins_only_the_same_title_again(db_url: str,
 
 
 def test_migration_9_keeps_every_source_and_accepts_kind_previous(tmp_path: Path) -> None:
-    from review.store.migrations import MIGRATIONS
+    from tests.conftest import migrate_up_to
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execution_options(schema_translate_map={t.SERVER: None})
-        t.schema_migrations.create(conn)
-        for version, name, step in MIGRATIONS:
-            if version < 9:
-                step(conn)
-                conn.execute(t.schema_migrations.insert().values(
-                    version=version, name=name, applied_at="2026-01-01T00:00:00Z"))
+        migrate_up_to(conn, 8)
         conn.exec_driver_sql(
             "INSERT INTO sources (id, name, kind, file_name, sha256, format, encoding, "
             "line_endings, size_bytes, searched_on, imported_at, imported_by, record_count) "

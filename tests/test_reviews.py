@@ -144,18 +144,12 @@ def test_a_database_of_schema_19_becomes_its_first_review_with_every_row_kept(
         tmp_path: Path) -> None:
     """Built by the migrations up to 19 as the previous version did, with rows; opened by
     this version, it is one review under a slug made from its title, nothing lost."""
-    from review.store.migrations import MIGRATIONS
+    from tests.conftest import migrate_up_to
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execution_options(schema_translate_map={t.SERVER: None})
-        t.schema_migrations.create(conn)
-        for version, name, step in MIGRATIONS:
-            if version <= 19:
-                step(conn)
-                conn.execute(t.schema_migrations.insert().values(
-                    version=version, name=name, applied_at="2026-01-01T00:00:00Z"))
+        migrate_up_to(conn, 19)
         conn.exec_driver_sql(
             "INSERT INTO review (id, title, protocol_file, protocol_text, protocol_sha256, "
             "created_at) VALUES (1, 'Peer support: self-harm (2026 update)', 'p.toml', 'x', "

@@ -29,6 +29,7 @@ from review.store import Store, resolve_url
 from review.store import schema as t
 from review.store.archive import copy_reviews, export_project, import_project, table_contents
 from tests.conftest import HOSTILE
+from tests.test_archive import break_late
 
 ONE_RECORD = "TY  - JOUR\nTI  - Peer support groups online\nPY  - 2021\nER  - \n"
 LATE = "screening_state"  # restored second to last (foreign-key order)
@@ -180,22 +181,9 @@ def test_into_a_new_database_a_review_is_its_first_under_its_slug(
 
 
 def _broken(archive: Path, folder: Path) -> Path:
-    """The archive with sha256 sums that are right but a screening_state row pointing at a
-    duplicate group that does not exist: only the database finds out, late in the restore."""
-    broken = folder / "broken.zip"
-    with zipfile.ZipFile(archive) as src, zipfile.ZipFile(broken, "w") as dst:
-        manifest = json.loads(src.read("manifest.json"))
-        for name in src.namelist():
-            data = src.read(name)
-            if name == f"tables/{LATE}.jsonl":
-                rows = [json.loads(line) for line in data.decode("utf-8").splitlines()]
-                rows[-1]["group_id"] = 999_999
-                data = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode()
-                manifest["sha256"][name] = hashlib.sha256(data).hexdigest()
-            if name != "manifest.json":
-                dst.writestr(name, data)
-        dst.writestr("manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
-    return broken
+    """The archive with sha256 sums that are right but a row that breaks a constraint late in
+    the restore (tests/test_archive.py)."""
+    return break_late(archive, folder / "broken.zip")
 
 
 def test_a_restore_that_fails_late_leaves_the_target_as_it_was(
@@ -335,20 +323,14 @@ def test_a_database_of_reviews_at_an_older_schema_is_refused_untouched(
     """Migrating the target first would change it even if the restore then failed: it is
     refused, byte for byte as it was, with what to do (SQLite; on PostgreSQL the same check
     runs before the transaction)."""
-    from review.store.migrations import MIGRATIONS
+    from tests.conftest import migrate_up_to
 
     source = str(tmp_path / "source.db")
     _review(source, protocol_path, tmp_path, "beta", "Beta review", ONE_RECORD).close()
     old = tmp_path / "old.db"
     engine = sa.create_engine(f"sqlite:///{old}")
     with engine.begin() as conn:
-        conn.execution_options(schema_translate_map={t.SERVER: None})
-        t.schema_migrations.create(conn)
-        for version, name, step in MIGRATIONS:
-            if version <= 19:
-                step(conn)
-                conn.execute(t.schema_migrations.insert().values(
-                    version=version, name=name, applied_at="2026-01-01T00:00:00Z"))
+        migrate_up_to(conn, 19)
     engine.dispose()
     digest = hashlib.sha256(old.read_bytes()).hexdigest()
     beta = Store.open(source)
