@@ -161,21 +161,29 @@ FOREIGN = "CREATE TABLE user_notes (id INTEGER PRIMARY KEY, note TEXT NOT NULL)"
 LATE = "screening_state"  # restored second to last (foreign-key order): its rows are broken
 
 
-@pytest.fixture(scope="module")
-def small_review(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two records, deduplicated, two reviewers' votes: rows in the late tables too."""
-    folder = tmp_path_factory.mktemp("small")
-    store = create_review(ROOT / "protocols" / "peer-support-self-harm.toml",
-                          folder / "small.db", actor="lead")
-    export = folder / "forum.ris"
-    export.write_text(HOSTILE, encoding="utf-8")
-    import_files(store, [export], SourceInfo("CINAHL (EBSCO)", "database", "2025-02-01"),
+def small_review_at(db: str, folder: Path, *, slug: str | None = None,
+                    title: str | None = None, export: str = HOSTILE,
+                    protocol: Path = ROOT / "protocols" / "peer-support-self-harm.toml") -> Store:
+    """A small review at `db` (beside others there, with a slug): records, a deduplication,
+    two reviewers and their votes, so the late tables have rows too."""
+    store = create_review(protocol, db, actor="lead", review=slug, title=title)
+    path = folder / f"{slug or 'forum'}.ris"
+    path.write_text(export, encoding="utf-8")
+    import_files(store, [path], SourceInfo("CINAHL (EBSCO)", "database", "2025-02-01"),
                  actor="lead")
     run_dedupe(store, actor="lead")
     add_reviewer(store, "Ann", actor="lead")
     add_reviewer(store, "Ben", actor="lead")
     cast_vote(store, "Ann", 1, "include")
     cast_vote(store, "Ben", 1, "exclude")
+    return store
+
+
+@pytest.fixture(scope="module")
+def small_review(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two records, deduplicated, two reviewers' votes: rows in the late tables too."""
+    folder = tmp_path_factory.mktemp("small")
+    store = small_review_at(str(folder / "small.db"), folder)
     assert _tables()[-2].name == LATE and table_contents(store)[LATE]
     store.close()
     return folder / "small.db"

@@ -19,17 +19,13 @@ from click.testing import CliRunner
 
 from review.accounts import add_reviewer
 from review.doctor import run_checks
-from review.duplicates import run_dedupe
 from review.errors import StoreError
-from review.importing import SourceInfo, import_files
-from review.project import create_review
 from review.reviews import list_reviews
-from review.screening.votes import cast_vote
 from review.store import Store, resolve_url
 from review.store import schema as t
 from review.store.archive import copy_reviews, export_project, import_project, table_contents
 from tests.conftest import HOSTILE
-from tests.test_archive import break_late
+from tests.test_archive import break_late, small_review_at
 
 ONE_RECORD = "TY  - JOUR\nTI  - Peer support groups online\nPY  - 2021\nER  - \n"
 LATE = "screening_state"  # restored second to last (foreign-key order)
@@ -39,17 +35,8 @@ def _review(db: str, protocol_path: Path, folder: Path, slug: str, title: str,
             export: str = HOSTILE) -> Store:
     """A small review with records, a deduplication, two reviewers and their votes: rows in
     the late tables too."""
-    store = create_review(protocol_path, db, actor="lead", review=slug, title=title)
-    path = folder / f"{slug}.ris"
-    path.write_text(export, encoding="utf-8")
-    import_files(store, [path], SourceInfo("CINAHL (EBSCO)", "database", "2025-02-01"),
-                 actor="lead")
-    run_dedupe(store, actor="lead")
-    add_reviewer(store, "Ann", actor="lead")
-    add_reviewer(store, "Ben", actor="lead")
-    cast_vote(store, "Ann", 1, "include")
-    cast_vote(store, "Ben", 1, "exclude")
-    return store
+    return small_review_at(db, folder, slug=slug, title=title, export=export,
+                           protocol=protocol_path)
 
 
 def _other_database(db_url: str, tmp_path: Path, request: pytest.FixtureRequest,
