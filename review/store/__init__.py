@@ -51,6 +51,25 @@ class ReviewSlot:
     namespace: str | None
 
 
+def register_review(conn: Connection, slug: str, title: str, *, created_by: str,
+                    after: int | None) -> ReviewSlot:
+    """List a new review and make its place, in the caller's transaction, leaving `conn`
+    pointed at its tables: the plain tables for a database's first review (`after` None),
+    else a namespace of its own, numbered after the highest review id `after`."""
+    if after is None:
+        slot = ReviewSlot(id=1, slug=slug, title=title, namespace=None)
+    else:
+        slot = ReviewSlot(id=after + 1, slug=slug, title=title,
+                          namespace=namespace_for(after + 1))
+    conn.execute(reviews.insert().values(
+        id=slot.id, slug=slot.slug, title=title, namespace=slot.namespace,
+        created_at=utc_now(), created_by=created_by))
+    conn.execution_options(schema_translate_map=translate_map(slot.namespace))
+    if slot.namespace is not None:
+        create_namespace(conn, slot.namespace)
+    return slot
+
+
 def slug_from(title: str) -> str:
     """A slug made from a title: lower-case words joined by hyphens."""
     plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
@@ -186,19 +205,10 @@ class Store:
                     fill(server, conn)
             return server
         with server.write() as conn:
-            if fresh or not server.reviews(conn):
-                slot = ReviewSlot(id=1, slug=slug, title=title, namespace=None)
-            else:
-                next_id = (conn.execute(sa.select(sa.func.max(reviews.c.id))).scalar() or 0) + 1
-                slot = ReviewSlot(id=next_id, slug=slug, title=title,
-                                  namespace=namespace_for(next_id))
-            conn.execute(reviews.insert().values(
-                id=slot.id, slug=slot.slug, title=title, namespace=slot.namespace,
-                created_at=utc_now(), created_by=created_by))
+            listed = [] if fresh else server.reviews(conn)
+            slot = register_review(conn, slug, title, created_by=created_by,
+                                   after=max((r.id for r in listed), default=None))
             store = cls(server.engine, url, slot)
-            conn.execution_options(schema_translate_map=store._map)
-            if slot.namespace is not None:
-                create_namespace(conn, slot.namespace)
             if fill is not None:
                 fill(store, conn)
         return store

@@ -36,13 +36,13 @@ from review.store import (
     Store,
     _make_engine,
     check_slug,
+    register_review,
     resolve_url,
     schema,
     slug_from,
-    utc_now,
 )
 from review.store.migrations import LATEST
-from review.store.namespaces import create_namespace, namespace_for, translate_map
+from review.store.namespaces import translate_map
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _KINDS = ("table", "view", "sequence", "function", "type")
@@ -225,23 +225,13 @@ class Filling:
                 raise taken_slug(self.display, slug, taken)
         else:
             slug = unused_slug(slug, taken)
-        if held:
-            next_id = max(r.id for r in held) + 1
-            slot = ReviewSlot(id=next_id, slug=slug, title=title, namespace=namespace_for(next_id))
-        else:
-            slot = ReviewSlot(id=1, slug=slug, title=title, namespace=None)
-        conn.execute(schema.reviews.insert().values(
-            id=slot.id, slug=slot.slug, title=title, namespace=slot.namespace,
-            created_at=utc_now(), created_by=created_by))
-        conn.execution_options(schema_translate_map=translate_map(slot.namespace))
-        if slot.namespace is not None:
-            try:
-                create_namespace(conn, slot.namespace)
-            except sa.exc.DBAPIError as exc:
-                reason = str(exc.orig or exc).strip().splitlines()[0]
-                raise StoreError(f"could not create the tables of review '{slug}' in "
-                                 f"{self.display} ({reason}); nothing was kept") from exc
-        return slot
+        try:
+            return register_review(conn, slug, title, created_by=created_by,
+                                   after=max((r.id for r in held), default=None))
+        except sa.exc.DBAPIError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            raise StoreError(f"could not create the tables of review '{slug}' in "
+                             f"{self.display} ({reason}); nothing was kept") from exc
 
 
 def taken_slug(display: str, slug: str, taken: Collection[str]) -> StoreError:
