@@ -1,7 +1,8 @@
-"""Prioritised screening inside a review: random order until both classes are decided, then the
-model's order for every reviewer, retraining off the voting path, the model run recorded for
-each record shown, the stopping rule, and a lead's stop (queues close, PRISMA reports the rest
-as not screened). On a real SQLite file and a real PostgreSQL server."""
+"""Prioritised screening inside a review: the protocol's words order the queue before any decision,
+then the model's order from the decisions, the same for every reviewer, retraining off the
+voting path, the model run recorded for each record shown, the stopping rule, and a lead's stop
+(queues close, PRISMA reports the rest as not screened). On a real SQLite file and a real
+PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -65,18 +66,29 @@ def _decide(store: Store, record_id: int, decision: str) -> None:
         screening.cast_vote(store, name, record_id, decision)
 
 
-def test_random_order_until_both_classes_then_the_model_order(review: Store) -> None:
+def test_the_protocol_orders_the_queue_before_any_decision_then_the_decisions_do(
+        review: Store) -> None:
     before = [r["record_id"] for r in screening.queue(review, "Ana")]
     assert sorted(before) == list(range(1, 37)) and before != sorted(before)
     assert before == [r["record_id"] for r in screening.queue(review, "Ben")]
-    assert prioritise.retrain(review).status == "waiting"
 
-    peer = next(i for i in before if "Peer support" in _title(review, i))
-    other = next(i for i in before if "knee" in _title(review, i))
+    # no vote yet: the protocol's title, question and include terms stand in for an include
+    start = prioritise.retrain(review)
+    assert start.status == "done", start.detail
+    assert "the protocol's title, question and include terms" in start.detail
+    assert "(no include decided yet) and 0 excludes" in start.detail
+    ranked = [r["record_id"] for r in screening.queue(review, "Ana")]
+    assert all("Peer support" in _title(review, i) for i in ranked[:12])
+    assert ranked == [r["record_id"] for r in screening.queue(review, "Ben")]
+
+    peer = next(i for i in ranked if "Peer support" in _title(review, i))
+    other = next(i for i in ranked if "knee" in _title(review, i))
     _decide(review, peer, "include")
     _decide(review, other, "exclude")
     result = prioritise.retrain(review)
     assert result.status == "done", result.detail
+    # a real include is decided: the protocol's words are no longer learnt from
+    assert "protocol" not in result.detail and result.run_id != start.run_id
 
     ranked = [r["record_id"] for r in screening.queue(review, "Ana")]
     top = [_title(review, i) for i in ranked[:11]]
@@ -88,6 +100,19 @@ def test_random_order_until_both_classes_then_the_model_order(review: Store) -> 
     with review.read() as conn:
         row = conn.execute(sa.select(shown).order_by(shown.c.id.desc())).first()
     assert (row.group_id, row.run_id, row.position) == (item.group_id, result.run_id, item.rank)
+
+
+def test_the_protocols_words_are_its_title_question_and_include_terms(
+        protocol_path: Path) -> None:
+    from review.protocol import load_protocol
+
+    protocol = load_protocol(protocol_path)
+    query = prioritise.protocol_query(protocol)
+    assert query.startswith(protocol.title)
+    assert protocol.question.strip() in query
+    assert all(term.replace("*", "") in query for term in protocol.highlight.include_terms)
+    assert "*" not in query
+    assert not any(c.description.strip()[:40] in query for c in protocol.criteria)
 
 
 def test_a_pending_vote_never_moves_the_ranking(review: Store) -> None:
@@ -199,7 +224,8 @@ def test_cli_rank_stopping_and_stop(review: Store) -> None:
     db = review.url.removeprefix("sqlite:///") if review.url.startswith("sqlite") else review.url
     runner = CliRunner()
     result = runner.invoke(main, ["rank", "--db", db])
-    assert result.exit_code == 0 and result.output.startswith("waiting:")
+    assert result.exit_code == 0 and result.output.startswith("done: svm trained on the "
+                                                              "protocol's title")
     result = runner.invoke(main, ["stopping", "--db", db, "--format", "json", "--curve"])
     assert result.exit_code == 0 and '"target_reached": false' in result.output
     assert '"why_this_rule": "Why this rule: it was compared with the target method' \
@@ -246,21 +272,30 @@ def _signed_in(db: Path, name: str, monkeypatch: pytest.MonkeyPatch):  # noqa: A
     return app
 
 
-def test_screen_page_follows_the_model_once_both_classes_exist(
+def test_screen_page_starts_from_the_protocol_then_follows_the_decisions(
         tmp_path: Path, protocol_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # peer records last in import order
     db, store = _ranked_review(tmp_path, protocol_path, OTHER[:12] + PEER[:6],
                                {"Ana": "reviewer", "Ben": "reviewer"})
     app = _signed_in(db, "Ana", monkeypatch)
     captions = " ".join(c.value for c in app.caption)
-    assert "Random order until one include and one exclude are decided" in captions
-    _decide(store, 13, "include")  # a peer-support record
-    _decide(store, 1, "exclude")
-    assert prioritise.retrain(store).status == "done"
+    assert "Random order until the first model run, from the protocol's title" in captions
+    # the page started the first run in the background, before any vote
+    prioritise.wait_for_retraining(store)
+    assert prioritise.retrain(store).detail == "the ranking is up to date"
     app = _signed_in(db, "Ana", monkeypatch)
     shown = " ".join(s.value for s in app.subheader) + " ".join(m.value for m in app.markdown)
-    assert "group number 1 for young people" in shown  # a peer record, not record 2
+    assert "for young people" in shown  # the protocol's words put peer records first
     assert "Ordered by predicted relevance" in " ".join(c.value for c in app.caption)
+    _decide(store, 13, "include")  # a peer-support record
+    _decide(store, 1, "exclude")
+    result = prioritise.retrain(store)
+    assert result.status == "done" and "2 excludes" not in result.detail
+    assert "trained on 1 includes and 1 excludes" in result.detail
+    app = _signed_in(db, "Ana", monkeypatch)
+    shown = " ".join(s.value for s in app.subheader) + " ".join(m.value for m in app.markdown)
+    assert "for young people" in shown
+    assert f"model run {result.run_id}" in " ".join(c.value for c in app.caption)
 
 
 def test_progress_page_shows_the_rule_and_a_lead_stops(
@@ -285,3 +320,35 @@ def test_progress_page_shows_the_rule_and_a_lead_stops(
     assert not app.exception, app.exception
     assert prioritise.stop_of(store, "title_abstract") is None
     assert any(b.label == "Stop screening" for b in app.button)
+
+
+def test_records_placed_from_the_protocol_alone_count_as_unranked(review: Store) -> None:
+    start = prioritise.retrain(review)
+    assert start.status == "done"
+    shown = [screening.next_item(review, name) for name in ("Ana", "Ben")]
+    assert all(item is not None and item.run_id == start.run_id for item in shown)
+    record_id = shown[0].record_id  # type: ignore[union-attr]
+    _decide(review, record_id, "include" if "Peer" in _title(review, record_id) else "exclude")
+    # the stopping rule's bias is for records a model of the decisions placed; this one was
+    # placed by the protocol's words alone, so a sample reaching back to it is a random draw
+    assert prioritise.stopping(review).estimate.ranked_from == 1
+
+
+def test_each_review_of_a_database_ranks_from_its_own_records(review: Store,
+                                                               tmp_path: Path) -> None:
+    # a second review in the same database numbers its records 1..36 too, with the peer-support
+    # titles first: features kept from the first review would put the wrong records on top
+    second = create_review(tmp_path / "ranked.toml", review.url, actor="lead", review="second")
+    export = tmp_path / "second.ris"
+    export.write_text(_ris(PEER + OTHER), encoding="utf-8")
+    import_files(second, [export], SourceInfo("MEDLINE", "database"), actor="lead")
+    run_dedupe(second, actor="lead")
+    for name in ("Lee", "Ana"):
+        add_reviewer(second, name, role="lead" if name == "Lee" else "reviewer", actor="lead")
+    assert prioritise.retrain(review).status == "done"
+    assert prioritise.retrain(second).status == "done"
+    for store in (review, second):
+        ranked = [r["record_id"] for r in screening.queue(store, "Ana")]
+        assert all("Peer support" in _title(store, i) for i in ranked[:12]), store.review
+    assert [r["record_id"] for r in screening.queue(second, "Ana")][:12] != \
+        [r["record_id"] for r in screening.queue(review, "Ana")][:12]

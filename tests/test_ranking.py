@@ -181,3 +181,35 @@ def test_training_with_pseudo_excludes_changes_the_version() -> None:
     without = ranking.train(matrix, labelled, "lr", pseudo_excludes=0)
     assert with_pseudo.version != without.version
     assert not np.allclose(with_pseudo.scores, without.scores)
+
+
+def test_the_query_stands_in_for_an_include_until_a_real_one_is_decided() -> None:
+    features = ranking.TextFeatures()
+    matrix = features.fit_transform(TEXTS)
+    query = features.transform(["moderated online peer support for young people"])
+    assert not ranking.can_train({}) and ranking.can_train({}, query=True)
+    assert ranking.can_train({3: 0}, query=True) and not ranking.can_train({3: 0})
+    # no decision at all: the query is the include, unscreened records the excludes
+    start = ranking.train(matrix, {}, "svm", pseudo_excludes=100, query=query)
+    assert (start.n_include, start.n_exclude) == (0, 0)
+    assert start.order([7, 6, 3])[0] == 6
+    assert max(start.scores[[0, 1, 2, 6]]) > max(start.scores[[3, 4, 5, 7]])
+    other = features.transform(["hospital drug dosage"])
+    assert ranking.train(matrix, {}, "svm", query=other).version != start.version
+    # once an include is decided the query is no longer learnt from: same fit as without it
+    decided = {0: 1, 3: 0}
+    with_query = ranking.train(matrix, decided, "svm", query=other)
+    without = ranking.train(matrix, decided, "svm")
+    assert with_query.version == without.version
+    assert with_query.scores == pytest.approx(without.scores)
+    # excludes only: the query still stands in for the include
+    only_excludes = ranking.train(matrix, {3: 0, 4: 0}, "svm", query=query)
+    assert only_excludes.version != ranking.train(matrix, {3: 0, 4: 0}, "svm",
+                                                  query=other).version
+    with pytest.raises(ranking.RankingError, match="one row in the features' space"):
+        ranking.train(matrix, {}, "svm", query=matrix[:2])
+    with pytest.raises(ranking.RankingError, match="at least one include and one exclude"):
+        ranking.train(matrix, {}, "svm")
+    # with no unscreened record left to draw from, the query alone cannot make a model
+    with pytest.raises(ranking.RankingError, match="unscreened record"):
+        ranking.train(matrix, {}, "svm", pseudo_excludes=0, query=query)

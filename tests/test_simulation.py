@@ -199,3 +199,40 @@ def test_development_set_replay_is_far_better_than_random(screening_sets: Path) 
     rand = simulation.simulate(dataset, "random", seeds=1)
     assert sim.summary()["wss95"] > rand.summary()["wss95"] + 0.15
     assert sim.runs[0].stop_at is not None and sim.runs[0].screening.recall_at_stop >= 0.95
+
+
+def test_a_query_replaces_the_random_start() -> None:
+    dataset = tiny_dataset()
+    features, query = simulation.features_with_query(dataset, "peer support community")
+    done = simulation.replay(features, dataset.labels, "svm", seed=3, query=query)
+    assert done.prior == []
+    # records placed from the query alone, up to the first include, count as unranked
+    first = next(i for i, row in enumerate(done.order) if dataset.labels[row])
+    assert done.ranked_from == first + 1
+    assert all(v is not None for v in done.versions)  # every record placed by a model run
+    assert dataset.labels[done.order[0]] == 1  # the query's best match is an include
+    assert sorted(done.order) == list(range(60))
+    again = simulation.replay(features, dataset.labels, "svm", seed=3, query=query)
+    assert again.order == done.order
+    with pytest.raises(Exception, match="no word of the query"):
+        simulation.features_with_query(dataset, "zzzz qqqq")
+    with pytest.raises(Exception, match="the query is empty"):
+        simulation.features_with_query(dataset, "  ")
+
+
+def test_cli_simulate_with_a_query(tmp_path: Path) -> None:
+    path = tiny_csv(tmp_path)
+    result = CliRunner().invoke(main, ["simulate", str(path), "--seeds", "2", "--format",
+                                       "json", "--query", "peer support community"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["query"] == "peer support community"
+    assert all(r["screening"]["records_to_95"] <= 15 for r in out["runs"])
+    assert not any("random start" in a for a in out["stopping_assumptions"])
+    assert "from the query alone" in out["stopping_assumptions"][0]
+    table = CliRunner().invoke(main, ["simulate", str(path), "--seeds", "1", "--query",
+                                      "peer support"])
+    assert table.exit_code == 0 and "no random start, the query ranks first" in table.output
+    refused = CliRunner().invoke(main, ["simulate", str(path), "--model", "random", "--query",
+                                        "peer"])
+    assert refused.exit_code == 2 and "--query needs a ranking model" in refused.output

@@ -42,20 +42,26 @@ METRICS = (  # (label, key, format)
               help="Confidence of the stopping rule.")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True, help="Output format.")
+@click.option("--query", help="The review's own words (its title, question or include terms): "
+                              "the first model run ranks by them, with no random start, as the "
+                              "app does with the protocol's text.")
 @click.option("--plot", "plot", type=click.Path(dir_okay=False),
               help="Also write the recall curves (records screened against includes found) "
                    "as a PNG.")
 def simulate(file: str, model: str, seeds: int, recall_target: float, confidence: float,
-             fmt: str, plot: str | None) -> None:
+             fmt: str, query: str | None, plot: str | None) -> None:
     """Replay the screening of FILE.csv in the model's order.
 
     FILE has title, abstract and label_included columns (1 include, 0 exclude); keywords and
     label_abstract_screening are used when present (the simulated reviewer then answers with
     the title/abstract decision). Each replay starts in seeded random order until one include
-    and one exclude are found.
+    and one exclude are found, or, with --query, from a model run on the query.
     """
+    if query is not None and model == "random":
+        raise click.UsageError("--query needs a ranking model, not random order")
     dataset = simulation.read_dataset(file)
-    result = simulation.simulate(dataset, model, seeds, recall_target, confidence)
+    result = simulation.simulate(dataset, model, seeds, recall_target, confidence,
+                                 query=query)
     summary = result.summary()
     if plot:
         write_recall_png(plot, dataset, result)
@@ -63,15 +69,16 @@ def simulate(file: str, model: str, seeds: int, recall_target: float, confidence
         out = {"file": file, "model": model, "seeds": seeds, "records": dataset.n_records,
                "label_column": dataset.label_column, "includes": int(dataset.labels.sum()),
                "final_includes": int(dataset.final.sum()), "recall_target": recall_target,
-               "confidence": confidence, "mean": summary,
+               "confidence": confidence, "query": query, "mean": summary,
                "runs": [simulation.run_record(r) for r in result.runs],
-               "stopping_assumptions": _assumptions(model)}
+               "stopping_assumptions": _assumptions(model, query is not None)}
         click.echo(json.dumps(out, indent=2))
         return
     click.echo(f"{dataset.name}: {dataset.n_records} records, {int(dataset.labels.sum())} "
                f"includes by {dataset.label_column}; model {model}, means over {seeds} "
                f"seed(s); stopping rule at {recall_target:.0%} recall, "
-               f"{confidence:.0%} confidence")
+               f"{confidence:.0%} confidence"
+               + ("; no random start, the query ranks first" if query else ""))
     rows = [{"metric": label, "value": form.format(summary[key])}
             for label, key, form in METRICS]
     if dataset.label_column != "label_included":
@@ -86,12 +93,17 @@ def simulate(file: str, model: str, seeds: int, recall_target: float, confidence
 SIMULATE_COMMANDS = (simulate,)
 
 
-def _assumptions(model: str) -> list[str]:
+def _assumptions(model: str, query: bool = False) -> list[str]:
     """The stopping rule's assumptions as the replays computed it: random order is a random
-    draw throughout; a model's replay is ranked after its random start."""
+    draw throughout; a model's replay is ranked after its random start, or after its first
+    include when a query ranked the first records."""
     if model == "random":
         return list(stopping.assumptions(1.0, 1, 1))
     first, *rest = stopping.ASSUMPTIONS
+    if query:
+        return [first + " The records each replay screened from the query alone, before its "
+                "first include, were not placed by a model of the decisions: a sample reaching "
+                "back to them is treated as a random draw (bias 1).", *rest]
     return [first + " The records of each replay's random start (until one include and one "
             "exclude are found) were not placed by the model: a sample reaching back to them "
             "is treated as a random draw (bias 1).", *rest]

@@ -14,9 +14,9 @@ run that placed it. No model is possible until at least one include and one excl
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -197,12 +197,12 @@ class Ensemble:
     name: str = "ensemble"
 
     def fit(self, features: sparse.csr_matrix, labels: np.ndarray) -> None:
-        """Each member in its own thread: liblinear's solver releases the GIL, so on two cores
-        a retraining takes about as long as its slowest member, not the sum."""
+        """One member after the other: liblinear seeds and draws from the C library's one
+        global random generator, so members fitted in parallel threads interleave their draws
+        and the same labels could give a different order from run to run."""
         self._models = [make_classifier(member) for member in self.members]
-        with ThreadPoolExecutor(max_workers=len(self._models)) as pool:
-            for done in [pool.submit(m.fit, features, labels) for m in self._models]:
-                done.result()
+        for member in self._models:
+            member.fit(features, labels)
 
     def scores(self, features: sparse.csr_matrix) -> np.ndarray:
         parts = [_standardised(np.asarray(m.scores(features), dtype=np.float64))
@@ -255,24 +255,46 @@ class Ranking:
 
 
 def model_version(model: Classifier, labelled: Mapping[int, int],
-                  pseudo_excludes: int = PSEUDO_EXCLUDES) -> str:
+                  pseudo_excludes: int = PSEUDO_EXCLUDES,
+                  query: sparse.csr_matrix | None = None) -> str:
     digest = hashlib.sha256()
     digest.update(model.name.encode())
     if pseudo_excludes:
         digest.update(f"pseudo_excludes={pseudo_excludes}".encode())
+    if query is not None:
+        row = sparse.csr_matrix(query)
+        digest.update(b"query:" + row.indices.tobytes() + row.data.tobytes())
     digest.update(repr(sorted(model.params().items())).encode())
     for row in sorted(labelled):
         digest.update(f"{row}:{labelled[row]};".encode())
     return f"{model.name}-{digest.hexdigest()[:12]}"
 
 
-def can_train(labelled: Mapping[int, int]) -> bool:
-    """A model needs at least one include and one exclude."""
+def can_train(labelled: Mapping[int, int], query: bool = False) -> bool:
+    """A model needs at least one include and one exclude; with the protocol's text as a query
+    (see `uses_query`) it can start before any: the query stands in for the include and
+    unscreened records drawn as pseudo-excludes for the excludes."""
     values = set(labelled.values())
+    if query:
+        return True
     return 1 in values and 0 in values
 
 
+def uses_query(labelled: Mapping[int, int]) -> bool:
+    """The query (the protocol's title, question and include terms) stands in for an include
+    only until a real one is decided: before that it is the only hint of what the review is
+    after, and in a replay of the four development sets with each review's published title as
+    the query it found the first include far sooner than screening at random; after, the
+    reviewers' own decisions say it better than a few lines of protocol."""
+    return not any(labelled.values())
+
+
 MAX_TRAINING_ROWS = 4000
+# liblinear (logistic regression, the SVM) seeds and draws from the C library's one global
+# random generator: two fits at once in one process (two reviews retraining together) would
+# interleave their draws and the same decisions could give a different order. A fit takes a
+# fraction of a second, so they take turns.
+_FIT_LOCK = threading.Lock()
 
 
 def training_rows(labelled: Mapping[int, int], limit: int | None = MAX_TRAINING_ROWS,
@@ -323,29 +345,44 @@ def with_pseudo_excludes(rows: np.ndarray, labels: np.ndarray, n_records: int, c
 def train(features: sparse.csr_matrix, labelled: Mapping[int, int],
           model: str | Classifier = DEFAULT_MODEL,
           max_rows: int | None = MAX_TRAINING_ROWS,
-          pseudo_excludes: int = PSEUDO_EXCLUDES) -> Ranking:
+          pseudo_excludes: int = PSEUDO_EXCLUDES,
+          query: sparse.csr_matrix | None = None) -> Ranking:
     """Fit a classifier on the labelled rows ({row: 1 include, 0 exclude}), with
     `pseudo_excludes` unscreened records as excludes (see `with_pseudo_excludes`), and score
-    every row.
+    every row. `query` (one row in the features' space, from `TextFeatures.transform`) is
+    learnt as one more include while no real include is decided (`uses_query`).
 
     This is the retraining step: it can take a second on a large review, so a caller runs it
     away from the voting path (a vote never waits for it) and keeps showing the last Ranking
     until the new one is ready."""
-    if not can_train(labelled):
+    if not can_train(labelled, query is not None):
         raise RankingError("ranking needs at least one include and one exclude")
     classifier = make_classifier(model) if isinstance(model, str) else model
-    if min(labelled) < 0 or max(labelled) >= features.shape[0]:
+    if labelled and (min(labelled) < 0 or max(labelled) >= features.shape[0]):
         raise RankingError("a labelled row is outside the feature matrix")
     started = time.perf_counter()
     rows, labels = training_rows(labelled, max_rows)
     rows, labels = with_pseudo_excludes(rows, labels, features.shape[0], pseudo_excludes,
                                         seed=len(labelled))
-    classifier.fit(features[rows], labels)
+    matrix = features[rows]
+    if query is not None and uses_query(labelled):
+        if query.shape != (1, features.shape[1]):
+            raise RankingError("the query is not one row in the features' space")
+        matrix = sparse.vstack([matrix, sparse.csr_matrix(query, dtype=matrix.dtype)],
+                               format="csr")
+        labels = np.concatenate([labels, np.ones(1, dtype=labels.dtype)])
+    else:
+        query = None
+    if not (labels == 0).any() or not (labels == 1).any():
+        raise RankingError("ranking needs at least one include and one exclude or "
+                           "unscreened record")
+    with _FIT_LOCK:
+        classifier.fit(matrix, labels)
     scores = np.asarray(classifier.scores(features), dtype=np.float64)
     seconds = time.perf_counter() - started
     n_include = sum(1 for v in labelled.values() if v)
     return Ranking(model=classifier.name,
-                   version=model_version(classifier, labelled, pseudo_excludes),
+                   version=model_version(classifier, labelled, pseudo_excludes, query),
                    scores=scores, n_include=n_include, n_exclude=len(labelled) - n_include,
                    fit_seconds=seconds)
 

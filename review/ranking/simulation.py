@@ -226,23 +226,32 @@ class Replay:
     fits: int = 0
     fit_seconds: float = 0.0
     versions: list[str | None] = field(default_factory=list)
+    guesses: set[str] = field(default_factory=set)  # runs from the query alone (no include)
 
     @property
     def ranked_from(self) -> int:
         """Where ranking took over: every record from this position on was placed by a model
-        run (the stopping rule's bias applies only to samples from here); random order: the
-        end (nothing was ranked)."""
+        run that learnt from an include (the stopping rule's bias applies only to samples from
+        here; records placed from the query alone count as unranked, as in the app); random
+        order: the end (nothing was ranked)."""
         if self.model == "random" or not self.versions:
             return len(self.order)
-        unranked = [i for i, version in enumerate(self.versions) if version is None]
+        unranked = [i for i, version in enumerate(self.versions)
+                    if version is None or version in self.guesses]
         return unranked[-1] + 1 if unranked else 0
 
 
 def replay(features: sparse.csr_matrix, labels: np.ndarray, model: str = ranking.DEFAULT_MODEL,
-           seed: int = 0, prior: Sequence[int] | None = None, retrain_every: int = 1) -> Replay:
-    """Screen every row in the model's order, from a seeded random start (or the given prior)."""
+           seed: int = 0, prior: Sequence[int] | None = None, retrain_every: int = 1,
+           query: sparse.csr_matrix | None = None) -> Replay:
+    """Screen every row in the model's order, from a seeded random start (or the given prior).
+    With a `query` (the review's own words as one row of features) there is no random start:
+    the first model run ranks by the query, as the app does with the protocol's text."""
     rng = np.random.default_rng(seed)
-    prior = list(prior) if prior is not None else random_prior(labels, rng)
+    if prior is not None:
+        prior = list(prior)
+    else:
+        prior = [] if query is not None else random_prior(labels, rng)
     order = list(prior)
     versions: list[str | None] = [None] * len(order)
     labelled = {row: int(labels[row]) for row in order}
@@ -253,6 +262,7 @@ def replay(features: sparse.csr_matrix, labels: np.ndarray, model: str = ranking
     fits = 0
     fit_seconds = 0.0
     last: ranking.Ranking | None = None
+    guesses: set[str] = set()
     while remaining.any():
         pool = np.flatnonzero(remaining)
         if found == total and last is not None:
@@ -261,12 +271,14 @@ def replay(features: sparse.csr_matrix, labels: np.ndarray, model: str = ranking
             order.extend(tail)
             versions.extend([last.version] * len(tail))
             break
-        if not ranking.can_train(labelled):
+        if not ranking.can_train(labelled, query is not None):
             # Only possible with an explicit prior of one class: random until both exist.
             row = int(rng.choice(pool))
             take, version = [row], None
         else:
-            last = ranking.train(features, labelled, model)
+            last = ranking.train(features, labelled, model, query=query)
+            if last.n_include == 0:
+                guesses.add(last.version)
             fits += 1
             fit_seconds += last.fit_seconds
             take = last.order(pool)[:retrain_batch(len(labelled), retrain_every)]
@@ -278,7 +290,7 @@ def replay(features: sparse.csr_matrix, labels: np.ndarray, model: str = ranking
             found += int(labels[row])
             remaining[row] = False
     return Replay(model=model, seed=seed, order=order, prior=prior, fits=fits,
-                  fit_seconds=fit_seconds, versions=versions)
+                  fit_seconds=fit_seconds, versions=versions, guesses=guesses)
 
 
 def random_replay(labels: np.ndarray, seed: int = 0) -> Replay:
@@ -360,25 +372,45 @@ def features_for(dataset: Dataset) -> sparse.csr_matrix:
     return ranking.TextFeatures().fit_transform(dataset.texts)
 
 
+def features_with_query(dataset: Dataset, query: str,
+                        ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """The dataset's features and the query as one row in their space (same vocabulary and
+    weights, so it reads as a record of the review)."""
+    if not query.strip():
+        raise ReviewError("the query is empty")
+    found = ranking.TextFeatures()
+    matrix = found.fit_transform(dataset.texts)
+    row = found.transform([query])
+    if row.nnz == 0:
+        raise ReviewError("no word of the query occurs in the records")
+    return matrix, row
+
+
 def simulate(dataset: Dataset, model: str = ranking.DEFAULT_MODEL, seeds: int = 5,
              recall_target: float = stopping.DEFAULT_TARGET,
              confidence: float = stopping.DEFAULT_CONFIDENCE, first_seed: int = 0,
-             features: sparse.csr_matrix | None = None) -> Simulation:
-    """Replay the screening once per seed in `model`'s order ("random" for random order)."""
+             features: sparse.csr_matrix | None = None,
+             query: str | None = None) -> Simulation:
+    """Replay the screening once per seed in `model`'s order ("random" for random order);
+    with `query`, the review's words rank the records until the first include (no random
+    start)."""
     if seeds < 1:
         raise ReviewError("--seeds must be at least 1")
     if model != "random":
         ranking.make_classifier(model)  # unknown names fail before any work
     started = time.perf_counter()
     matrix = None
-    if model != "random":
+    query_row = None
+    if model != "random" and query is not None:
+        matrix, query_row = features_with_query(dataset, query)
+    elif model != "random":
         matrix = features if features is not None else features_for(dataset)
     runs = []
     for seed in range(first_seed, first_seed + seeds):
         if matrix is None:
             done = random_replay(dataset.labels, seed)
         else:
-            done = replay(matrix, dataset.labels, model, seed)
+            done = replay(matrix, dataset.labels, model, seed, query=query_row)
         runs.append(evaluate(dataset, done.order, seed, fits=done.fits,
                              fit_seconds=done.fit_seconds, recall_target=recall_target,
                              confidence=confidence, ranked_from=done.ranked_from))

@@ -91,8 +91,9 @@ def assumptions(bias: float = DEFAULT_BIAS, ranked_from: int = 0,
                  f"they were screened, {_ranked_draw(bias)}.")
     else:
         first = (f"The first {ranked_from} records decided were screened before a ranking "
-                 "model placed them (random order before the first model run, or before "
-                 "ranking was switched on); every record decided after them was placed by a "
+                 "model placed them (random order before the first model run, an order from "
+                 "the protocol's words alone before the first include, or before ranking was "
+                 "switched on); every record decided after them was placed by a "
                  "ranking model. A sample of the last records made only of ranked records is "
                  f"treated as {_ranked_draw(bias)}. A sample that reaches back into the first "
                  f"{ranked_from} is treated as {_RANDOM_DRAW}.")

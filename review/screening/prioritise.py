@@ -7,13 +7,17 @@ never move another's queue before the record is decided: blinding holds. Every r
 queue follows the same global order, so a record ranked high reaches both dual reviewers.
 A vote never waits for a fit: `retrain` runs in a background thread (`retrain_soon`, which
 the app calls after each vote) or from `review rank`, and queues keep the last finished run
-until a new one is stored. Until one include and one exclude are decided, the order is a
-fixed pseudo-random shuffle (not import order, which would put one database's records first).
+until a new one is stored. Before the first include is decided, the protocol's own words (its
+title, question and include terms, `protocol_query`) stand in for one, so the first run can
+order the queue before anyone has voted; until that run is stored (or if the protocol's words
+match no record) the order is a fixed pseudo-random shuffle (not import order, which would put
+one database's records first).
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     from review.ranking.stopping import StoppingEstimate
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
+_LOCK = threading.Lock()  # guards the per-process caches below (_FEATURES, _THREADS)
 STALE_SECONDS = 600  # a run still "running" after this long died with its process
 _SHUFFLE = 2654435761  # Knuth's multiplicative hash: a fixed shuffle of group ids
 
@@ -97,22 +102,52 @@ class RunResult:
     detail: str
 
 
-_FEATURES: dict[tuple[str, int, int], tuple[list[int], Any]] = {}
+_FEATURES: OrderedDict[tuple[str, str | None], tuple[list[int], int, Any, Any]] = OrderedDict()
+_FEATURES_KEPT = 4  # reviews whose features a process keeps (a server may host many)
 
 
-def _features(store: Store, ids: list[int], texts: list[str]) -> Any:
-    """TF-IDF is the slow part of a retraining: keep the last matrix per review while its set
-    of records is unchanged, so a retraining after a vote only fits the model."""
+def _review_key(store: Store) -> tuple[str, str | None]:
+    """One review of one database: reviews share a database URL, each has its own tables."""
+    return store.url, store.review.namespace if store.review is not None else None
+
+
+def _features(store: Store, ids: list[int], texts: list[str]) -> tuple[Any, Any]:
+    """TF-IDF is the slow part of a retraining: keep the last matrix (and the vectoriser, for
+    the protocol's query) per review while its records and their texts are unchanged, so a
+    retraining after a vote only fits the model. Kept per review (reviews of one database
+    number their records alike), for the few reviews retrained most recently."""
     from review.ranking.models import TextFeatures  # start-up: numpy, scipy and scikit-learn
 
-    key = (store.url, len(ids), hash(tuple(ids)))
-    cached = _FEATURES.get(key)
-    if cached is not None and cached[0] == ids:
-        return cached[1]
-    matrix = TextFeatures().fit_transform(texts)
-    _FEATURES.clear()
-    _FEATURES[key] = (ids, matrix)
-    return matrix
+    key = _review_key(store)
+    digest = hash(tuple(texts))
+    with _LOCK:
+        cached = _FEATURES.get(key)
+        if cached is not None and cached[0] == ids and cached[1] == digest:
+            _FEATURES.move_to_end(key)
+            return cached[2], cached[3]
+    found = TextFeatures()
+    matrix = found.fit_transform(texts)
+    with _LOCK:
+        _FEATURES[key] = (ids, digest, matrix, found)
+        _FEATURES.move_to_end(key)
+        while len(_FEATURES) > _FEATURES_KEPT:
+            _FEATURES.popitem(last=False)
+    return matrix, found
+
+
+def protocol_query(protocol: Protocol) -> str:
+    """The protocol's description of what the review is after, as one pseudo-record: its title,
+    question and include terms (wildcards dropped). Exclusion criteria stay out: their words
+    name what is not wanted, and as part of an include they would pull it forward."""
+    terms = [term.replace("*", "") for term in protocol.highlight.include_terms]
+    return " ".join(part for part in (protocol.title, protocol.question, *terms) if part)
+
+
+def _query_row(protocol: Protocol, found: Any) -> Any:
+    """The protocol's query in the review's feature space, or None when none of its words
+    occurs in any record (it could not order anything)."""
+    row = found.transform([protocol_query(protocol)])
+    return row if row.nnz else None
 
 
 def retrain(store: Store, *, stage: str | None = None) -> RunResult:
@@ -120,33 +155,44 @@ def retrain(store: Store, *, stage: str | None = None) -> RunResult:
     latest run already learnt from exactly these decisions or another retraining is running."""
     import numpy as np  # start-up: only a retraining needs numpy
 
-    from review.ranking.models import can_train, train  # start-up: numpy, scipy, scikit-learn
+    from review.ranking.models import (  # start-up: numpy, scipy, scikit-learn
+        can_train,
+        train,
+        uses_query,
+    )
 
     protocol = review_protocol(store)
     stage = stage or protocol.stages[0].id
     if not protocol.ranking.enabled:
         return RunResult(None, "off", "ranking is off in this protocol ([screening] ranking)")
     runs, scores = t.ranking_runs, t.ranking_scores
-    with store.write() as conn:
+    with store.read() as conn:
         labels = _labels(store, conn, stage)
-        if not can_train(labels):
-            return RunResult(None, "waiting", "random order until one include and one exclude "
-                             "are decided")
+        ids, texts = _texts(store, conn, stage)
+    if not ids:
+        return RunResult(None, "waiting", "no records to rank yet")
+    # the features are built outside any transaction: the first build on a large review takes
+    # seconds, and votes must not wait for it
+    matrix, found = _features(store, ids, texts)
+    query = _query_row(protocol, found)
+    if not can_train(labels, query is not None):
+        return RunResult(None, "waiting", "random order until one include and one exclude "
+                         "are decided (the protocol's title, question and include terms match "
+                         "no record)")
+    with store.write() as conn:
         running = conn.execute(sa.select(runs.c.id, runs.c.started_at).where(
             runs.c.stage == stage, runs.c.status == RUNNING)).first()
         now = utc_now()
         if running is not None and running.started_at > _ago(STALE_SECONDS):
             return RunResult(running.id, RUNNING, "a retraining is already running")
-        ids, texts = _texts(store, conn, stage)
         run_id = conn.execute(runs.insert().values(
             stage=stage, model=protocol.ranking.model, version="pending", status=RUNNING,
             n_include=sum(labels.values()), n_exclude=len(labels) - sum(labels.values()),
             started_at=now).returning(runs.c.id)).scalar_one()
     try:
         row_of = {g: i for i, g in enumerate(ids)}
-        matrix = _features(store, ids, texts)
         labelled = {row_of[g]: v for g, v in labels.items() if g in row_of}
-        ranking = train(matrix, labelled, protocol.ranking.model)
+        ranking = train(matrix, labelled, protocol.ranking.model, query=query)
     except Exception as exc:  # the run is marked failed, queues keep the last good ranking
         with store.write() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id).values(
@@ -165,6 +211,10 @@ def retrain(store: Store, *, stage: str | None = None) -> RunResult:
         conn.execute(runs.update().where(runs.c.id == run_id).values(
             status=DONE, version=ranking.version, fit_seconds=ranking.fit_seconds,
             finished_at=utc_now()))
+    if query is not None and uses_query(labelled):
+        return RunResult(run_id, DONE, f"{ranking.model} trained on the protocol's title, "
+                         f"question and include terms (no include decided yet) and "
+                         f"{ranking.n_exclude} excludes in {ranking.fit_seconds:.2f} s")
     return RunResult(run_id, DONE, f"{ranking.model} trained on {ranking.n_include} includes "
                      f"and {ranking.n_exclude} excludes in {ranking.fit_seconds:.2f} s")
 
@@ -173,8 +223,7 @@ def _ago(seconds: int) -> str:
     return (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-_THREADS: dict[str, threading.Thread] = {}
-_LOCK = threading.Lock()
+_THREADS: dict[tuple[str, str | None], threading.Thread] = {}
 
 
 def retrain_soon(store: Store) -> bool:
@@ -183,7 +232,7 @@ def retrain_soon(store: Store) -> bool:
     if not review_protocol(store).ranking.enabled:
         return False
     with _LOCK:
-        thread = _THREADS.get(store.url)
+        thread = _THREADS.get(_review_key(store))
         if thread is not None and thread.is_alive():
             return False
 
@@ -194,14 +243,14 @@ def retrain_soon(store: Store) -> bool:
                 return
 
         thread = threading.Thread(target=work, name="review-retrain", daemon=True)
-        _THREADS[store.url] = thread
+        _THREADS[_review_key(store)] = thread
         thread.start()
         return True
 
 
 def wait_for_retraining(store: Store, timeout: float = 60.0) -> None:
     """For tests and scripts: wait for this process's background retraining to finish."""
-    thread = _THREADS.get(store.url)
+    thread = _THREADS.get(_review_key(store))
     if thread is not None:
         thread.join(timeout)
 
@@ -222,13 +271,18 @@ class Stopping:
 def _ranked(store: Store, conn: Connection, stage: str) -> set[int]:
     """The groups a ranking model placed: each reviewer shown the group was last shown it in
     a model run's order (screening_shown.run_id). A group shown in random order (before the
-    first run) to anyone, or never shown (votes cast outside the queue), was not ranked."""
-    shown = t.screening_shown
+    first run) or by a run from the protocol's words alone to anyone, or never shown (votes
+    cast outside the queue), was not ranked."""
+    shown, runs = t.screening_shown, t.ranking_runs
+    # a run from the protocol's words alone (no include decided yet) is a guess from a few
+    # lines of text, not a model of the decisions: what it placed counts as unranked
+    guesses = set(conn.execute(sa.select(runs.c.id).where(runs.c.stage == stage,
+                                                          runs.c.n_include == 0)).scalars())
     last: dict[tuple[int, int], int | None] = {}
     for group_id, reviewer_id, run_id in conn.execute(
             sa.select(shown.c.group_id, shown.c.reviewer_id, shown.c.run_id)
             .where(shown.c.stage == stage).order_by(shown.c.id)):
-        last[(group_id, reviewer_id)] = run_id
+        last[(group_id, reviewer_id)] = None if run_id in guesses else run_id
     ranked: set[int] = set()
     unranked: set[int] = set()
     for (group_id, _), run_id in last.items():
