@@ -15,21 +15,25 @@ on 20,000 records.
 ASReview runs from its own virtualenv, made on first use (gitignored):
   python3 -m venv .bench/asreview-venv && .bench/asreview-venv/bin/pip install asreview
 
-By default it compares the default model (the ensemble of logistic regression and the linear
-SVM) with each single model (nb, lr, svm) and random order, and both stopping rules on every
-screening order: buscar (review.ranking.stopping.estimate, the app's rule) and the random-sample
-target method (stopping.target_stop). The models are retrained after every record, as ASReview
-does; --retrain-every N lets the model lag N records, and --retrain-every 1% lags 1% of the
-labels so far (a background retraining that falls behind; much cheaper to simulate). The
-default models with --retrain-every 1% and 5 seeds took 22 minutes with --jobs 3 on two cores
-shared with other work (load about 14); --jobs runs one process per set and seed.
+By default it compares the default model (the linear SVM) with each single model (nb, lr, svm)
+and random order, and both stopping rules on every screening order: buscar
+(review.ranking.stopping.estimate, the app's rule) and the random-sample target method
+(stopping.target_stop). The models are retrained after every record, as ASReview does;
+--retrain-every N lets the model lag N records, and --retrain-every 1% lags 1% of the labels so
+far (a background retraining that falls behind; much cheaper to simulate). The default run
+(the models, --cold-start, --retrain-every 1%, 5 seeds) took about 5 minutes with --jobs 2 on
+two cores; --jobs runs one process per set and seed.
 
 Every figure goes to benchmarks/results/ranking.json (with the date and machine), from which
 the README's table is generated; --json OUT.json writes it there instead, leaving the README's
 figures alone (for comparing models or settings).
 
+--cold-start adds the default model started from each set's published title instead of a
+random start (shown as "svm+title"), as the app starts from the protocol's words.
+
 Run: .venv/bin/python benchmarks/ranking.py [--sets cohen2006_estrogens] [--seeds 5]
-     [--models ensemble,nb,lr,svm] [--retrain-every 1|N|1%] [--no-asreview] [--speed-only]
+     [--models ensemble,nb,lr,svm] [--retrain-every 1|N|1%] [--cold-start] [--no-asreview]
+     [--speed-only]
      [--no-speed] [--jobs 2] [--json OUT.json]
 """
 
@@ -66,6 +70,18 @@ BENCH = ROOT / ".bench"
 ASREVIEW = BENCH / "asreview-venv" / "bin" / "asreview"
 ASREVIEW_TIMEOUT = 900
 LAG = 10**9  # --retrain-every 1%: simulation.retrain_batch caps the lag at 1% of the labels
+# --cold-start: each development set's published title, standing in for the protocol's words
+# (the app ranks by the protocol's title, question and include terms before the first include)
+TITLES = {
+    "cohen2006_adhd": "Pharmacologic treatments for attention deficit hyperactivity disorder "
+                      "(ADHD)",
+    "cohen2006_estrogens": "Postmenopausal hormone replacement therapy: scientific review",
+    "kitchenham_2010": "Systematic literature reviews in software engineering: a tertiary "
+                       "study",
+    "nagtegaal_2019": "Nudging healthcare professionals towards evidence-based medicine: a "
+                      "systematic scoping review",
+}
+COLD_START = f"{ranking.DEFAULT_MODEL}+title"
 
 ROWS = (  # (label, summary key, format)
     ("WSS@95", "wss95", "{:.3f}"),
@@ -197,13 +213,20 @@ def load_set(name: str, labels: str = "final") -> simulation.Dataset:
 
 def run_set(name: str, seeds: int, models: list[str], use_asreview: bool,
             work: Path, retrain_every: int = 1, labels: str = "final",
-            only: list[int] | None = None) -> dict[str, object]:
-    """Every model on one set over seeds 0..seeds-1 (or the seeds in `only`)."""
+            only: list[int] | None = None, cold_start: bool = False) -> dict[str, object]:
+    """Every model on one set over seeds 0..seeds-1 (or the seeds in `only`); with
+    `cold_start`, the default model also from the set's title (TITLES) with no random start."""
     dataset = load_set(name, labels)
     started = time.perf_counter()
     features = simulation.features_for(dataset)
     feature_seconds = time.perf_counter() - started
-    runs: dict[str, list[simulation.Run]] = {m: [] for m in [*models, "random"]}
+    query_row = None
+    if cold_start:
+        if name not in TITLES:
+            raise SystemExit(f"--cold-start: no title for {name} in TITLES")
+        features, query_row = simulation.features_with_query(dataset, TITLES[name])
+    runs: dict[str, list[simulation.Run]] = {
+        m: [] for m in [*models, *([COLD_START] if cold_start else []), "random"]}
     seconds: dict[str, float] = {m: 0.0 for m in runs}
     asreview_error = None
     if use_asreview:
@@ -220,6 +243,14 @@ def run_set(name: str, seeds: int, models: list[str], use_asreview: bool,
                                                    fit_seconds=done.fit_seconds,
                                                    ranked_from=done.ranked_from))
             seconds[model] += time.perf_counter() - t0
+        if query_row is not None:
+            t0 = time.perf_counter()
+            done = simulation.replay(features, dataset.labels, ranking.DEFAULT_MODEL, seed,
+                                     retrain_every=retrain_every, query=query_row)
+            runs[COLD_START].append(simulation.evaluate(dataset, done.order, seed, fits=done.fits,
+                                                        fit_seconds=done.fit_seconds,
+                                                        ranked_from=done.ranked_from))
+            seconds[COLD_START] += time.perf_counter() - t0
         t0 = time.perf_counter()
         rand = simulation.random_replay(dataset.labels, seed)
         runs["random"].append(simulation.evaluate(dataset, rand.order, seed,
@@ -401,6 +432,10 @@ def main() -> None:
                         help="the reviewer's answers: the final includes (default, as the "
                              "held-out reviews are measured) or the title/abstract decisions "
                              "where a set has them")
+    parser.add_argument("--cold-start", action="store_true",
+                        help=f"also run the default model from each set's title as the query "
+                             f"(no random start), as the app starts from the protocol's words "
+                             f"(shown as {COLD_START})")
     parser.add_argument("--no-asreview", action="store_true")
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--no-speed", action="store_true", help="skip the 20,000-record timing")
@@ -431,6 +466,7 @@ def main() -> None:
                                   "recall_target": stopping.DEFAULT_TARGET,
                                   "stopping_confidence": stopping.DEFAULT_CONFIDENCE,
                                   "stopping_bias": stopping.DEFAULT_BIAS,
+                                  "cold_start": COLD_START if args.cold_start else None,
                                   "asreview": None}
 
     if not args.speed_only:
@@ -467,7 +503,7 @@ def main() -> None:
                 with ProcessPoolExecutor(max_workers=args.jobs) as pool:
                     futures = {task: pool.submit(run_set, task[0], args.seeds, models,
                                                  use_asreview, work, retrain_every, args.labels,
-                                                 [task[1]]) for task in tasks}
+                                                 [task[1]], args.cold_start) for task in tasks}
                     sets = [merged(name, args.labels,
                                    [futures[(name, seed)].result() for seed in range(args.seeds)])
                             for name in names]
@@ -476,7 +512,7 @@ def main() -> None:
             else:
                 for name in names:
                     result = run_set(name, args.seeds, models, use_asreview, work,
-                                     retrain_every, args.labels)
+                                     retrain_every, args.labels, cold_start=args.cold_start)
                     print_set(result, default)
                     sets.append(result)
         finally:

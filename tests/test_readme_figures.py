@@ -215,3 +215,36 @@ def test_reviews_table_from_the_reviews_benchmark_shape(tmp_path: Path) -> None:
     assert "| vote (`cast_vote`, committed), p95 | 16.0 ms | 8.0 ms | 2.00× |" in out
     assert "20 reviews of 5,000 records each" in out and "within 1.5×: NOT met." in out
     assert "with `python benchmarks/reviews.py --records 5000`." in out
+
+
+def test_ranking_table_does_not_count_the_cold_start_as_a_single_model(tmp_path: Path) -> None:
+    def summary(wss95: float) -> dict:
+        return {"wss95": wss95, "wss100": 0.3, "recall_at_10": 0.5, "records_to_95": 120.0,
+                "records_to_100": 300.0, "recall_at_stop": 1.0, "work_saved_at_stop": 0.2,
+                "stopped_early": 1.0}
+    summaries = {"svm": summary(0.5), "nb": summary(0.49), "svm+title": summary(0.9),
+                 "random": summary(0.0)}
+    write(tmp_path, "ranking", {"default_model": "svm", "seeds": 1, "cold_start": "svm+title",
+                                "sets": [{"set": "a", "seeds": 1, "summaries": summaries,
+                                          "stop_recalls": {"svm": [1.0]}}]}, "ranking.py")
+    out = readme_tables.ranking_table(tmp_path)
+    assert "| set | WSS@95 svm / nb / svm+title / random |" in out
+    assert "at most 0.02 below on 1 of 1 sets (gaps +0.010 to +0.010)" in out
+
+
+def test_ranking_variants_table(tmp_path: Path) -> None:
+    def figures(wss: list[float]) -> dict:
+        return {"mean_wss95": sum(wss) / len(wss),
+                "sets": {n: {"wss95": w, "recall_at_10": 0.5} for n, w in zip("ab", wss,
+                                                                              strict=True)}}
+    write(tmp_path, "ranking_variants", {"seeds": 3, "sets": ["a", "b"], "variants": {
+        "svm": figures([0.5, 0.7]), "nb": figures([0.55, 0.6]), "new_thing": figures([0.5, 0.8])}},
+        "ranking_variants.py")
+    out = readme_tables.ranking_variants_table(tmp_path)
+    assert "3 seeds, retrained after every record" in out
+    assert ("| the SVM (the default) | 0.600 | – | – | 0.500 / 0.700 | 0.50 / 0.50 | ? / ? | – |"
+            in out)
+    assert "| naive Bayes | 0.575 | -0.025 | -0.100 | 0.550 / 0.600 |" in out
+    assert "| new_thing | 0.650 | +0.050 | +0.000 | 0.500 / 0.800 |" in out
+    assert "`python benchmarks/ranking_variants.py`" in out
+    assert "not measured yet" in readme_tables.ranking_variants_table(tmp_path / "none").lower()
