@@ -184,7 +184,8 @@ VARIANT_ROWS = {
     "svm_stop_words": ("English stop words removed", "no"),
     "svm_title_until_include": ("the set's title as the query until the first include, no "
                                 "random start (the cold start)",
-                                "**yes**: the first includes at once (see below)"),
+                                "**yes**: a short, fixed start instead of a random one "
+                                "(see below)"),
     "svm_title_always": ("the set's title kept as an include throughout",
                          "no: no better on average, down on nagtegaal_2019"),
     "plain_lr": ("plain logistic regression: scikit-learn's defaults on single-word TF-IDF, "

@@ -210,6 +210,13 @@ def test_the_query_stands_in_for_an_include_until_a_real_one_is_decided() -> Non
         ranking.train(matrix, {}, "svm", query=matrix[:2])
     with pytest.raises(ranking.RankingError, match="at least one include and one exclude"):
         ranking.train(matrix, {}, "svm")
-    # with no unscreened record left to draw from, the query alone cannot make a model
+    # with no pseudo-excludes (none drawn, or fewer than four records left to draw from) and
+    # no exclude decided, the query alone cannot make a model
     with pytest.raises(ranking.RankingError, match="unscreened record"):
         ranking.train(matrix, {}, "svm", pseudo_excludes=0, query=query)
+    with pytest.raises(ranking.RankingError, match="unscreened record"):
+        ranking.train(matrix, {0: 1, 1: 1, 2: 1, 6: 1, 7: 1}, "svm", query=query)
+    # includes but no exclude yet: pseudo-excludes stand in for the excludes
+    includes_only = ranking.train(matrix, {0: 1, 1: 1}, "svm", query=query)
+    assert (includes_only.n_include, includes_only.n_exclude) == (2, 0)
+    assert includes_only.version == ranking.train(matrix, {0: 1, 1: 1}, "svm", query=other).version

@@ -78,7 +78,8 @@ def simulate(file: str, model: str, seeds: int, recall_target: float, confidence
                f"includes by {dataset.label_column}; model {model}, means over {seeds} "
                f"seed(s); stopping rule at {recall_target:.0%} recall, "
                f"{confidence:.0%} confidence"
-               + ("; no random start, the query ranks first" if query else ""))
+               + ("; no random start, the query ranks first, so every seed gives the same "
+                  "replay" if query else ""))
     rows = [{"metric": label, "value": form.format(summary[key])}
             for label, key, form in METRICS]
     if dataset.label_column != "label_included":

@@ -7,8 +7,11 @@ a `Classifier` (naive Bayes, logistic regression or linear SVM, each with class 
 include/exclude from the screened ones, plus a fresh random sample of unscreened records taken
 as excludes (`with_pseudo_excludes`), and scores the rest. `train` does one retraining and
 returns a `Ranking` with a version string, so the record a reviewer is shown can name the model
-run that placed it. No model is possible until at least one include and one exclude exist:
-`rank_pool` then falls back to a seeded random order, as a reviewer without ranking would see.
+run that placed it. Without a query, no model is possible until at least one include and one
+exclude are decided: `rank_pool` then falls back to a seeded random order, as a reviewer without
+ranking would see. With a query (the protocol's own words as one row of features), the query
+stands in for the include until one is decided, and pseudo-excludes for the excludes, so a
+model can run before any decision (`can_train`, `uses_query`).
 """
 
 from __future__ import annotations
@@ -271,9 +274,12 @@ def model_version(model: Classifier, labelled: Mapping[int, int],
 
 
 def can_train(labelled: Mapping[int, int], query: bool = False) -> bool:
-    """A model needs at least one include and one exclude; with the protocol's text as a query
-    (see `uses_query`) it can start before any: the query stands in for the include and
-    unscreened records drawn as pseudo-excludes for the excludes."""
+    """Without a query a model needs at least one include and one exclude decided. With the
+    protocol's text as a query it can start before any decision: the query stands in for the
+    include until one is decided (`uses_query`), and unscreened records drawn as
+    pseudo-excludes for the excludes until one is decided, so the queue never falls back to
+    random order once the protocol has ordered it (`train` refuses only when fewer than four
+    unscreened records are left to draw from and no exclude is decided)."""
     values = set(labelled.values())
     if query:
         return True

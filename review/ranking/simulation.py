@@ -2,7 +2,9 @@
 rule would have saved on a review whose decisions are known.
 
 A replay starts like a review without ranking: records in a seeded random order until at least
-one include and one exclude have been seen (ASReview's "random prior"). From then on the model is
+one include and one exclude have been seen (ASReview's "random prior"); with a query (the
+review's own words, as the app uses the protocol's) there is no random start, the first model
+run ranks by the query, and every seed gives the same replay. From then on the model is
 retrained on every decision so far and the next records are the ones it ranks highest; the
 simulated reviewer answers with the known label. By default the model is retrained after every
 record: in the app retraining runs beside the votes, and on a review of a few thousand records a

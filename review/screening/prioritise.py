@@ -56,6 +56,15 @@ def latest_run(store: Store, conn: Connection, stage: str) -> Any:
                         .order_by(runs.c.id.desc()).limit(1)).first()
 
 
+def has_run(store: Store, stage: str) -> bool:
+    """Whether any retraining (done, running or failed) was ever started for the stage: the
+    Screen page starts the first one itself, and only the first."""
+    runs = t.ranking_runs
+    with store.read() as conn:
+        return conn.execute(sa.select(runs.c.id).where(runs.c.stage == stage).limit(1)
+                            ).first() is not None
+
+
 def order_for(store: Store, conn: Connection, protocol: Protocol, stage: str,
               group_id: Any) -> tuple[list[Any], Any, Any]:
     """ORDER BY terms for a stage's queue, the join that supplies them, and the run used."""
@@ -167,19 +176,29 @@ def retrain(store: Store, *, stage: str | None = None) -> RunResult:
         return RunResult(None, "off", "ranking is off in this protocol ([screening] ranking)")
     runs, scores = t.ranking_runs, t.ranking_scores
     with store.read() as conn:
-        labels = _labels(store, conn, stage)
         ids, texts = _texts(store, conn, stage)
     if not ids:
         return RunResult(None, "waiting", "no records to rank yet")
-    # the features are built outside any transaction: the first build on a large review takes
-    # seconds, and votes must not wait for it
-    matrix, found = _features(store, ids, texts)
+    try:
+        # built outside any transaction: the first build on a large review takes seconds,
+        # and votes must not wait for it
+        matrix, found = _features(store, ids, texts)
+    except Exception as exc:  # recorded as a failed run, as a failed fit is
+        with store.write() as conn:
+            conn.execute(runs.insert().values(
+                stage=stage, model=protocol.ranking.model, version="failed", status=FAILED,
+                n_include=0, n_exclude=0, started_at=utc_now(), finished_at=utc_now(),
+                error=str(exc)[:500]))
+        raise
     query = _query_row(protocol, found)
-    if not can_train(labels, query is not None):
-        return RunResult(None, "waiting", "random order until one include and one exclude "
-                         "are decided (the protocol's title, question and include terms match "
-                         "no record)")
     with store.write() as conn:
+        # the decisions are read here, where the run is registered, so a run registered later
+        # never learnt from fewer decisions than one registered before it
+        labels = _labels(store, conn, stage)
+        if not can_train(labels, query is not None):
+            return RunResult(None, "waiting", "random order until one include and one exclude "
+                             "are decided (the protocol's title, question and include terms "
+                             "match no record)")
         running = conn.execute(sa.select(runs.c.id, runs.c.started_at).where(
             runs.c.stage == stage, runs.c.status == RUNNING)).first()
         now = utc_now()

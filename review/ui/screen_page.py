@@ -66,13 +66,14 @@ def _workspace(review: Store, person: Reviewer, protocol: Protocol, stage: Stage
                              on_saved=lambda: prioritise.retrain_soon(review))
             voting.navigation(review, stage, item, prefix=PREFIX)
             st.caption(voting.KEYS_HELP)
-            if protocol.ranking.enabled:
-                if item.run_id is None:
-                    # no model run yet: the first can start from the protocol's words, before
-                    # any vote; it runs in the background and the queue follows it when stored
-                    prioritise.retrain_soon(review)
+            if protocol.ranking.enabled and item.run_id is not None:
                 st.caption(f"Ordered by predicted relevance (model run {item.run_id}, rank "
-                           f"{item.rank})." if item.run_id else "Random order until the first "
-                           "model run, from the protocol's title, question and include terms, "
-                           "is ready; then by predicted relevance.")
+                           f"{item.rank}).")
+            elif protocol.ranking.enabled and not prioritise.has_run(review, stage.id):
+                # no model run yet: the first can start from the protocol's words, before any
+                # vote; it runs in the background and the queue follows it once stored
+                prioritise.retrain_soon(review)
+                st.caption("Random order until the first model run, from the protocol's "
+                           "title, question and include terms, is ready; then by predicted "
+                           "relevance.")
         voting.my_votes(review, person, stage, prefix=PREFIX)
